@@ -1,0 +1,100 @@
+# gembatch: one binary, out-of-tree objects, no recursive make.
+#   make            build build/gembatch
+#   make test       unit (Criterion) + integration (GNU Parallel) + SDK (Node) suites
+#   make check      the same suites on an ASan+UBSan build in build/san/
+#   make demo       install what is missing, build, run the sample pipelines
+#   make bench      benchmarks (not part of test)
+#   make install    PREFIX=/usr/local
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+BUILD    ?= build
+PKGS     := libcurl jansson libarchive zlib libmicrohttpd libpcre2-8 libmagic libcrypto
+
+CC       ?= cc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
+             -DGEMBATCH_VERSION='"$(VERSION)"' -Isrc -Isrc/util $(PKG_CFLAGS) -MMD -MP
+LDLIBS   := $(PKG_LIBS) -lpthread -lm
+
+SRC      := $(sort $(wildcard src/*.c src/util/*.c))
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
+LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ := $(patsubst tests/unit/%.c,$(BUILD)/obj/tests/%.o,$(UNIT_SRC))
+
+.PHONY: all test unit integration sdk check clean install demo bench bench-emulator fuzz deps
+
+all: $(BUILD)/gembatch
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags criterion) -c -o $@ $<
+
+$(BUILD)/libgembatch.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/gembatch: $(BUILD)/obj/main.o $(BUILD)/libgembatch.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libgembatch.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs criterion) $(LDLIBS)
+
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# ---- tests ---------------------------------------------------------------
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs 2 $(UNIT_ARGS)
+
+integration: $(BUILD)/gembatch
+	GEMBATCH=$(abspath $(BUILD)/gembatch) tests/integration/run.sh
+
+sdk: $(BUILD)/gembatch
+	GEMBATCH=$(abspath $(BUILD)/gembatch) tests/sdk/run.sh
+
+test: all $(BUILD)/unit-tests
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory sdk
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+check:
+	$(MAKE) --no-print-directory BUILD=build/san CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+	    build/san/gembatch build/san/unit-tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    build/san/unit-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 GEMBATCH_SAN=1 \
+	    GEMBATCH=$(abspath build/san/gembatch) tests/integration/run.sh
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    GEMBATCH=$(abspath build/san/gembatch) tests/sdk/run.sh
+
+# ---- the rest ----------------------------------------------------------------
+deps:
+	scripts/install-deps
+
+demo:
+	scripts/install-deps
+	$(MAKE) --no-print-directory all
+	scripts/demo
+
+bench: all
+	bench/run.sh
+
+bench-emulator: all
+	bench/emulator.sh
+
+install: $(BUILD)/gembatch
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BUILD)/gembatch $(DESTDIR)$(PREFIX)/bin/gembatch
+	if [ -f docs/gembatch.1 ]; then install -m 0644 docs/gembatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+
+clean:
+	rm -rf build

@@ -1,0 +1,38 @@
+/* emu.h: the local Interactions API emulator, as a library: `gembatch emulate`
+ * and `gembatch run --emulator` both start it through emu_start.
+ * Ownership: emu_start returns a new struct emu; emu_stop stops its threads,
+ * closes its listener and log, and frees it. */
+#ifndef GB_EMU_H
+#define GB_EMU_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct emu_opts {
+    const char *listen;          /* "127.0.0.1:0" by default */
+    long latency_ms;             /* added to every answer, without blocking others */
+    long jitter_ms;              /* uniform extra 0..jitter */
+    long rpm;                    /* requests per minute over all clients; 0 = unlimited */
+    const char *faults;          /* "429=0.1,503=0.05,reset=0.02,..." or NULL */
+    const char *api_key;         /* reject other keys when set; never logged */
+    uint64_t seed;               /* model determinism */
+    const char *log_path;        /* JSONL request log, or NULL */
+    uint64_t max_request_bytes;  /* inline request body limit */
+    uint64_t max_file_bytes;     /* Files API per-file limit */
+    long max_stored;             /* stored interactions kept (oldest evicted) */
+    long background_polls;       /* GETs before a background interaction completes */
+    long file_processing_ms;     /* PROCESSING before ACTIVE (video: longer) */
+    int quiet;                   /* no notices on stderr */
+};
+
+struct emu;
+
+void emu_opts_default(struct emu_opts *o);
+/* Start serving. On success the listener already accepts connections. */
+int emu_start(const struct emu_opts *o, struct emu **out, struct gb_err *err);
+/* "http://127.0.0.1:40123" (no trailing slash), owned by emu. */
+const char *emu_base_url(const struct emu *e);
+void emu_stop(struct emu *e);
+
+#endif
