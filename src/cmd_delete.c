@@ -1,12 +1,8 @@
-/* cmd_delete.c: `gembatch delete`. Placeholder until its issue lands. */
+/* cmd_delete.c: `gembatch delete ID`: delete a stored interaction. */
+#include "apicall.h"
 #include "cmd.h"
-
-#include <stdio.h>
 
 int cmd_delete(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "gembatch: 'delete' is not implemented yet\n");
-    return GB_USAGE;
+    return apicall_cmd(argc, argv, "DELETE", "Delete a stored interaction.");
 }

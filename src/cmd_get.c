@@ -1,12 +1,8 @@
-/* cmd_get.c: `gembatch get`. Placeholder until its issue lands. */
+/* cmd_get.c: `gembatch get ID`: print a stored interaction as JSON. */
+#include "apicall.h"
 #include "cmd.h"
-
-#include <stdio.h>
 
 int cmd_get(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "gembatch: 'get' is not implemented yet\n");
-    return GB_USAGE;
+    return apicall_cmd(argc, argv, "GET", "Fetch a stored interaction and print it as JSON.");
 }

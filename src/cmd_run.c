@@ -1,12 +1,265 @@
-/* cmd_run.c: `gembatch run`. Placeholder until its issue lands. */
+/* cmd_run.c: `gembatch run PIPELINE INPUT...`: parse flags, load the pipeline
+ * and the key, check inputs, start the embedded emulator when asked, and hand
+ * over to run.c. Nothing is sent before every check here has passed. */
+#include "cli.h"
 #include "cmd.h"
+#include "config.h"
+#include "emu.h"
+#include "fsx.h"
+#include "log.h"
+#include "pipeline.h"
+#include "retry.h"
+#include "run.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char details[] =
+    "INPUT is a JSONL manifest ('-' for stdin); several inputs run in order. Each line\n"
+    "is an Interactions request applied over the pipeline as a JSON Merge Patch,\n"
+    "plus \"id\", \"files\" (local media appended as parts) and \"vars\" (for {{name}}\n"
+    "in the pipeline's prompt). Paths are relative to the manifest's folder; media\n"
+    "types come from the files' bytes.\n"
+    "\n"
+    "Outputs in OUTDIR: results.jsonl (one line per completed job), errors.jsonl\n"
+    "(one line per job that failed for good), images/, run.json (counts, tokens,\n"
+    "latency percentiles). Running again into the same OUTDIR resumes: finished ids\n"
+    "are skipped, failed ones are tried again; a changed pipeline is refused.\n"
+    "\n"
+    "Retried, with exponential backoff and full jitter, honouring RetryInfo and\n"
+    "Retry-After: " RETRY_HELP_RETRIED ".\n"
+    "Not retried: " RETRY_HELP_NOT_RETRIED ".\n"
+    "\n"
+    "The API key comes from GEMINI_API_KEY (or GOOGLE_API_KEY) or --api-key-file;\n"
+    "never from the command line, and it is never printed or logged.\n"
+    "\n"
+    "Exit status: 0 all jobs completed, 1 some failed (see errors.jsonl), 2 usage,\n"
+    "pipeline or input error before anything was sent, 3 run aborted (authentication\n"
+    "refused, endpoint unreachable, too many failures in a row), 130 interrupted\n"
+    "(Ctrl-C once drains in-flight requests; twice stops them; both flush files).\n"
+    "\n"
+    "Examples:\n"
+    "  gembatch run pipelines/classify-images.json samples/images.jsonl --emulator\n"
+    "  GEMINI_API_KEY=... gembatch run extract.json jobs.jsonl -o out/nightly -j 64 --rpm 1000\n";
+
+/* flags whose presence overrides the pipeline's limits (order: config.c SEEN_*) */
+enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_N };
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "gembatch: 'run' is not implemented yet\n");
-    return GB_USAGE;
+    struct config cfg;
+    config_defaults(&cfg);
+    int seen[SEEN_N] = {0};
+    int endpoint_seen = 0;
+    const char *out = NULL, *api_version = "v1beta", *key_file = NULL, *shard = NULL,
+               *progress = "auto";
+    long seed = 0;
+    double timeout = cfg.timeout_s;
+    const struct cli_opt opts[] = {
+        {'o', "out", CLI_STR, &out, "DIR", "output folder (default out/<pipeline name>)", 0, 0,
+         NULL},
+        {'j', "concurrency", CLI_INT, &cfg.concurrency, "N",
+         "requests in flight (default: the pipeline's limits, else 32)", 1, 4096,
+         &seen[SEEN_CONC]},
+        {0, "rpm", CLI_INT, &cfg.rpm, "N", "requests per minute (default: unlimited)", 1,
+         100000000, &seen[SEEN_RPM]},
+        {0, "tpm", CLI_INT, &cfg.tpm, "N", "input tokens per minute (default: unlimited)", 1,
+         2000000000, &seen[SEEN_TPM]},
+        {0, "max-attempts", CLI_INT, &cfg.max_attempts, "N", "attempts per request (default 6)",
+         1, 100, &seen[SEEN_ATTEMPTS]},
+        {0, "timeout", CLI_DOUBLE, &timeout, "SEC", "limit for one attempt (default 300)", 0.05,
+         86400, &seen[SEEN_TIMEOUT]},
+        {0, "endpoint", CLI_STR, &cfg.endpoint, "URL",
+         "API base URL (env GEMINI_BASE_URL; default https://generativelanguage.googleapis.com)",
+         0, 0, &endpoint_seen},
+        {0, "api-version", CLI_STR, &api_version, "V",
+         "v1beta (default: the guide's dialect) or v1 (the current one)", 0, 0, NULL},
+        {0, "api-key-file", CLI_STR, &key_file, "FILE",
+         "read the API key from FILE (default: GEMINI_API_KEY or GOOGLE_API_KEY)", 0, 0, NULL},
+        {0, "cacert", CLI_STR, &cfg.cacert, "FILE",
+         "extra CA bundle for a proxy or test endpoint (verification is never off)", 0, 0, NULL},
+        {0, "emulator", CLI_FLAG, &cfg.emulator, NULL,
+         "run the embedded emulator on a free loopback port and use it (synthetic results)", 0,
+         0, NULL},
+        {0, "restart", CLI_FLAG, &cfg.restart, NULL, "discard OUTDIR's previous results first",
+         0, 0, NULL},
+        {0, "shard", CLI_STR, &shard, "K/N",
+         "run only the jobs of shard K of N (a stable hash of the id), or 'auto' from "
+         "SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX",
+         0, 0, NULL},
+        {0, "max-entry-bytes", CLI_SIZE, &cfg.max_entry_bytes, "SIZE",
+         "largest archive entry (K/M/G; default 2G)", 0, 0, NULL},
+        {0, "max-request-bytes", CLI_SIZE, &cfg.max_request_bytes, "SIZE",
+         "largest inline request; bigger media go through the Files API (default 20M)", 0, 0,
+         NULL},
+        {0, "dry-run", CLI_FLAG, &cfg.dry_run, NULL,
+         "print the request bodies and token estimates; send nothing", 0, 0, NULL},
+        {0, "stream", CLI_FLAG, &cfg.stream, NULL, "use streaming (SSE) requests", 0, 0, NULL},
+        {0, "model", CLI_STR, &cfg.model, "ID", "use this model for every job", 0, 0, NULL},
+        {0, "progress", CLI_STR, &progress, "MODE",
+         "auto (bar on a terminal, a line every 5 s otherwise), bar, plain or none", 0, 0, NULL},
+        {'q', "quiet", CLI_FLAG, &cfg.quiet, NULL, "no progress and no summary", 0, 0, NULL},
+        {0, "poll-interval", CLI_DOUBLE, &cfg.poll_initial_s, "SEC",
+         "first wait between polls of background jobs (default 2, growing to 60)", 0.01, 3600,
+         NULL},
+        {0, "max-failures", CLI_INT, &cfg.max_failures, "N",
+         "failed attempts in a row before the run aborts (default 200)", 1, 1000000, NULL},
+        {0, "seed", CLI_INT, &seed, "N", "seed for jitter and for the embedded emulator", 0, 0,
+         NULL},
+        CLI_END};
+    const struct cli_cmd cmd = {"run", "PIPELINE INPUT... [-o OUTDIR] [options]",
+                                "Run a batch: every manifest line or archive entry becomes a "
+                                "request; results, errors and images land in OUTDIR.",
+                                details, opts};
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0, outcome = GB_USAGE;
+    struct pipeline *pipe = NULL;
+    struct emu *emu = NULL;
+    struct gb_err err = {0};
+    if (!pos)
+        return GB_USAGE;
+    int rc = cli_parse(&cmd, argc, argv, pos, &npos);
+    if (rc) {
+        outcome = rc == CLI_HELP_SHOWN ? GB_DONE : GB_USAGE;
+        goto out;
+    }
+    if (npos < 2) {
+        cli_usage_error(&cmd, npos ? "no INPUT given" : "no PIPELINE or INPUT given");
+        goto out;
+    }
+    cfg.timeout_s = timeout;
+    cfg.seed = (uint64_t)seed;
+    cfg.pipeline_path = pos[0];
+    cfg.inputs = pos + 1;
+    cfg.ninputs = npos - 1;
+    log_set_quiet(cfg.quiet);
+    if (!strcmp(api_version, "v1"))
+        cfg.dialect = DIALECT_V1;
+    else if (strcmp(api_version, "v1beta")) {
+        cli_usage_error(&cmd, "--api-version takes v1beta or v1, not '%s'", api_version);
+        goto out;
+    }
+    if (!strcmp(progress, "auto"))
+        cfg.progress = PROGRESS_AUTO;
+    else if (!strcmp(progress, "bar"))
+        cfg.progress = PROGRESS_BAR;
+    else if (!strcmp(progress, "plain"))
+        cfg.progress = PROGRESS_PLAIN;
+    else if (!strcmp(progress, "none"))
+        cfg.progress = PROGRESS_NONE;
+    else {
+        cli_usage_error(&cmd, "--progress takes auto, bar, plain or none, not '%s'", progress);
+        goto out;
+    }
+    if (shard && config_parse_shard(&cfg, shard, &err)) {
+        cli_usage_error(&cmd, "%s", err.msg);
+        goto out;
+    }
+    int stdin_count = 0;
+    for (int i = 0; i < cfg.ninputs; i++) {
+        const char *in = cfg.inputs[i];
+        if (!strcmp(in, "-")) {
+            if (++stdin_count > 1) {
+                cli_usage_error(&cmd, "'-' (stdin) can be given only once");
+                goto out;
+            }
+            continue;
+        }
+        struct stat st;
+        if (stat(in, &st) || access(in, R_OK)) {
+            log_error("'%s': %s; give a JSONL manifest or '-' for stdin", in, strerror(errno));
+            goto out;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            log_error("'%s' is a folder; give a manifest or an archive", in);
+            goto out;
+        }
+    }
+    if (pipe_load(cfg.pipeline_path, &pipe, &err)) {
+        log_err(&err);
+        goto out;
+    }
+    config_apply_pipeline(&cfg, pipe, seen);
+    if (!out) {
+        char *safe = fsx_safe_name(pipe->name, strlen(pipe->name));
+        cfg.out_dir = safe ? fsx_join("out", safe) : NULL;
+        free(safe);
+    } else {
+        cfg.out_dir = strdup(out);
+    }
+    if (!cfg.out_dir)
+        goto out;
+    if (!endpoint_seen) {
+        const char *env = getenv("GEMINI_BASE_URL");
+        if (env && *env) {
+            cfg.endpoint = env;
+            endpoint_seen = 1;
+        }
+    }
+    if (config_load_key(&cfg, key_file, &err)) {
+        log_err(&err);
+        goto out;
+    }
+    if (cfg.dry_run) {
+        outcome = run_dry(&cfg, pipe);
+        goto out;
+    }
+    if (cfg.emulator) {
+        struct emu_opts eo;
+        emu_opts_default(&eo);
+        eo.listen = "127.0.0.1:0";
+        eo.seed = cfg.seed;
+        eo.quiet = 1;
+        if (emu_start(&eo, &emu, &err)) {
+            log_error("cannot start the embedded emulator: %s", err.msg);
+            outcome = GB_ABORTED;
+            goto out;
+        }
+        cfg.endpoint = emu_base_url(emu);
+        if (!cfg.api_key)
+            cfg.api_key = strdup("emulator"); /* any key: the emulator only wants one */
+        log_info("using the embedded emulator at %s: results are synthetic, nothing leaves "
+                 "this machine", cfg.endpoint);
+    } else if (!cfg.api_key && !endpoint_seen) {
+        log_error("no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) or give --api-key-file "
+                  "FILE; or try it with no key and no network: add --emulator");
+        goto out;
+    }
+    outcome = run_batch(&cfg, pipe, &err);
+    if (outcome == GB_USAGE || outcome == GB_ABORTED)
+        log_err(&err);
+out:
+    if (emu)
+        emu_stop(emu);
+    pipe_free(pipe);
+    config_free(&cfg);
+    free(pos);
+    return outcome;
+}
+
+/* TEMPORARY (removed when emu_server.c lands): weak stand-ins so the tree
+ * links while the emulator is being written. */
+__attribute__((weak)) void emu_opts_default(struct emu_opts *o)
+{
+    memset(o, 0, sizeof *o);
+}
+__attribute__((weak)) int emu_start(const struct emu_opts *o, struct emu **out,
+                                    struct gb_err *err)
+{
+    (void)o;
+    *out = NULL;
+    return GB_FAIL(err, GB_EUNSUPPORTED, "the emulator is not built yet");
+}
+__attribute__((weak)) const char *emu_base_url(const struct emu *e)
+{
+    (void)e;
+    return "";
+}
+__attribute__((weak)) void emu_stop(struct emu *e)
+{
+    (void)e;
 }

@@ -1,0 +1,58 @@
+/* config.h: struct config, the run's settings: defaults < pipeline limits <
+ * flags. Built once in cmd_run and then read-only (the one allowed global-ish
+ * state, passed down as const struct config *).
+ * Ownership: config_free releases api_key (wiped) and the strings it owns;
+ * strings from argv are borrowed. */
+#ifndef GB_CONFIG_H
+#define GB_CONFIG_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "job.h"
+
+struct pipeline;
+
+enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_PLAIN, PROGRESS_NONE };
+
+struct config {
+    const char *pipeline_path;
+    char **inputs;
+    int ninputs;
+    char *out_dir;               /* owned */
+    long concurrency, rpm, tpm, max_attempts;
+    double timeout_s;
+    const char *endpoint;        /* base URL without version */
+    enum dialect dialect;
+    const char *cacert;
+    int emulator;
+    int restart;
+    int shard_k, shard_n;        /* shard_n == 0: no sharding */
+    uint64_t max_entry_bytes;
+    uint64_t max_request_bytes;  /* inline limit */
+    int dry_run;
+    int stream;
+    const char *model;
+    enum progress_mode progress;
+    int quiet;
+    char *api_key;               /* owned; never printed */
+    double poll_initial_s;       /* background polling: first wait */
+    double poll_max_s;
+    long max_failures;           /* consecutive failed attempts before abort */
+    long reask;                  /* validate.reask */
+    uint64_t seed;               /* jitter and emulator seed */
+    long max_tool_turns;
+};
+
+void config_defaults(struct config *c);
+/* Fill what the flags left unset from the pipeline's limits. */
+void config_apply_pipeline(struct config *c, const struct pipeline *p, const int *seen_flags);
+void config_free(struct config *c);
+
+/* "K/N" -> shard_k, shard_n; "auto" from SLURM/Kubernetes variables. */
+int config_parse_shard(struct config *c, const char *s, struct gb_err *err);
+
+/* Read the API key: GEMINI_API_KEY, GOOGLE_API_KEY, or --api-key-file. */
+int config_load_key(struct config *c, const char *key_file, struct gb_err *err);
+
+#endif

@@ -1,0 +1,103 @@
+/* job.h: one unit of work: an id, where it came from, and the request to send
+ * in the chosen dialect, with local media referenced by placeholder until the
+ * body is streamed. Built from a manifest line (job_from_line) or an archive
+ * entry; consumed by run.c's state machine.
+ * Ownership: job_new/job_from_line return a new job; job_free releases the
+ * job and everything it owns (request JSON, media paths, result state). */
+#ifndef GB_JOB_H
+#define GB_JOB_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct pipeline;
+struct schema;
+struct sniff;
+
+enum dialect { DIALECT_V1BETA, DIALECT_V1 };
+
+struct media {
+    char *path;          /* local file, resolved against the manifest's folder */
+    uint64_t size;
+    const char *type;    /* image | audio | video | document */
+    char mime[64];
+    json_t *part;        /* borrowed: the content part inside job->req */
+    char *uri;           /* Files API uri once uploaded, else NULL */
+    int spooled;         /* path is a temporary copy to unlink when done */
+};
+
+struct job_ctx {         /* what building a job needs; owned by the run */
+    const struct pipeline *pipe;
+    enum dialect dialect;
+    const char *model_override;   /* --model */
+    int force_stream;             /* --stream */
+    struct sniff *sniff;
+    char nonce[20];               /* placeholder marker, random per run */
+    uint64_t inline_limit;        /* request bytes above which media use the Files API */
+    struct schema_cache *schemas; /* per-line response_format schemas */
+};
+
+struct job {
+    struct job *next;     /* queue link (run.c) */
+    struct job *all_prev, *all_next; /* every active job (run.c) */
+    void *op;             /* the op in flight for this job, or NULL */
+    char *id;
+    uint64_t digest;      /* hash64 of id */
+    const char *source;   /* input name, owned by the run */
+    long line;            /* manifest line, 0 for archive entries */
+    char *entry;          /* archive entry path, or NULL */
+    json_t *req;          /* wire request (dialect applied); media data = placeholders */
+    json_t *schema_doc;   /* borrowed from req or the pipeline: bare JSON Schema, or NULL */
+    const struct schema *schema; /* compiled schema_doc (borrowed from pipeline/cache) */
+    struct media *media;
+    size_t nmedia;
+    int stream;           /* use SSE */
+    int store;            /* request has store != false */
+    int background;       /* background:true (agents) */
+    struct gb_err build_err; /* set when the job could not be built: it fails at once */
+    int failed_build;
+    long est_tokens;      /* input tokens estimated before sending */
+
+    /* run state, owned by run.c */
+    int phase;
+    int attempts;         /* attempts of the current operation */
+    int total_attempts;   /* all attempts of the job */
+    size_t heap_i;        /* position in the timer heap, or (size_t)-1 */
+    uint64_t due_ms;
+    uint64_t first_send_us;
+    uint64_t last_latency_us;
+    char *id_json;        /* id as a JSON string literal, for journal lines */
+    char *iid;            /* the interaction being worked on */
+    json_t *cur_req;      /* request of the current step when not req (re-ask, poll) */
+    long long tok_in, tok_out, tok_total, tok_thought;
+    int reasks;           /* re-asks sent */
+    int polls;
+    double poll_wait_s;
+    int upload_k;         /* media being uploaded */
+    int tool_turns;
+};
+
+/* Build a job from one manifest line. Never fails for bad input: a line that
+ * cannot become a request gives a job with failed_build set and build_err
+ * naming the line, so it is recorded as an error and nothing is dropped.
+ * Returns NULL only when out of memory. */
+struct job *job_from_line(const struct job_ctx *ctx, const char *source, const char *dir,
+                          long line, const char *text, size_t len);
+
+/* Build a job for a local media file (archive entry or folder listing): the
+ * pipeline's prompt plus the file as a content part. */
+struct job *job_from_media(const struct job_ctx *ctx, const char *source, const char *entry,
+                           const char *path, uint64_t size, const char *type,
+                           const char *mime, int spooled);
+
+void job_free(struct job *j);
+
+/* A JSON Schema compiled per distinct response_format (lines may override the
+ * pipeline's); bounded, compiled once per distinct text. */
+struct schema_cache;
+struct schema_cache *schema_cache_new(void);
+void schema_cache_free(struct schema_cache *c);
+
+#endif

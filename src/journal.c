@@ -1,0 +1,488 @@
+/* journal.c: read an OUTDIR back for resume, and write the attempt journal.
+ * Memory is bounded by the number of ids (8-16 bytes each), never by the
+ * size of the files: lines are streamed through a 64 KiB buffer. */
+#include "journal.h"
+#include "fsx.h"
+#include "jsonx.h"
+#include "manifest.h"
+#include "sink.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- iid map ------------------------------------------------------------------ */
+
+static size_t slot_of(const struct iid_map *m, uint64_t d)
+{
+    size_t mask = m->cap - 1, j = (size_t)(d | 1) & mask;
+    while (m->v[j].d && m->v[j].d != (d | 1))
+        j = (j + 1) & mask;
+    return j;
+}
+
+const char *iid_get(const struct iid_map *m, uint64_t d)
+{
+    if (!m->cap)
+        return NULL;
+    size_t j = slot_of(m, d);
+    return m->v[j].d ? m->v[j].iid : NULL;
+}
+
+int iid_put(struct iid_map *m, uint64_t d, const char *iid)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        struct iid_map nm = {calloc(m->cap ? m->cap * 2 : 64, sizeof *nm.v),
+                             m->cap ? m->cap * 2 : 64, 0};
+        if (!nm.v)
+            return GB_ENOMEM;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->v[i].d) {
+                size_t j = slot_of(&nm, m->v[i].d);
+                nm.v[j] = m->v[i];
+                nm.n++;
+            }
+        free(m->v);
+        *m = nm;
+    }
+    size_t j = slot_of(m, d);
+    char *c = strdup(iid);
+    if (!c)
+        return GB_ENOMEM;
+    if (m->v[j].d) {
+        free(m->v[j].iid);
+    } else {
+        m->n++;
+    }
+    m->v[j].d = d | 1;
+    m->v[j].iid = c;
+    return 0;
+}
+
+void iid_del(struct iid_map *m, uint64_t d)
+{
+    if (!m->cap)
+        return;
+    size_t mask = m->cap - 1, j = slot_of(m, d);
+    if (!m->v[j].d)
+        return;
+    free(m->v[j].iid);
+    m->v[j].d = 0;
+    m->v[j].iid = NULL;
+    m->n--;
+    /* re-insert the rest of the cluster */
+    for (size_t k = (j + 1) & mask; m->v[k].d; k = (k + 1) & mask) {
+        struct iid_slot s = m->v[k];
+        m->v[k].d = 0;
+        m->v[slot_of(m, s.d)] = s;
+    }
+}
+
+static void iid_free(struct iid_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->v[i].iid);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- scanning ------------------------------------------------------------------ */
+
+int jrn_line_id(const char *line, size_t len, uint64_t *digest)
+{
+    static const char pre[] = "{\"id\":\"";
+    if (len > sizeof pre && !memcmp(line, pre, sizeof pre - 1)) {
+        const char *s = line + sizeof pre - 1, *e = line + len;
+        const char *q = memchr(s, '"', (size_t)(e - s));
+        if (q && !memchr(s, '\\', (size_t)(q - s))) {
+            *digest = hash64(s, (size_t)(q - s), 0);
+            return 0;
+        }
+    }
+    json_t *o = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+    const char *id = o ? jx_str(o, "id") : NULL;
+    int rc = -1;
+    if (id) {
+        *digest = hash64(id, strlen(id), 0);
+        rc = 0;
+    }
+    json_decref(o);
+    return rc;
+}
+
+/* Drop a last line without its newline. 1 if something was dropped. */
+static int drop_torn_tail(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int dropped = 0;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        char c;
+        if (pread(fd, &c, 1, st.st_size - 1) == 1 && c != '\n') {
+            off_t pos = st.st_size;
+            char b[4096];
+            off_t keep = 0;
+            while (pos > 0) {
+                size_t n = pos < (off_t)sizeof b ? (size_t)pos : sizeof b;
+                pos -= (off_t)n;
+                if (fsx_pread_full(fd, b, n, pos) != (ssize_t)n)
+                    break;
+                char *nl = memrchr(b, '\n', n);
+                if (nl) {
+                    keep = pos + (nl - b) + 1;
+                    break;
+                }
+            }
+            if (ftruncate(fd, keep) == 0) {
+                fsync(fd);
+                dropped = 1;
+            }
+        }
+    }
+    close(fd);
+    return dropped;
+}
+
+typedef int (*line_fn)(void *ctx, const char *line, size_t len);
+
+static int each_line(const char *path, line_fn fn, void *ctx, struct gb_err *err)
+{
+    struct man_reader r;
+    if (access(path, F_OK))
+        return 0;
+    int rc = man_open(path, 0, &r, err);
+    if (rc)
+        return rc;
+    const char *line;
+    size_t len;
+    long no;
+    for (;;) {
+        rc = man_next(&r, &line, &len, &no, err);
+        if (rc == GB_ELIMIT)
+            continue;
+        if (rc <= 0)
+            break;
+        if ((rc = fn(ctx, line, len)))
+            break;
+    }
+    man_close(&r);
+    return rc < 0 ? rc : 0;
+}
+
+static int on_result(void *ctx, const char *line, size_t len)
+{
+    struct resume *r = ctx;
+    uint64_t d;
+    if (jrn_line_id(line, len, &d) == 0 && dset_add(&r->done, d) < 0)
+        return GB_ENOMEM;
+    return 0;
+}
+
+struct err_scan {
+    struct resume *r;
+    struct dset failed;
+};
+
+static int on_error(void *ctx, const char *line, size_t len)
+{
+    struct err_scan *es = ctx;
+    uint64_t d;
+    if (jrn_line_id(line, len, &d) == 0 && !dset_has(&es->r->done, d) &&
+        dset_add(&es->failed, d) < 0)
+        return GB_ENOMEM;
+    return 0;
+}
+
+struct jscan {
+    struct resume *r;
+    struct dset pending;
+};
+
+static int on_journal(void *ctx, const char *line, size_t len)
+{
+    struct jscan *js = ctx;
+    json_t *o = json_loadb(line, len, 0, NULL);
+    const char *ev = o ? jx_str(o, "ev") : NULL, *id = o ? jx_str(o, "id") : NULL;
+    const char *dg = o ? jx_str(o, "digest") : NULL;
+    if (ev && (id || dg)) {
+        uint64_t d = id ? hash64(id, strlen(id), 0) : strtoull(dg, NULL, 16);
+        if (!strcmp(ev, "send"))
+            dset_add(&js->pending, d);
+        else if (!strcmp(ev, "ans") || !strcmp(ev, "intr"))
+            dset_del(&js->pending, d);
+        else if (!strcmp(ev, "iid") && jx_str(o, "iid"))
+            iid_put(&js->r->iids, d, jx_str(o, "iid"));
+        else if (!strcmp(ev, "iid-done"))
+            iid_del(&js->r->iids, d);
+    }
+    json_decref(o);
+    return 0;
+}
+
+static int nonempty(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
+{
+    memset(r, 0, sizeof *r);
+    dset_init(&r->done);
+    char *res = fsx_join(dir, "results.jsonl"), *errs = fsx_join(dir, "errors.jsonl"),
+         *jr = fsx_join(dir, "journal.jsonl"), *run = fsx_join(dir, "run.json");
+    int rc = 0;
+    struct err_scan es = {r, {0}};
+    struct jscan js = {r, {0}};
+    dset_init(&es.failed);
+    dset_init(&js.pending);
+    if (!res || !errs || !jr || !run) {
+        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto out;
+    }
+    r->had_outputs = nonempty(res) || nonempty(errs) || nonempty(jr);
+    r->torn += drop_torn_tail(res);
+    r->torn += drop_torn_tail(errs);
+    drop_torn_tail(jr);
+    if ((rc = each_line(res, on_result, r, err)) || (rc = each_line(errs, on_error, &es, err)) ||
+        (rc = each_line(jr, on_journal, &js, err)))
+        goto out;
+    r->failed_prev = (long long)es.failed.n + es.failed.has_zero;
+    for (size_t i = 0; i < js.pending.cap; i++)
+        if (js.pending.slots[i] && !dset_has(&r->done, js.pending.slots[i]))
+            r->in_doubt_prev++;
+    if (access(run, F_OK) == 0) {
+        struct gb_err e2 = {0};
+        r->prev_run = jx_load_file(run, &e2);
+        if (!r->prev_run) {
+            rc = GB_FAIL(err, GB_EINVAL, "'%s' is unreadable (%s); use --restart or another -o",
+                         run, e2.msg);
+            goto out;
+        }
+    }
+out:
+    dset_free(&es.failed);
+    dset_free(&js.pending);
+    free(res);
+    free(errs);
+    free(jr);
+    free(run);
+    return rc;
+}
+
+void jrn_free(struct resume *r)
+{
+    dset_free(&r->done);
+    iid_free(&r->iids);
+    json_decref(r->prev_run);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- writing ------------------------------------------------------------------- */
+
+int jrn_begin(struct sink *s, const struct resume *r)
+{
+    if (ftruncate(s->fd[SINK_JOURNAL], 0))
+        return GB_EIO;
+    for (size_t i = 0; i < r->iids.cap; i++) {
+        if (!r->iids.v[i].d)
+            continue;
+        /* the id text is not kept, only its digest: carry the digest */
+        char line[512];
+        json_t *iid = json_string(r->iids.v[i].iid);
+        char *q = json_dumps(iid, JSON_ENCODE_ANY);
+        int n = snprintf(line, sizeof line, "{\"ev\":\"iid\",\"digest\":\"%016llx\",\"iid\":%s}",
+                         (unsigned long long)(r->iids.v[i].d), q ? q : "\"\"");
+        free(q);
+        json_decref(iid);
+        if (n > 0 && (size_t)n < sizeof line)
+            sink_raw(s, SINK_JOURNAL, line, (size_t)n);
+    }
+    return 0;
+}
+
+static int jline(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int jline(struct sink *s, const char *fmt, ...)
+{
+    char stackbuf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(stackbuf, sizeof stackbuf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return GB_EINVAL;
+    if ((size_t)n < sizeof stackbuf)
+        return sink_raw(s, SINK_JOURNAL, stackbuf, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return GB_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    int rc = sink_raw(s, SINK_JOURNAL, big, (size_t)n);
+    free(big);
+    return rc;
+}
+
+int jrn_send(struct sink *s, const char *id_json, int attempt, const char *what)
+{
+    return jline(s, "{\"ev\":\"send\",\"id\":%s,\"op\":\"%s\",\"n\":%d}", id_json, what, attempt);
+}
+
+int jrn_answer(struct sink *s, const char *id_json, long http)
+{
+    return jline(s, "{\"ev\":\"ans\",\"id\":%s,\"http\":%ld}", id_json, http);
+}
+
+int jrn_iid(struct sink *s, const char *id_json, const char *iid)
+{
+    json_t *v = json_string(iid);
+    char *q = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+    json_decref(v);
+    if (!q)
+        return GB_ENOMEM;
+    int rc = jline(s, "{\"ev\":\"iid\",\"id\":%s,\"iid\":%s}", id_json, q);
+    free(q);
+    return rc;
+}
+
+int jrn_iid_done(struct sink *s, const char *id_json)
+{
+    return jline(s, "{\"ev\":\"iid-done\",\"id\":%s}", id_json);
+}
+
+int jrn_interrupted(struct sink *s, const char *id_json)
+{
+    return jline(s, "{\"ev\":\"intr\",\"id\":%s}", id_json);
+}
+
+/* ---- errors.jsonl compaction ------------------------------------------------- */
+
+struct compact {
+    struct dig_idx {
+        uint64_t d;
+        long long last; /* index of the last line with this id */
+    } *v;
+    size_t cap, n;
+    long long idx;
+    const struct dset *done;
+    int out_fd;
+    long long kept;
+    int write_failed;
+};
+
+static struct dig_idx *ci_slot(struct compact *c, uint64_t d)
+{
+    size_t mask = c->cap - 1, j = (size_t)(d | 1) & mask;
+    while (c->v[j].d && c->v[j].d != (d | 1))
+        j = (j + 1) & mask;
+    return &c->v[j];
+}
+
+static int ci_grow(struct compact *c)
+{
+    struct compact nc = *c;
+    nc.cap = c->cap ? c->cap * 2 : 256;
+    nc.v = calloc(nc.cap, sizeof *nc.v);
+    if (!nc.v)
+        return GB_ENOMEM;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->v[i].d)
+            *ci_slot(&nc, c->v[i].d) = c->v[i];
+    free(c->v);
+    c->v = nc.v;
+    c->cap = nc.cap;
+    return 0;
+}
+
+static int pass1(void *ctx, const char *line, size_t len)
+{
+    struct compact *c = ctx;
+    uint64_t d;
+    long long i = c->idx++;
+    if (jrn_line_id(line, len, &d))
+        return 0;
+    if ((c->n + 1) * 2 > c->cap && ci_grow(c))
+        return GB_ENOMEM;
+    struct dig_idx *s = ci_slot(c, d);
+    if (!s->d) {
+        s->d = d | 1;
+        c->n++;
+    }
+    s->last = i;
+    return 0;
+}
+
+static int pass2(void *ctx, const char *line, size_t len)
+{
+    struct compact *c = ctx;
+    uint64_t d;
+    long long i = c->idx++;
+    if (jrn_line_id(line, len, &d))
+        return 0; /* a line without an id is not ours: drop it */
+    if (dset_has(c->done, d) || ci_slot(c, d)->last != i)
+        return 0;
+    char *b = malloc(len + 1);
+    if (!b)
+        return GB_ENOMEM;
+    memcpy(b, line, len);
+    b[len] = '\n';
+    if (fsx_write_all(c->out_fd, b, len + 1))
+        c->write_failed = 1;
+    free(b);
+    c->kept++;
+    return 0;
+}
+
+int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept,
+                       struct gb_err *err)
+{
+    char *path = fsx_join(dir, "errors.jsonl");
+    char *tmp = fsx_join(dir, "errors.jsonl.compact");
+    struct compact c = {0};
+    c.done = done;
+    c.out_fd = -1;
+    int rc = 0;
+    if (!path || !tmp) {
+        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = each_line(path, pass1, &c, err)))
+        goto out;
+    c.out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (c.out_fd < 0) {
+        rc = GB_FAIL(err, GB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        goto out;
+    }
+    c.idx = 0;
+    if ((rc = each_line(path, pass2, &c, err)))
+        goto out;
+    if (c.write_failed || fsync(c.out_fd) || close(c.out_fd)) {
+        c.out_fd = -1;
+        rc = GB_FAIL(err, GB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        goto out;
+    }
+    c.out_fd = -1;
+    if (rename(tmp, path)) {
+        rc = GB_FAIL(err, GB_EIO, "cannot replace '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (kept)
+        *kept = c.kept;
+out:
+    if (c.out_fd >= 0) {
+        close(c.out_fd);
+        unlink(tmp);
+    }
+    free(c.v);
+    free(path);
+    free(tmp);
+    return rc;
+}

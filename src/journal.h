@@ -1,0 +1,64 @@
+/* journal.h: resume. Reads what an earlier run left in OUTDIR: the set of
+ * ids already done (64-bit digests, not lines), torn last lines (dropped),
+ * attempts that were sent and never answered (in doubt: maybe billed), and
+ * the interaction ids of background jobs already started (polled again, not
+ * paid for twice). Also writes the attempt journal's events.
+ * Ownership: struct resume owns its sets, map and prev_run reference;
+ * jrn_free releases them. */
+#ifndef GB_JOURNAL_H
+#define GB_JOURNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hash64.h"
+
+struct sink;
+
+struct iid_map {                 /* id digest -> interaction id */
+    struct iid_slot {
+        uint64_t d;
+        char *iid;
+    } *v;
+    size_t cap, n;
+};
+
+struct resume {
+    struct dset done;            /* ids with a line in results.jsonl */
+    long long failed_prev;       /* distinct ids in errors.jsonl that are not done */
+    long long torn;              /* torn last lines dropped */
+    long long in_doubt_prev;     /* sent, never answered, not done: maybe billed */
+    struct iid_map iids;         /* background interactions started, not finished */
+    json_t *prev_run;            /* previous run.json, or NULL */
+    int had_outputs;             /* results/errors/journal existed and were not empty */
+};
+
+/* Scan OUTDIR (files may be missing). Truncates torn tails in place. */
+int jrn_scan(const char *dir, struct resume *r, struct gb_err *err);
+void jrn_free(struct resume *r);
+
+/* The digest of the "id" of a results/errors line (fast path for lines we
+ * wrote, which start with {"id":"). 0 on success, -1 if the line has no id. */
+int jrn_line_id(const char *line, size_t len, uint64_t *digest);
+
+const char *iid_get(const struct iid_map *m, uint64_t d);
+int iid_put(struct iid_map *m, uint64_t d, const char *iid);
+void iid_del(struct iid_map *m, uint64_t d);
+
+/* Start this run's journal: truncate it and carry over unresolved iids. */
+int jrn_begin(struct sink *s, const struct resume *r);
+
+/* Journal events. id_json is the id as a JSON string literal (with quotes). */
+int jrn_send(struct sink *s, const char *id_json, int attempt, const char *what);
+int jrn_answer(struct sink *s, const char *id_json, long http);
+int jrn_iid(struct sink *s, const char *id_json, const char *iid);
+int jrn_interrupted(struct sink *s, const char *id_json);
+int jrn_iid_done(struct sink *s, const char *id_json);
+
+/* Rewrite errors.jsonl keeping the latest line per id and dropping ids in
+ * done (so it holds one line per job that failed for good). */
+int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept,
+                       struct gb_err *err);
+
+#endif

@@ -1,0 +1,356 @@
+/* pipeline.c: load a pipeline file: resolve {"$file": ...} values relative to
+ * it, split local keys (name, prompt, limits, validate, steps) from request
+ * fields, compile response_format once, and digest the whole for resume.
+ * Must not send anything or read manifests. */
+#include "pipeline.h"
+#include "fsx.h"
+#include "jsonx.h"
+#include "schema.h"
+#include "sha256.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* keys of a pipeline file that are ours, never sent */
+static const char *const local_keys[] = {"name", "prompt", "limits", "validate", "steps", NULL};
+
+static int is_local(const char *k)
+{
+    for (int i = 0; local_keys[i]; i++)
+        if (!strcmp(k, local_keys[i]))
+            return 1;
+    return 0;
+}
+
+/* Replace every {"$file": "rel/path.json"} under v (depth-first) by the JSON it
+ * names. depth guards against files that include each other. */
+static int resolve_files(json_t *v, const char *dir, const char *src, const char *ptr,
+                         int depth, json_t **replacement, struct gb_err *err)
+{
+    *replacement = NULL;
+    if (depth > 16)
+        return GB_FAIL(err, GB_EINVAL, "%s: $file references nest too deep", ptr);
+    if (json_is_object(v)) {
+        json_t *f = json_object_get(v, "$file");
+        if (f && json_object_size(v) == 1) {
+            if (!json_is_string(f))
+                return GB_FAIL(err, GB_EINVAL, "%s/$file: expected a path string", ptr);
+            char *path = fsx_join(dir, json_string_value(f));
+            if (!path)
+                return GB_FAIL(err, GB_ENOMEM, "out of memory");
+            struct gb_err e2 = {0};
+            json_t *loaded = jx_load_file(path, &e2);
+            if (!loaded) {
+                char why[1400];
+                gb_err_str(&e2, why, sizeof why);
+                int code = GB_FAIL(err, e2.code,
+                                   "%s/$file: %s; $file paths are relative to the pipeline's "
+                                   "folder", ptr, why);
+                free(path);
+                return code;
+            }
+            char *subdir = fsx_dirname(path);
+            json_t *inner = NULL;
+            int rc = resolve_files(loaded, subdir, path, "", depth + 1, &inner, err);
+            free(subdir);
+            free(path);
+            if (rc) {
+                json_decref(loaded);
+                return rc;
+            }
+            if (inner) {
+                json_decref(loaded);
+                loaded = inner;
+            }
+            *replacement = loaded;
+            return 0;
+        }
+        const char *k;
+        json_t *child;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, k, child) {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s/%s", ptr, k);
+            json_t *rep = NULL;
+            int rc = resolve_files(child, dir, src, sub, depth, &rep, err);
+            if (rc)
+                return rc;
+            if (rep)
+                json_object_set_new(v, k, rep);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child) {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s/%zu", ptr, i);
+            json_t *rep = NULL;
+            int rc = resolve_files(child, dir, src, sub, depth, &rep, err);
+            if (rc)
+                return rc;
+            if (rep)
+                json_array_set_new(v, i, rep);
+        }
+    }
+    return 0;
+}
+
+json_t *pipe_response_schema(json_t *rf)
+{
+    if (json_is_array(rf)) {
+        size_t i;
+        json_t *w;
+        json_array_foreach(rf, i, w) {
+            json_t *s = pipe_response_schema(w);
+            if (s)
+                return s;
+        }
+        return NULL;
+    }
+    if (json_is_true(rf) || json_is_false(rf))
+        return rf;
+    if (!json_is_object(rf))
+        return NULL;
+    const char *t = jx_str(rf, "type");
+    if (t && (!strcmp(t, "text") || !strcmp(t, "image") || !strcmp(t, "audio") ||
+              !strcmp(t, "video"))) {
+        json_t *s = json_object_get(rf, "schema");
+        return s && (json_is_object(s) || json_is_boolean(s)) ? s : NULL;
+    }
+    return rf; /* G1: the schema itself */
+}
+
+static int get_limit_long(json_t *limits, const char *key, long max, long *out,
+                          struct gb_err *err)
+{
+    json_t *v = json_object_get(limits, key);
+    if (!v)
+        return 0;
+    long long n;
+    if (jx_int(limits, key, &n) || n < 1 || n > max)
+        return GB_FAIL(err, GB_EINVAL, "/limits/%s: expected a whole number from 1 to %ld", key,
+                       max);
+    *out = (long)n;
+    return 0;
+}
+
+static int read_limits(struct pipeline *p, struct gb_err *err)
+{
+    json_t *l = json_object_get(p->doc, "limits");
+    if (!l)
+        return 0;
+    if (!json_is_object(l))
+        return GB_FAIL(err, GB_EINVAL, "/limits: expected an object");
+    int rc;
+    if ((rc = get_limit_long(l, "concurrency", 4096, &p->limits.concurrency, err)) ||
+        (rc = get_limit_long(l, "rpm", 100000000, &p->limits.rpm, err)) ||
+        (rc = get_limit_long(l, "tpm", 2000000000, &p->limits.tpm, err)) ||
+        (rc = get_limit_long(l, "max_attempts", 100, &p->limits.max_attempts, err)))
+        return rc;
+    double t;
+    if (json_object_get(l, "timeout_s")) {
+        if (jx_num(l, "timeout_s", &t) || t <= 0 || t > 86400)
+            return GB_FAIL(err, GB_EINVAL, "/limits/timeout_s: expected seconds from 0 to 86400");
+        p->limits.timeout_s = t;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(l, k, v) {
+        if (strcmp(k, "concurrency") && strcmp(k, "rpm") && strcmp(k, "tpm") &&
+            strcmp(k, "max_attempts") && strcmp(k, "timeout_s"))
+            return GB_FAIL(err, GB_EINVAL,
+                           "/limits/%s: unknown limit; known: concurrency, rpm, tpm, "
+                           "max_attempts, timeout_s", k);
+    }
+    return 0;
+}
+
+int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
+{
+    struct pipeline *p = calloc(1, sizeof *p);
+    json_t *rep = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (!p)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    p->reask = 2;
+    p->path = strdup(path);
+    p->dir = fsx_dirname(path);
+    p->doc = jx_load_file(path, err);
+    if (!p->doc) {
+        rc = err ? err->code : GB_EINVAL;
+        goto fail;
+    }
+    if (!json_is_object(p->doc)) {
+        rc = GB_FAIL(err, GB_EINVAL, "a pipeline is a JSON object");
+        goto fail_at;
+    }
+    if ((rc = resolve_files(p->doc, p->dir, path, "", 0, &rep, err)))
+        goto fail_at;
+    if (rep) { /* the whole pipeline was a $file reference */
+        json_decref(p->doc);
+        p->doc = rep;
+    }
+    const char *name = jx_str(p->doc, "name");
+    if (json_object_get(p->doc, "name") && !name) {
+        rc = GB_FAIL(err, GB_EINVAL, "/name: expected a string");
+        goto fail_at;
+    }
+    if (name) {
+        p->name = strdup(name);
+    } else {
+        const char *b = fsx_basename(path);
+        size_t n = strlen(b);
+        if (n > 5 && !strcmp(b + n - 5, ".json"))
+            n -= 5;
+        p->name = strndup(b, n);
+    }
+    json_t *pr = json_object_get(p->doc, "prompt");
+    if (pr && !json_is_string(pr)) {
+        rc = GB_FAIL(err, GB_EINVAL, "/prompt: expected a string template");
+        goto fail_at;
+    }
+    if (pr)
+        p->prompt = strdup(json_string_value(pr));
+    if ((rc = read_limits(p, err)))
+        goto fail_at;
+    json_t *val = json_object_get(p->doc, "validate");
+    if (val) {
+        long long n;
+        if (!json_is_object(val) || (json_object_get(val, "reask") &&
+                                     (jx_int(val, "reask", &n) || n < 0 || n > 10))) {
+            rc = GB_FAIL(err, GB_EINVAL, "/validate/reask: expected a whole number from 0 to 10");
+            goto fail_at;
+        }
+        if (json_object_get(val, "reask"))
+            p->reask = (long)n;
+    }
+    json_t *steps = json_object_get(p->doc, "steps");
+    if (steps && (!json_is_array(steps) || json_array_size(steps) == 0)) {
+        rc = GB_FAIL(err, GB_EINVAL, "/steps: expected a non-empty array of step objects");
+        goto fail_at;
+    }
+    p->steps = steps;
+    p->base = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(p->doc, k, v) {
+        if (!is_local(k))
+            json_object_set(p->base, k, v);
+    }
+    json_t *rf = json_object_get(p->base, "response_format");
+    if (rf && !json_is_null(rf)) {
+        p->schema_doc = pipe_response_schema(rf);
+        if (p->schema_doc) {
+            struct gb_err se = {0};
+            if ((rc = schema_compile(p->schema_doc, path, &p->schema, &se))) {
+                GB_FAIL(err, rc, "/response_format: %s", se.msg);
+                goto fail_at;
+            }
+        }
+    }
+    char *canon = jx_canonical(p->doc);
+    if (!canon) {
+        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    uint8_t d[32];
+    sha256_buf(canon, strlen(canon), d);
+    sha256_hex(d, p->digest);
+    free(canon);
+    *out = p;
+    return 0;
+fail_at:
+    gb_err_at(err, path, 0, 0);
+fail:
+    pipe_free(p);
+    return rc ? rc : GB_EINVAL;
+}
+
+void pipe_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    schema_free(p->schema);
+    json_decref(p->base);
+    json_decref(p->doc);
+    free(p->prompt);
+    free(p->name);
+    free(p->dir);
+    free(p->path);
+    free(p);
+}
+
+
+int pipe_render(const char *tmpl, const json_t *vars, const char *id, char **out,
+                struct gb_err *err)
+{
+    size_t cap = strlen(tmpl) + 64, len = 0;
+    char *r = malloc(cap);
+    if (!r)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    const char *s = tmpl;
+    while (*s) {
+        const char *open = strstr(s, "{{");
+        const char *close = open ? strstr(open + 2, "}}") : NULL;
+        size_t lit = open && close ? (size_t)(open - s) : strlen(s);
+        const char *val = NULL;
+        char *owned = NULL;
+        size_t vlen = 0;
+        if (open && close) {
+            const char *a = open + 2, *b = close;
+            while (a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            char name[128];
+            size_t nl = (size_t)(b - a);
+            if (nl == 0 || nl >= sizeof name) {
+                free(r);
+                return GB_FAIL(err, GB_EINVAL, "prompt template has an empty or overlong {{...}}");
+            }
+            memcpy(name, a, nl);
+            name[nl] = '\0';
+            json_t *v = json_is_object(vars) ? json_object_get(vars, name) : NULL;
+            if (v && json_is_string(v)) {
+                val = json_string_value(v);
+                vlen = json_string_length(v);
+            } else if (v) {
+                owned = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                val = owned;
+                vlen = owned ? strlen(owned) : 0;
+            } else if (!strcmp(name, "id") && id) {
+                val = id;
+                vlen = strlen(id);
+            } else {
+                free(r);
+                return GB_FAIL(err, GB_EINVAL,
+                               "prompt uses {{%s}} but the line's \"vars\" has no '%s'", name,
+                               name);
+            }
+        }
+        if (len + lit + vlen + 1 > cap) {
+            cap = (len + lit + vlen + 1) * 2;
+            char *nr = realloc(r, cap);
+            if (!nr) {
+                free(r);
+                free(owned);
+                return GB_FAIL(err, GB_ENOMEM, "out of memory");
+            }
+            r = nr;
+        }
+        memcpy(r + len, s, lit);
+        len += lit;
+        if (val) {
+            memcpy(r + len, val, vlen);
+            len += vlen;
+        }
+        free(owned);
+        if (!(open && close))
+            break;
+        s = close + 2;
+    }
+    r[len] = '\0';
+    *out = r;
+    return 0;
+}

@@ -1,0 +1,48 @@
+/* pipeline.h: a pipeline file loaded once per run: the request template every
+ * job starts from, the prompt template, limits, validation settings, the
+ * compiled response schema and the digest that resume compares.
+ * Ownership: pipe_load returns a new struct pipeline; pipe_free releases it
+ * and everything it holds. Jobs borrow base/schema for the run's lifetime. */
+#ifndef GB_PIPELINE_H
+#define GB_PIPELINE_H
+
+#include <jansson.h>
+
+#include "err.h"
+
+struct schema;
+
+struct pipe_limits {
+    long concurrency, rpm, tpm, max_attempts; /* 0 = not set */
+    double timeout_s;                         /* 0 = not set */
+};
+
+struct pipeline {
+    char *path;           /* as given */
+    char *dir;            /* folder holding the pipeline file */
+    char *name;           /* "name", or the file's base name without .json */
+    json_t *doc;          /* the whole file, $file references resolved */
+    json_t *base;         /* request fields (doc minus local keys) */
+    char *prompt;         /* template, or NULL */
+    struct pipe_limits limits;
+    long reask;           /* validate.reask, default 2 */
+    json_t *steps;        /* multi-step pipelines (borrowed from doc) or NULL */
+    json_t *schema_doc;   /* bare JSON Schema of response_format (borrowed), or NULL */
+    struct schema *schema;/* compiled schema_doc, or NULL */
+    char digest[65];      /* SHA-256 of the canonical doc */
+};
+
+int pipe_load(const char *path, struct pipeline **out, struct gb_err *err);
+void pipe_free(struct pipeline *p);
+
+/* Replace {{name}} in tmpl from vars (an object, may be NULL) and the built-in
+ * {{id}}. Unknown names fail with GB_EINVAL naming the variable. *out is new. */
+int pipe_render(const char *tmpl, const json_t *vars, const char *id, char **out,
+                struct gb_err *err);
+
+/* The bare JSON Schema inside a response_format value in either dialect
+ * (G1: the schema itself; G3: {"type":"text","schema":S} or an array of such
+ * wrappers), borrowed; NULL when it carries no JSON schema (e.g. image). */
+json_t *pipe_response_schema(json_t *response_format);
+
+#endif

@@ -1,0 +1,300 @@
+/* request.c: request bodies as segment lists read by libcurl, with media
+ * base64-encoded straight from the file into curl's buffer (curl's
+ * tool_cb_rea.c pattern): no allocation per chunk, any rewind position. */
+#include "request.h"
+#include "b64.h"
+#include "fsx.h"
+#include "job.h"
+#include "jsonx.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void body_init(struct body *b, unsigned char *scratch, size_t scratch_sz)
+{
+    memset(b, 0, sizeof *b);
+    b->fd = -1;
+    b->scratch = scratch;
+    b->scratch_sz = scratch_sz;
+}
+
+static void close_fd(struct body *b)
+{
+    if (b->fd >= 0)
+        close(b->fd);
+    b->fd = -1;
+}
+
+void body_free(struct body *b)
+{
+    if (!b)
+        return;
+    close_fd(b);
+    free(b->text);
+    free(b->segs);
+    b->text = NULL;
+    b->segs = NULL;
+    b->nseg = 0;
+    b->total = 0;
+}
+
+static void reset_content(struct body *b)
+{
+    unsigned char *s = b->scratch;
+    size_t sz = b->scratch_sz;
+    body_free(b);
+    body_init(b, s, sz);
+}
+
+static int push_seg(struct body *b, struct body_seg seg)
+{
+    struct body_seg *ns = realloc(b->segs, (b->nseg + 1) * sizeof *ns);
+    if (!ns)
+        return GB_ENOMEM;
+    b->segs = ns;
+    b->segs[b->nseg++] = seg;
+    b->total += seg.len;
+    return 0;
+}
+
+int body_from_text(struct body *b, const char *text, size_t len)
+{
+    reset_content(b);
+    b->text = malloc(len + 1);
+    if (!b->text)
+        return GB_ENOMEM;
+    memcpy(b->text, text, len);
+    b->text[len] = '\0';
+    b->text_len = len;
+    if (len == 0)
+        return 0;
+    return push_seg(b, (struct body_seg){SEG_TEXT, b->text, NULL, 0, 0, len});
+}
+
+int body_from_file_range(struct body *b, const char *path, uint64_t off, uint64_t len)
+{
+    reset_content(b);
+    if (len == 0)
+        return 0;
+    return push_seg(b, (struct body_seg){SEG_RAWFILE, NULL, path, off, len, len});
+}
+
+int body_from_request(struct body *b, const struct job_ctx *ctx, const json_t *req,
+                      const struct job *job, struct gb_err *err)
+{
+    reset_content(b);
+    b->text = json_dumps(req, JSON_COMPACT);
+    if (!b->text)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    b->text_len = strlen(b->text);
+    /* split at each media placeholder: `\u0000gbm<k>:<nonce>` */
+    const char *s = b->text, *end = b->text + b->text_len;
+    const char tag[] = "\\u0000gbm";
+    size_t nonce_len = strlen(ctx->nonce);
+    while (s < end) {
+        const char *hit = memmem(s, (size_t)(end - s), tag, sizeof tag - 1);
+        size_t k = 0;
+        const char *after = NULL;
+        if (hit) {
+            const char *p = hit + sizeof tag - 1;
+            if (p < end && *p >= '0' && *p <= '9') {
+                while (p < end && *p >= '0' && *p <= '9')
+                    k = k * 10 + (size_t)(*p++ - '0');
+                if (p < end && *p == ':' && (size_t)(end - p - 1) >= nonce_len &&
+                    !memcmp(p + 1, ctx->nonce, nonce_len) && k < job->nmedia)
+                    after = p + 1 + nonce_len;
+            }
+            if (!after) { /* user text that merely looks like a marker */
+                size_t lit = (size_t)(hit + sizeof tag - 1 - s);
+                if (push_seg(b, (struct body_seg){SEG_TEXT, s, NULL, 0, 0, lit}))
+                    return GB_FAIL(err, GB_ENOMEM, "out of memory");
+                s += lit;
+                continue;
+            }
+        }
+        size_t lit = (size_t)((hit ? hit : end) - s);
+        if (lit && push_seg(b, (struct body_seg){SEG_TEXT, s, NULL, 0, 0, lit}))
+            return GB_FAIL(err, GB_ENOMEM, "out of memory");
+        if (!hit)
+            break;
+        const struct media *m = &job->media[k];
+        if (m->size && push_seg(b, (struct body_seg){SEG_B64FILE, NULL, m->path, 0, m->size,
+                                                      b64_enc_len(m->size)}))
+            return GB_FAIL(err, GB_ENOMEM, "out of memory");
+        s = after;
+    }
+    return 0;
+}
+
+void body_rewind(struct body *b)
+{
+    close_fd(b);
+    b->si = 0;
+    b->seg_pos = 0;
+    b->pend_len = b->pend_pos = 0;
+    b->error[0] = '\0';
+}
+
+int body_seek(void *userdata, int64_t offset, int origin)
+{
+    struct body *b = userdata;
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > b->total)
+        return CURL_SEEKFUNC_CANTSEEK;
+    body_rewind(b);
+    uint64_t left = (uint64_t)offset;
+    while (b->si < b->nseg && left >= b->segs[b->si].len) {
+        left -= b->segs[b->si].len;
+        b->si++;
+    }
+    b->seg_pos = left;
+    return CURL_SEEKFUNC_OK;
+}
+
+static int open_seg(struct body *b)
+{
+    if (b->fd >= 0 && b->fd_seg == b->si)
+        return 0;
+    close_fd(b);
+    b->fd = open(b->segs[b->si].path, O_RDONLY | O_CLOEXEC);
+    if (b->fd < 0) {
+        snprintf(b->error, sizeof b->error, "cannot open '%s': %s", b->segs[b->si].path,
+                 strerror(errno));
+        return -1;
+    }
+    b->fd_seg = b->si;
+    return 0;
+}
+
+/* Read file bytes [off, off+n) exactly; a short read means the file changed. */
+static int read_exact(struct body *b, void *dst, size_t n, uint64_t off)
+{
+    ssize_t r = fsx_pread_full(b->fd, dst, n, (off_t)off);
+    if (r != (ssize_t)n) {
+        snprintf(b->error, sizeof b->error, "'%s' %s while it was being sent",
+                 b->segs[b->si].path, r < 0 ? "could not be read" : "shrank");
+        return -1;
+    }
+    return 0;
+}
+
+/* Fill dst (room bytes) from a base64 file segment; returns bytes or -1. */
+static long read_b64(struct body *b, char *dst, size_t room)
+{
+    const struct body_seg *sg = &b->segs[b->si];
+    uint64_t pos = b->seg_pos;
+    uint64_t group = pos / 4;
+    size_t within = (size_t)(pos % 4);
+    if (within || room < 4) {
+        /* one group through pend */
+        uint64_t boff = group * 3;
+        size_t nb = sg->bytes - boff < 3 ? (size_t)(sg->bytes - boff) : 3;
+        unsigned char g[3];
+        if (read_exact(b, g, nb, boff))
+            return -1;
+        b64_encode(g, nb, b->pend);
+        size_t take = 4 - within < room ? 4 - within : room;
+        memcpy(dst, b->pend + within, take);
+        return (long)take;
+    }
+    uint64_t groups_left = (sg->len - pos) / 4;
+    uint64_t groups = room / 4;
+    if (groups > b->scratch_sz / 3)
+        groups = b->scratch_sz / 3;
+    if (groups > groups_left)
+        groups = groups_left;
+    uint64_t boff = group * 3;
+    size_t nb = (size_t)(groups * 3);
+    if (boff + nb > sg->bytes)
+        nb = (size_t)(sg->bytes - boff);
+    if (read_exact(b, b->scratch, nb, boff))
+        return -1;
+    return (long)b64_encode(b->scratch, nb, dst);
+}
+
+size_t body_read(char *dst, size_t size, size_t nmemb, void *userdata)
+{
+    struct body *b = userdata;
+    size_t room = size * nmemb, out = 0;
+    while (out < room && b->si < b->nseg) {
+        struct body_seg *sg = &b->segs[b->si];
+        uint64_t left = sg->len - b->seg_pos;
+        size_t want = room - out < left ? room - out : (size_t)left;
+        long got;
+        switch (sg->kind) {
+        case SEG_TEXT:
+            memcpy(dst + out, sg->text + b->seg_pos, want);
+            got = (long)want;
+            break;
+        case SEG_RAWFILE:
+            if (open_seg(b) || read_exact(b, dst + out, want, sg->off + b->seg_pos))
+                return CURL_READFUNC_ABORT;
+            got = (long)want;
+            break;
+        default:
+            if (open_seg(b))
+                return CURL_READFUNC_ABORT;
+            got = read_b64(b, dst + out, want);
+            if (got < 0)
+                return CURL_READFUNC_ABORT;
+            break;
+        }
+        out += (size_t)got;
+        b->seg_pos += (uint64_t)got;
+        if (b->seg_pos >= sg->len) {
+            close_fd(b);
+            b->si++;
+            b->seg_pos = 0;
+        }
+    }
+    return out;
+}
+
+/* ---- token estimate -------------------------------------------------------- */
+
+static long text_tokens(const json_t *v, int depth)
+{
+    if (depth > 6)
+        return 0;
+    if (json_is_string(v))
+        return (long)(json_string_length(v) + 3) / 4;
+    long t = 0;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) t += text_tokens(e, depth + 1);
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        json_object_foreach((json_t *)v, k, e) {
+            if (!strcmp(k, "data") || !strcmp(k, "uri") || !strcmp(k, "mime_type") ||
+                !strcmp(k, "type"))
+                continue;
+            t += text_tokens(e, depth + 1);
+        }
+    }
+    return t;
+}
+
+long req_estimate_tokens(const json_t *req, const struct job *job)
+{
+    long t = text_tokens(json_object_get(req, "input"), 0) +
+             text_tokens(json_object_get(req, "system_instruction"), 0);
+    for (size_t i = 0; job && i < job->nmedia; i++) {
+        const struct media *m = &job->media[i];
+        double sz = (double)m->size;
+        if (!strcmp(m->type, "image"))
+            t += 258;
+        else if (!strcmp(m->type, "audio"))
+            t += (long)(32.0 * sz / 16000.0); /* ~128 kbit/s */
+        else if (!strcmp(m->type, "video"))
+            t += (long)(263.0 * sz / 250000.0); /* ~2 Mbit/s */
+        else
+            t += 258 * (long)(1 + sz / 100000.0); /* ~100 KB per PDF page */
+    }
+    return t < 1 ? 1 : t;
+}

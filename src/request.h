@@ -1,0 +1,70 @@
+/* request.h: request bodies that stream. A body is a list of segments: JSON
+ * text, a local file base64-encoded on the fly, or a raw byte range of a file
+ * (Files API chunks). curl pulls it through body_read and rewinds it through
+ * body_seek, so retries and redirects resend it without holding media in
+ * memory: a request's memory does not grow with its media.
+ * Ownership: a struct body owns its text and segment table and any file it
+ * opened; body_free releases them. Media paths are borrowed from the job. */
+#ifndef GB_REQUEST_H
+#define GB_REQUEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct job;
+struct job_ctx;
+
+enum seg_kind { SEG_TEXT, SEG_B64FILE, SEG_RAWFILE };
+
+struct body_seg {
+    enum seg_kind kind;
+    const char *text;  /* SEG_TEXT: points into body->text */
+    const char *path;  /* file segments: borrowed */
+    uint64_t off;      /* SEG_RAWFILE: first byte; SEG_B64FILE: 0 */
+    uint64_t bytes;    /* file bytes covered (file segments) */
+    uint64_t len;      /* bytes this segment adds to the body */
+};
+
+struct body {
+    char *text;
+    size_t text_len;
+    struct body_seg *segs;
+    size_t nseg;
+    uint64_t total;    /* Content-Length */
+    /* read state */
+    size_t si;         /* current segment */
+    uint64_t seg_pos;  /* position inside it */
+    int fd;            /* open file of the current file segment, or -1 */
+    size_t fd_seg;
+    char pend[4];
+    int pend_len, pend_pos;
+    unsigned char *scratch; /* borrowed, scratch_sz bytes */
+    size_t scratch_sz;
+    char error[256];   /* why a read failed */
+};
+
+void body_init(struct body *b, unsigned char *scratch, size_t scratch_sz);
+void body_free(struct body *b);
+
+/* Render a job's request (media as base64 of their files; uploaded media as
+ * uri). Replaces any previous content of b. */
+int body_from_request(struct body *b, const struct job_ctx *ctx, const json_t *req,
+                      const struct job *job, struct gb_err *err);
+/* The body is a copy of text. */
+int body_from_text(struct body *b, const char *text, size_t len);
+/* The body is bytes [off, off+len) of path (a Files API chunk). */
+int body_from_file_range(struct body *b, const char *path, uint64_t off, uint64_t len);
+
+/* libcurl CURLOPT_READFUNCTION / CURLOPT_SEEKFUNCTION (userdata = body). */
+size_t body_read(char *dst, size_t size, size_t nmemb, void *userdata);
+int body_seek(void *userdata, int64_t offset, int origin);
+void body_rewind(struct body *b);
+
+/* Estimated input tokens of a request (text ~4 chars/token, media by the
+ * published per-item/per-second rates, approximated from size). */
+long req_estimate_tokens(const json_t *req, const struct job *job);
+
+#endif

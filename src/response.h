@@ -1,0 +1,59 @@
+/* response.h: what comes back: an Interaction in either dialect (G1 outputs[]
+ * or G3 steps[], either thinking-token name) read into one shape, or the
+ * service's error envelope with its RetryInfo.
+ * Ownership: struct interaction owns doc and outputs; interaction_free
+ * releases them. Strings in it point into doc. */
+#ifndef GB_RESPONSE_H
+#define GB_RESPONSE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+
+struct usage {
+    long long input, output, total, thought, cached, tool;
+};
+
+struct interaction {
+    json_t *doc;
+    const char *id;
+    const char *status;     /* completed, in_progress, requires_action, failed, cancelled, ... */
+    const char *model;      /* model or agent */
+    json_t *outputs;        /* new array of content items (G3 steps flattened) */
+    struct usage usage;
+    int has_usage;
+};
+
+/* 0, or GB_EINVAL when the body is not an Interaction (truncated JSON, wrong
+ * shape): the caller retries such a 200. */
+int resp_parse_interaction(const char *body, size_t len, struct interaction *out,
+                           struct gb_err *err);
+/* Same, from an already-parsed object (takes a reference). */
+int resp_from_json(json_t *doc, struct interaction *out, struct gb_err *err);
+void interaction_free(struct interaction *it);
+
+/* 1 for completed/failed/cancelled/incomplete/budget_exceeded; 0 otherwise. */
+int resp_status_terminal(const char *status);
+
+/* All text items of outputs joined, new string ("" when none). */
+char *resp_text(const json_t *outputs);
+
+struct api_error {
+    long code;              /* from the envelope, else the HTTP status */
+    char status[64];        /* "RESOURCE_EXHAUSTED" ... or "" */
+    char message[1024];
+    long retry_delay_ms;    /* google.rpc.RetryInfo retryDelay, -1 if absent */
+};
+
+/* Read the error envelope; never fails (falls back to the HTTP status and the
+ * start of the body). */
+void resp_parse_error(const char *body, size_t len, long http, struct api_error *out);
+
+/* "1.5s" / "30s" / "100ms" style durations -> ms, -1 if malformed. */
+long resp_duration_ms(const char *s);
+
+/* Canonical google.rpc status name for an HTTP status. */
+const char *resp_status_name(long http);
+
+#endif

@@ -1,0 +1,215 @@
+/* fsx.c: file-system and clock helpers used by the sink, the journal and the
+ * emulator. Everything that writes retries EINTR and reports errno. */
+#include "fsx.h"
+#include "err.h"
+#include "hash64.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int fsx_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return GB_EIO;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+ssize_t fsx_pread_full(int fd, void *p, size_t n, off_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (char *)p + got, n - got, off + (off_t)got);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+int fsx_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return GB_EIO;
+    int rc = fsync(fd) ? GB_EIO : 0;
+    close(fd);
+    return rc;
+}
+
+int fsx_write_atomic(const char *path, const void *data, size_t n)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp)
+        return GB_ENOMEM;
+    snprintf(tmp, len + 16, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(tmp);
+        return GB_EIO;
+    }
+    int rc = fsx_write_all(fd, data, n);
+    if (!rc && fchmod(fd, 0644))
+        rc = GB_EIO;
+    if (!rc && fsync(fd))
+        rc = GB_EIO;
+    if (close(fd) && !rc)
+        rc = GB_EIO;
+    if (!rc && rename(tmp, path))
+        rc = GB_EIO;
+    if (rc) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+    }
+    free(tmp);
+    return rc;
+}
+
+int fsx_mkdir_p(const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return GB_ENOMEM;
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0755) && errno != EEXIST) {
+                rc = GB_EIO;
+                break;
+            }
+            *s = c;
+            if (!c)
+                break;
+        }
+    }
+    if (!rc) {
+        struct stat st;
+        if (stat(p, &st) || !S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            rc = GB_EIO;
+        }
+    }
+    free(p);
+    return rc;
+}
+
+char *fsx_join(const char *dir, const char *name)
+{
+    if (!dir || !*dir || fsx_is_abs(name))
+        return strdup(name);
+    size_t a = strlen(dir), b = strlen(name);
+    char *r = malloc(a + b + 2);
+    if (!r)
+        return NULL;
+    memcpy(r, dir, a);
+    size_t k = a;
+    if (a && dir[a - 1] != '/')
+        r[k++] = '/';
+    memcpy(r + k, name, b + 1);
+    return r;
+}
+
+char *fsx_dirname(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    if (!s)
+        return strdup(".");
+    if (s == path)
+        return strdup("/");
+    return strndup(path, (size_t)(s - path));
+}
+
+const char *fsx_basename(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+int fsx_is_abs(const char *path)
+{
+    return path && path[0] == '/';
+}
+
+char *fsx_safe_name(const char *s, size_t n)
+{
+    enum { MAXN = 80 };
+    char *r = malloc(MAXN + 16);
+    if (!r)
+        return NULL;
+    size_t k = 0;
+    int changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || (c == '.' && k > 0);
+        if (k >= MAXN) {
+            changed = 1;
+            break;
+        }
+        if (ok) {
+            r[k++] = (char)c;
+        } else {
+            changed = 1;
+            if (k == 0 || r[k - 1] != '_')
+                r[k++] = '_';
+        }
+    }
+    if (k == 0)
+        changed = 1;
+    if (changed) {
+        uint64_t h = hash64(s, n, 0x5afe);
+        k += (size_t)snprintf(r + k, 16, "%s%08x", k ? "-" : "id-", (unsigned)(h >> 32));
+    }
+    r[k] = '\0';
+    return r;
+}
+
+uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t now_ms(void)
+{
+    return now_us() / 1000u;
+}
+
+double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void iso8601(double t, char out[32])
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

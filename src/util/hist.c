@@ -1,0 +1,66 @@
+/* hist.c: log-linear histogram: bucket e holds values in [2^e, 2^(e+1)) split
+ * into 64 equal sub-buckets; values below 64 are exact. */
+#include "hist.h"
+
+#include <string.h>
+
+void hist_init(struct hist *h)
+{
+    memset(h, 0, sizeof *h);
+}
+
+static void locate(uint64_t v, int *e, int *s)
+{
+    if (v < HIST_SUB) {
+        *e = 0;
+        *s = (int)v;
+        return;
+    }
+    int b = 63 - __builtin_clzll(v); /* 2^b <= v */
+    if (b >= HIST_EXP + 5)
+        b = HIST_EXP + 5;
+    *e = b - 5;
+    if (*e >= HIST_EXP) {
+        *e = HIST_EXP - 1;
+        *s = HIST_SUB - 1;
+        return;
+    }
+    *s = (int)((v >> (b - 6)) & (HIST_SUB - 1));
+}
+
+void hist_add(struct hist *h, uint64_t us)
+{
+    int e, s;
+    locate(us, &e, &s);
+    h->count[e][s]++;
+    h->n++;
+    h->sum_us += (double)us;
+    if (us > h->max_us)
+        h->max_us = us;
+}
+
+static uint64_t value_of(int e, int s)
+{
+    if (e == 0)
+        return (uint64_t)s;
+    int b = e + 5;
+    /* the middle of the sub-bucket: [2^b + s*2^(b-6), +2^(b-6)) */
+    uint64_t lo = ((uint64_t)1 << b) | ((uint64_t)(s & (HIST_SUB - 1)) << (b - 6));
+    return lo + ((uint64_t)1 << (b - 6)) / 2;
+}
+
+uint64_t hist_quantile(const struct hist *h, double q)
+{
+    if (!h->n)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)(h->n - 1)) + 1, seen = 0;
+    for (int e = 0; e < HIST_EXP; e++)
+        for (int s = 0; s < HIST_SUB; s++) {
+            seen += h->count[e][s];
+            if (seen >= rank) {
+                uint64_t v = value_of(e, s);
+                return v > h->max_us ? h->max_us : v;
+            }
+        }
+    return h->max_us;
+}

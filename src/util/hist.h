@@ -1,0 +1,24 @@
+/* hist.h: a latency histogram with bounded memory (log-linear buckets, ~1.5%
+ * relative precision from 1 microsecond to 1 hour) for p50/p95/p99.
+ * Ownership: plain struct, no heap. */
+#ifndef GB_HIST_H
+#define GB_HIST_H
+
+#include <stdint.h>
+
+#define HIST_SUB 64
+#define HIST_EXP 32
+
+struct hist {
+    uint64_t count[HIST_EXP][HIST_SUB];
+    uint64_t n;
+    uint64_t max_us;
+    double sum_us;
+};
+
+void hist_init(struct hist *h);
+void hist_add(struct hist *h, uint64_t us);
+/* q in [0,1]; microseconds (0 when empty). */
+uint64_t hist_quantile(const struct hist *h, double q);
+
+#endif

@@ -1,0 +1,300 @@
+/* xfer.c: the transfer loop's machinery. Owns the curl multi handle, the pool
+ * of easy handles, and every op in flight; HTTP/2 multiplexing where the
+ * server offers it (PIPEWAIT), keep-alive reuse otherwise. Knows nothing
+ * about jobs, retries or files: those decisions live in run.c and retry.c. */
+#include "xfer.h"
+#include "err.h"
+#include "fsx.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { SCRATCH = 48 * 1024 };
+
+int xfer_init(struct xfer *x, const struct xfer_opts *o, const char *api_key,
+              const char *user_agent)
+{
+    memset(x, 0, sizeof *x);
+    x->opts = *o;
+    x->multi = curl_multi_init();
+    x->scratch = malloc(SCRATCH);
+    x->scratch_sz = SCRATCH;
+    if (!x->multi || !x->scratch)
+        return GB_ENOMEM;
+    curl_multi_setopt(x->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    if (o->max_host_connections > 0)
+        curl_multi_setopt(x->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->max_host_connections);
+    char h[512];
+    struct curl_slist *l = NULL;
+    l = curl_slist_append(l, "Content-Type: application/json");
+    l = curl_slist_append(l, "Accept: application/json, text/event-stream");
+    /* no 100-continue round trip before large bodies */
+    l = curl_slist_append(l, "Expect:");
+    snprintf(h, sizeof h, "User-Agent: %s", user_agent);
+    l = curl_slist_append(l, h);
+    snprintf(h, sizeof h, "x-goog-api-client: %s", user_agent);
+    l = curl_slist_append(l, h);
+    if (api_key && *api_key) {
+        /* the key lives only in this header list; never printed or logged */
+        size_t n = strlen(api_key) + 32;
+        char *kh = malloc(n);
+        if (!kh)
+            return GB_ENOMEM;
+        snprintf(kh, n, "x-goog-api-key: %s", api_key);
+        l = curl_slist_append(l, kh);
+        memset(kh, 0, n);
+        free(kh);
+    }
+    if (!l)
+        return GB_ENOMEM;
+    x->common = l;
+    return 0;
+}
+
+void xfer_free(struct xfer *x)
+{
+    for (int i = 0; i < x->npool; i++)
+        curl_easy_cleanup(x->pool[i]);
+    free(x->pool);
+    if (x->multi)
+        curl_multi_cleanup(x->multi);
+    curl_slist_free_all(x->common);
+    free(x->scratch);
+    memset(x, 0, sizeof *x);
+}
+
+struct op *op_new(struct xfer *x, int kind, void *user, const char *method, char *url)
+{
+    struct op *op = calloc(1, sizeof *op);
+    if (!op) {
+        free(url);
+        return NULL;
+    }
+    op->kind = kind;
+    op->user = user;
+    op->method = method;
+    op->url = url;
+    op->resp_max = 256u << 20;
+    op->size_received = -1;
+    body_init(&op->body, x->scratch, x->scratch_sz);
+    buf_init(&op->resp, op->resp_max);
+    return op;
+}
+
+void op_free(struct op *op)
+{
+    if (!op)
+        return;
+    body_free(&op->body);
+    buf_free(&op->resp);
+    curl_slist_free_all(op->headers);
+    free(op->upload_url);
+    free(op->url);
+    free(op);
+}
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct op *op = ud;
+    size_t n = size * nmemb;
+    if (!op->t_first_byte_us)
+        op->t_first_byte_us = now_us();
+    if (op->on_data)
+        return op->on_data(op, p, n) ? 0 : n;
+    if (buf_append(&op->resp, p, n)) {
+        op->resp_overflow = 1;
+        return 0; /* abort: CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+static void copy_value(char *dst, size_t dsz, const char *v, size_t n)
+{
+    while (n && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+        n--;
+    if (n >= dsz)
+        n = dsz - 1;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct op *op = ud;
+    size_t n = size * nmemb;
+    const char *colon = memchr(p, ':', n);
+    if (!colon) {
+        /* a new status line (redirect, 100): forget headers of the last one */
+        if (n > 5 && !strncmp(p, "HTTP/", 5)) {
+            op->retry_after[0] = op->upload_status[0] = op->content_type[0] = '\0';
+            op->size_received = -1;
+        }
+        return n;
+    }
+    size_t kl = (size_t)(colon - p);
+    const char *v = colon + 1;
+    size_t vl = n - kl - 1;
+#define IS(name) (kl == sizeof(name) - 1 && !strncasecmp(p, name, kl))
+    if (IS("retry-after")) {
+        copy_value(op->retry_after, sizeof op->retry_after, v, vl);
+    } else if (IS("x-goog-upload-status")) {
+        copy_value(op->upload_status, sizeof op->upload_status, v, vl);
+    } else if (IS("content-type")) {
+        copy_value(op->content_type, sizeof op->content_type, v, vl);
+    } else if (IS("x-goog-upload-size-received")) {
+        char tmp[32];
+        copy_value(tmp, sizeof tmp, v, vl);
+        op->size_received = strtoll(tmp, NULL, 10);
+    } else if (IS("x-goog-upload-url")) {
+        free(op->upload_url);
+        op->upload_url = malloc(vl + 1);
+        if (op->upload_url)
+            copy_value(op->upload_url, vl + 1, v, vl);
+    }
+#undef IS
+    return n;
+}
+
+static size_t body_read_cb(char *dst, size_t size, size_t nmemb, void *ud)
+{
+    return body_read(dst, size, nmemb, ud);
+}
+
+static int body_seek_cb(void *ud, curl_off_t off, int origin)
+{
+    return body_seek(ud, (int64_t)off, origin);
+}
+
+int xfer_add(struct xfer *x, struct op *op)
+{
+    CURL *e = x->npool ? x->pool[--x->npool] : curl_easy_init();
+    if (!e)
+        return GB_ENOMEM;
+    op->easy = e;
+    op->cc = CURLE_OK;
+    op->http = 0;
+    op->errbuf[0] = '\0';
+    op->resp_overflow = 0;
+    op->t_first_byte_us = 0;
+    buf_reset(&op->resp);
+    op->resp.max = op->resp_max;
+    curl_easy_setopt(e, CURLOPT_URL, op->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, op);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, op->errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, op);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, op);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, op->headers ? op->headers : x->common);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     x->opts.connect_timeout_ms > 0 ? x->opts.connect_timeout_ms : 30000L);
+    if (op->timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, op->timeout_ms);
+    if (op->low_speed_time_s > 0) {
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, op->low_speed_time_s);
+    }
+    if (x->opts.cacert)
+        curl_easy_setopt(e, CURLOPT_CAINFO, x->opts.cacert);
+    /* verification stays on: no option here ever turns it off */
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!strcmp(op->method, "POST")) {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        body_rewind(&op->body);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, body_read_cb);
+        curl_easy_setopt(e, CURLOPT_READDATA, &op->body);
+        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, body_seek_cb);
+        curl_easy_setopt(e, CURLOPT_SEEKDATA, &op->body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)op->body.total);
+    } else if (!strcmp(op->method, "DELETE")) {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
+    op->t_start_us = now_us();
+    if (curl_multi_add_handle(x->multi, e) != CURLM_OK) {
+        curl_easy_cleanup(e);
+        op->easy = NULL;
+        return GB_EINVAL;
+    }
+    x->running++;
+    return 0;
+}
+
+int xfer_poll(struct xfer *x, int timeout_ms)
+{
+    int still = 0;
+    curl_multi_perform(x->multi, &still);
+    if (x->running == 0)
+        return 0;
+    int numfds = 0;
+    curl_multi_poll(x->multi, NULL, 0, timeout_ms, &numfds);
+    curl_multi_perform(x->multi, &still);
+    return 0;
+}
+
+static void release(struct xfer *x, struct op *op)
+{
+    CURL *e = op->easy;
+    curl_multi_remove_handle(x->multi, e);
+    curl_easy_reset(e);
+    if (x->npool == x->cappool) {
+        int ncap = x->cappool ? x->cappool * 2 : 64;
+        CURL **np = realloc(x->pool, (size_t)ncap * sizeof *np);
+        if (!np) {
+            curl_easy_cleanup(e);
+            op->easy = NULL;
+            x->running--;
+            return;
+        }
+        x->pool = np;
+        x->cappool = ncap;
+    }
+    x->pool[x->npool++] = e;
+    op->easy = NULL;
+    x->running--;
+}
+
+struct op *xfer_next_done(struct xfer *x)
+{
+    int left;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(x->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct op *op = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&op);
+        op->cc = m->data.result;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &op->http);
+        op->t_end_us = now_us();
+        curl_off_t up = 0;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_SIZE_UPLOAD_T, &up);
+        op->bytes_sent = (int64_t)up;
+        if (op->cc == CURLE_ABORTED_BY_CALLBACK || op->cc == CURLE_READ_ERROR) {
+            if (op->body.error[0])
+                snprintf(op->errbuf, sizeof op->errbuf, "%s", op->body.error);
+        }
+        release(x, op);
+        return op;
+    }
+    return NULL;
+}
+
+void xfer_cancel(struct xfer *x, struct op *op)
+{
+    if (op && op->easy)
+        release(x, op);
+}
