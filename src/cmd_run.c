@@ -241,25 +241,3 @@ out:
     return outcome;
 }
 
-/* TEMPORARY (removed when emu_server.c lands): weak stand-ins so the tree
- * links while the emulator is being written. */
-__attribute__((weak)) void emu_opts_default(struct emu_opts *o)
-{
-    memset(o, 0, sizeof *o);
-}
-__attribute__((weak)) int emu_start(const struct emu_opts *o, struct emu **out,
-                                    struct gb_err *err)
-{
-    (void)o;
-    *out = NULL;
-    return GB_FAIL(err, GB_EUNSUPPORTED, "the emulator is not built yet");
-}
-__attribute__((weak)) const char *emu_base_url(const struct emu *e)
-{
-    (void)e;
-    return "";
-}
-__attribute__((weak)) void emu_stop(struct emu *e)
-{
-    (void)e;
-}

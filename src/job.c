@@ -10,6 +10,8 @@
 #include "pipeline.h"
 #include "schema.h"
 #include "sniff.h"
+#include "b64.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,6 +104,7 @@ static struct job *job_alloc(const char *source, long line)
     j->line = line;
     j->store = 1;
     j->heap_i = (size_t)-1;
+    j->hash_fd = -1;
     return j;
 }
 
@@ -407,6 +410,7 @@ struct job *job_from_line(const struct job_ctx *ctx, const char *source, const c
     if (resolve_parts(ctx, j, dir, json_object_get(j->req, "input"), 0))
         goto out;
     shape_response_format(ctx, j);
+    job_plan_uploads(ctx, j);
     goto out;
 oom:
     job_free(j);
@@ -459,13 +463,49 @@ struct job *job_from_media(const struct job_ctx *ctx, const char *source, const 
     if (check_target(j))
         return j;
     shape_response_format(ctx, j);
+    job_plan_uploads(ctx, j);
     return j;
+}
+
+/* Files API per-file limit (reference section 8) */
+#define FILES_API_MAX ((uint64_t)2 << 30)
+
+void job_plan_uploads(const struct job_ctx *ctx, struct job *j)
+{
+    if (j->failed_build || !j->nmedia)
+        return;
+    char *text = json_dumps(j->req, JSON_COMPACT);
+    uint64_t total = text ? strlen(text) : 0;
+    free(text);
+    for (size_t i = 0; i < j->nmedia; i++)
+        total += b64_enc_len(j->media[i].size);
+    while (total > ctx->inline_limit) {
+        struct media *big = NULL;
+        for (size_t i = 0; i < j->nmedia; i++)
+            if (!j->media[i].upload && (!big || j->media[i].size > big->size))
+                big = &j->media[i];
+        if (!big)
+            break;
+        big->upload = 1;
+        total -= b64_enc_len(big->size);
+        total += 200; /* the uri that replaces it */
+    }
+    for (size_t i = 0; i < j->nmedia; i++)
+        if (j->media[i].upload && j->media[i].size > FILES_API_MAX) {
+            fail_job(j, GB_ELIMIT, "'%s' is %llu bytes: over the Files API's 2 GiB limit",
+                     fsx_basename(j->media[i].path), (unsigned long long)j->media[i].size);
+            return;
+        }
 }
 
 void job_free(struct job *j)
 {
     if (!j)
         return;
+    if (j->hash_fd >= 0)
+        close(j->hash_fd);
+    sha256_free(j->hash_ctx);
+    free(j->hash_ctx);
     for (size_t i = 0; i < j->nmedia; i++) {
         if (j->media[i].spooled)
             unlink(j->media[i].path);

@@ -25,6 +25,7 @@ struct media {
     char mime[64];
     json_t *part;        /* borrowed: the content part inside job->req */
     char *uri;           /* Files API uri once uploaded, else NULL */
+    int upload;          /* too large to go inline: goes through the Files API */
     int spooled;         /* path is a temporary copy to unlink when done */
 };
 
@@ -68,6 +69,7 @@ struct job {
     uint64_t due_ms;
     uint64_t first_send_us;
     uint64_t last_latency_us;
+    uint64_t ttft_us;     /* time to first token of the last streamed attempt */
     char *id_json;        /* id as a JSON string literal, for journal lines */
     char *iid;            /* the interaction being worked on */
     json_t *cur_req;      /* request of the current step when not req (re-ask, poll) */
@@ -76,6 +78,10 @@ struct job {
     int polls;
     double poll_wait_s;
     int upload_k;         /* media being uploaded */
+    int hash_fd;          /* media being digested for upload dedup, or -1 */
+    uint64_t hash_off;
+    void *hash_ctx;       /* struct sha256 */
+    void *upl;            /* struct upl this job drives */
     int tool_turns;
 };
 
@@ -88,6 +94,11 @@ struct job *job_from_line(const struct job_ctx *ctx, const char *source, const c
 
 /* Build a job for a local media file (archive entry or folder listing): the
  * pipeline's prompt plus the file as a content part. */
+/* Decide which media go through the Files API: while the request would pass
+ * ctx->inline_limit, the largest remaining media is moved out. Fails the job
+ * when a file is over the Files API's 2 GiB limit. */
+void job_plan_uploads(const struct job_ctx *ctx, struct job *j);
+
 struct job *job_from_media(const struct job_ctx *ctx, const char *source, const char *entry,
                            const char *path, uint64_t size, const char *type,
                            const char *mime, int spooled);

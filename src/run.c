@@ -25,6 +25,8 @@
 #include "sha256.h"
 #include "sink.h"
 #include "sniff.h"
+#include "sse.h"
+#include "upload.h"
 #include "xfer.h"
 
 #include <errno.h>
@@ -38,7 +40,7 @@
 
 volatile int run_signals;
 
-enum phase { PH_CREATE = 1, PH_POLL, PH_DONE };
+enum phase { PH_CREATE = 1, PH_POLL, PH_HASH, PH_UPLOAD, PH_UPLOAD_WAIT, PH_DONE };
 enum op_kind { OPK_CREATE = 1, OPK_POLL };
 
 struct counts {
@@ -61,6 +63,9 @@ struct run {
     struct rl rl;
     struct retry_policy policy;
     struct dset seen;
+    struct uploads up;           /* Files API uploads, one per content digest */
+    struct job *hashing;         /* jobs digesting a media file (linked by next) */
+    unsigned char *hash_buf;
     char *base_url;              /* endpoint + "/" + version */
     /* inputs */
     int in_idx;
@@ -78,6 +83,7 @@ struct run {
     struct counts c;
     json_t *dups;                /* duplicate id lines (first 1000) */
     struct hist lat;
+    struct hist ttft;            /* time to first token of streamed jobs */
     uint64_t t0_us;
     double t0_wall;
     uint64_t rng;
@@ -92,6 +98,8 @@ struct run {
     double rate;
     int bar_drawn;
 };
+
+static void abort_run(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static uint64_t rnd(struct run *r)
 {
@@ -307,8 +315,63 @@ static char *url_for(struct run *r, struct job *j, int kind)
     return u;
 }
 
+/* A streamed create: SSE events are parsed as they arrive and assembled into
+ * the Interaction a plain call returns. */
+struct stream_ctx {
+    struct sse parser;
+    struct sse_asm as;
+    int bad;
+};
+
+static int on_sse_event(void *ctx, const char *event, const char *data, size_t len)
+{
+    struct stream_ctx *sc = ctx;
+    (void)event;
+    if (sse_asm_event(&sc->as, data, len))
+        sc->bad = 1;
+    return 0;
+}
+
+static int on_stream_data(struct op *op, const char *p, size_t n)
+{
+    long http = 0;
+    curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE, &http);
+    if (http < 200 || http >= 300) /* an error envelope: keep it whole */
+        return buf_append(&op->resp, p, n) ? 1 : 0;
+    struct stream_ctx *sc = op->data_ctx;
+    return sse_feed(&sc->parser, p, n) ? 1 : 0;
+}
+
+static void stream_free(struct op *op)
+{
+    struct stream_ctx *sc = op ? op->data_ctx : NULL;
+    if (!sc)
+        return;
+    sse_free(&sc->parser);
+    sse_asm_free(&sc->as);
+    free(sc);
+    op->data_ctx = NULL;
+}
+
+static int start_upload_op(struct run *r, struct job *j)
+{
+    struct op *op = upl_op(&r->up, &r->xf, j->upl, j);
+    if (!op || xfer_add(&r->xf, op)) {
+        op_free(op);
+        record_error(r, j, 0, "LOCAL_ERROR", "out of memory while building an upload", NULL);
+        return GB_ENOMEM;
+    }
+    j->op = op;
+    r->inflight++;
+    r->c.attempts++;
+    j->total_attempts++;
+    return 0;
+}
+
 static int start_op(struct run *r, struct job *j)
 {
+    if (j->phase == PH_UPLOAD)
+        return start_upload_op(r, j);
     int kind = j->phase == PH_POLL ? OPK_POLL : OPK_CREATE;
     struct op *op = op_new(&r->xf, kind, j, kind == OPK_POLL ? "GET" : "POST",
                            url_for(r, j, kind));
@@ -321,6 +384,15 @@ static int start_op(struct run *r, struct job *j)
         if (body_from_request(&op->body, &r->jctx, req, j, &e))
             goto oom;
         op->has_body = 1;
+        if (j->stream) {
+            struct stream_ctx *sc = calloc(1, sizeof *sc);
+            if (!sc)
+                goto oom;
+            sse_init(&sc->parser, 64u << 20, on_sse_event, sc);
+            sse_asm_init(&sc->as);
+            op->data_ctx = sc;
+            op->on_data = on_stream_data;
+        }
     }
     j->attempts++;
     j->total_attempts++;
@@ -338,6 +410,7 @@ static int start_op(struct run *r, struct job *j)
     r->inflight++;
     return 0;
 oom:
+    stream_free(op);
     op_free(op);
     record_error(r, j, 500, "INTERNAL", "out of memory while building the request", NULL);
     return GB_ENOMEM;
@@ -370,6 +443,165 @@ static void start_ready(struct run *r)
     }
 }
 
+/* ---- media through the Files API --------------------------------------------- */
+
+enum { HASH_CHUNK = 4 << 20, HASH_BUDGET = 16 << 20 };
+
+static void set_uri(struct job *j, size_t k, const char *uri)
+{
+    struct media *m = &j->media[k];
+    json_object_del(m->part, "data");
+    json_object_set_new(m->part, "uri", json_string(uri));
+    free(m->uri);
+    m->uri = strdup(uri);
+}
+
+/* Move a job to its next media that must be uploaded, or on to create. */
+static void advance_media(struct run *r, struct job *j)
+{
+    while ((size_t)j->upload_k < j->nmedia &&
+           !(j->media[j->upload_k].upload && !j->media[j->upload_k].uri))
+        j->upload_k++;
+    if ((size_t)j->upload_k >= j->nmedia) {
+        j->phase = PH_CREATE;
+        j->attempts = 0;
+        ready_push(r, j);
+        return;
+    }
+    const struct media *m = &j->media[j->upload_k];
+    j->hash_fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    struct sha256 *h = calloc(1, sizeof *h);
+    if (j->hash_fd < 0 || !h || sha256_init(h)) {
+        free(h);
+        char msg[600];
+        snprintf(msg, sizeof msg, "cannot read '%.500s': %s", m->path, strerror(errno));
+        record_error(r, j, 0, "LOCAL_ERROR", msg, NULL);
+        return;
+    }
+    j->hash_ctx = h;
+    j->hash_off = 0;
+    j->phase = PH_HASH;
+    j->next = r->hashing;
+    r->hashing = j;
+}
+
+static void on_hashed(struct run *r, struct job *j, const uint8_t sha[32])
+{
+    const struct media *m = &j->media[j->upload_k];
+    struct upl *rec = uploads_find(&r->up, sha);
+    if (!rec) {
+        rec = uploads_add(&r->up, sha, m->size, m->mime, m->path);
+        if (!rec) {
+            record_error(r, j, 0, "LOCAL_ERROR", "out of memory", NULL);
+            return;
+        }
+        rec->owner = j;
+        j->upl = rec;
+        j->phase = PH_UPLOAD;
+        j->attempts = 0;
+        ready_push(r, j);
+    } else if (rec->state == UPL_ACTIVE) {
+        r->up.reused++;
+        set_uri(j, (size_t)j->upload_k, rec->uri);
+        j->upload_k++;
+        advance_media(r, j);
+    } else if (rec->state == UPL_FAILED) {
+        record_error(r, j, 0, "UPLOAD_FAILED", rec->error, NULL);
+    } else {
+        r->up.reused++;
+        j->phase = PH_UPLOAD_WAIT;
+        j->next = rec->waiters;
+        rec->waiters = j;
+    }
+}
+
+/* Digest media for upload dedup a slice at a time, so a 2 GiB video does
+ * not stall the transfer loop. */
+static void hash_step(struct run *r)
+{
+    size_t budget = HASH_BUDGET;
+    struct job **pp = &r->hashing;
+    while (*pp && budget) {
+        struct job *j = *pp;
+        ssize_t n = pread(j->hash_fd, r->hash_buf, HASH_CHUNK, (off_t)j->hash_off);
+        if (n > 0) {
+            sha256_update(j->hash_ctx, r->hash_buf, (size_t)n);
+            j->hash_off += (uint64_t)n;
+            budget = budget > (size_t)n ? budget - (size_t)n : 0;
+            if (j->hash_off < j->media[j->upload_k].size) {
+                pp = &j->next;
+                continue;
+            }
+        }
+        *pp = j->next;
+        j->next = NULL;
+        close(j->hash_fd);
+        j->hash_fd = -1;
+        uint8_t sha[32];
+        int rc = sha256_final(j->hash_ctx, sha);
+        free(j->hash_ctx);
+        j->hash_ctx = NULL;
+        if (n < 0 || rc || j->hash_off != j->media[j->upload_k].size) {
+            record_error(r, j, 0, "LOCAL_ERROR", "a media file changed or could not be read "
+                         "while it was being prepared for upload", NULL);
+            continue;
+        }
+        on_hashed(r, j, sha);
+    }
+}
+
+static void on_upload_done(struct run *r, struct job *j, struct op *op)
+{
+    struct upl *rec = j->upl;
+    long delay = 0;
+    enum upl_next next = upl_done(&r->up, rec, op, &r->policy, rnd(r), &delay);
+    if (op->http > 0 && op->http < 600)
+        r->c.http[op->http]++;
+    switch (next) {
+    case UPL_GO:
+        ready_push(r, j);
+        break;
+    case UPL_LATER:
+        schedule(r, j, (uint64_t)delay);
+        break;
+    case UPL_DONE: {
+        struct job *w = rec->waiters;
+        rec->waiters = NULL;
+        rec->owner = NULL;
+        j->upl = NULL;
+        set_uri(j, (size_t)j->upload_k, rec->uri);
+        j->upload_k++;
+        advance_media(r, j);
+        while (w) {
+            struct job *nx = w->next;
+            w->next = NULL;
+            set_uri(w, (size_t)w->upload_k, rec->uri);
+            w->upload_k++;
+            advance_media(r, w);
+            w = nx;
+        }
+        break;
+    }
+    case UPL_FAIL: {
+        struct job *w = rec->waiters;
+        rec->waiters = NULL;
+        rec->owner = NULL;
+        j->upl = NULL;
+        record_error(r, j, op->http, "UPLOAD_FAILED", rec->error, NULL);
+        while (w) {
+            struct job *nx = w->next;
+            record_error(r, w, op->http, "UPLOAD_FAILED", rec->error, NULL);
+            w = nx;
+        }
+        break;
+    }
+    case UPL_ABORT:
+        abort_run(r, "the Files API refused the upload: %s", rec->error);
+        ready_push(r, j);
+        break;
+    }
+}
+
 /* ---- inputs -------------------------------------------------------------------- */
 
 static void admit(struct run *r, struct job *j)
@@ -397,8 +629,7 @@ static void admit(struct run *r, struct job *j)
         ready_push(r, j);
         return;
     }
-    j->phase = PH_CREATE;
-    ready_push(r, j);
+    advance_media(r, j);
 }
 
 /* Read the next job from the inputs; NULL at the end. */
@@ -695,6 +926,8 @@ static void write_result(struct run *r, struct job *j, const struct interaction 
     if (j->reasks)
         json_object_set_new(o, "reasks", json_integer(j->reasks));
     json_object_set_new(o, "latency_ms", json_integer((json_int_t)(j->last_latency_us / 1000)));
+    if (j->ttft_us)
+        json_object_set_new(o, "ttft_ms", json_integer((json_int_t)(j->ttft_us / 1000)));
     sink_line(&r->sink, SINK_RESULTS, o);
     json_decref(o);
     r->c.completed++;
@@ -823,7 +1056,6 @@ static void on_interaction(struct run *r, struct job *j, struct interaction *it,
     record_error(r, j, 500, up, msg, NULL);
 }
 
-static void abort_run(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void abort_run(struct run *r, const char *fmt, ...)
 {
     if (r->aborting)
@@ -841,6 +1073,11 @@ static void on_done(struct run *r, struct op *op)
     struct job *j = op->user;
     j->op = NULL;
     r->inflight--;
+    if (op->kind == OPK_UPLOAD) {
+        on_upload_done(r, j, op);
+        op_free(op);
+        return;
+    }
     j->last_latency_us = op->t_end_us - op->t_start_us;
     struct outcome o = {OC_OK, op->http, -1, NULL};
     struct interaction it = {0};
@@ -856,6 +1093,24 @@ static void on_done(struct run *r, struct op *op)
         if (op->kind == OPK_CREATE && (o.cls == OC_TIMEOUT || o.cls == OC_NET) &&
             (uint64_t)op->bytes_sent >= op->body.total)
             r->c.in_doubt++;
+    } else if (op->http >= 200 && op->http < 300 && op->data_ctx) {
+        struct stream_ctx *sc = op->data_ctx;
+        sse_finish(&sc->parser);
+        json_t *doc = sc->bad ? NULL : sse_asm_result(&sc->as);
+        if (sc->as.first_delta_us) {
+            hist_add(&r->ttft, sc->as.first_delta_us - op->t_start_us);
+            j->ttft_us = sc->as.first_delta_us - op->t_start_us;
+        }
+        if (!doc || resp_from_json(doc, &it, &pe)) {
+            o.cls = OC_BAD_BODY;
+            r->c.bad_bodies++;
+            if (!pe.msg[0])
+                snprintf(pe.msg, sizeof pe.msg, "%s",
+                         sc->as.error ? sc->as.error_msg
+                                      : sc->bad ? "the stream carried malformed events"
+                                                : "the stream ended before its last event");
+        }
+        json_decref(doc);
     } else if (op->http >= 200 && op->http < 300) {
         if (resp_parse_interaction(op->resp.data ? op->resp.data : "", op->resp.len, &it, &pe)) {
             o.cls = OC_BAD_BODY;
@@ -894,6 +1149,7 @@ static void on_done(struct run *r, struct op *op)
             }
         }
         interaction_free(&it);
+        stream_free(op);
         op_free(op);
         return;
     }
@@ -945,6 +1201,7 @@ static void on_done(struct run *r, struct op *op)
         record_error(r, j, code, status, why, NULL);
     }
     interaction_free(&it);
+    stream_free(op);
     op_free(op);
 }
 
@@ -1082,6 +1339,13 @@ static json_t *run_json(struct run *r, const char *status)
                           "ended", ended, "wall_s", wall, "status", status, "counts",
                           counts_json(r), "tokens", tok, "latency_ms", lat, "version",
                           GEMBATCH_VERSION);
+    if (r->ttft.n)
+        json_object_set_new(o, "ttft_ms",
+                            json_pack("{s:f,s:f,s:f,s:I}", "p50",
+                                      (double)hist_quantile(&r->ttft, 0.50) / 1000.0, "p95",
+                                      (double)hist_quantile(&r->ttft, 0.95) / 1000.0, "p99",
+                                      (double)hist_quantile(&r->ttft, 0.99) / 1000.0, "samples",
+                                      (json_int_t)r->ttft.n));
     if (json_array_size(r->dups))
         json_object_set(o, "duplicates", r->dups);
     if (cfg->emulator)
@@ -1151,6 +1415,7 @@ static void cancel_all(struct run *r)
         xfer_cancel(&r->xf, op);
         if (op->kind == OPK_CREATE)
             r->c.in_doubt++; /* it may have reached the service */
+        stream_free(op);
         op_free(op);
         j->op = NULL;
         r->inflight--;
@@ -1158,18 +1423,17 @@ static void cancel_all(struct run *r)
     }
 }
 
-/* Jobs still waiting (ready, retry timers, polls) when the run stops: they
- * run again on resume. */
+/* Jobs still waiting (ready, retry timers, polls, uploads) when the run
+ * stops: they run again on resume. */
 static void drain_waiting(struct run *r)
 {
-    struct job *j;
-    while ((j = ready_pop(r)))
-        record_interrupted(r, j);
-    while (r->nheap) {
-        j = r->heap[--r->nheap];
-        j->heap_i = (size_t)-1;
-        record_interrupted(r, j);
-    }
+    r->ready_head = r->ready_tail = NULL;
+    r->hashing = NULL;
+    for (size_t i = 0; i < r->nheap; i++)
+        r->heap[i]->heap_i = (size_t)-1;
+    r->nheap = 0;
+    while (r->all)
+        record_interrupted(r, r->all);
 }
 
 static void loop(struct run *r)
@@ -1199,10 +1463,12 @@ static void loop(struct run *r)
             struct job *j;
             while ((j = heap_pop_due(r, now)))
                 ready_push(r, j);
+            hash_step(r);
             start_ready(r);
         }
         if (r->inflight == 0 &&
-            (r->stopping || (r->inputs_done && !r->ready_head && !r->nheap)))
+            (r->stopping || (r->inputs_done && !r->ready_head && !r->nheap && !r->hashing &&
+                             r->active == 0)))
             break;
         long timeout = 100;
         if (r->nheap) {
@@ -1210,8 +1476,8 @@ static void loop(struct run *r)
             if (d < timeout)
                 timeout = d;
         }
-        if (r->ready_head && r->inflight < (size_t)r->rl.limit)
-            timeout = timeout > 5 ? 5 : timeout; /* waiting for rate-limit tokens */
+        if ((r->ready_head && r->inflight < (size_t)r->rl.limit) || r->hashing)
+            timeout = timeout > 5 ? 5 : timeout; /* waiting for tokens, or digesting */
         xfer_poll(&r->xf, (int)timeout);
         struct op *op;
         while ((op = xfer_next_done(&r->xf)))
@@ -1262,6 +1528,7 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     r->dups = json_array();
     r->total_known = 0;
     hist_init(&r->lat);
+    hist_init(&r->ttft);
     dset_init(&r->seen);
     sniff_init(&r->sniff);
     const char *version = cfg->dialect == DIALECT_V1 ? "v1" : "v1beta";
@@ -1314,6 +1581,11 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
         long long c = man_count_lines(cfg->inputs[i]);
         r->total_known = c < 0 ? -1 : r->total_known + c;
     }
+    if (uploads_init(&r->up, cfg->endpoint, version))
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    r->hash_buf = malloc(HASH_CHUNK);
+    if (!r->hash_buf)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
     r->tty = isatty(2);
     r->window = (size_t)(cfg->concurrency * 4 > 64 ? cfg->concurrency * 4 : 64);
     return 0;
@@ -1329,6 +1601,8 @@ static void teardown(struct run *r)
         job_free(j);
     }
     free(r->heap);
+    free(r->hash_buf);
+    uploads_free(&r->up);
     xfer_free(&r->xf);
     sink_close(&r->sink);
     jrn_free(&r->res);

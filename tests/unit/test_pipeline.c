@@ -1,0 +1,127 @@
+/* test_pipeline.c: merge patch (RFC 7386 examples), prompt templates, $file
+ * schemas, limits, and the errors a bad pipeline gets. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jsonx.h"
+#include "pipeline.h"
+
+static void expect_patch(const char *target, const char *patch, const char *want)
+{
+    json_t *t = json_loads(target, JSON_DECODE_ANY, NULL), *p = json_loads(patch, JSON_DECODE_ANY, NULL),
+           *w = json_loads(want, JSON_DECODE_ANY, NULL);
+    json_t *got = jx_merge_patch(t, p);
+    char *g = jx_canonical(got), *ws = jx_canonical(w);
+    cr_expect_str_eq(g, ws, "%s + %s", target, patch);
+    free(g);
+    free(ws);
+    json_decref(t);
+    json_decref(p);
+    json_decref(w);
+    json_decref(got);
+}
+
+Test(pipeline, rfc7386_examples)
+{
+    expect_patch("{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}");
+    expect_patch("{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}");
+    expect_patch("{\"a\":\"b\"}", "{\"a\":null}", "{}");
+    expect_patch("{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}");
+    expect_patch("{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}");
+    expect_patch("{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}");
+    expect_patch("{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}");
+    expect_patch("{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}");
+    expect_patch("[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]");
+    expect_patch("{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]");
+    expect_patch("{\"a\":\"foo\"}", "null", "null");
+    expect_patch("{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}");
+    expect_patch("[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}");
+    expect_patch("{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}");
+}
+
+Test(pipeline, render_templates)
+{
+    json_t *vars = json_pack("{s:s,s:i}", "hint", "pets", "n", 3);
+    char *out = NULL;
+    struct gb_err e = {0};
+    cr_assert_eq(pipe_render("Hint: {{hint}}, {{ n }} of {{id}}.", vars, "x1", &out, &e), 0);
+    cr_expect_str_eq(out, "Hint: pets, 3 of x1.");
+    free(out);
+    cr_expect_eq(pipe_render("{{missing}}", vars, "x", &out, &e), GB_EINVAL);
+    cr_expect(strstr(e.msg, "'missing'") != NULL, "%s", e.msg);
+    cr_assert_eq(pipe_render("no vars {here", NULL, NULL, &out, &e), 0);
+    cr_expect_str_eq(out, "no vars {here");
+    free(out);
+    json_decref(vars);
+}
+
+static char dir[] = "/tmp/gb-pipe-XXXXXX";
+
+static char *put(const char *name, const char *text)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+Test(pipeline, file_schema_limits_and_digest)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    mkdir(strcat(strcpy(malloc(200), dir), "/schemas"), 0755);
+    free(put("schemas/s.json", "{\"type\":\"object\",\"properties\":{\"label\":{\"enum\":[\"a\",\"b\"]}}}"));
+    char *p = put("p.json", "{\"name\":\"n1\",\"model\":\"gemini-2.5-flash\",\"prompt\":\"x\","
+                            "\"response_format\":{\"$file\":\"schemas/s.json\"},"
+                            "\"limits\":{\"concurrency\":7,\"timeout_s\":12.5},\"validate\":{\"reask\":1}}");
+    struct pipeline *pl = NULL;
+    struct gb_err e = {0};
+    cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+    cr_expect_str_eq(pl->name, "n1");
+    cr_expect_eq(pl->limits.concurrency, 7);
+    cr_expect_float_eq(pl->limits.timeout_s, 12.5, 1e-9);
+    cr_expect_eq(pl->reask, 1);
+    cr_expect_not_null(pl->schema);
+    cr_expect_null(json_object_get(pl->base, "limits"));
+    cr_expect_null(json_object_get(pl->base, "prompt"));
+    cr_expect_not_null(jx_obj(json_object_get(pl->base, "response_format"), "properties"));
+    cr_expect_eq(strlen(pl->digest), 64);
+    char d1[65];
+    strcpy(d1, pl->digest);
+    pipe_free(pl);
+    /* the digest covers the $file contents: changing the schema changes it */
+    free(put("schemas/s.json", "{\"type\":\"object\"}"));
+    cr_assert_eq(pipe_load(p, &pl, &e), 0);
+    cr_expect_str_neq(pl->digest, d1);
+    pipe_free(pl);
+    free(p);
+}
+
+Test(pipeline, bad_pipelines_name_the_pointer)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    struct pipeline *pl = NULL;
+    struct gb_err e = {0};
+    char *p = put("a.json", "{\"model\":\"m\",\"limits\":{\"concurrency\":0}}");
+    cr_expect_neq(pipe_load(p, &pl, &e), 0);
+    cr_expect(strstr(e.msg, "/limits/concurrency") != NULL, "%s", e.msg);
+    free(p);
+    p = put("b.json", "{\"model\":\"m\",\"response_format\":{\"$file\":\"nope.json\"}}");
+    cr_expect_neq(pipe_load(p, &pl, &e), 0);
+    cr_expect(strstr(e.msg, "/response_format/$file") != NULL, "%s", e.msg);
+    free(p);
+    p = put("c.json", "{\"model\":\"m\",\"response_format\":{\"type\":\"strng\"}}");
+    cr_expect_neq(pipe_load(p, &pl, &e), 0);
+    cr_expect(strstr(e.msg, "strng") != NULL, "%s", e.msg);
+    free(p);
+    p = put("d.json", "{\"model\": }");
+    cr_expect_neq(pipe_load(p, &pl, &e), 0);
+    cr_expect_eq(e.line, 1);
+    free(p);
+}

@@ -1,0 +1,45 @@
+/* test_ratelimit.c: token buckets pace requests and tokens; 429s halve the
+ * in-flight limit and successes grow it back. */
+#include <criterion/criterion.h>
+
+#include "ratelimit.h"
+
+Test(ratelimit, rpm_paces_requests)
+{
+    struct rl r;
+    rl_init(&r, 10, 60, 0, 1000); /* one a second, burst 1 */
+    uint64_t w;
+    cr_expect_eq(rl_acquire(&r, 1000, 1, &w), 1);
+    cr_expect_eq(rl_acquire(&r, 1000, 1, &w), 0);
+    cr_expect_geq(w, 999);
+    cr_expect_leq(w, 1001);
+    cr_expect_eq(rl_acquire(&r, 2001, 1, &w), 1);
+}
+
+Test(ratelimit, tpm_allows_an_oversized_request_once_full)
+{
+    struct rl r;
+    rl_init(&r, 10, 0, 6000, 0); /* 100 tokens a second, burst 100 */
+    uint64_t w;
+    cr_expect_eq(rl_acquire(&r, 0, 500, &w), 1); /* larger than the burst: allowed when full */
+    cr_expect_eq(rl_acquire(&r, 0, 10, &w), 0);
+    cr_expect_gt(w, 0);
+}
+
+Test(ratelimit, aimd)
+{
+    struct rl r;
+    rl_init(&r, 64, 0, 0, 0);
+    rl_on_429(&r, 5000);
+    cr_expect_eq(r.limit, 32);
+    rl_on_429(&r, 5500); /* same burst: counted once */
+    cr_expect_eq(r.limit, 32);
+    rl_on_429(&r, 7000);
+    cr_expect_eq(r.limit, 16);
+    for (int i = 0; i < 16; i++)
+        rl_on_success(&r);
+    cr_expect_eq(r.limit, 17);
+    for (int i = 0; i < 100000; i++)
+        rl_on_success(&r);
+    cr_expect_eq(r.limit, 64);
+}

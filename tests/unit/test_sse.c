@@ -1,0 +1,123 @@
+/* test_sse.c: SSE framing (every line ending, split at every byte) and the
+ * reassembly of both event families into one Interaction. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "response.h"
+#include "sse.h"
+
+struct seen {
+    char events[16][256];
+    int n;
+};
+
+static int on_ev(void *ctx, const char *ev, const char *data, size_t len)
+{
+    struct seen *s = ctx;
+    snprintf(s->events[s->n++], 256, "%s|%.*s", ev, (int)len, data);
+    return 0;
+}
+
+static void parse_split(const char *text, size_t step, struct seen *s)
+{
+    struct sse p;
+    memset(s, 0, sizeof *s);
+    sse_init(&p, 1 << 20, on_ev, s);
+    for (size_t i = 0; i < strlen(text); i += step) {
+        size_t n = strlen(text) - i < step ? strlen(text) - i : step;
+        cr_assert_eq(sse_feed(&p, text + i, n), 0);
+    }
+    sse_finish(&p);
+    sse_free(&p);
+}
+
+Test(sse, framing_all_line_endings_and_splits)
+{
+    const char *forms[] = {
+        ": comment\ndata: a\ndata: b\n\nevent: x\ndata:c\n\ndata: last",
+        ": comment\r\ndata: a\r\ndata: b\r\n\r\nevent: x\r\ndata:c\r\n\r\ndata: last",
+        ": comment\rdata: a\rdata: b\r\revent: x\rdata:c\r\rdata: last",
+    };
+    for (int f = 0; f < 3; f++)
+        for (size_t step = 1; step < 8; step++) {
+            struct seen s;
+            parse_split(forms[f], step, &s);
+            cr_assert_eq(s.n, 3, "form %d step %zu", f, step);
+            cr_expect_str_eq(s.events[0], "message|a\nb");
+            cr_expect_str_eq(s.events[1], "x|c");
+            cr_expect_str_eq(s.events[2], "message|last");
+        }
+}
+
+static json_t *assemble(const char *const *events, int n)
+{
+    struct sse_asm a;
+    sse_asm_init(&a);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(sse_asm_event(&a, events[i], strlen(events[i])), 0, "%s", events[i]);
+    json_t *r = sse_asm_result(&a);
+    sse_asm_free(&a);
+    return r;
+}
+
+Test(sse, g1_text_stream)
+{
+    const char *ev[] = {
+        "{\"event_type\":\"interaction.start\",\"event_id\":\"1\",\"interaction\":{\"id\":\"I\",\"status\":\"in_progress\"}}",
+        "{\"event_type\":\"content.start\",\"event_id\":\"2\",\"index\":0,\"content\":{\"type\":\"text\"}}",
+        "{\"event_type\":\"content.delta\",\"event_id\":\"3\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"Hel\"}}",
+        "{\"event_type\":\"content.delta\",\"event_id\":\"4\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"lo\"}}",
+        "{\"event_type\":\"content.stop\",\"event_id\":\"5\",\"index\":0}",
+        "{\"event_type\":\"interaction.complete\",\"event_id\":\"6\",\"interaction\":{\"id\":\"I\",\"status\":\"completed\",\"usage\":{\"total_tokens\":5}}}",
+    };
+    json_t *r = assemble(ev, 6);
+    cr_assert_not_null(r);
+    struct interaction it;
+    cr_assert_eq(resp_from_json(r, &it, NULL), 0);
+    char *t = resp_text(it.outputs);
+    cr_expect_str_eq(t, "Hello");
+    cr_expect_eq(it.usage.total, 5);
+    free(t);
+    interaction_free(&it);
+    json_decref(r);
+}
+
+Test(sse, g3_steps_with_function_arguments)
+{
+    const char *ev[] = {
+        "{\"event_type\":\"interaction.created\",\"event_id\":\"1\",\"interaction\":{\"id\":\"I\",\"status\":\"in_progress\"}}",
+        "{\"event_type\":\"step.start\",\"event_id\":\"2\",\"index\":0,\"step\":{\"type\":\"model_output\"}}",
+        "{\"event_type\":\"step.delta\",\"event_id\":\"3\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"a\"}}",
+        "{\"event_type\":\"step.delta\",\"event_id\":\"4\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"b\"}}",
+        "{\"event_type\":\"step.stop\",\"event_id\":\"5\",\"index\":0}",
+        "{\"event_type\":\"step.start\",\"event_id\":\"6\",\"index\":1,\"step\":{\"type\":\"function_call\",\"id\":\"c1\",\"name\":\"f\"}}",
+        "{\"event_type\":\"step.delta\",\"event_id\":\"7\",\"index\":1,\"delta\":{\"type\":\"arguments_delta\",\"arguments\":\"{\\\"x\\\":\"}}",
+        "{\"event_type\":\"step.delta\",\"event_id\":\"8\",\"index\":1,\"delta\":{\"type\":\"arguments_delta\",\"arguments\":\"1}\"}}",
+        "{\"event_type\":\"step.stop\",\"event_id\":\"9\",\"index\":1}",
+        "{\"event_type\":\"interaction.completed\",\"event_id\":\"10\",\"interaction\":{\"id\":\"I\",\"status\":\"requires_action\"}}",
+    };
+    json_t *r = assemble(ev, 10);
+    cr_assert_not_null(r);
+    struct interaction it;
+    cr_assert_eq(resp_from_json(r, &it, NULL), 0);
+    char *t = resp_text(it.outputs);
+    cr_expect_str_eq(t, "ab");
+    free(t);
+    json_t *fc = json_array_get(it.outputs, 1);
+    cr_expect_str_eq(jx_str(fc, "type"), "function_call");
+    long long x = 0;
+    cr_expect_eq(jx_int(jx_obj(fc, "arguments"), "x", &x), 0);
+    cr_expect_eq(x, 1);
+    interaction_free(&it);
+    json_decref(r);
+}
+
+Test(sse, unfinished_stream_has_no_result)
+{
+    const char *ev[] = {
+        "{\"event_type\":\"interaction.start\",\"event_id\":\"1\",\"interaction\":{\"id\":\"I\",\"status\":\"in_progress\"}}",
+        "{\"event_type\":\"content.delta\",\"event_id\":\"3\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"Hel\"}}",
+    };
+    cr_expect_null(assemble(ev, 2));
+}
