@@ -205,6 +205,8 @@ void resp_parse_error(const char *body, size_t len, long http, struct api_error 
             const char *ty = jx_str(d, "@type");
             if (ty && strstr(ty, "google.rpc.RetryInfo"))
                 e->retry_delay_ms = resp_duration_ms(jx_str(d, "retryDelay"));
+            if (ty && strstr(ty, "google.rpc.ErrorInfo") && jx_str(d, "reason"))
+                snprintf(e->reason, sizeof e->reason, "%s", jx_str(d, "reason"));
         }
     } else {
         snprintf(e->status, sizeof e->status, "%s", resp_status_name(http));
@@ -219,4 +221,10 @@ void resp_parse_error(const char *body, size_t len, long http, struct api_error 
             snprintf(e->message, sizeof e->message, "HTTP %ld", http);
     }
     json_decref(doc);
+}
+
+int resp_auth_refused(const struct api_error *e, long http)
+{
+    return http == 401 || http == 403 || !strcmp(e->reason, "API_KEY_INVALID") ||
+           !strcmp(e->status, "UNAUTHENTICATED");
 }

@@ -44,7 +44,12 @@ struct api_error {
     char status[64];        /* "RESOURCE_EXHAUSTED" ... or "" */
     char message[1024];
     long retry_delay_ms;    /* google.rpc.RetryInfo retryDelay, -1 if absent */
+    char reason[64];        /* google.rpc.ErrorInfo reason ("API_KEY_INVALID"), or "" */
 };
+
+/* The key was refused, whatever the HTTP status (Gemini answers a bad key
+ * with 400 INVALID_ARGUMENT and reason API_KEY_INVALID). */
+int resp_auth_refused(const struct api_error *e, long http);
 
 /* Read the error envelope; never fails (falls back to the HTTP status and the
  * start of the body). */

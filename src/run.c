@@ -1121,6 +1121,8 @@ static void on_done(struct run *r, struct op *op)
         resp_parse_error(op->resp.data, op->resp.len, op->http, &ae);
         o.retry_info_ms = ae.retry_delay_ms;
         o.retry_after = op->retry_after[0] ? op->retry_after : NULL;
+        if (resp_auth_refused(&ae, op->http))
+            o.http = 401; /* decided as authentication, whatever the status */
     }
     if (op->http > 0 && op->http < 600)
         r->c.http[op->http]++;

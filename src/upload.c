@@ -229,6 +229,8 @@ enum upl_next upl_done(struct uploads *u, struct upl *rec, struct op *op,
         resp_parse_error(op->resp.data, op->resp.len, op->http, &ae);
         o.retry_info_ms = ae.retry_delay_ms;
         o.retry_after = op->retry_after[0] ? op->retry_after : NULL;
+        if (resp_auth_refused(&ae, op->http))
+            o.http = 401;
     }
     char why[700];
     if (o.cls == OC_HTTP)

@@ -54,3 +54,12 @@ expect_rc() {
 nlines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 # py SCRIPT [args]: run a python3 snippet (for JSON checks independent of our code)
 py() { _s=$1; shift; python3 -c "$_s" "$@"; }
+
+# Scenarios talk to their own emulator with a throwaway key.
+export GEMINI_API_KEY=test-key-not-secret
+unset GOOGLE_API_KEY GEMINI_BASE_URL 2>/dev/null || true
+TOOLS="$ROOT/tests/tools"
+# mkmedia DIR [COPIES]: small well-formed media files (see tests/tools/mkmedia.py)
+mkmedia() { python3 "$TOOLS/mkmedia.py" "$1" --copies "${2:-1}" >"$1.sha"; }
+# check_outputs OUTDIR [options]: independent checks of an output folder
+check_outputs() { python3 "$TOOLS/check_outputs.py" "$@" >&2; }
