@@ -283,6 +283,16 @@ struct op *xfer_next_done(struct xfer *x)
         curl_off_t up = 0;
         curl_easy_getinfo(m->easy_handle, CURLINFO_SIZE_UPLOAD_T, &up);
         op->bytes_sent = (int64_t)up;
+        long ver = 0;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_HTTP_VERSION, &ver);
+        if (ver >= CURL_HTTP_VERSION_2_0 && !x->multiplexing) {
+            /* The server multiplexes: a few connections carry everything.
+             * Without a cap, every transfer waiting when the server sends
+             * GOAWAY (nginx does after 1000 requests) opens its own. HTTP/1.1
+             * servers keep the cap off: they need one connection a request. */
+            x->multiplexing = 1;
+            curl_multi_setopt(x->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
+        }
         if (op->cc == CURLE_ABORTED_BY_CALLBACK || op->cc == CURLE_READ_ERROR) {
             if (op->body.error[0])
                 snprintf(op->errbuf, sizeof op->errbuf, "%s", op->body.error);

@@ -28,6 +28,7 @@ struct xfer {
     unsigned char *scratch;    /* shared base64 scratch for request bodies */
     size_t scratch_sz;
     struct curl_slist *common; /* headers sent on every request (key, UA, type) */
+    int multiplexing;          /* the server answered over HTTP/2 */
 };
 
 /* Called for each piece of a response body when op->on_data is set (SSE);
