@@ -1282,7 +1282,7 @@ static json_t *counts_json(const struct run *r)
     json_t *http = json_object();
     for (int i = 100; i < 600; i++)
         if (r->c.http[i]) {
-            char k[8];
+            char k[16];
             snprintf(k, sizeof k, "%d", i);
             json_object_set_new(http, k, json_integer(r->c.http[i]));
         }

@@ -132,7 +132,7 @@ static void note_failure(struct sink *s, const char *what)
 
 int sink_line(struct sink *s, enum sink_file f, const json_t *obj)
 {
-    char *line = json_dumps(obj, JSON_COMPACT);
+    char *line = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (!line)
         return GB_ENOMEM;
     size_t n = strlen(line);
@@ -210,7 +210,7 @@ int sink_sync(struct sink *s, uint64_t now, int force)
 
 int sink_run_json(struct sink *s, const json_t *run)
 {
-    char *text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
     if (!text)
         return GB_ENOMEM;
     size_t n = strlen(text);

@@ -63,3 +63,13 @@ TOOLS="$ROOT/tests/tools"
 mkmedia() { python3 "$TOOLS/mkmedia.py" "$1" --copies "${2:-1}" >"$1.sha"; }
 # check_outputs OUTDIR [options]: independent checks of an output folder
 check_outputs() { python3 "$TOOLS/check_outputs.py" "$@" >&2; }
+# peak_rss_kb OUTFILE CMD...: run CMD, write its peak RSS (KiB) to OUTFILE, return its status
+peak_rss_kb() {
+    _o=$1; shift
+    python3 - "$_o" "$@" <<'PY'
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(rc)
+PY
+}
