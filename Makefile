@@ -91,6 +91,13 @@ bench: all
 bench-emulator: all
 	bench/emulator.sh
 
+.PHONY: bench-schema
+bench-schema: $(BUILD)/libgembatch.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/schema_bench bench/schema_bench.c \
+	    $(BUILD)/libgembatch.a $(LDLIBS)
+	$(BUILD)/bench/schema_bench
+
 install: $(BUILD)/gembatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/gembatch $(DESTDIR)$(PREFIX)/bin/gembatch
