@@ -50,6 +50,27 @@ int man_open(const char *path, size_t max_line, struct man_reader *r, struct gb_
     return 0;
 }
 
+int man_open_fd(int fd, int own_fd, const char *name, const char *dir, const void *head, size_t n,
+                size_t max_line, struct man_reader *r, struct gb_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    r->own_fd = own_fd;
+    r->max_line = max_line ? max_line : DEFAULT_MAX_LINE;
+    r->name = strdup(name);
+    r->dir = strdup(dir);
+    r->chunk = malloc(CHUNK > n ? CHUNK : n);
+    buf_init(&r->cur, r->max_line);
+    if (!r->name || !r->dir || !r->chunk) {
+        man_close(r);
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    }
+    memcpy(r->chunk, head, n);
+    r->chunk_len = n;
+    r->bytes_read = n;
+    return 0;
+}
+
 void man_close(struct man_reader *r)
 {
     if (r->own_fd && r->fd >= 0)

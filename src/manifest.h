@@ -30,6 +30,10 @@ struct man_reader {
 
 /* Open path ("-" = stdin). max_line 0 = default (64 MiB). */
 int man_open(const char *path, size_t max_line, struct man_reader *r, struct gb_err *err);
+/* Read an already open descriptor whose first n bytes were read into head
+ * (sniffing); the reader takes ownership of fd when own_fd is set. */
+int man_open_fd(int fd, int own_fd, const char *name, const char *dir, const void *head, size_t n,
+                size_t max_line, struct man_reader *r, struct gb_err *err);
 void man_close(struct man_reader *r);
 
 /* Next non-blank line (CR/LF stripped). Returns 1 with line, len and lineno set,

@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "jsonx.h"
 #include "log.h"
+#include "input.h"
 #include "manifest.h"
 #include "pipeline.h"
 #include "ratelimit.h"
@@ -69,8 +70,8 @@ struct run {
     char *base_url;              /* endpoint + "/" + version */
     /* inputs */
     int in_idx;
-    int man_is_open;
-    struct man_reader man;
+    struct input *in;            /* the input being read */
+    json_t *skipped;             /* archive entries skipped, with reasons */
     int inputs_done;
     long long total_known;       /* -1: unknown (stdin) */
     /* jobs */
@@ -82,6 +83,8 @@ struct run {
     /* state */
     struct counts c;
     json_t *dups;                /* duplicate id lines (first 1000) */
+    char *spool_dir;             /* OUTDIR/.spool: archive entries being sent */
+    long input_errors;
     struct hist lat;
     struct hist ttft;            /* time to first token of streamed jobs */
     uint64_t t0_us;
@@ -636,45 +639,31 @@ static void admit(struct run *r, struct job *j)
 static struct job *next_job(struct run *r)
 {
     while (!r->inputs_done) {
-        if (!r->man_is_open) {
+        if (!r->in) {
             if (r->in_idx >= r->cfg->ninputs) {
                 r->inputs_done = 1;
                 break;
             }
             struct gb_err e = {0};
-            if (man_open(r->cfg->inputs[r->in_idx], 0, &r->man, &e)) {
-                /* checked before the run started; vanished since */
+            struct arc_opts ao = {r->cfg->max_entry_bytes, 1000.0, r->spool_dir};
+            if (input_open(r->cfg->inputs[r->in_idx], &ao, &r->in, &e)) {
+                /* checked before the run started; vanished or unreadable since */
                 log_err(&e);
+                r->input_errors++;
                 r->in_idx++;
                 continue;
             }
-            r->man_is_open = 1;
         }
-        const char *line;
-        size_t len;
-        long no;
-        struct gb_err e = {0};
-        int rc = man_next(&r->man, &line, &len, &no, &e);
-        if (rc == 1) {
+        struct job *j = input_next(r->in, &r->jctx);
+        if (j) {
             r->c.lines++;
-            return job_from_line(&r->jctx, r->cfg->inputs[r->in_idx], r->man.dir, no, line, len);
-        }
-        if (rc == GB_ELIMIT) {
-            r->c.lines++;
-            char stub[64];
-            int n = snprintf(stub, sizeof stub, "{}");
-            struct job *j = job_from_line(&r->jctx, r->cfg->inputs[r->in_idx], r->man.dir, no,
-                                          stub, (size_t)n);
-            if (j) {
-                j->failed_build = 1;
-                j->build_err = e;
-            }
             return j;
         }
-        if (rc < 0)
-            log_err(&e);
-        man_close(&r->man);
-        r->man_is_open = 0;
+        json_t *sk = input_skipped(r->in);
+        if (sk)
+            json_array_extend(r->skipped, sk);
+        input_close(r->in);
+        r->in = NULL;
         r->in_idx++;
     }
     return NULL;
@@ -1301,7 +1290,13 @@ static json_t *counts_json(const struct run *r)
     json_object_set_new(c, "http", http);
     json_object_set_new(c, "in_doubt_from_previous_run", json_integer(r->res.in_doubt_prev));
     json_object_set_new(c, "torn_lines_dropped", json_integer(r->res.torn));
+    json_object_set_new(c, "unreadable_inputs", json_integer(r->input_errors));
     return c;
+}
+
+static void hist_row(void *ctx, uint64_t v, uint64_t n)
+{
+    json_array_append_new(ctx, json_pack("[I,I]", (json_int_t)v, (json_int_t)n));
 }
 
 static json_t *run_json(struct run *r, const char *status)
@@ -1327,11 +1322,14 @@ static json_t *run_json(struct run *r, const char *status)
     if (cfg->model)
         json_object_set_new(opts, "model", json_string(cfg->model));
     double wall = (double)(now_us() - r->t0_us) / 1e6;
-    json_t *lat = json_pack("{s:f,s:f,s:f,s:f,s:I}", "p50",
+    json_t *buckets = json_array();
+    hist_each(&r->lat, hist_row, buckets);
+    json_t *lat = json_pack("{s:f,s:f,s:f,s:f,s:I,s:o}", "p50",
                             (double)hist_quantile(&r->lat, 0.50) / 1000.0, "p95",
                             (double)hist_quantile(&r->lat, 0.95) / 1000.0, "p99",
                             (double)hist_quantile(&r->lat, 0.99) / 1000.0, "max",
-                            (double)r->lat.max_us / 1000.0, "samples", (json_int_t)r->lat.n);
+                            (double)r->lat.max_us / 1000.0, "samples", (json_int_t)r->lat.n,
+                            "histogram_us", buckets);
     json_t *tok = json_pack("{s:I,s:I,s:I,s:I}", "input", (json_int_t)r->c.tok_in, "output",
                             (json_int_t)r->c.tok_out, "thought", (json_int_t)r->c.tok_thought,
                             "total", (json_int_t)r->c.tok_total);
@@ -1350,6 +1348,8 @@ static json_t *run_json(struct run *r, const char *status)
                                       (json_int_t)r->ttft.n));
     if (json_array_size(r->dups))
         json_object_set(o, "duplicates", r->dups);
+    if (json_array_size(r->skipped))
+        json_object_set(o, "skipped_entries", r->skipped);
     if (cfg->emulator)
         json_object_set_new(o, "synthetic", json_true());
     return o;
@@ -1528,6 +1528,7 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     r->t0_wall = wall_s();
     r->rng = cfg->seed ? cfg->seed : (now_us() ^ ((uint64_t)getpid() << 20));
     r->dups = json_array();
+    r->skipped = json_array();
     r->total_known = 0;
     hist_init(&r->lat);
     hist_init(&r->ttft);
@@ -1555,6 +1556,7 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     int rc;
     if ((rc = sink_open(&r->sink, cfg->out_dir, cfg->restart, err)))
         return rc;
+    r->spool_dir = fsx_join(cfg->out_dir, ".spool");
     if ((rc = jrn_scan(cfg->out_dir, &r->res, err)) || (rc = check_resume(r, err)))
         return rc;
     if (r->res.torn && !cfg->quiet)
@@ -1595,8 +1597,9 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
 
 static void teardown(struct run *r)
 {
-    if (r->man_is_open)
-        man_close(&r->man);
+    input_close(r->in);
+    json_decref(r->skipped);
+    free(r->spool_dir);
     while (r->all) {
         struct job *j = r->all;
         all_del(r, j);
@@ -1645,7 +1648,7 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
     } else if (r->interrupted) {
         outcome = GB_INTERRUPTED;
     } else {
-        outcome = r->c.failed || r->c.duplicates ? GB_SOME_FAILED : GB_DONE;
+        outcome = r->c.failed || r->c.duplicates || r->input_errors ? GB_SOME_FAILED : GB_DONE;
     }
 out:
     teardown(r);
@@ -1695,6 +1698,8 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
     r->jctx.sniff = &r->sniff;
     r->jctx.inline_limit = cfg->max_request_bytes;
     r->jctx.schemas = schema_cache_new();
+    r->skipped = json_array();
+    r->spool_dir = fsx_join(cfg->out_dir ? cfg->out_dir : "out", ".spool");
     random_nonce(r->jctx.nonce, sizeof r->jctx.nonce);
     long long jobs = 0, bad = 0, tokens = 0;
     const char *path = cfg->dialect == DIALECT_V1 ? "/v1/interactions" : "/v1beta/interactions";
@@ -1737,6 +1742,8 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
                         "nothing was sent\n", jobs, bad, tokens);
     schema_cache_free(r->jctx.schemas);
     sniff_free(&r->sniff);
+    json_decref(r->skipped);
+    free(r->spool_dir);
     free(r);
     return bad ? GB_USAGE : GB_DONE;
 }

@@ -28,15 +28,20 @@ static void locate(uint64_t v, int *e, int *s)
     *s = (int)((v >> (b - 6)) & (HIST_SUB - 1));
 }
 
-void hist_add(struct hist *h, uint64_t us)
+void hist_add_n(struct hist *h, uint64_t us, uint64_t n)
 {
     int e, s;
     locate(us, &e, &s);
-    h->count[e][s]++;
-    h->n++;
-    h->sum_us += (double)us;
+    h->count[e][s] += n;
+    h->n += n;
+    h->sum_us += (double)us * (double)n;
     if (us > h->max_us)
         h->max_us = us;
+}
+
+void hist_add(struct hist *h, uint64_t us)
+{
+    hist_add_n(h, us, 1);
 }
 
 static uint64_t value_of(int e, int s)
@@ -63,4 +68,15 @@ uint64_t hist_quantile(const struct hist *h, double q)
             }
         }
     return h->max_us;
+}
+
+void hist_each(const struct hist *h, void (*fn)(void *ctx, uint64_t value_us, uint64_t n),
+               void *ctx)
+{
+    for (int e = 0; e < HIST_EXP; e++)
+        for (int s = 0; s < HIST_SUB; s++)
+            if (h->count[e][s]) {
+                uint64_t v = value_of(e, s);
+                fn(ctx, v > h->max_us ? h->max_us : v, h->count[e][s]);
+            }
 }

@@ -20,5 +20,12 @@ void hist_init(struct hist *h);
 void hist_add(struct hist *h, uint64_t us);
 /* q in [0,1]; microseconds (0 when empty). */
 uint64_t hist_quantile(const struct hist *h, double q);
+/* Visit the non-empty buckets: a representative value and its count. Adding
+ * every (value, count) to another histogram reproduces this one's buckets, so
+ * shards' histograms merge exactly (gembatch merge). */
+void hist_each(const struct hist *h, void (*fn)(void *ctx, uint64_t value_us, uint64_t n),
+               void *ctx);
+/* Add n samples of value. */
+void hist_add_n(struct hist *h, uint64_t us, uint64_t n);
 
 #endif

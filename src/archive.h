@@ -1,0 +1,46 @@
+/* archive.h: archives as inputs (tar, tar.gz/bz2/xz/zst, zip, 7z, cpio),
+ * read with libarchive as a stream: each regular entry of a supported media
+ * type becomes a job (id = the entry's path); other entries are skipped and
+ * listed with the reason. Entry bytes are spooled to a private temporary
+ * file, never held in memory; names are never used unsanitised.
+ * Ownership: arc_open_fd returns a new struct arc that owns the descriptor
+ * and the libarchive handle; arc_close releases them and removes spooled
+ * files that no job took. */
+#ifndef GB_ARCHIVE_H
+#define GB_ARCHIVE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct job;
+struct job_ctx;
+
+struct arc_opts {
+    uint64_t max_entry_bytes;   /* --max-entry-bytes (default 2 GiB) */
+    double max_ratio;           /* compression-ratio limit (default 1000) */
+    const char *spool_dir;      /* where entries are spooled (OUTDIR/.spool) */
+};
+
+struct arc;
+
+/* 1 when head (the first n bytes of an input) starts an archive or a
+ * compressed stream libarchive reads; 0 for anything else (JSONL). */
+int arc_detect(const unsigned char *head, size_t n);
+
+/* Open fd (already read: head[0..n) ) as an archive named name. */
+int arc_open_fd(int fd, const char *name, const unsigned char *head, size_t n,
+                const struct arc_opts *o, struct arc **out, struct gb_err *err);
+
+/* The next job (new), or NULL at the end. A damaged archive ends the input
+ * with one error job naming the archive and entry; entries read before the
+ * damage have already become jobs. */
+struct job *arc_next(struct arc *a, const struct job_ctx *ctx);
+
+/* Skipped entries: [{"entry","reason"}...] (borrowed). */
+json_t *arc_skipped(const struct arc *a);
+void arc_close(struct arc *a);
+
+#endif

@@ -1,0 +1,111 @@
+/* input.c: open an INPUT, sniff its first bytes, and hand out jobs from the
+ * manifest reader or the archive reader. The sniffed bytes are replayed, so
+ * pipes (stdin) need no seeking. */
+#include "input.h"
+#include "fsx.h"
+#include "job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { HEAD = 512 }; /* tar's "ustar" magic sits at offset 257 */
+
+int input_open(const char *path, const struct arc_opts *ao, struct input **out,
+               struct gb_err *err)
+{
+    struct input *in = calloc(1, sizeof *in);
+    if (!in)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    int is_stdin = !strcmp(path, "-");
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        free(in);
+        return GB_FAIL(err, GB_ENOENT, "cannot open '%s': %s", path, strerror(e));
+    }
+    unsigned char head[HEAD];
+    size_t n = 0;
+    while (n < sizeof head) {
+        ssize_t r = read(fd, head + n, sizeof head - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    in->name = is_stdin ? "<stdin>" : path;
+    char *dir = is_stdin ? strdup(".") : fsx_dirname(path);
+    int rc;
+    if (arc_detect(head, n)) {
+        in->kind = INPUT_ARCHIVE;
+        rc = arc_open_fd(fd, in->name, head, n, ao, &in->arc, err);
+    } else {
+        in->kind = INPUT_MANIFEST;
+        rc = man_open_fd(fd, !is_stdin, in->name, dir, head, n, 0, &in->man, err);
+    }
+    free(dir);
+    if (rc) {
+        if (!is_stdin && in->kind == INPUT_ARCHIVE && !in->arc)
+            close(fd);
+        free(in);
+        return rc;
+    }
+    *out = in;
+    return 0;
+}
+
+struct job *input_next(struct input *in, const struct job_ctx *ctx)
+{
+    if (in->kind == INPUT_ARCHIVE)
+        return arc_next(in->arc, ctx);
+    const char *line;
+    size_t len;
+    long no;
+    struct gb_err e = {0};
+    int rc = man_next(&in->man, &line, &len, &no, &e);
+    if (rc == 1) {
+        in->lines++;
+        return job_from_line(ctx, in->name, in->man.dir, no, line, len);
+    }
+    if (rc == GB_ELIMIT) {
+        in->lines++;
+        struct job *j = job_from_line(ctx, in->name, in->man.dir, no, "{}", 2);
+        if (j) {
+            j->failed_build = 1;
+            j->build_err = e;
+        }
+        return j;
+    }
+    if (rc < 0) {
+        /* a read error ends this input: say so as a job error */
+        struct job *j = job_from_line(ctx, in->name, in->man.dir, in->man.line + 1, "{}", 2);
+        if (j) {
+            j->failed_build = 1;
+            j->build_err = e;
+        }
+        in->man.eof = 1;
+        in->man.chunk_pos = in->man.chunk_len;
+        return j;
+    }
+    return NULL;
+}
+
+json_t *input_skipped(const struct input *in)
+{
+    return in->kind == INPUT_ARCHIVE ? arc_skipped(in->arc) : NULL;
+}
+
+void input_close(struct input *in)
+{
+    if (!in)
+        return;
+    if (in->kind == INPUT_ARCHIVE)
+        arc_close(in->arc);
+    else
+        man_close(&in->man);
+    free(in);
+}
