@@ -108,6 +108,8 @@ int cmd_run(int argc, char **argv)
          NULL},
         {0, "max-failures", CLI_INT, &cfg.max_failures, "N",
          "failed attempts in a row before the run aborts (default 200)", 1, 1000000, NULL},
+        {0, "tool-concurrency", CLI_INT, &cfg.tool_concurrency, "N",
+         "function-tool programs running at once (default 4)", 1, 256, NULL},
         {0, "seed", CLI_INT, &seed, "N", "seed for jitter and for the embedded emulator", 0, 0,
          NULL},
         CLI_END};

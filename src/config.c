@@ -28,6 +28,7 @@ void config_defaults(struct config *c)
     c->max_failures = 200;
     c->reask = 2;
     c->max_tool_turns = 8;
+    c->tool_concurrency = 4;
 }
 
 enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT };
@@ -45,6 +46,7 @@ void config_apply_pipeline(struct config *c, const struct pipeline *p, const int
     if (!seen[SEEN_TIMEOUT] && p->limits.timeout_s > 0)
         c->timeout_s = p->limits.timeout_s;
     c->reask = p->reask;
+    c->max_tool_turns = p->max_tool_turns;
 }
 
 void config_free(struct config *c)

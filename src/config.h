@@ -42,6 +42,7 @@ struct config {
     long reask;                  /* validate.reask */
     uint64_t seed;               /* jitter and emulator seed */
     long max_tool_turns;
+    long tool_concurrency;       /* tool programs running at once */
 };
 
 void config_defaults(struct config *c);

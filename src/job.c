@@ -95,6 +95,33 @@ static int cache_get(struct schema_cache *c, json_t *doc, const struct schema **
 
 static const char *const line_local_keys[] = {"id", "files", "vars", NULL};
 
+json_t *job_step_base(const struct pipeline *p, size_t k)
+{
+    json_t *st = p->steps ? json_array_get(p->steps, k) : NULL;
+    if (!st)
+        return json_deep_copy(p->base);
+    json_t *patch = json_deep_copy(st);
+    json_object_del(patch, "name");
+    json_object_del(patch, "prompt");
+    /* a step names its own model or agent: drop the other one */
+    json_t *base = json_deep_copy(p->base);
+    if (json_object_get(patch, "agent"))
+        json_object_del(base, "model"), json_object_del(base, "generation_config");
+    if (json_object_get(patch, "model"))
+        json_object_del(base, "agent"), json_object_del(base, "agent_config");
+    json_t *r = jx_merge_patch(base, patch);
+    json_decref(base);
+    json_decref(patch);
+    return r;
+}
+
+const char *job_step_prompt(const struct pipeline *p, size_t k)
+{
+    json_t *st = p->steps ? json_array_get(p->steps, k) : NULL;
+    const char *sp = st ? jx_str(st, "prompt") : NULL;
+    return sp ? sp : p->prompt;
+}
+
 static struct job *job_alloc(const char *source, long line)
 {
     struct job *j = calloc(1, sizeof *j);
@@ -251,9 +278,18 @@ static json_t *as_parts(json_t *input)
 }
 
 /* G1 takes the bare schema; G3 wraps it. Applies either way round. */
-static int shape_response_format(const struct job_ctx *ctx, struct job *j)
+int job_shape_request(const struct job_ctx *ctx, struct job *j, json_t *req, struct gb_err *err)
 {
-    json_t *rf = json_object_get(j->req, "response_format");
+    /* tool programs are declared in the pipeline; "run" is never sent */
+    size_t ti;
+    json_t *tool;
+    json_array_foreach(jx_arr(req, "tools"), ti, tool) {
+        json_object_del(tool, "run");
+        json_object_del(tool, "timeout_s");
+    }
+    j->schema_doc = NULL;
+    j->schema = NULL;
+    json_t *rf = json_object_get(req, "response_format");
     if (!rf)
         return 0;
     json_t *schema = pipe_response_schema(rf);
@@ -262,43 +298,55 @@ static int shape_response_format(const struct job_ctx *ctx, struct job *j)
         if (schema && !is_wrapper) {
             json_t *w = json_pack("{s:s,s:s,s:O}", "type", "text", "mime_type",
                                   "application/json", "schema", schema);
-            json_object_set_new(j->req, "response_format", w);
+            json_object_set_new(req, "response_format", w);
         }
     } else if (is_wrapper) {
         if (schema) {
-            json_object_set(j->req, "response_format", schema);
+            json_object_set(req, "response_format", schema);
         } else {
             /* a G3 image/audio wrapper means an output modality in G1 */
             const char *t = jx_str(json_is_array(rf) ? json_array_get(rf, 0) : rf, "type");
-            if (t && !json_object_get(j->req, "response_modalities")) {
+            if (t && !json_object_get(req, "response_modalities")) {
                 char up[16];
                 size_t n = 0;
                 for (; t[n] && n < sizeof up - 1; n++)
                     up[n] = (char)(t[n] >= 'a' && t[n] <= 'z' ? t[n] - 32 : t[n]);
                 up[n] = '\0';
-                json_object_set_new(j->req, "response_modalities", json_pack("[s]", up));
+                json_object_set_new(req, "response_modalities", json_pack("[s]", up));
             }
-            json_object_del(j->req, "response_format");
+            json_object_del(req, "response_format");
         }
     }
-    rf = json_object_get(j->req, "response_format");
+    rf = json_object_get(req, "response_format");
     j->schema_doc = rf ? pipe_response_schema(rf) : NULL;
     if (j->schema_doc) {
         struct gb_err e = {0};
         int rc = cache_get(ctx->schemas, j->schema_doc, &j->schema, &e);
         if (rc)
-            return fail_job(j, rc, "%s", e.msg);
+            return GB_FAIL(err, rc, "%s", e.msg);
     }
     return 0;
 }
 
+static int shape_response_format(const struct job_ctx *ctx, struct job *j)
+{
+    struct gb_err e = {0};
+    int rc = job_shape_request(ctx, j, j->req, &e);
+    return rc ? fail_job(j, rc, "%s", e.msg) : 0;
+}
+
 static void finish_flags(const struct job_ctx *ctx, struct job *j)
 {
-    if (ctx->force_stream)
+    /* agents only run in the background: create, then poll */
+    if (json_object_get(j->req, "agent") && !json_object_get(j->req, "background"))
+        json_object_set_new(j->req, "background", json_true());
+    j->background = jx_bool(j->req, "background", 0);
+    if (ctx->force_stream && !j->background)
         json_object_set_new(j->req, "stream", json_true());
+    if (j->background) /* polled, not streamed */
+        json_object_del(j->req, "stream");
     j->stream = jx_bool(j->req, "stream", 0);
     j->store = jx_bool(j->req, "store", 1);
-    j->background = jx_bool(j->req, "background", 0);
     if (ctx->model_override && !json_object_get(j->req, "agent"))
         json_object_set_new(j->req, "model", json_string(ctx->model_override));
 }
@@ -376,13 +424,18 @@ struct job *job_from_line(const struct job_ctx *ctx, const char *source, const c
     patch = json_deep_copy(obj);
     for (int i = 0; line_local_keys[i]; i++)
         json_object_del(patch, line_local_keys[i]);
-    j->req = jx_merge_patch(ctx->pipe->base, patch);
+    json_t *base = job_step_base(ctx->pipe, 0);
+    j->req = base ? jx_merge_patch(base, patch) : NULL;
+    json_decref(base);
     if (!j->req)
         goto oom;
+    if (vars)
+        j->vars = json_deep_copy(vars);
     input = json_object_get(j->req, "input");
-    if (!json_object_get(patch, "input") && ctx->pipe->prompt) {
+    const char *tmpl = job_step_prompt(ctx->pipe, 0);
+    if (!json_object_get(patch, "input") && tmpl) {
         struct gb_err e = {0};
-        if (pipe_render(ctx->pipe->prompt, vars, j->id, &prompt, &e)) {
+        if (pipe_render(tmpl, vars, j->id, NULL, &prompt, &e)) {
             fail_job(j, e.code, "%s", e.msg);
             goto out;
         }
@@ -434,13 +487,14 @@ struct job *job_from_media(const struct job_ctx *ctx, const char *source, const 
         job_free(j);
         return NULL;
     }
-    j->req = json_deep_copy(ctx->pipe->base);
+    j->req = job_step_base(ctx->pipe, 0);
     json_t *input = json_object_get(j->req, "input");
     json_t *parts = NULL;
-    if (ctx->pipe->prompt) {
+    const char *tmpl = job_step_prompt(ctx->pipe, 0);
+    if (tmpl) {
         char *prompt = NULL;
         struct gb_err e = {0};
-        if (pipe_render(ctx->pipe->prompt, NULL, j->id, &prompt, &e)) {
+        if (pipe_render(tmpl, NULL, j->id, NULL, &prompt, &e)) {
             fail_job(j, e.code, "%s", e.msg);
             return j;
         }
@@ -515,6 +569,14 @@ void job_free(struct job *j)
     free(j->media);
     json_decref(j->cur_req);
     json_decref(j->req);
+    json_decref(j->vars);
+    json_decref(j->conv);
+    json_decref(j->steps_log);
+    json_decref(j->tool_results);
+    json_decref(j->last_outputs);
+    json_decref(j->files);
+    free(j->tool_error);
+    free(j->tcalls); /* run.c's records: plain data, their strings freed there */
     free(j->iid);
     free(j->id_json);
     free(j->entry);

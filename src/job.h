@@ -83,7 +83,29 @@ struct job {
     void *hash_ctx;       /* struct sha256 */
     void *upl;            /* struct upl this job drives */
     int tool_turns;
+    int step;             /* multi-step pipelines: the step being run */
+    json_t *vars;         /* the line's "vars" (for later steps' prompts), or NULL */
+    json_t *conv;         /* the conversation so far, for follow-ups without store */
+    json_t *steps_log;    /* per-step records for the result line */
+    int tools_pending;    /* function calls whose programs are still running */
+    json_t *tool_results; /* function_result items gathered this turn */
+    char *tool_error;     /* the first tool failure of this turn */
+    json_t *last_outputs; /* the model's outputs that the tools answer */
+    void *tcalls;         /* run.c's per-call records of this turn */
+    int ntcalls;
+    json_t *files;        /* images written so far (relative paths) */
 };
+
+/* Shape req for the dialect (response_format bare or wrapped), drop local
+ * tool keys, and point the job's schema at req's response_format (compiled
+ * through the cache). 0, or GB_EINVAL/GB_EUNSUPPORTED for a bad schema. */
+int job_shape_request(const struct job_ctx *ctx, struct job *j, json_t *req, struct gb_err *err);
+
+/* The request fields step k starts from: the pipeline's fields with the
+ * step's on top (local keys removed). New reference. */
+json_t *job_step_base(const struct pipeline *p, size_t k);
+/* The prompt template of step k (the step's, else the pipeline's), or NULL. */
+const char *job_step_prompt(const struct pipeline *p, size_t k);
 
 /* Build a job from one manifest line. Never fails for bad input: a line that
  * cannot become a request gives a job with failed_build set and build_err

@@ -12,7 +12,8 @@
 #include <string.h>
 
 /* keys of a pipeline file that are ours, never sent */
-static const char *const local_keys[] = {"name", "prompt", "limits", "validate", "steps", NULL};
+static const char *const local_keys[] = {"name",  "prompt",         "limits",
+                                         "validate", "steps", "max_tool_turns", NULL};
 
 static int is_local(const char *k)
 {
@@ -165,6 +166,77 @@ static int read_limits(struct pipeline *p, struct gb_err *err)
     return 0;
 }
 
+int pipe_step_local(const char *key)
+{
+    return !strcmp(key, "name") || !strcmp(key, "prompt");
+}
+
+const struct pipe_tool *pipe_tool(const struct pipeline *p, const char *name)
+{
+    for (size_t i = 0; name && i < p->ntools; i++)
+        if (!strcmp(p->tools[i].name, name))
+            return &p->tools[i];
+    return NULL;
+}
+
+/* Record function tools that name a program, and strip "run"/"timeout_s"
+ * from them: those are ours, never sent. */
+static int take_tools(struct pipeline *p, json_t *tools, const char *ptr, struct gb_err *err)
+{
+    if (!tools)
+        return 0;
+    if (!json_is_array(tools))
+        return GB_FAIL(err, GB_EINVAL, "%s: expected an array of tools", ptr);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tools, i, t) {
+        json_t *run = json_object_get(t, "run");
+        json_t *tmo = json_object_get(t, "timeout_s");
+        if (!run && !tmo)
+            continue;
+        const char *name = jx_str(t, "name");
+        if (!run || !json_is_array(run) || !json_array_size(run) || !name)
+            return GB_FAIL(err, GB_EINVAL, "%s/%zu/run: a function tool with a \"name\" and "
+                           "\"run\": [\"program\", \"arg\", ...] is expected", ptr, i);
+        double secs = 60;
+        if (tmo && (jx_num(t, "timeout_s", &secs) || secs <= 0 || secs > 86400))
+            return GB_FAIL(err, GB_EINVAL, "%s/%zu/timeout_s: expected seconds from 0 to 86400",
+                           ptr, i);
+        if (pipe_tool(p, name)) {
+            json_object_del(t, "run");
+            json_object_del(t, "timeout_s");
+            continue; /* the first definition of a name wins */
+        }
+        struct pipe_tool *nt = realloc(p->tools, (p->ntools + 1) * sizeof *nt);
+        if (!nt)
+            return GB_FAIL(err, GB_ENOMEM, "out of memory");
+        p->tools = nt;
+        struct pipe_tool *pt = &p->tools[p->ntools++];
+        memset(pt, 0, sizeof *pt);
+        pt->name = strdup(name);
+        pt->timeout_ms = (long)(secs * 1000);
+        pt->argv = calloc(json_array_size(run) + 1, sizeof *pt->argv);
+        if (!pt->name || !pt->argv)
+            return GB_FAIL(err, GB_ENOMEM, "out of memory");
+        size_t k;
+        json_t *a;
+        json_array_foreach(run, k, a) {
+            if (!json_is_string(a) || !*json_string_value(a))
+                return GB_FAIL(err, GB_EINVAL, "%s/%zu/run/%zu: expected a non-empty string", ptr,
+                               i, k);
+            const char *arg = json_string_value(a);
+            /* a program path with a '/' is relative to the pipeline's folder;
+             * a bare name is looked up on PATH; never through a shell */
+            pt->argv[k] = k == 0 && strchr(arg, '/') ? fsx_join(p->dir, arg) : strdup(arg);
+            if (!pt->argv[k])
+                return GB_FAIL(err, GB_ENOMEM, "out of memory");
+        }
+        json_object_del(t, "run");
+        json_object_del(t, "timeout_s");
+    }
+    return 0;
+}
+
 int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
 {
     struct pipeline *p = calloc(1, sizeof *p);
@@ -225,19 +297,61 @@ int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
         if (json_object_get(val, "reask"))
             p->reask = (long)n;
     }
+    p->max_tool_turns = 8;
+    if (json_object_get(p->doc, "max_tool_turns")) {
+        long long n;
+        if (jx_int(p->doc, "max_tool_turns", &n) || n < 1 || n > 100) {
+            rc = GB_FAIL(err, GB_EINVAL, "/max_tool_turns: expected a whole number from 1 to 100");
+            goto fail_at;
+        }
+        p->max_tool_turns = (long)n;
+    }
     json_t *steps = json_object_get(p->doc, "steps");
     if (steps && (!json_is_array(steps) || json_array_size(steps) == 0)) {
         rc = GB_FAIL(err, GB_EINVAL, "/steps: expected a non-empty array of step objects");
         goto fail_at;
     }
-    p->steps = steps;
-    p->base = json_object();
     const char *k;
     json_t *v;
+    p->base = json_object();
     json_object_foreach(p->doc, k, v) {
         if (!is_local(k))
-            json_object_set(p->base, k, v);
+            json_object_set_new(p->base, k, json_deep_copy(v));
     }
+    if (steps) {
+        p->steps = json_deep_copy(steps);
+        size_t i;
+        json_t *st;
+        json_array_foreach(p->steps, i, st) {
+            if (!json_is_object(st)) {
+                rc = GB_FAIL(err, GB_EINVAL, "/steps/%zu: expected an object (request fields, "
+                                             "\"prompt\", \"name\")", i);
+                goto fail_at;
+            }
+            json_t *sp = json_object_get(st, "prompt");
+            if (sp && !json_is_string(sp)) {
+                rc = GB_FAIL(err, GB_EINVAL, "/steps/%zu/prompt: expected a string template", i);
+                goto fail_at;
+            }
+            char ptr[64];
+            snprintf(ptr, sizeof ptr, "/steps/%zu/tools", i);
+            if ((rc = take_tools(p, json_object_get(st, "tools"), ptr, err)))
+                goto fail_at;
+            json_t *srf = json_object_get(st, "response_format");
+            json_t *ss = srf ? pipe_response_schema(srf) : NULL;
+            if (ss) {
+                struct schema *tmp = NULL;
+                struct gb_err se = {0};
+                if ((rc = schema_compile(ss, path, &tmp, &se))) {
+                    GB_FAIL(err, rc, "/steps/%zu/response_format: %s", i, se.msg);
+                    goto fail_at;
+                }
+                schema_free(tmp);
+            }
+        }
+    }
+    if ((rc = take_tools(p, json_object_get(p->base, "tools"), "/tools", err)))
+        goto fail_at;
     json_t *rf = json_object_get(p->base, "response_format");
     if (rf && !json_is_null(rf)) {
         p->schema_doc = pipe_response_schema(rf);
@@ -272,6 +386,14 @@ void pipe_free(struct pipeline *p)
     if (!p)
         return;
     schema_free(p->schema);
+    for (size_t i = 0; i < p->ntools; i++) {
+        free(p->tools[i].name);
+        for (char **a = p->tools[i].argv; a && *a; a++)
+            free(*a);
+        free(p->tools[i].argv);
+    }
+    free(p->tools);
+    json_decref(p->steps);
     json_decref(p->base);
     json_decref(p->doc);
     free(p->prompt);
@@ -282,8 +404,34 @@ void pipe_free(struct pipeline *p)
 }
 
 
-int pipe_render(const char *tmpl, const json_t *vars, const char *id, char **out,
-                struct gb_err *err)
+/* Look a dotted name up in ctx: "prev.output.total" -> ctx.prev.output.total. */
+static json_t *lookup(const json_t *ctx, const char *name)
+{
+    const json_t *cur = ctx;
+    char part[128];
+    while (cur && *name) {
+        const char *dot = strchr(name, '.');
+        size_t n = dot ? (size_t)(dot - name) : strlen(name);
+        if (n >= sizeof part)
+            return NULL;
+        memcpy(part, name, n);
+        part[n] = '\0';
+        if (json_is_object(cur)) {
+            cur = json_object_get(cur, part);
+        } else if (json_is_array(cur)) {
+            char *end;
+            long ix = strtol(part, &end, 10);
+            cur = *end || ix < 0 ? NULL : json_array_get(cur, (size_t)ix);
+        } else {
+            return NULL;
+        }
+        name += n + (dot ? 1 : 0);
+    }
+    return (json_t *)cur;
+}
+
+int pipe_render(const char *tmpl, const json_t *vars, const char *id, const json_t *ctx,
+                char **out, struct gb_err *err)
 {
     size_t cap = strlen(tmpl) + 64, len = 0;
     char *r = malloc(cap);
@@ -312,6 +460,8 @@ int pipe_render(const char *tmpl, const json_t *vars, const char *id, char **out
             memcpy(name, a, nl);
             name[nl] = '\0';
             json_t *v = json_is_object(vars) ? json_object_get(vars, name) : NULL;
+            if (!v && ctx && strchr(name, '.'))
+                v = lookup(ctx, name);
             if (v && json_is_string(v)) {
                 val = json_string_value(v);
                 vlen = json_string_length(v);
@@ -324,6 +474,9 @@ int pipe_render(const char *tmpl, const json_t *vars, const char *id, char **out
                 vlen = strlen(id);
             } else {
                 free(r);
+                if (strchr(name, '.'))
+                    return GB_FAIL(err, GB_EINVAL, "prompt uses {{%s}}, which the previous step's "
+                                   "answer does not have", name);
                 return GB_FAIL(err, GB_EINVAL,
                                "prompt uses {{%s}} but the line's \"vars\" has no '%s'", name,
                                name);

@@ -17,6 +17,13 @@ struct pipe_limits {
     double timeout_s;                         /* 0 = not set */
 };
 
+/* A function tool answered by a local program ("run": [...] in the pipeline). */
+struct pipe_tool {
+    char *name;
+    char **argv;          /* argv[0] resolved against the pipeline's folder when it has a '/' */
+    long timeout_ms;      /* "timeout_s", default 60 s */
+};
+
 struct pipeline {
     char *path;           /* as given */
     char *dir;            /* folder holding the pipeline file */
@@ -26,7 +33,11 @@ struct pipeline {
     char *prompt;         /* template, or NULL */
     struct pipe_limits limits;
     long reask;           /* validate.reask, default 2 */
-    json_t *steps;        /* multi-step pipelines (borrowed from doc) or NULL */
+    long max_tool_turns;  /* tool round trips per job, default 8 */
+    json_t *steps;        /* multi-step pipelines: request fields per step (run and
+                           * timeout_s stripped from tools), or NULL */
+    struct pipe_tool *tools;
+    size_t ntools;
     json_t *schema_doc;   /* bare JSON Schema of response_format (borrowed), or NULL */
     struct schema *schema;/* compiled schema_doc, or NULL */
     char digest[65];      /* SHA-256 of the canonical doc */
@@ -35,10 +46,19 @@ struct pipeline {
 int pipe_load(const char *path, struct pipeline **out, struct gb_err *err);
 void pipe_free(struct pipeline *p);
 
-/* Replace {{name}} in tmpl from vars (an object, may be NULL) and the built-in
- * {{id}}. Unknown names fail with GB_EINVAL naming the variable. *out is new. */
-int pipe_render(const char *tmpl, const json_t *vars, const char *id, char **out,
-                struct gb_err *err);
+/* Replace {{name}} in tmpl from vars (an object, may be NULL), the built-in
+ * {{id}}, and dotted paths into ctx (may be NULL), e.g. {{prev.text}} or
+ * {{prev.output.total}} for multi-step pipelines. Strings are inserted as is,
+ * other values as compact JSON. Unknown names fail with GB_EINVAL naming the
+ * variable. *out is new. */
+int pipe_render(const char *tmpl, const json_t *vars, const char *id, const json_t *ctx,
+                char **out, struct gb_err *err);
+
+/* The program answering function tool name, or NULL. */
+const struct pipe_tool *pipe_tool(const struct pipeline *p, const char *name);
+
+/* Local keys of a step object (never sent): "name", "prompt". */
+int pipe_step_local(const char *key);
 
 /* The bare JSON Schema inside a response_format value in either dialect
  * (G1: the schema itself; G3: {"type":"text","schema":S} or an array of such

@@ -27,6 +27,7 @@
 #include "sink.h"
 #include "sniff.h"
 #include "sse.h"
+#include "tools.h"
 #include "upload.h"
 #include "xfer.h"
 
@@ -41,7 +42,7 @@
 
 volatile int run_signals;
 
-enum phase { PH_CREATE = 1, PH_POLL, PH_HASH, PH_UPLOAD, PH_UPLOAD_WAIT, PH_DONE };
+enum phase { PH_CREATE = 1, PH_POLL, PH_HASH, PH_UPLOAD, PH_UPLOAD_WAIT, PH_TOOLS, PH_DONE };
 enum op_kind { OPK_CREATE = 1, OPK_POLL };
 
 struct counts {
@@ -49,7 +50,7 @@ struct counts {
     long long attempts, retries, in_doubt, interrupted;
     long long reasks, reask_ok, schema_failed;
     long long tok_in, tok_out, tok_total, tok_thought;
-    long long net_errors, timeouts, bad_bodies, polls;
+    long long net_errors, timeouts, bad_bodies, polls, tool_calls, tool_failures;
     long long http[600];
 };
 
@@ -65,6 +66,7 @@ struct run {
     struct retry_policy policy;
     struct dset seen;
     struct uploads up;           /* Files API uploads, one per content digest */
+    struct toolbox tb;           /* programs answering function tools */
     struct job *hashing;         /* jobs digesting a media file (linked by next) */
     unsigned char *hash_buf;
     char *base_url;              /* endpoint + "/" + version */
@@ -243,12 +245,23 @@ static json_t *usage_json(const struct job *j)
     return u;
 }
 
+static void free_tcalls(struct job *j);
+
+/* The job leaves the run: stop its tool programs, free it. */
+static void release(struct run *r, struct job *j)
+{
+    if (j->tools_pending)
+        toolbox_cancel(&r->tb, j);
+    free_tcalls(j);
+    all_del(r, j);
+    job_free(j);
+}
+
 static void finish_job(struct run *r, struct job *j)
 {
     j->phase = PH_DONE;
     dset_add(&r->res.done, j->digest);
-    all_del(r, j);
-    job_free(j);
+    release(r, j);
 }
 
 /* A failure that is the job's own: one errors.jsonl line, the run goes on. */
@@ -273,8 +286,7 @@ static void record_error(struct run *r, struct job *j, long code, const char *st
     if (j->iid && j->background && j->id_json)
         jrn_iid_done(&r->sink, j->id_json); /* a resumed run creates it anew */
     /* failed ids are not "done": they run again on resume */
-    all_del(r, j);
-    job_free(j);
+    release(r, j);
 }
 
 static void record_build_error(struct run *r, struct job *j)
@@ -296,8 +308,7 @@ static void record_interrupted(struct run *r, struct job *j)
 {
     jrn_interrupted(&r->sink, j->id_json);
     r->c.interrupted++;
-    all_del(r, j);
-    job_free(j);
+    release(r, j);
 }
 
 /* ---- building and starting operations ------------------------------------------ */
@@ -805,69 +816,6 @@ static void add_usage(struct run *r, struct job *j, const struct interaction *it
     rl_correct(&r->rl, j->est_tokens, (long)it->usage.input);
 }
 
-/* The follow-up turn of a re-ask: the validation errors and a request for a
- * corrected answer, chained by previous_interaction_id when stored, else
- * with the whole history. */
-static json_t *reask_request(struct run *r, struct job *j, const json_t *outputs,
-                             const json_t *errors, const char *parse_error)
-{
-    struct buf t;
-    buf_init(&t, 64 * 1024);
-    if (parse_error) {
-        buf_printf(&t, "Your previous answer was not valid JSON (%s). ", parse_error);
-    } else {
-        buf_puts(&t, "Your previous answer does not match the required JSON schema:\n");
-        size_t i;
-        json_t *e;
-        json_array_foreach(errors, i, e) {
-            const char *ip = jx_str(e, "instance_path");
-            buf_printf(&t, "- at '%s': %s\n", ip && *ip ? ip : "/", jx_str(e, "message"));
-        }
-    }
-    buf_puts(&t, "Reply again with only the corrected JSON, valid against the schema.");
-    json_t *rq = json_deep_copy(j->req);
-    json_t *input = json_object_get(j->req, "input");
-    if (j->store && j->iid) {
-        json_object_set_new(rq, "previous_interaction_id", json_string(j->iid));
-        json_object_set_new(rq, "input", json_string(t.data));
-    } else {
-        json_t *hist = json_array();
-        int g3 = r->jctx.dialect == DIALECT_V1;
-        json_t *model_items = json_array();
-        size_t i;
-        json_t *it;
-        json_array_foreach(outputs, i, it) {
-            const char *ty = jx_str(it, "type");
-            if (ty && strcmp(ty, "thought"))
-                json_array_append(model_items, it);
-        }
-        int turns = json_is_array(input) && json_array_size(input) &&
-                    (json_object_get(json_array_get(input, 0), "role") ||
-                     (g3 && jx_str(json_array_get(input, 0), "type") &&
-                      !strcmp(jx_str(json_array_get(input, 0), "type"), "user_input")));
-        if (turns)
-            json_array_extend(hist, input);
-        else if (g3)
-            json_array_append_new(hist, json_pack("{s:s,s:O}", "type", "user_input", "content",
-                                                  input));
-        else
-            json_array_append_new(hist, json_pack("{s:s,s:O}", "role", "user", "content", input));
-        if (g3) {
-            json_array_append_new(hist, json_pack("{s:s,s:o}", "type", "model_output", "content",
-                                                  model_items));
-            json_array_append_new(hist, json_pack("{s:s,s:[{s:s,s:s}]}", "type", "user_input",
-                                                  "content", "type", "text", "text", t.data));
-        } else {
-            json_array_append_new(hist, json_pack("{s:s,s:o}", "role", "model", "content",
-                                                  model_items));
-            json_array_append_new(hist, json_pack("{s:s,s:s}", "role", "user", "content", t.data));
-        }
-        json_object_set_new(rq, "input", hist);
-    }
-    buf_free(&t);
-    return rq;
-}
-
 static void write_result(struct run *r, struct job *j, const struct interaction *it,
                          const char *text, json_t *output, json_t *files)
 {
@@ -914,6 +862,10 @@ static void write_result(struct run *r, struct job *j, const struct interaction 
     json_object_set_new(o, "attempts", json_integer(j->total_attempts));
     if (j->reasks)
         json_object_set_new(o, "reasks", json_integer(j->reasks));
+    if (j->tool_turns)
+        json_object_set_new(o, "tool_turns", json_integer(j->tool_turns));
+    if (j->steps_log)
+        json_object_set(o, "steps", j->steps_log);
     json_object_set_new(o, "latency_ms", json_integer((json_int_t)(j->last_latency_us / 1000)));
     if (j->ttft_us)
         json_object_set_new(o, "ttft_ms", json_integer((json_int_t)(j->ttft_us / 1000)));
@@ -923,6 +875,354 @@ static void write_result(struct run *r, struct job *j, const struct interaction 
     if (j->reasks)
         r->c.reask_ok++;
     finish_job(r, j);
+}
+
+/* ---- follow-ups: re-asks, tool results, next steps ---------------------------- */
+
+static int is_content_type(const char *t)
+{
+    return t && (!strcmp(t, "text") || !strcmp(t, "image") || !strcmp(t, "audio") ||
+                 !strcmp(t, "video") || !strcmp(t, "document"));
+}
+
+/* Content as a list of parts ("hi" -> [{"type":"text","text":"hi"}]). New. */
+static json_t *parts_of(const json_t *v)
+{
+    if (json_is_array(v))
+        return json_deep_copy(v);
+    json_t *a = json_array();
+    if (json_is_string(v))
+        json_array_append_new(a, json_pack("{s:s,s:O}", "type", "text", "text", v));
+    else if (json_is_object(v))
+        json_array_append_new(a, json_deep_copy(v));
+    return a;
+}
+
+/* The conversation a request's input starts: turns/steps as given, else one
+ * user turn. New. */
+static json_t *conv_start(const json_t *input, int g3)
+{
+    json_t *first = json_is_array(input) ? json_array_get(input, 0) : NULL;
+    const char *t = first ? jx_str(first, "type") : NULL;
+    if (first && (json_object_get(first, "role") ||
+                  (t && (!strcmp(t, "user_input") || !strcmp(t, "model_output")))))
+        return json_deep_copy(input);
+    if (g3)
+        return json_pack("[{s:s,s:o}]", "type", "user_input", "content", parts_of(input));
+    return json_pack("[{s:s,s:O}]", "role", "user", "content", input);
+}
+
+/* Append the model's answer: G1 one model turn; G3 model_output steps for
+ * runs of content and a step per tool item. Thoughts are left out. */
+static void conv_add_model(json_t *conv, const json_t *outputs, int g3)
+{
+    size_t i;
+    json_t *it;
+    if (!g3) {
+        json_t *items = json_array();
+        json_array_foreach(outputs, i, it) {
+            const char *t = jx_str(it, "type");
+            if (t && strcmp(t, "thought"))
+                json_array_append(items, it);
+        }
+        json_array_append_new(conv, json_pack("{s:s,s:o}", "role", "model", "content", items));
+        return;
+    }
+    json_t *run = NULL;
+    json_array_foreach(outputs, i, it) {
+        const char *t = jx_str(it, "type");
+        if (!t || !strcmp(t, "thought"))
+            continue;
+        if (is_content_type(t)) {
+            if (!run) {
+                run = json_array();
+                json_array_append_new(conv, json_pack("{s:s,s:o}", "type", "model_output",
+                                                      "content", run));
+            }
+            json_array_append(run, it);
+        } else {
+            run = NULL;
+            json_array_append(conv, it);
+        }
+    }
+}
+
+/* Append what the user says next: text, parts, or function_result items (G3
+ * takes those as steps of their own). */
+static void conv_add_user(json_t *conv, const json_t *content, int g3)
+{
+    json_t *first = json_is_array(content) ? json_array_get(content, 0) : NULL;
+    const char *t = first ? jx_str(first, "type") : NULL;
+    if (g3 && t && !strcmp(t, "function_result")) {
+        json_array_extend(conv, (json_t *)content);
+        return;
+    }
+    if (g3)
+        json_array_append_new(conv, json_pack("{s:s,s:o}", "type", "user_input", "content",
+                                              parts_of(content)));
+    else
+        json_array_append_new(conv, json_pack("{s:s,s:O}", "role", "user", "content", content));
+}
+
+/* Set the job's next request: base (new reference, or NULL for the current
+ * request) continued from the model's outputs with content from the user:
+ * by previous_interaction_id when the interaction is stored, else with the
+ * whole conversation. */
+static void follow_up(struct run *r, struct job *j, json_t *base, const json_t *outputs,
+                      const json_t *content)
+{
+    int g3 = r->jctx.dialect == DIALECT_V1;
+    if (!base)
+        base = json_deep_copy(j->cur_req ? j->cur_req : j->req);
+    if (j->store && j->iid) {
+        json_object_set_new(base, "previous_interaction_id", json_string(j->iid));
+        json_object_set(base, "input", (json_t *)content);
+    } else {
+        if (!j->conv)
+            j->conv = conv_start(json_object_get(j->req, "input"), g3);
+        conv_add_model(j->conv, outputs, g3);
+        conv_add_user(j->conv, content, g3);
+        json_object_del(base, "previous_interaction_id");
+        json_object_set_new(base, "input", json_deep_copy(j->conv));
+    }
+    /* a follow-up carries no media of ours: the placeholders stay in j->req */
+    json_decref(j->cur_req);
+    j->cur_req = base;
+    j->attempts = 0;
+    j->phase = PH_CREATE;
+    ready_push(r, j);
+}
+
+static json_t *correction(const json_t *errors, const char *parse_error)
+{
+    struct buf t;
+    buf_init(&t, 64 * 1024);
+    if (parse_error) {
+        buf_printf(&t, "Your previous answer was not valid JSON (%s). ", parse_error);
+    } else {
+        buf_puts(&t, "Your previous answer does not match the required JSON schema:\n");
+        size_t i;
+        json_t *e;
+        json_array_foreach(errors, i, e) {
+            const char *ip = jx_str(e, "instance_path");
+            buf_printf(&t, "- at '%s': %s\n", ip && *ip ? ip : "/", jx_str(e, "message"));
+        }
+    }
+    buf_puts(&t, "Reply again with only the corrected JSON, valid against the schema.");
+    json_t *v = json_string(t.data ? t.data : "");
+    buf_free(&t);
+    return v;
+}
+
+/* One step of a multi-step pipeline ended: log it. */
+static void log_step(struct run *r, struct job *j, const struct interaction *it)
+{
+    if (!r->pipe->steps)
+        return;
+    if (!j->steps_log)
+        j->steps_log = json_array();
+    long long in = j->tok_in, out = j->tok_out, tot = j->tok_total;
+    size_t i;
+    json_t *e;
+    json_array_foreach(j->steps_log, i, e) {
+        json_t *u = jx_obj(e, "usage");
+        long long v;
+        if (!jx_int(u, "total_input_tokens", &v))
+            in -= v;
+        if (!jx_int(u, "total_output_tokens", &v))
+            out -= v;
+        if (!jx_int(u, "total_tokens", &v))
+            tot -= v;
+    }
+    json_t *st = json_array_get(r->pipe->steps, (size_t)j->step);
+    json_t *rec = json_pack("{s:i,s:s?,s:s?,s:s?,s:{s:I,s:I,s:I},s:I}", "step", j->step, "name",
+                            jx_str(st, "name"), "interaction_id", it->id, "model",
+                            it->model ? it->model : jx_str(j->cur_req ? j->cur_req : j->req,
+                                                           "model"),
+                            "usage", "total_input_tokens", (json_int_t)in,
+                            "total_output_tokens", (json_int_t)out, "total_tokens",
+                            (json_int_t)tot, "latency_ms",
+                            (json_int_t)(j->last_latency_us / 1000));
+    json_array_append_new(j->steps_log, rec);
+}
+
+/* Move a multi-step job on: render the next step's prompt from the previous
+ * answer and continue the conversation. 1 if a next step was started. */
+static int next_step(struct run *r, struct job *j, const struct interaction *it,
+                     const char *text, const json_t *output)
+{
+    if (!r->pipe->steps || (size_t)j->step + 1 >= json_array_size(r->pipe->steps))
+        return 0;
+    log_step(r, j, it);
+    size_t k = (size_t)j->step + 1;
+    json_t *base = job_step_base(r->pipe, k);
+    const char *tmpl = job_step_prompt(r->pipe, k);
+    json_t *ctx = json_pack("{s:{s:s,s:O?,s:s?}}", "prev", "text", text, "output", output,
+                            "interaction_id", it->id);
+    char *prompt = NULL;
+    struct gb_err e = {0};
+    int rc = tmpl ? pipe_render(tmpl, j->vars, j->id, ctx, &prompt, &e) : 0;
+    json_decref(ctx);
+    if (rc) {
+        json_decref(base);
+        char msg[1200];
+        snprintf(msg, sizeof msg, "step %zu: %s", k, e.msg);
+        record_error(r, j, 0, "INVALID_INPUT", msg, NULL);
+        return 1;
+    }
+    json_t *content = json_string(prompt ? prompt : "Continue.");
+    free(prompt);
+    j->step = (int)k;
+    /* the new step runs its own model or agent; agents run in the background */
+    j->background = jx_bool(base, "background", json_object_get(base, "agent") != NULL);
+    if (j->background)
+        json_object_set_new(base, "background", json_true());
+    if (r->cfg->model && !json_object_get(base, "agent"))
+        json_object_set_new(base, "model", json_string(r->cfg->model));
+    if (job_shape_request(&r->jctx, j, base, &e)) {
+        json_decref(base);
+        json_decref(content);
+        char msg[1200];
+        snprintf(msg, sizeof msg, "step %zu: %s", k, e.msg);
+        record_error(r, j, 0, "INVALID_INPUT", msg, NULL);
+        return 1;
+    }
+    follow_up(r, j, base, it->outputs, content);
+    json_decref(content);
+    return 1;
+}
+
+/* ---- function tools answered by local programs ----------------------------------- */
+
+struct tcall {
+    struct run *r;
+    struct job *j;
+    char *id;
+    char *name;
+};
+
+static void free_tcalls(struct job *j)
+{
+    struct tcall *tc = j->tcalls;
+    for (int i = 0; i < j->ntcalls; i++) {
+        free(tc[i].id);
+        free(tc[i].name);
+    }
+    free(tc);
+    j->tcalls = NULL;
+    j->ntcalls = 0;
+}
+
+/* Every function call has a program: run them (1), else leave them (0). */
+static int start_tools(struct run *r, struct job *j, const json_t *outputs)
+{
+    size_t i, n = 0;
+    json_t *it;
+    json_array_foreach(outputs, i, it) {
+        const char *t = jx_str(it, "type");
+        if (t && !strcmp(t, "function_call")) {
+            if (!pipe_tool(r->pipe, jx_str(it, "name")))
+                return 0; /* recorded in the result as it is */
+            n++;
+        }
+    }
+    if (!n)
+        return 0;
+    if (j->tool_turns >= r->cfg->max_tool_turns) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the model still asked for tools after %d tool turns "
+                 "(max_tool_turns)", j->tool_turns);
+        record_error(r, j, 0, "TOOL_TURNS_EXCEEDED", msg, NULL);
+        return 1;
+    }
+    free_tcalls(j);
+    struct tcall *tc = calloc(n, sizeof *tc);
+    if (!tc) {
+        record_error(r, j, 0, "LOCAL_ERROR", "out of memory", NULL);
+        return 1;
+    }
+    j->tcalls = tc;
+    j->ntcalls = (int)n;
+    json_decref(j->last_outputs);
+    j->last_outputs = json_incref((json_t *)outputs);
+    json_decref(j->tool_results);
+    j->tool_results = json_array();
+    free(j->tool_error);
+    j->tool_error = NULL;
+    j->tools_pending = (int)n;
+    j->phase = PH_TOOLS;
+    size_t k = 0;
+    json_array_foreach(outputs, i, it) {
+        const char *t = jx_str(it, "type");
+        if (!t || strcmp(t, "function_call"))
+            continue;
+        const struct pipe_tool *pt = pipe_tool(r->pipe, jx_str(it, "name"));
+        tc[k] = (struct tcall){r, j, strdup(jx_str(it, "id") ? jx_str(it, "id") : ""),
+                               strdup(jx_str(it, "name")), };
+        json_t *args = json_object_get(it, "arguments");
+        char *in = json_dumps(args ? args : json_object(), JSON_COMPACT | JSON_ENCODE_ANY);
+        r->c.tool_calls++;
+        if (!in || toolbox_call(&r->tb, pt->argv, in, strlen(in), pt->timeout_ms, &tc[k])) {
+            /* counted as a failed call so the turn still completes */
+            free(in);
+            j->tools_pending--;
+            if (!j->tool_error)
+                j->tool_error = strdup("out of memory starting a tool program");
+        } else {
+            free(in);
+        }
+        k++;
+    }
+    if (j->tools_pending == 0) {
+        record_error(r, j, 0, "TOOL_FAILED", j->tool_error ? j->tool_error : "tool failed", NULL);
+    }
+    return 1;
+}
+
+static void on_tool_done(void *ctx, void *user, int ok, const char *out, size_t n,
+                         const char *why)
+{
+    struct run *r = ctx;
+    struct tcall *tc = user;
+    struct job *j = tc->j;
+    j->tools_pending--;
+    if (!ok) {
+        r->c.tool_failures++;
+        if (!j->tool_error) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "function tool '%.100s': %.800s", tc->name, why);
+            j->tool_error = strdup(msg);
+        }
+    } else {
+        /* JSON from the program is passed as JSON; anything else as text */
+        json_t *v = json_loadb(out, n, JSON_DECODE_ANY, NULL);
+        if (!v || !(json_is_object(v) || json_is_array(v))) {
+            json_decref(v);
+            size_t m = n;
+            while (m && (out[m - 1] == '\n' || out[m - 1] == '\r'))
+                m--;
+            v = json_stringn_nocheck(out, m);
+            if (!json_string_value(v) || !json_stringn(out, m)) {
+                json_decref(v);
+                v = json_string("(the tool printed bytes that are not UTF-8)");
+            }
+        }
+        json_array_append_new(j->tool_results,
+                              json_pack("{s:s,s:s,s:s,s:o}", "type", "function_result", "call_id",
+                                        tc->id, "name", tc->name, "result", v));
+    }
+    if (j->tools_pending > 0)
+        return;
+    if (j->tool_error) {
+        record_error(r, j, 0, "TOOL_FAILED", j->tool_error, NULL);
+        return;
+    }
+    j->tool_turns++;
+    json_t *outputs = json_incref(j->last_outputs);
+    json_t *results = json_incref(j->tool_results);
+    follow_up(r, j, NULL, outputs, results);
+    json_decref(outputs);
+    json_decref(results);
 }
 
 /* A finished interaction (completed or requires_action). Returns -1 when its
@@ -936,8 +1236,20 @@ static int on_finished(struct run *r, struct job *j, struct interaction *it)
         return -1;
     }
     add_usage(r, j, it);
+    if (!j->files)
+        j->files = json_array();
+    for (size_t i = 0; i < nimg; i++) {
+        char *rel = NULL;
+        int k = (int)json_array_size(j->files);
+        if (sink_image(&r->sink, j->id, k, imgs[i].data, imgs[i].n, imgs[i].ext, &rel) == 0)
+            json_array_append_new(j->files, json_string(rel));
+        free(rel);
+    }
+    free_decoded(imgs, nimg);
+    if (start_tools(r, j, it->outputs))
+        return 0;
     char *text = resp_text(it->outputs);
-    json_t *output = NULL, *errors = NULL, *files = json_array();
+    json_t *output = NULL, *errors = NULL;
     const char *parse_error = NULL;
     json_error_t je;
     if (j->schema && !strcmp(it->status, "completed")) {
@@ -955,14 +1267,11 @@ static int on_finished(struct run *r, struct job *j, struct interaction *it)
         }
         if (!output) {
             if (j->reasks < r->cfg->reask) {
-                json_t *rq = reask_request(r, j, it->outputs, errors, parse_error);
-                json_decref(j->cur_req);
-                j->cur_req = rq;
+                json_t *fix = correction(errors, parse_error);
                 j->reasks++;
                 r->c.reasks++;
-                j->attempts = 0;
-                j->phase = PH_CREATE;
-                ready_push(r, j);
+                follow_up(r, j, NULL, it->outputs, fix);
+                json_decref(fix);
             } else {
                 r->c.schema_failed++;
                 char msg[512];
@@ -973,22 +1282,15 @@ static int on_finished(struct run *r, struct job *j, struct interaction *it)
                 json_decref(extra);
             }
             json_decref(errors);
-            json_decref(files);
             free(text);
-            free_decoded(imgs, nimg);
             return 0;
         }
     }
-    for (size_t i = 0; i < nimg; i++) {
-        char *rel = NULL;
-        if (sink_image(&r->sink, j->id, (int)i, imgs[i].data, imgs[i].n, imgs[i].ext, &rel) == 0)
-            json_array_append_new(files, json_string(rel));
-        free(rel);
+    if (!next_step(r, j, it, text ? text : "", output)) {
+        log_step(r, j, it);
+        write_result(r, j, it, text ? text : "", output, j->files);
     }
-    free_decoded(imgs, nimg);
-    write_result(r, j, it, text ? text : "", output, files);
     json_decref(output);
-    json_decref(files);
     free(text);
     return 0;
 }
@@ -1291,6 +1593,8 @@ static json_t *counts_json(const struct run *r)
     json_object_set_new(c, "in_doubt_from_previous_run", json_integer(r->res.in_doubt_prev));
     json_object_set_new(c, "torn_lines_dropped", json_integer(r->res.torn));
     json_object_set_new(c, "unreadable_inputs", json_integer(r->input_errors));
+    json_object_set_new(c, "tool_calls", json_integer(r->c.tool_calls));
+    json_object_set_new(c, "tool_failures", json_integer(r->c.tool_failures));
     return c;
 }
 
@@ -1480,7 +1784,13 @@ static void loop(struct run *r)
         }
         if ((r->ready_head && r->inflight < (size_t)r->rl.limit) || r->hashing)
             timeout = timeout > 5 ? 5 : timeout; /* waiting for tokens, or digesting */
-        xfer_poll(&r->xf, (int)timeout);
+        long tt = toolbox_next_timeout_ms(&r->tb);
+        if (tt >= 0 && tt < timeout)
+            timeout = tt;
+        struct curl_waitfd fds[96];
+        unsigned nfds = toolbox_fds(&r->tb, fds, sizeof fds / sizeof fds[0]);
+        xfer_poll(&r->xf, (int)timeout, fds, nfds);
+        toolbox_step(&r->tb);
         struct op *op;
         while ((op = xfer_next_done(&r->xf)))
             on_done(r, op);
@@ -1585,7 +1895,8 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
         long long c = man_count_lines(cfg->inputs[i]);
         r->total_known = c < 0 ? -1 : r->total_known + c;
     }
-    if (uploads_init(&r->up, cfg->endpoint, version))
+    if (uploads_init(&r->up, cfg->endpoint, version) ||
+        toolbox_init(&r->tb, (int)cfg->tool_concurrency, on_tool_done, r))
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     r->hash_buf = malloc(HASH_CHUNK);
     if (!r->hash_buf)
@@ -1600,14 +1911,12 @@ static void teardown(struct run *r)
     input_close(r->in);
     json_decref(r->skipped);
     free(r->spool_dir);
-    while (r->all) {
-        struct job *j = r->all;
-        all_del(r, j);
-        job_free(j);
-    }
+    while (r->all)
+        release(r, r->all);
     free(r->heap);
     free(r->hash_buf);
     uploads_free(&r->up);
+    toolbox_free(&r->tb);
     xfer_free(&r->xf);
     sink_close(&r->sink);
     jrn_free(&r->res);

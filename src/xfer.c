@@ -234,14 +234,14 @@ int xfer_add(struct xfer *x, struct op *op)
     return 0;
 }
 
-int xfer_poll(struct xfer *x, int timeout_ms)
+int xfer_poll(struct xfer *x, int timeout_ms, struct curl_waitfd *extra, unsigned nextra)
 {
     int still = 0;
     curl_multi_perform(x->multi, &still);
-    if (x->running == 0)
+    if (x->running == 0 && nextra == 0)
         return 0;
     int numfds = 0;
-    curl_multi_poll(x->multi, NULL, 0, timeout_ms, &numfds);
+    curl_multi_poll(x->multi, extra, nextra, timeout_ms, &numfds);
     curl_multi_perform(x->multi, &still);
     return 0;
 }

@@ -74,8 +74,9 @@ void op_free(struct op *op);
 
 /* Configure and start. 0, or GB_ENOMEM / GB_EINVAL. */
 int xfer_add(struct xfer *x, struct op *op);
-/* Wait up to timeout_ms for activity and advance transfers. */
-int xfer_poll(struct xfer *x, int timeout_ms);
+/* Wait up to timeout_ms for activity on transfers or on the extra
+ * descriptors (tool programs' pipes), and advance transfers. */
+int xfer_poll(struct xfer *x, int timeout_ms, struct curl_waitfd *extra, unsigned nextra);
 /* A finished op, or NULL when none is ready. */
 struct op *xfer_next_done(struct xfer *x);
 /* Stop an op that is in flight; the caller owns it again. */

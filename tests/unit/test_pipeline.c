@@ -48,14 +48,22 @@ Test(pipeline, render_templates)
     json_t *vars = json_pack("{s:s,s:i}", "hint", "pets", "n", 3);
     char *out = NULL;
     struct gb_err e = {0};
-    cr_assert_eq(pipe_render("Hint: {{hint}}, {{ n }} of {{id}}.", vars, "x1", &out, &e), 0);
+    cr_assert_eq(pipe_render("Hint: {{hint}}, {{ n }} of {{id}}.", vars, "x1", NULL, &out, &e), 0);
     cr_expect_str_eq(out, "Hint: pets, 3 of x1.");
     free(out);
-    cr_expect_eq(pipe_render("{{missing}}", vars, "x", &out, &e), GB_EINVAL);
+    cr_expect_eq(pipe_render("{{missing}}", vars, "x", NULL, &out, &e), GB_EINVAL);
     cr_expect(strstr(e.msg, "'missing'") != NULL, "%s", e.msg);
-    cr_assert_eq(pipe_render("no vars {here", NULL, NULL, &out, &e), 0);
+    cr_assert_eq(pipe_render("no vars {here", NULL, NULL, NULL, &out, &e), 0);
     cr_expect_str_eq(out, "no vars {here");
     free(out);
+    json_t *ctx = json_pack("{s:{s:s,s:{s:i,s:[s]}}}", "prev", "text", "T", "output", "total",
+                            12, "items", "a");
+    cr_assert_eq(pipe_render("{{prev.text}}/{{prev.output.total}}/{{prev.output.items.0}}/"
+                             "{{prev.output}}", vars, "x", ctx, &out, &e), 0, "%s", e.msg);
+    cr_expect_str_eq(out, "T/12/a/{\"total\":12,\"items\":[\"a\"]}");
+    free(out);
+    cr_expect_eq(pipe_render("{{prev.output.nope}}", vars, "x", ctx, &out, &e), GB_EINVAL);
+    json_decref(ctx);
     json_decref(vars);
 }
 

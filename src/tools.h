@@ -1,0 +1,54 @@
+/* tools.h: local programs that answer function tools. A function tool in a
+ * pipeline may name a program ("run": ["scripts/lookup.sh", "--flag"]); for
+ * each function_call the program gets the call's arguments as JSON on stdin
+ * and prints the result on stdout. No shell, a bounded number at once, a
+ * timeout, bounded output, and the API key removed from its environment.
+ * Ownership: struct toolbox owns its child processes and their buffers;
+ * results handed to the callback are borrowed for the call. */
+#ifndef GB_TOOLS_H
+#define GB_TOOLS_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct tool_call;
+
+/* Called once per finished call. ok: the program exited 0 within its time;
+ * otherwise why says what happened ("exited with status 3", "timed out
+ * after 30 s", ...). out is its stdout. */
+typedef void (*tool_done_fn)(void *ctx, void *user, int ok, const char *out, size_t n,
+                             const char *why);
+
+struct toolbox {
+    struct tool_call *running, *queued, *queued_tail;
+    int nrunning, max_running;
+    size_t max_output;
+    tool_done_fn done;
+    void *ctx;
+    char **envp;          /* environment for children: ours minus API keys */
+};
+
+int toolbox_init(struct toolbox *tb, int max_running, tool_done_fn done, void *ctx);
+void toolbox_free(struct toolbox *tb);  /* kills what still runs */
+
+/* Queue a call: argv[0] is resolved by the caller (absolute or relative to the
+ * cwd); input is written to the program's stdin. timeout_ms > 0. */
+int toolbox_call(struct toolbox *tb, char *const argv[], const char *input, size_t n,
+                 long timeout_ms, void *user);
+
+/* The descriptors to wait on (for curl_multi_poll's extra_fds); returns the
+ * count written (at most max). */
+unsigned toolbox_fds(struct toolbox *tb, struct curl_waitfd *fds, unsigned max);
+/* Move pipes along, reap children, enforce timeouts, fire callbacks. */
+void toolbox_step(struct toolbox *tb);
+/* Milliseconds until the next timeout (-1 when nothing runs). */
+long toolbox_next_timeout_ms(const struct toolbox *tb);
+int toolbox_busy(const struct toolbox *tb);
+/* Cancel every call of user (a job that is going away). */
+void toolbox_cancel(struct toolbox *tb, void *user);
+
+#endif

@@ -1,0 +1,69 @@
+# agent-poll: 200 deep-research agent jobs are created in the background and
+# polled until they complete; the emulator's log shows each job's polls spaced
+# by the growing backoff (never a busy loop). A kill while agents are being
+# polled, then a resume, polls the same interactions: no new interaction is
+# created (paid for) for a job already started.
+. "$(dirname "$0")/lib.sh"
+start_emulator emu --background-polls 3 --log "$T/emu.log"
+cat >"$T/p.json" <<'P'
+{"name":"research","agent":"deep-research-pro-preview-12-2025","prompt":"Research {{topic}}.",
+ "limits":{"concurrency":50}}
+P
+python3 -c "
+import json
+for i in range(200): print(json.dumps({'id': 'a%d' % i, 'vars': {'topic': 'topic %d' % i}}))" >"$T/m.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" -q \
+    --poll-interval 0.2
+check_outputs "$T/out" --manifest "$T/m.jsonl" --all-ok
+python3 - "$T" <<'PY'
+import json, sys, datetime, collections
+t = sys.argv[1]
+creates, polls = 0, collections.defaultdict(list)
+for l in open(t + "/emu.log"):
+    o = json.loads(l)
+    ts = datetime.datetime.fromisoformat(o["ts"].replace("Z", "+00:00")).timestamp()
+    if o["method"] == "POST" and o["path"].endswith("/interactions"):
+        creates += 1
+    elif o["method"] == "GET" and "/interactions/" in o["path"]:
+        polls[o["path"]].append(ts)
+assert creates == 200, creates
+assert len(polls) == 200, len(polls)
+for path, ts in polls.items():
+    assert len(ts) == 4, (path, ts)           # 3 x in_progress, then completed
+    gaps = [b - a for a, b in zip(ts, ts[1:])]
+    # the first wait is 0.2 s +-20%, then it grows x1.5: never a busy loop
+    assert all(g >= 0.15 for g in gaps), (path, gaps)
+res = [json.loads(l) for l in open(t + "/out/results.jsonl")]
+assert all(r["model"].startswith("deep-research") and r["text"] for r in res)
+c = json.load(open(t + "/out/run.json"))["counts"]
+assert c["polls"] == 800, c
+PY
+# kill while agents are being polled, then resume: no new creates for started jobs
+start_emulator slow --background-polls 6 --log "$T/slow.log"
+"$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$slow_URL" -o "$T/out2" -q --poll-interval 0.3 &
+pid=$!
+sleep 1.2
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+started=$(python3 -c "
+import json
+print(sum(1 for l in open('$T/slow.log') if json.loads(l)['method'] == 'POST'))")
+[ "$started" -gt 0 ] || fail "no agent started before the kill"
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$slow_URL" -o "$T/out2" -q \
+    --poll-interval 0.2
+check_outputs "$T/out2" --manifest "$T/m.jsonl" --all-ok
+python3 - "$T" "$started" <<'PY'
+import json, sys
+t, started = sys.argv[1], int(sys.argv[2])
+posts = [json.loads(l) for l in open(t + "/slow.log") if json.loads(l)["method"] == "POST"]
+first_run = {p["interaction_id"] for p in posts[:started]}
+res = {json.loads(l)["id"]: json.loads(l) for l in open(t + "/out2/results.jsonl")}
+reused = sum(1 for r in res.values() if r["interaction_id"] in first_run)
+# every job was created once over both runs, except those whose create was in
+# flight at the kill (answered, never journaled): at most the concurrency
+extra = len(posts) - 200
+assert 0 <= extra <= 50, f"{extra} agents created twice"
+assert reused == started - extra and reused > 0, (reused, started, extra)
+assert len({r["interaction_id"] for r in res.values()}) == 200
+print(f"agent-poll: {started} started before the kill, {reused} polled again, {extra} re-created")
+PY
