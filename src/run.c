@@ -271,8 +271,11 @@ static void record_error(struct run *r, struct job *j, long code, const char *st
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(j->id));
     json_object_set_new(o, "status", json_string("failed"));
-    json_object_set_new(o, "error", json_pack("{s:I,s:s,s:s}", "code", (json_int_t)code,
-                                              "status", status, "message", msg));
+    /* lossy: an error page or a cut message may not be UTF-8, and json_pack
+     * would then drop the whole "error" object */
+    json_object_set_new(o, "error", json_pack("{s:I,s:o,s:o}", "code", (json_int_t)code,
+                                              "status", jx_string_lossy(status), "message",
+                                              jx_string_lossy(msg)));
     json_object_set_new(o, "attempts", json_integer(j->total_attempts));
     if (j->iid)
         json_object_set_new(o, "interaction_id", json_string(j->iid));
@@ -680,9 +683,20 @@ static struct job *next_job(struct run *r)
     return NULL;
 }
 
+/* archives (issue 5): bytes of spooled entries held by unfinished jobs */
+static uint64_t spooled_bytes(const struct run *r)
+{
+    uint64_t n = 0;
+    for (const struct job *j = r->all; j && !r->inputs_done; j = j->all_next)
+        n += arc_job_spooled(j);
+    return n;
+}
+
 static void feed(struct run *r)
 {
-    while (!r->stopping && !r->inputs_done && r->active < r->window) {
+    uint64_t spooled = spooled_bytes(r); /* archives (issue 5): reading pauses past the budget */
+    while (!r->stopping && !r->inputs_done && r->active < r->window &&
+           spooled < ARC_SPOOL_BUDGET_BYTES) {
         struct job *j = next_job(r);
         if (!j)
             break;
@@ -712,6 +726,7 @@ static void feed(struct run *r)
             job_free(j);
             continue;
         }
+        spooled += arc_job_spooled(j); /* archives (issue 5) */
         admit(r, j);
     }
 }
@@ -1809,6 +1824,25 @@ static void random_nonce(char *out, size_t n)
     snprintf(out, n, "%016llx", (unsigned long long)v);
 }
 
+/* What turning inputs into jobs needs (shared by a run and a dry run). */
+static int init_jobs(struct run *r)
+{
+    const struct config *cfg = r->cfg;
+    r->jctx.pipe = r->pipe;
+    r->jctx.dialect = cfg->dialect;
+    r->jctx.model_override = cfg->model;
+    r->jctx.force_stream = cfg->stream;
+    r->jctx.sniff = &r->sniff;
+    r->jctx.inline_limit = cfg->max_request_bytes;
+    r->jctx.schemas = schema_cache_new();
+    random_nonce(r->jctx.nonce, sizeof r->jctx.nonce);
+    if (!r->skipped)
+        r->skipped = json_array();
+    if (!r->spool_dir)
+        r->spool_dir = fsx_join(cfg->out_dir ? cfg->out_dir : "out", ".spool");
+    return r->jctx.schemas && r->skipped && r->spool_dir ? 0 : GB_ENOMEM;
+}
+
 static int check_resume(struct run *r, struct gb_err *err)
 {
     const char *dir = r->cfg->out_dir;
@@ -1838,7 +1872,6 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     r->t0_wall = wall_s();
     r->rng = cfg->seed ? cfg->seed : (now_us() ^ ((uint64_t)getpid() << 20));
     r->dups = json_array();
-    r->skipped = json_array();
     r->total_known = 0;
     hist_init(&r->lat);
     hist_init(&r->ttft);
@@ -1853,20 +1886,11 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     while (strlen(r->base_url) && r->base_url[strlen(r->base_url) - 1] == '/')
         r->base_url[strlen(r->base_url) - 1] = '\0';
     snprintf(r->base_url + strlen(r->base_url), 16, "/%s", version);
-    r->jctx.pipe = pipe;
-    r->jctx.dialect = cfg->dialect;
-    r->jctx.model_override = cfg->model;
-    r->jctx.force_stream = cfg->stream;
-    r->jctx.sniff = &r->sniff;
-    r->jctx.inline_limit = cfg->max_request_bytes;
-    r->jctx.schemas = schema_cache_new();
-    random_nonce(r->jctx.nonce, sizeof r->jctx.nonce);
-    if (!r->jctx.schemas)
+    if (init_jobs(r))
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     int rc;
     if ((rc = sink_open(&r->sink, cfg->out_dir, cfg->restart, err)))
         return rc;
-    r->spool_dir = fsx_join(cfg->out_dir, ".spool");
     if ((rc = jrn_scan(cfg->out_dir, &r->res, err)) || (rc = check_resume(r, err)))
         return rc;
     if (r->res.torn && !cfg->quiet)
@@ -1910,6 +1934,7 @@ static void teardown(struct run *r)
 {
     input_close(r->in);
     json_decref(r->skipped);
+    rmdir(r->spool_dir); /* archives (issue 5): the spool dir, when empty */
     free(r->spool_dir);
     while (r->all)
         release(r, r->all);
@@ -2000,16 +2025,8 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
     r->cfg = cfg;
     r->pipe = pipe;
     sniff_init(&r->sniff);
-    r->jctx.pipe = pipe;
-    r->jctx.dialect = cfg->dialect;
-    r->jctx.model_override = cfg->model;
-    r->jctx.force_stream = cfg->stream;
-    r->jctx.sniff = &r->sniff;
-    r->jctx.inline_limit = cfg->max_request_bytes;
-    r->jctx.schemas = schema_cache_new();
-    r->skipped = json_array();
-    r->spool_dir = fsx_join(cfg->out_dir ? cfg->out_dir : "out", ".spool");
-    random_nonce(r->jctx.nonce, sizeof r->jctx.nonce);
+    if (init_jobs(r))
+        return GB_USAGE;
     long long jobs = 0, bad = 0, tokens = 0;
     const char *path = cfg->dialect == DIALECT_V1 ? "/v1/interactions" : "/v1beta/interactions";
     struct job *j;
@@ -2052,6 +2069,7 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
     schema_cache_free(r->jctx.schemas);
     sniff_free(&r->sniff);
     json_decref(r->skipped);
+    rmdir(r->spool_dir); /* archives (issue 5): the spool dir, when empty */
     free(r->spool_dir);
     free(r);
     return bad ? GB_USAGE : GB_DONE;
