@@ -19,11 +19,18 @@
 #include <unistd.h>
 
 static const char details[] =
-    "INPUT is a JSONL manifest ('-' for stdin); several inputs run in order. Each line\n"
-    "is an Interactions request applied over the pipeline as a JSON Merge Patch,\n"
-    "plus \"id\", \"files\" (local media appended as parts) and \"vars\" (for {{name}}\n"
-    "in the pipeline's prompt). Paths are relative to the manifest's folder; media\n"
-    "types come from the files' bytes.\n"
+    "INPUT is a JSONL manifest ('-' for stdin) or an archive (tar, tar.gz/bz2/xz/zst,\n"
+    "zip, 7z, cpio, told from its content: one job per media entry, the entry's path\n"
+    "as id); several inputs run in order. Each manifest line is an Interactions\n"
+    "request applied over the pipeline as a JSON Merge Patch, plus \"id\", \"files\"\n"
+    "(local media appended as parts) and \"vars\" (for {{name}} in the pipeline's\n"
+    "prompt). Paths are relative to the manifest's folder; media types come from the\n"
+    "files' bytes.\n"
+    "\n"
+    "PIPELINE is a JSON request body plus gembatch's keys: name, prompt, limits\n"
+    "(concurrency, rpm, tpm, max_attempts, timeout_s: defaults for the flags),\n"
+    "validate.reask, steps, tools[].run, max_tool_turns; {\"$file\": \"x.json\"} anywhere\n"
+    "is replaced by that file (see man gembatch, docs/pipelines.md).\n"
     "\n"
     "Outputs in OUTDIR: results.jsonl (one line per completed job), errors.jsonl\n"
     "(one line per job that failed for good), images/, run.json (counts, tokens,\n"
@@ -36,6 +43,16 @@ static const char details[] =
     "\n"
     "The API key comes from GEMINI_API_KEY (or GOOGLE_API_KEY) or --api-key-file;\n"
     "never from the command line, and it is never printed or logged.\n"
+    "GEMBATCH_DEBUG=1 logs each retry (reason and wait) and each failure on stderr.\n"
+    "\n"
+    "Sharding: --shard K/N runs the jobs whose id hashes to K (1..N); --shard auto takes\n"
+    "K from SLURM_ARRAY_TASK_ID (with SLURM_ARRAY_TASK_MIN/MAX/COUNT/STEP) or from a\n"
+    "Kubernetes Indexed Job's JOB_COMPLETION_INDEX (0-based), N from GEMBATCH_SHARDS or\n"
+    "the Slurm array. Shard K takes GEMINI_API_KEY_<K> and GEMINI_BASE_URL_<K> over\n"
+    "GEMINI_API_KEY and GEMINI_BASE_URL. --rpm and --tpm (or the pipeline's limits) are\n"
+    "the whole quota of a shared key: each shard uses 1/N of it (shown in run.json's\n"
+    "options), unless it has its own GEMINI_API_KEY_<K>. Combine the shards' output\n"
+    "folders with gembatch merge.\n"
     "\n"
     "Exit status: 0 all jobs completed, 1 some failed (see errors.jsonl), 2 usage,\n"
     "pipeline or input error before anything was sent, 3 run aborted (authentication\n"
@@ -196,7 +213,7 @@ int cmd_run(int argc, char **argv)
     if (!cfg.out_dir)
         goto out;
     if (!endpoint_seen) {
-        const char *env = getenv("GEMINI_BASE_URL");
+        const char *env = config_shard_env(&cfg, "GEMINI_BASE_URL", NULL);
         if (env && *env) {
             cfg.endpoint = env;
             endpoint_seen = 1;
@@ -206,6 +223,7 @@ int cmd_run(int argc, char **argv)
         log_err(&err);
         goto out;
     }
+    config_split_limits(&cfg);
     if (cfg.dry_run) {
         outcome = run_dry(&cfg, pipe);
         goto out;

@@ -94,18 +94,19 @@ int config_parse_shard(struct config *c, const char *s, struct gb_err *err)
                                            "'auto', not '%s'", s);
         return 0;
     }
-    /* Slurm job arrays: SLURM_ARRAY_TASK_ID (from --array's range) with
-     * SLURM_ARRAY_TASK_COUNT, or MIN/MAX to derive the count; Kubernetes
-     * Indexed Jobs: JOB_COMPLETION_INDEX (0-based) with the count from
-     * GEMBATCH_SHARDS. GEMBATCH_SHARDS overrides any count. */
-    long idx = -1, count = env_long("GEMBATCH_SHARDS"), base = 0;
+    /* Slurm job arrays: SLURM_ARRAY_TASK_ID (from --array's range, STEP apart
+     * for --array=1-7:2) with SLURM_ARRAY_TASK_COUNT, or MIN/MAX to derive
+     * the count; Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX (0-based) with
+     * the count from GEMBATCH_SHARDS. GEMBATCH_SHARDS overrides any count. */
+    long idx = -1, count = env_long("GEMBATCH_SHARDS"), base = 0, step = 1;
     if ((idx = env_long("SLURM_ARRAY_TASK_ID")) >= 0) {
         long min = env_long("SLURM_ARRAY_TASK_MIN"), max = env_long("SLURM_ARRAY_TASK_MAX");
         base = min >= 0 ? min : 0;
+        step = env_long("SLURM_ARRAY_TASK_STEP") > 1 ? env_long("SLURM_ARRAY_TASK_STEP") : 1;
         if (count < 1)
             count = env_long("SLURM_ARRAY_TASK_COUNT");
         if (count < 1 && min >= 0 && max >= min)
-            count = max - min + 1;
+            count = (max - min) / step + 1;
     } else if ((idx = env_long("JOB_COMPLETION_INDEX")) >= 0) {
         base = 0;
     } else {
@@ -116,9 +117,11 @@ int config_parse_shard(struct config *c, const char *s, struct gb_err *err)
     if (count < 1)
         return GB_FAIL(err, GB_EINVAL, "--shard auto needs the shard count: set GEMBATCH_SHARDS "
                                        "(or SLURM_ARRAY_TASK_COUNT)");
-    long k = idx - base + 1;
-    if (k < 1 || k > count)
-        return GB_FAIL(err, GB_EINVAL, "--shard auto: index %ld is outside 1..%ld", k, count);
+    long k = (idx - base) / step + 1;
+    if (idx < base || (idx - base) % step || k > count)
+        return GB_FAIL(err, GB_EINVAL, "--shard auto: task index %ld is not one of %ld shards "
+                                       "(first index %ld, step %ld); set GEMBATCH_SHARDS or give "
+                                       "--shard K/N", idx, count, base, step);
     c->shard_k = (int)k;
     c->shard_n = (int)count;
     return 0;
@@ -145,12 +148,43 @@ int config_load_key(struct config *c, const char *key_file, struct gb_err *err)
         memset(line, 0, sizeof line);
         return c->api_key ? 0 : GB_ENOMEM;
     }
-    const char *k = getenv("GEMINI_API_KEY");
-    if (!k || !*k)
+    int own = 0;
+    const char *k = config_shard_env(c, "GEMINI_API_KEY", &own);
+    if (!k || !*k) {
         k = getenv("GOOGLE_API_KEY");
+        own = 0;
+    }
     if (k && *k) {
         c->api_key = strdup(k);
+        c->key_per_shard = own;
         return c->api_key ? 0 : GB_ENOMEM;
     }
     return 0;
+}
+
+const char *config_shard_env(const struct config *c, const char *name, int *from_shard)
+{
+    if (from_shard)
+        *from_shard = 0;
+    if (c->shard_n) {
+        char var[96];
+        snprintf(var, sizeof var, "%.64s_%d", name, c->shard_k);
+        const char *v = getenv(var);
+        if (v && *v) {
+            if (from_shard)
+                *from_shard = 1;
+            return v;
+        }
+    }
+    return getenv(name);
+}
+
+void config_split_limits(struct config *c)
+{
+    if (c->shard_n < 2 || c->key_per_shard)
+        return;
+    if (c->rpm > 0)
+        c->rpm = c->rpm / c->shard_n > 0 ? c->rpm / c->shard_n : 1;
+    if (c->tpm > 0)
+        c->tpm = c->tpm / c->shard_n > 0 ? c->tpm / c->shard_n : 1;
 }

@@ -36,6 +36,7 @@ struct config {
     enum progress_mode progress;
     int quiet;
     char *api_key;               /* owned; never printed */
+    int key_per_shard;           /* api_key came from GEMINI_API_KEY_<shard_k> */
     double poll_initial_s;       /* background polling: first wait */
     double poll_max_s;
     long max_failures;           /* consecutive failed attempts before abort */
@@ -55,5 +56,15 @@ int config_parse_shard(struct config *c, const char *s, struct gb_err *err);
 
 /* Read the API key: GEMINI_API_KEY, GOOGLE_API_KEY, or --api-key-file. */
 int config_load_key(struct config *c, const char *key_file, struct gb_err *err);
+
+/* For shard K of a sharded run, the variable NAME_<K> (GEMINI_API_KEY_2) when
+ * set, else NAME: shards can spend different keys' quotas or use other
+ * endpoints. *from_shard (may be NULL) says which one it was. Borrowed. */
+const char *config_shard_env(const struct config *c, const char *name, int *from_shard);
+
+/* A sharded run's rpm and tpm (flags or the pipeline's limits) are one key's
+ * whole quota: each of the N shards takes 1/N of it (at least 1), unless this
+ * shard has its own key (GEMINI_API_KEY_<K>), whose quota it uses whole. */
+void config_split_limits(struct config *c);
 
 #endif

@@ -1,0 +1,1300 @@
+/* merge.c: `gembatch merge`: shard output folders in, one folder out. Lines
+ * are streamed, never loaded whole: memory grows with the number of ids (a
+ * digest each), not with the files. Everything is staged in OUT/.merge-tmp and
+ * renamed into place, run.json last. Never writes into an input folder. */
+#include "merge.h"
+#include "archive.h"
+#include "buf.h"
+#include "cmd.h"
+#include "fsx.h"
+#include "hash64.h"
+#include "hist.h"
+#include "jsonx.h"
+#include "log.h"
+#include "manifest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { CHUNK = 65536, LIST_JSON_MAX = 1000, HEAD = 512 };
+/* a results line is one job's answer; past 1 GiB it is not something a run wrote */
+#define LINE_MAX_BYTES ((size_t)1 << 30)
+#define STAGE ".merge-tmp"
+
+/* ---- lines of a file, streamed ------------------------------------------------ */
+
+struct lines {
+    int fd;
+    const char *path;
+    char *chunk;
+    size_t pos, len;
+    struct buf cur;
+    long no;  /* line number of the last line returned */
+    int eof;
+};
+
+/* 0 opened, 1 the file does not exist, <0 error. lines_close in every case. */
+static int lines_open(struct lines *l, const char *path, struct gb_err *err)
+{
+    memset(l, 0, sizeof *l);
+    l->path = path;
+    buf_init(&l->cur, LINE_MAX_BYTES);
+    l->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (l->fd < 0)
+        return errno == ENOENT ? 1
+                               : GB_FAIL(err, GB_EIO, "cannot read '%s': %s", path,
+                                         strerror(errno));
+    l->chunk = malloc(CHUNK);
+    return l->chunk ? 0 : GB_FAIL(err, GB_ENOMEM, "out of memory");
+}
+
+static void lines_close(struct lines *l)
+{
+    if (l->fd >= 0)
+        close(l->fd);
+    free(l->chunk);
+    buf_free(&l->cur);
+    l->fd = -1;
+    l->chunk = NULL;
+}
+
+/* 1: a line (without its newline, blank lines skipped); 0: the end; 2: the
+ * end, after dropping a last line without its newline (torn by a crash);
+ * <0: a read error. */
+static int lines_next(struct lines *l, const char **line, size_t *len, struct gb_err *err)
+{
+    buf_reset(&l->cur);
+    for (;;) {
+        if (l->pos == l->len) {
+            if (l->eof) {
+                int torn = l->cur.len > 0;
+                buf_reset(&l->cur);
+                return torn ? 2 : 0;
+            }
+            ssize_t n = read(l->fd, l->chunk, CHUNK);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return GB_FAIL(err, GB_EIO, "cannot read '%s': %s", l->path, strerror(errno));
+            l->eof = n == 0;
+            l->pos = 0;
+            l->len = (size_t)n;
+            continue;
+        }
+        char *s = l->chunk + l->pos;
+        char *nl = memchr(s, '\n', l->len - l->pos);
+        size_t take = nl ? (size_t)(nl - s) : l->len - l->pos;
+        if (take && buf_append(&l->cur, s, take))
+            return GB_FAIL(err, GB_ELIMIT, "'%s': line %ld is longer than 1 GiB; is it a "
+                                           "gembatch output folder?", l->path, l->no + 1);
+        l->pos += take + (nl != NULL);
+        if (!nl)
+            continue;
+        l->no++;
+        if (!l->cur.len)
+            continue;
+        *line = l->cur.data;
+        *len = l->cur.len;
+        return 1;
+    }
+}
+
+/* ---- ids ------------------------------------------------------------------------ */
+
+int merge_line_id(const char *line, size_t len, char **id)
+{
+    static const char pre[] = "{\"id\":\"";
+    const size_t np = sizeof pre - 1;
+    *id = NULL;
+    if (len > np && !memcmp(line, pre, np)) {
+        size_t i = np;
+        int esc = 0;
+        while (i < len && line[i] != '"') {
+            if (line[i] == '\\') {
+                esc = 1;
+                i++;
+            }
+            i++;
+        }
+        if (i < len && !esc && !memchr(line + np, '\0', i - np)) {
+            *id = strndup(line + np, i - np);
+            return *id ? 0 : -1;
+        }
+        if (i < len) {
+            json_t *s = json_loadb(line + np - 1, i - np + 2, JSON_DECODE_ANY, NULL);
+            if (json_is_string(s))
+                *id = strdup(json_string_value(s));
+            json_decref(s);
+            if (*id)
+                return 0;
+        }
+    }
+    json_t *o = json_loadb(line, len, 0, NULL);
+    const char *s = o ? jx_str(o, "id") : NULL;
+    if (s)
+        *id = strdup(s);
+    json_decref(o);
+    return *id ? 0 : -1;
+}
+
+char *merge_manifest_id(const char *line, size_t len, long lineno)
+{
+    char def[32], num[32];
+    snprintf(def, sizeof def, "line-%ld", lineno);
+    const char *id = def;
+    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+    json_t *v = json_is_object(o) ? json_object_get(o, "id") : NULL;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t n = strlen(s);
+        if (n && n <= 1024 && n == json_string_length(v))
+            id = s;
+    } else if (json_is_integer(v)) {
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        id = num;
+    }
+    char *r = strdup(id);
+    json_decref(o);
+    return r;
+}
+
+/* ---- digest -> value map (value 0 means absent) ------------------------------- */
+
+/* Two arrays, not an array of pairs: 12 bytes a slot, at most 0.75 full, so
+ * a million ids take 12 MiB (a dset alone takes 8). */
+struct imap {
+    uint64_t *d;
+    uint32_t *v;
+    size_t cap, n;
+};
+
+static size_t imap_slot(const struct imap *m, uint64_t d)
+{
+    size_t mask = m->cap - 1, j = (size_t)d & mask;
+    while (m->v[j] && m->d[j] != d)
+        j = (j + 1) & mask;
+    return j;
+}
+
+static uint32_t imap_get(const struct imap *m, uint64_t d)
+{
+    return m->cap ? m->v[imap_slot(m, d)] : 0;
+}
+
+static int imap_put(struct imap *m, uint64_t d, uint32_t v)
+{
+    if ((m->n + 1) * 4 > m->cap * 3) {
+        struct imap nm = {NULL, NULL, m->cap ? m->cap * 2 : 1024, m->n};
+        nm.d = malloc(nm.cap * sizeof *nm.d);
+        nm.v = calloc(nm.cap, sizeof *nm.v);
+        if (!nm.d || !nm.v) {
+            free(nm.d);
+            free(nm.v);
+            return GB_ENOMEM;
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->v[i]) {
+                size_t j = imap_slot(&nm, m->d[i]);
+                nm.d[j] = m->d[i];
+                nm.v[j] = m->v[i];
+            }
+        free(m->d);
+        free(m->v);
+        *m = nm;
+    }
+    size_t j = imap_slot(m, d);
+    m->n += !m->v[j];
+    m->d[j] = d;
+    m->v[j] = v;
+    return 0;
+}
+
+static void imap_free(struct imap *m)
+{
+    free(m->d);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- run.json totals ------------------------------------------------------------ */
+
+void merge_sum_into(json_t *dst, const json_t *src)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)src, k, v) {
+        json_t *d = json_object_get(dst, k);
+        if (json_is_integer(v) && !d)
+            json_object_set_new(dst, k, json_integer(json_integer_value(v)));
+        else if (json_is_integer(v) && json_is_integer(d))
+            json_integer_set(d, json_integer_value(d) + json_integer_value(v));
+        else if (json_is_real(v) && !d)
+            json_object_set_new(dst, k, json_real(json_real_value(v)));
+        else if (json_is_real(v) && json_is_number(d))
+            json_object_set_new(dst, k, json_real(json_number_value(d) + json_real_value(v)));
+        else if (json_is_object(v) && !d)
+            json_object_set_new(dst, k, json_deep_copy(v));
+        else if (json_is_object(v) && json_is_object(d))
+            merge_sum_into(d, v);
+    }
+}
+
+static double iso_to_s(const char *s)
+{
+    struct tm tm = {0};
+    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                     &tm.tm_min, &tm.tm_sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm);
+}
+
+static int status_rank(const char *s)
+{
+    if (!s || !strcmp(s, "completed"))
+        return 0;
+    return !strcmp(s, "aborted") ? 3 : !strcmp(s, "interrupted") ? 2 : 1;
+}
+
+static void hist_row(void *ctx, uint64_t v, uint64_t n)
+{
+    json_array_append_new(ctx, json_pack("[I,I]", (json_int_t)v, (json_int_t)n));
+}
+
+/* The shards' latency histograms added bucket by bucket: the percentiles are
+ * the ones a single run over all the jobs would report. */
+static json_t *merged_latency(json_t *const *runs, int n)
+{
+    struct hist *h = malloc(sizeof *h);
+    if (!h)
+        return NULL;
+    hist_init(h);
+    uint64_t max_us = 0;
+    for (int i = 0; i < n; i++) {
+        json_t *lat = jx_obj(runs[i], "latency_ms"), *rows = lat ? jx_arr(lat, "histogram_us")
+                                                                  : NULL;
+        size_t k;
+        json_t *row;
+        json_array_foreach(rows, k, row) {
+            json_t *v = json_array_get(row, 0), *c = json_array_get(row, 1);
+            if (json_is_integer(v) && json_is_integer(c) && json_integer_value(v) >= 0 &&
+                json_integer_value(c) > 0)
+                hist_add_n(h, (uint64_t)json_integer_value(v), (uint64_t)json_integer_value(c));
+        }
+        double mx;
+        if (lat && !jx_num(lat, "max", &mx) && mx * 1000.0 > (double)max_us)
+            max_us = (uint64_t)(mx * 1000.0 + 0.5);
+    }
+    if (max_us > h->max_us) /* a bucket's value is not its largest sample */
+        h->max_us = max_us;
+    json_t *rows = json_array();
+    hist_each(h, hist_row, rows);
+    json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:I,s:o}", "p50",
+                          (double)hist_quantile(h, 0.50) / 1000.0, "p95",
+                          (double)hist_quantile(h, 0.95) / 1000.0, "p99",
+                          (double)hist_quantile(h, 0.99) / 1000.0, "max",
+                          (double)h->max_us / 1000.0, "samples", (json_int_t)h->n, "histogram_us",
+                          rows);
+    free(h);
+    return o;
+}
+
+static long long count_of(const json_t *counts, const char *k)
+{
+    long long v = 0;
+    return counts && !jx_int(counts, k, &v) ? v : 0;
+}
+
+/* The N of the --shard K/N split a folder ran (options.shard) or merged
+ * (options.split, written below), or 0. */
+static long long split_n(const json_t *run)
+{
+    json_t *o = jx_obj(run, "options"), *sh = jx_obj(o, "shard"), *sp = jx_obj(o, "split");
+    long long n = 0;
+    if ((sh && !jx_int(sh, "n", &n)) || (sp && !jx_int(sp, "n", &n)))
+        return n > 0 && n <= 100000 ? n : 0;
+    return 0;
+}
+
+/* Mark the ks a folder holds in seen[1..n]. */
+static void split_mark(const json_t *run, unsigned char *seen, long long n)
+{
+    json_t *o = jx_obj(run, "options"), *sh = jx_obj(o, "shard"), *sp = jx_obj(o, "split");
+    long long k = 0;
+    size_t i;
+    json_t *v;
+    if (sh && !jx_int(sh, "k", &k) && k >= 1 && k <= n)
+        seen[k] = 1;
+    json_array_foreach(sp ? jx_arr(sp, "k") : NULL, i, v) {
+        if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= n)
+            seen[json_integer_value(v)] = 1;
+    }
+}
+
+/* When every folder is part of one K/N split: that N and the ks present
+ * marked in a new array (free it), else NULL. */
+static unsigned char *split_of(json_t *const *runs, int n, long long *nn)
+{
+    *nn = split_n(runs[0]);
+    for (int i = 1; i < n && *nn; i++)
+        if (split_n(runs[i]) != *nn)
+            *nn = 0;
+    unsigned char *seen = *nn ? calloc((size_t)*nn + 1, 1) : NULL;
+    for (int i = 0; seen && i < n; i++)
+        split_mark(runs[i], seen, *nn);
+    return seen;
+}
+
+/* Counts are summed, but shards of one --shard split each read all the input
+ * lines: those count once, and other_shards becomes the lines of shards that
+ * are not here. */
+static json_t *merged_counts(json_t *const *runs, int n)
+{
+    json_t *c = json_object();
+    long long lines_split = 0, lines_other = 0;
+    int any_split = 0;
+    for (int i = 0; i < n; i++) {
+        json_t *rc = jx_obj(runs[i], "counts"), *opts = jx_obj(runs[i], "options");
+        if (rc)
+            merge_sum_into(c, rc);
+        long long l = count_of(rc, "lines");
+        if (split_n(runs[i]) || (opts && jx_obj(opts, "shard"))) {
+            any_split = 1;
+            lines_split = l > lines_split ? l : lines_split;
+        } else {
+            lines_other += l;
+        }
+    }
+    if (any_split && json_object_get(c, "lines")) {
+        long long lines = lines_split + lines_other;
+        long long other = lines - count_of(c, "jobs") - count_of(c, "skipped_done") -
+                          count_of(c, "duplicates");
+        json_object_set_new(c, "lines", json_integer(lines));
+        json_object_set_new(c, "other_shards", json_integer(other > 0 ? other : 0));
+    }
+    return c;
+}
+
+static void append_capped(json_t *dst, const json_t *src)
+{
+    size_t k;
+    json_t *v;
+    json_array_foreach((json_t *)src, k, v) {
+        if (json_array_size(dst) >= LIST_JSON_MAX)
+            break;
+        json_array_append(dst, v);
+    }
+}
+
+json_t *merge_run_json(json_t *const *runs, int n, json_t *merge_info)
+{
+    json_t *o = json_object(), *inputs = json_array(), *dups = json_array(),
+           *skipped = json_array(), *tok = json_object();
+    json_t *opts = json_deep_copy(jx_obj(runs[0], "options"));
+    const char *started = NULL, *ended = NULL, *status = "completed";
+    long long rpm = 0, tpm = 0, ttft = 0;
+    int rates_all = 1, synthetic = 0;
+    for (int i = 0; i < n; i++) {
+        const json_t *r = runs[i];
+        size_t k;
+        json_t *v;
+        json_array_foreach(jx_arr(r, "inputs"), k, v) {
+            size_t j;
+            json_t *w;
+            int have = 0;
+            json_array_foreach(inputs, j, w) have |= json_equal(v, w);
+            if (!have)
+                json_array_append(inputs, v);
+        }
+        const char *s = jx_str(r, "started"), *e = jx_str(r, "ended"), *st = jx_str(r, "status");
+        if (s && (!started || strcmp(s, started) < 0))
+            started = s;
+        if (e && (!ended || strcmp(e, ended) > 0))
+            ended = e;
+        if (status_rank(st) > status_rank(status))
+            status = st;
+        json_t *ro = jx_obj(r, "options");
+        long long x = count_of(ro, "rpm"), y = count_of(ro, "tpm");
+        rpm += x;
+        rates_all &= x > 0;
+        tpm += y > 0 ? y : 0;
+        if (jx_obj(r, "tokens"))
+            merge_sum_into(tok, jx_obj(r, "tokens"));
+        if (jx_obj(r, "ttft_ms"))
+            ttft += count_of(jx_obj(r, "ttft_ms"), "samples");
+        if (jx_arr(r, "duplicates"))
+            append_capped(dups, jx_arr(r, "duplicates"));
+        if (jx_arr(r, "skipped_entries"))
+            append_capped(skipped, jx_arr(r, "skipped_entries"));
+        synthetic |= jx_bool(r, "synthetic", 0);
+    }
+    if (opts) {
+        /* the shards ran side by side: their request rates add up */
+        json_object_del(opts, "shard");
+        json_object_del(opts, "split");
+        long long sn;
+        unsigned char *seen = split_of(runs, n, &sn);
+        if (seen) { /* so merging merged folders still knows the split */
+            json_t *ks = json_array();
+            for (long long k = 1; k <= sn; k++)
+                if (seen[k])
+                    json_array_append_new(ks, json_integer(k));
+            json_object_set_new(opts, "split", json_pack("{s:I,s:o}", "n", (json_int_t)sn,
+                                                         "k", ks));
+        }
+        free(seen);
+        json_object_set_new(opts, "rpm", json_integer(rates_all ? rpm : 0));
+        json_object_set_new(opts, "tpm", json_integer(tpm));
+    }
+    json_object_set_new(o, "pipeline", json_deep_copy(jx_obj(runs[0], "pipeline")));
+    json_object_set_new(o, "inputs", inputs);
+    json_object_set_new(o, "options", opts ? opts : json_object());
+    json_object_set_new(o, "started", json_string(started ? started : ""));
+    json_object_set_new(o, "ended", json_string(ended ? ended : ""));
+    double t0 = iso_to_s(started), t1 = iso_to_s(ended);
+    json_object_set_new(o, "wall_s", json_real(t0 >= 0 && t1 >= t0 ? t1 - t0 : 0));
+    json_object_set_new(o, "status", json_string(status));
+    json_object_set_new(o, "counts", merged_counts(runs, n));
+    json_object_set_new(o, "tokens", tok);
+    json_object_set_new(o, "latency_ms", merged_latency(runs, n));
+    if (ttft) /* shards keep only ttft percentiles, which do not add up */
+        json_object_set_new(o, "ttft_ms", json_pack("{s:I}", "samples", (json_int_t)ttft));
+    if (json_array_size(dups))
+        json_object_set(o, "duplicates", dups);
+    if (json_array_size(skipped))
+        json_object_set(o, "skipped_entries", skipped);
+    json_decref(dups);
+    json_decref(skipped);
+    if (synthetic)
+        json_object_set_new(o, "synthetic", json_true());
+    json_object_set_new(o, "version", json_string(GEMBATCH_VERSION));
+    if (merge_info)
+        json_object_set(o, "merge", merge_info);
+    return o;
+}
+
+/* ---- the merge ------------------------------------------------------------------- */
+
+struct shard {
+    const char *dir;
+    json_t *run;         /* its run.json */
+    int lock_fd;
+    long long results, errors; /* lines kept from it */
+};
+
+struct merge {
+    const struct merge_opts *o;
+    struct shard *sh;
+    json_t **runs;
+    int n;
+    int out_lock;
+    char *stage;
+    FILE *f_res, *f_err, *f_jrn;
+    struct imap ids;     /* id digest -> 1 + 2 * folder + (0 results, 1 errors) */
+    char *copybuf;
+    int no_link;
+    long long dups, superseded, torn, bad, missing, outside, linked, copied, problems;
+    json_t *dup_list, *missing_list, *absent, *unfinished;
+};
+
+static int rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st))
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *p = fsx_join(path, de->d_name);
+        rc |= p ? rm_tree(p) : -1;
+        free(p);
+    }
+    closedir(d);
+    return rc | rmdir(path);
+}
+
+static int in_path(const char *dir, const char *name, char **out)
+{
+    *out = fsx_join(dir, name);
+    return *out ? 0 : GB_ENOMEM;
+}
+
+/* Check each input: a folder, given once, not the output, not being written,
+ * with a run.json of the same pipeline as the first. */
+static int open_inputs(struct merge *m, struct gb_err *err)
+{
+    const struct merge_opts *o = m->o;
+    struct stat out_st, st, *seen = calloc((size_t)m->n, sizeof *seen);
+    int have_out = stat(o->out, &out_st) == 0, rc = 0;
+    char *p = NULL;
+    const char *digest0 = NULL;
+    if (!seen)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    for (int i = 0; i < m->n && !rc; i++) {
+        struct shard *s = &m->sh[i];
+        if (stat(s->dir, &st) || !S_ISDIR(st.st_mode)) {
+            rc = GB_FAIL(err, GB_EINVAL, "'%s' is not a folder; give the output folders of "
+                                         "the shards (gembatch run -o)", s->dir);
+            break;
+        }
+        for (int j = 0; j < i && !rc; j++)
+            if (seen[j].st_dev == st.st_dev && seen[j].st_ino == st.st_ino)
+                rc = GB_FAIL(err, GB_EINVAL, "'%s' and '%s' are the same folder; give each "
+                                             "shard once", m->sh[j].dir, s->dir);
+        if (!rc && have_out && out_st.st_dev == st.st_dev && out_st.st_ino == st.st_ino)
+            rc = GB_FAIL(err, GB_EINVAL, "the output folder '%s' is one of the inputs; merge "
+                                         "into a new folder", o->out);
+        if (rc)
+            break;
+        seen[i] = st;
+        free(p);
+        if ((rc = in_path(s->dir, ".gembatch.lock", &p)))
+            break;
+        /* a run holds this lock exclusively while it writes; share it so no
+         * run starts writing while we read */
+        s->lock_fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (s->lock_fd >= 0 && flock(s->lock_fd, LOCK_SH | LOCK_NB)) {
+            rc = GB_FAIL(err, GB_ESTATE, "'%s' is being written by a gembatch run; wait for it "
+                                         "to finish, then merge", s->dir);
+            break;
+        }
+        free(p);
+        if ((rc = in_path(s->dir, "run.json", &p)))
+            break;
+        if (access(p, F_OK)) {
+            rc = GB_FAIL(err, GB_EINVAL, "'%s' has no run.json, so the pipeline that made it is "
+                                         "unknown; give the output folders of gembatch run",
+                         s->dir);
+            break;
+        }
+        s->run = m->runs[i] = jx_load_file(p, err);
+        json_t *pp = s->run ? jx_obj(s->run, "pipeline") : NULL;
+        const char *d = pp ? jx_str(pp, "digest") : NULL;
+        if (!s->run) {
+            rc = GB_EINVAL;
+        } else if (!d) {
+            rc = GB_FAIL(err, GB_EINVAL, "'%s' has no pipeline digest; is it the output folder "
+                                         "of gembatch run?", p);
+        } else if (!digest0) {
+            digest0 = d;
+        } else if (strcmp(d, digest0)) {
+            const char *n0 = jx_str(jx_obj(m->runs[0], "pipeline"), "path"),
+                       *n1 = jx_str(pp, "path");
+            rc = GB_FAIL(err, GB_EINVAL, "'%s' and '%s' hold outputs of different pipelines "
+                                         "('%.200s' digest %.12s, '%.200s' digest %.12s); merge "
+                                         "the shards of one pipeline only", m->sh[0].dir, s->dir,
+                         n0 ? n0 : "?", digest0, n1 ? n1 : "?", d);
+        }
+    }
+    free(p);
+    free(seen);
+    return rc;
+}
+
+static int holds_outputs(const char *dir, const char **which)
+{
+    static const char *const names[] = {"results.jsonl", "errors.jsonl", "run.json",
+                                        "journal.jsonl", "images", NULL};
+    for (int i = 0; names[i]; i++) {
+        char *p = fsx_join(dir, names[i]);
+        int there = p && access(p, F_OK) == 0;
+        free(p);
+        if (there) {
+            *which = names[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static FILE *stage_file(struct merge *m, const char *name, struct gb_err *err)
+{
+    char *p = fsx_join(m->stage, name);
+    FILE *f = p ? fopen(p, "we") : NULL;
+    if (!f)
+        GB_FAIL(err, GB_EIO, "cannot write '%s': %s", p ? p : name, strerror(errno));
+    else
+        setvbuf(f, NULL, _IOFBF, 1 << 20);
+    free(p);
+    return f;
+}
+
+/* Take the output folder's lock, refuse old outputs unless --force, and make
+ * a fresh staging folder (an interrupted merge may have left one). */
+static int open_output(struct merge *m, struct gb_err *err)
+{
+    const char *out = m->o->out, *which = NULL;
+    char *lock = NULL, *img = NULL;
+    int rc = 0;
+    if (fsx_mkdir_p(out))
+        return GB_FAIL(err, GB_EIO, "cannot create the output folder '%s': %s", out,
+                       strerror(errno));
+    if ((rc = in_path(out, ".gembatch.lock", &lock)))
+        goto out;
+    m->out_lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m->out_lock < 0) {
+        rc = GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", out, strerror(errno));
+        goto out;
+    }
+    if (flock(m->out_lock, LOCK_EX | LOCK_NB)) {
+        rc = GB_FAIL(err, GB_ESTATE, "another gembatch run or merge is writing to '%s'; wait "
+                                     "for it or choose another -o", out);
+        goto out;
+    }
+    if (!m->o->force && holds_outputs(out, &which)) {
+        rc = GB_FAIL(err, GB_ESTATE, "'%s' already holds outputs ('%s'); merge into a new "
+                                     "folder, or add --force to replace them", out, which);
+        goto out;
+    }
+    if ((rc = in_path(out, STAGE, &m->stage)) || (rc = in_path(m->stage, "images", &img)))
+        goto out;
+    if (rm_tree(m->stage) || fsx_mkdir_p(img)) {
+        rc = GB_FAIL(err, GB_EIO, "cannot prepare '%s': %s", m->stage, strerror(errno));
+        goto out;
+    }
+    if (!(m->f_res = stage_file(m, "results.jsonl", err)) ||
+        !(m->f_err = stage_file(m, "errors.jsonl", err)) ||
+        !(m->f_jrn = stage_file(m, "journal.jsonl", err)))
+        rc = GB_EIO;
+out:
+    free(lock);
+    free(img);
+    return rc;
+}
+
+static int copy_file(struct merge *m, const char *src, const char *dst)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = GB_EIO;
+    if (in < 0)
+        goto out;
+    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0)
+        goto out;
+    for (;;) {
+        ssize_t n = read(in, m->copybuf, CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto out;
+        if (n == 0)
+            break;
+        if (fsx_write_all(out, m->copybuf, (size_t)n))
+            goto out;
+    }
+    rc = fsync(out) ? GB_EIO : 0;
+out:
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) && !rc)
+        rc = GB_EIO;
+    return rc;
+}
+
+/* Bring images/<safe id>/ of the shard that holds the kept result: the
+ * result's "files" paths name that folder, so they stay valid. Hard links
+ * when the folders share a file system (images are never rewritten in
+ * place), copies otherwise. Only regular files: a link inside a shard
+ * folder is not followed. */
+static int bring_images(struct merge *m, const struct shard *s, const char *id,
+                        struct gb_err *err)
+{
+    char *safe = fsx_safe_name(id, strlen(id)), *rel = NULL, *src = NULL, *dst = NULL;
+    char *sp = NULL, *dp = NULL;
+    DIR *d = NULL;
+    int rc = 0, made = 0;
+    if (!safe || !(rel = fsx_join("images", safe)) || !(src = fsx_join(s->dir, rel)) ||
+        !(dst = fsx_join(m->stage, rel))) {
+        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto out;
+    }
+    d = opendir(src);
+    if (!d)
+        goto out; /* no images for this id */
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        /* dot files and "x.png.tmp-XXXXXX" are a writer's temporaries */
+        if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-"))
+            continue;
+        free(sp);
+        free(dp);
+        dp = NULL;
+        if (!(sp = fsx_join(src, de->d_name)) || !(dp = fsx_join(dst, de->d_name))) {
+            rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+            break;
+        }
+        if (lstat(sp, &st) || !S_ISREG(st.st_mode))
+            continue;
+        if (!made && fsx_mkdir_p(dst)) {
+            rc = GB_FAIL(err, GB_EIO, "cannot create '%s': %s", dst, strerror(errno));
+            break;
+        }
+        made = 1;
+        if (!m->no_link && !m->o->copy) {
+            if (link(sp, dp) == 0) {
+                m->linked++;
+                continue;
+            }
+            if (errno == EXDEV) {
+                m->no_link = 1; /* another file system: every link would fail */
+            } else if (errno != EPERM && errno != EMLINK && errno != ENOTSUP && errno != EACCES) {
+                rc = GB_FAIL(err, GB_EIO, "cannot link '%s' to '%s': %s", sp, dp,
+                             strerror(errno));
+                break;
+            }
+        }
+        if (copy_file(m, sp, dp)) {
+            rc = GB_FAIL(err, GB_EIO, "cannot copy '%s' to '%s': %s", sp, dp, strerror(errno));
+            break;
+        }
+        m->copied++;
+    }
+out:
+    if (d)
+        closedir(d);
+    free(sp);
+    free(dp);
+    free(dst);
+    free(src);
+    free(rel);
+    free(safe);
+    return rc;
+}
+
+static int put_line(struct merge *m, FILE *f, const char *line, size_t len, struct gb_err *err)
+{
+    if (fwrite(line, 1, len, f) != len || putc('\n', f) == EOF)
+        return GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", m->stage, strerror(errno));
+    return 0;
+}
+
+static void duplicate(struct merge *m, const char *id, int kept, int dropped, const char *file)
+{
+    m->dups++;
+    if (m->dups <= m->o->list_max)
+        log_error("duplicate id '%.200s': in '%s' and in '%s/%s'; kept the first", id,
+                  m->sh[kept].dir, m->sh[dropped].dir, file);
+    if (json_array_size(m->dup_list) < LIST_JSON_MAX)
+        json_array_append_new(m->dup_list, json_pack("{s:s,s:s,s:s,s:s}", "id", id, "kept",
+                                                     m->sh[kept].dir, "dropped",
+                                                     m->sh[dropped].dir, "file", file));
+}
+
+static void bad_line(struct merge *m, const char *path, long no)
+{
+    if (++m->bad <= m->o->list_max)
+        log_error("%s:%ld: a line without an id; dropped it", path, no);
+}
+
+static void torn_line(struct merge *m, const char *path)
+{
+    m->torn++;
+    log_error("'%s' ends with a torn line (its run stopped mid-write); dropped it: resume that "
+              "shard and merge again", path);
+}
+
+/* results.jsonl of every shard: the first line of each id is kept. */
+static int merge_results(struct merge *m, struct gb_err *err)
+{
+    int rc = 0;
+    for (int i = 0; i < m->n && !rc; i++) {
+        struct lines l = {0};
+        l.fd = -1;
+        char *path = fsx_join(m->sh[i].dir, "results.jsonl");
+        rc = path ? lines_open(&l, path, err) : GB_FAIL(err, GB_ENOMEM, "out of memory");
+        const char *line;
+        size_t len;
+        while (rc == 0 && (rc = lines_next(&l, &line, &len, err)) == 1) {
+            char *id = NULL;
+            rc = 0;
+            if (merge_line_id(line, len, &id)) {
+                bad_line(m, path, l.no);
+                continue;
+            }
+            uint64_t d = hash64(id, strlen(id), 0);
+            uint32_t prev = imap_get(&m->ids, d);
+            if (prev)
+                duplicate(m, id, (int)((prev - 1) >> 1), i, "results.jsonl");
+            else if ((rc = imap_put(&m->ids, d, 1 + 2 * (uint32_t)i)))
+                GB_FAIL(err, rc, "out of memory");
+            else if (!(rc = bring_images(m, &m->sh[i], id, err)) &&
+                     !(rc = put_line(m, m->f_res, line, len, err)))
+                m->sh[i].results++;
+            free(id);
+        }
+        if (rc == 2)
+            torn_line(m, path);
+        rc = rc > 0 ? 0 : rc;
+        lines_close(&l);
+        free(path);
+    }
+    return rc;
+}
+
+/* errors.jsonl of one shard. Within a shard the latest line of an id is its
+ * final failure (an interrupted run may not have compacted the file); across
+ * shards the first wins, and a completed result anywhere wins over both. */
+static int merge_errors_of(struct merge *m, int i, const char *path, struct gb_err *err)
+{
+    struct imap last = {0};
+    struct lines l;
+    int rc = 0;
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        const char *line;
+        size_t len;
+        uint32_t idx = 0;
+        if ((rc = lines_open(&l, path, err))) {
+            lines_close(&l);
+            rc = rc > 0 ? 0 : rc; /* no errors.jsonl: nothing failed there */
+            break;
+        }
+        while ((rc = lines_next(&l, &line, &len, err)) == 1) {
+            char *id = NULL;
+            rc = 0;
+            idx++;
+            if (merge_line_id(line, len, &id)) {
+                if (pass)
+                    bad_line(m, path, l.no);
+                continue;
+            }
+            uint64_t d = hash64(id, strlen(id), 0);
+            uint32_t prev = imap_get(&m->ids, d);
+            if (!pass)
+                rc = imap_put(&last, d, idx);
+            else if (imap_get(&last, d) != idx)
+                ; /* an earlier failure of the same id in this shard */
+            else if (prev && !((prev - 1) & 1))
+                m->superseded++;
+            else if (prev)
+                duplicate(m, id, (int)((prev - 1) >> 1), i, "errors.jsonl");
+            else if (!(rc = imap_put(&m->ids, d, 2 + 2 * (uint32_t)i)) &&
+                     !(rc = put_line(m, m->f_err, line, len, err)))
+                m->sh[i].errors++;
+            free(id);
+            if (rc)
+                break;
+        }
+        if (rc == 2 && pass)
+            torn_line(m, path);
+        rc = rc > 0 ? 0 : rc;
+        lines_close(&l);
+    }
+    imap_free(&last);
+    if (rc == GB_ENOMEM && !err->code)
+        GB_FAIL(err, rc, "out of memory");
+    return rc;
+}
+
+/* The journals go along whole, so resuming the merged folder polls the
+ * background interactions the shards started instead of paying twice. */
+static int merge_journal_of(struct merge *m, const char *path, struct gb_err *err)
+{
+    struct lines l;
+    int rc = lines_open(&l, path, err);
+    const char *line;
+    size_t len;
+    while (rc == 0 && (rc = lines_next(&l, &line, &len, err)) == 1)
+        rc = put_line(m, m->f_jrn, line, len, err);
+    lines_close(&l);
+    return rc > 0 ? 0 : rc;
+}
+
+static int merge_errors(struct merge *m, struct gb_err *err)
+{
+    int rc = 0;
+    for (int i = 0; i < m->n && !rc; i++) {
+        char *e = fsx_join(m->sh[i].dir, "errors.jsonl"), *j = fsx_join(m->sh[i].dir,
+                                                                          "journal.jsonl");
+        rc = e && j ? merge_errors_of(m, i, e, err) : GB_FAIL(err, GB_ENOMEM, "out of memory");
+        if (!rc)
+            rc = merge_journal_of(m, j, err);
+        free(e);
+        free(j);
+    }
+    return rc;
+}
+
+static size_t read_head(int fd, unsigned char *head, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        ssize_t got = read(fd, head + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    return n;
+}
+
+/* Before anything is written: each --manifest is a readable JSONL file. */
+static int precheck_manifests(const struct merge_opts *o, struct gb_err *err)
+{
+    for (int i = 0; i < o->nmanifests; i++) {
+        const char *p = o->manifests[i];
+        struct stat st;
+        if (!strcmp(p, "-"))
+            continue;
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return GB_FAIL(err, GB_EINVAL, "cannot read --manifest '%s': %s", p, strerror(errno));
+        unsigned char head[HEAD];
+        int dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+        int arc = !dir && arc_detect(head, read_head(fd, head, sizeof head));
+        close(fd);
+        if (dir)
+            return GB_FAIL(err, GB_EINVAL, "--manifest '%s' is a folder; give the JSONL manifests "
+                                           "the shards ran", p);
+        if (arc)
+            return GB_FAIL(err, GB_EUNSUPPORTED, "--manifest '%s' is an archive; give the JSONL "
+                                                 "manifests of the run (archives are not checked "
+                                                 "yet)", p);
+    }
+    return 0;
+}
+
+/* Every manifest id that is in no folder's results or errors is missing. */
+static int check_manifest(struct merge *m, const char *path, struct dset *mids,
+                          struct gb_err *err)
+{
+    struct man_reader r;
+    unsigned char head[HEAD];
+    int is_stdin = !strcmp(path, "-");
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return GB_FAIL(err, GB_EINVAL, "cannot read --manifest '%s': %s", path, strerror(errno));
+    size_t n = read_head(fd, head, sizeof head);
+    if (arc_detect(head, n)) {
+        if (!is_stdin)
+            close(fd);
+        return GB_FAIL(err, GB_EUNSUPPORTED, "--manifest '%s' is an archive; give the JSONL "
+                                             "manifests of the run (archives are not checked "
+                                             "yet)", path);
+    }
+    char *dir = is_stdin ? strdup(".") : fsx_dirname(path);
+    if (!dir) {
+        if (!is_stdin)
+            close(fd);
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    }
+    /* the reader owns fd from here on, failed or not */
+    int rc = man_open_fd(fd, !is_stdin, is_stdin ? "<stdin>" : path, dir, head, n, 0, &r, err);
+    free(dir);
+    if (rc)
+        return rc;
+    for (;;) {
+        const char *line;
+        size_t len;
+        long no;
+        rc = man_next(&r, &line, &len, &no, err);
+        if (rc == 0 || (rc < 0 && rc != GB_ELIMIT))
+            break;
+        char lbuf[32];
+        snprintf(lbuf, sizeof lbuf, "line-%ld", no);
+        char *id = rc == 1 ? merge_manifest_id(line, len, no) : strdup(lbuf);
+        if (!id) {
+            rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+            break;
+        }
+        uint64_t d = hash64(id, strlen(id), 0);
+        rc = dset_add(mids, d);
+        if (rc == 1 && !imap_get(&m->ids, d)) {
+            if (++m->missing <= m->o->list_max)
+                log_error("%s:%ld: id '%.200s' is in no folder (neither in results.jsonl nor "
+                          "in errors.jsonl)", r.name, no, id);
+            if (json_array_size(m->missing_list) < LIST_JSON_MAX)
+                json_array_append_new(m->missing_list, json_string(id));
+        }
+        free(id);
+        if (rc < 0) {
+            rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    man_close(&r);
+    return rc < 0 ? rc : 0;
+}
+
+static int check_manifests(struct merge *m, struct gb_err *err)
+{
+    struct dset mids;
+    dset_init(&mids);
+    int rc = 0;
+    for (int i = 0; i < m->o->nmanifests && !rc; i++)
+        rc = check_manifest(m, m->o->manifests[i], &mids, err);
+    for (size_t i = 0; !rc && i < m->ids.cap; i++)
+        if (m->ids.v[i] && !dset_has(&mids, m->ids.d[i]))
+            m->outside++;
+    dset_free(&mids);
+    return rc;
+}
+
+/* A --shard K/N split with some K absent, or a shard whose run did not end
+ * "completed": its ids are (partly) missing even when no manifest is given. */
+static void check_shards(struct merge *m)
+{
+    for (int i = 0; i < m->n; i++) {
+        const char *st = jx_str(m->runs[i], "status");
+        if (st && strcmp(st, "completed")) {
+            m->problems++;
+            json_array_append_new(m->unfinished, json_string(m->sh[i].dir));
+            log_error("'%s' did not finish (run.json status '%s'): some of its jobs may not "
+                      "have run; resume it (gembatch run ... -o '%s') and merge again",
+                      m->sh[i].dir, st, m->sh[i].dir);
+        }
+    }
+    long long n;
+    unsigned char *seen = split_of(m->runs, m->n, &n);
+    for (long long k = 1; seen && k <= n; k++) {
+        if (seen[k])
+            continue;
+        m->problems++;
+        if (json_array_size(m->absent) < LIST_JSON_MAX)
+            json_array_append_new(m->absent, json_integer(k));
+        if ((long long)json_array_size(m->absent) <= m->o->list_max)
+            log_error("shard %lld/%lld is not among the folders: its ids are missing; give "
+                      "its output folder too", k, n);
+    }
+    free(seen);
+}
+
+static void set_copy(json_t *dst, const char *k, const json_t *src)
+{
+    json_t *v = json_object_get(src, k);
+    json_object_set_new(dst, k, v ? json_deep_copy(v) : json_null());
+}
+
+static json_t *merge_info(struct merge *m)
+{
+    char now[32];
+    iso8601(wall_s(), now);
+    json_t *shards = json_array(), *mans = json_array();
+    long long res = 0, errs = 0;
+    for (int i = 0; i < m->n; i++) {
+        const json_t *r = m->runs[i];
+        json_t *e = json_object(), *opts = jx_obj(r, "options");
+        json_object_set_new(e, "dir", json_string(m->sh[i].dir));
+        set_copy(e, "shard", opts);
+        set_copy(e, "status", r);
+        set_copy(e, "started", r);
+        set_copy(e, "ended", r);
+        set_copy(e, "inputs", r);
+        json_object_set_new(e, "options", opts ? json_deep_copy(opts) : json_object());
+        json_object_set_new(e, "results", json_integer(m->sh[i].results));
+        json_object_set_new(e, "errors", json_integer(m->sh[i].errors));
+        json_array_append_new(shards, e);
+        res += m->sh[i].results;
+        errs += m->sh[i].errors;
+    }
+    json_t *o = json_pack(
+        "{s:s,s:o,s:I,s:I,s:I,s:O,s:I,s:I,s:I,s:I,s:I,s:O,s:O}", "merged_at", now, "shards",
+        shards, "results", (json_int_t)res, "errors", (json_int_t)errs, "duplicates",
+        (json_int_t)m->dups, "duplicate_ids", m->dup_list, "errors_superseded",
+        (json_int_t)m->superseded, "torn_lines", (json_int_t)m->torn, "bad_lines",
+        (json_int_t)m->bad, "images_linked", (json_int_t)m->linked, "images_copied",
+        (json_int_t)m->copied, "absent_shards", m->absent, "unfinished_shards", m->unfinished);
+    if (o && m->o->nmanifests) {
+        for (int i = 0; i < m->o->nmanifests; i++)
+            json_array_append_new(mans, json_string(m->o->manifests[i]));
+        json_object_set(o, "manifests", mans);
+        json_object_set_new(o, "missing", json_integer(m->missing));
+        json_object_set(o, "missing_ids", m->missing_list);
+        json_object_set_new(o, "not_in_manifests", json_integer(m->outside));
+    }
+    json_decref(mans);
+    return o;
+}
+
+static int close_stage(FILE **f)
+{
+    int rc = 0;
+    if (*f) {
+        rc = fflush(*f) || ferror(*f) || fsync(fileno(*f));
+        rc |= fclose(*f) != 0;
+    }
+    *f = NULL;
+    return rc ? GB_EIO : 0;
+}
+
+/* Into place: errors, journal, images, results, then run.json; each a rename
+ * of a whole file or folder. A merge stopped midway leaves no half file, and
+ * no new run.json: merge again with --force. */
+static int commit(struct merge *m, json_t *run, struct gb_err *err)
+{
+    static const char *const order[] = {"errors.jsonl", "journal.jsonl", "images",
+                                        "results.jsonl", NULL};
+    char *src = NULL, *dst = NULL, *old = NULL, *text = NULL, *rj = NULL;
+    int rc = 0;
+    if (close_stage(&m->f_res) | close_stage(&m->f_err) | close_stage(&m->f_jrn)) {
+        rc = GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", m->stage, strerror(errno));
+        goto out;
+    }
+    for (int i = 0; order[i]; i++) {
+        free(src);
+        free(dst);
+        src = fsx_join(m->stage, order[i]);
+        dst = fsx_join(m->o->out, order[i]);
+        if (!src || !dst) {
+            rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (!strcmp(order[i], "images")) {
+            /* rename(2) does not replace a non-empty folder: move the old one aside */
+            if (!old && !(old = fsx_join(m->stage, "images.old"))) {
+                rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+                goto out;
+            }
+            if (rename(dst, old) && errno != ENOENT) {
+                rc = GB_FAIL(err, GB_EIO, "cannot move '%s' aside: %s", dst, strerror(errno));
+                goto out;
+            }
+        }
+        if (rename(src, dst)) {
+            rc = GB_FAIL(err, GB_EIO, "cannot rename '%s' to '%s': %s", src, dst,
+                         strerror(errno));
+            goto out;
+        }
+    }
+    text = json_dumps(run, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+    rj = fsx_join(m->o->out, "run.json");
+    size_t n = text ? strlen(text) : 0;
+    char *t2 = text ? realloc(text, n + 2) : NULL;
+    if (!t2 || !rj) {
+        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto out;
+    }
+    text = t2;
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    if (fsx_write_atomic(rj, text, n + 1)) {
+        rc = GB_FAIL(err, GB_EIO, "cannot write '%s': %s", rj, strerror(errno));
+        goto out;
+    }
+    fsx_fsync_dir(m->o->out);
+out:
+    free(src);
+    free(dst);
+    free(old);
+    free(text);
+    free(rj);
+    return rc;
+}
+
+static void summary(const struct merge *m, const json_t *run)
+{
+    json_t *mi = jx_obj(run, "merge"), *tok = jx_obj(run, "tokens"),
+           *lat = jx_obj(run, "latency_ms");
+    long long res = count_of(mi, "results"), errs = count_of(mi, "errors");
+    double p50 = 0, p95 = 0, p99 = 0;
+    jx_num(lat, "p50", &p50);
+    jx_num(lat, "p95", &p95);
+    jx_num(lat, "p99", &p99);
+    log_info("merged %d folder%s into '%s': %lld results, %lld errors (jobs that failed), %lld "
+             "duplicate ids, %lld missing; images: %lld linked, %lld copied", m->n,
+             m->n == 1 ? "" : "s", m->o->out, res, errs, m->dups, m->missing, m->linked,
+             m->copied);
+    log_info("  tokens %lld in, %lld out, %lld total; latency p50 %.0f ms, p95 %.0f ms, p99 "
+             "%.0f ms", count_of(tok, "input"), count_of(tok, "output"), count_of(tok, "total"),
+             p50, p95, p99);
+    if (m->superseded)
+        log_info("  %lld failures of one folder were completed in another: kept the results",
+                 m->superseded);
+}
+
+int merge_run(const struct merge_opts *o, struct gb_err *err)
+{
+    struct merge m = {0};
+    json_t *run = NULL, *info = NULL;
+    int rc = 0, outcome = GB_USAGE;
+    m.o = o;
+    m.n = o->ninputs;
+    m.out_lock = -1;
+    m.sh = calloc((size_t)m.n, sizeof *m.sh);
+    m.runs = calloc((size_t)m.n, sizeof *m.runs);
+    m.copybuf = malloc(CHUNK);
+    m.dup_list = json_array();
+    m.missing_list = json_array();
+    m.absent = json_array();
+    m.unfinished = json_array();
+    if (!m.sh || !m.runs || !m.copybuf || !m.dup_list || !m.missing_list || !m.absent ||
+        !m.unfinished) {
+        GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < m.n; i++) {
+        m.sh[i].dir = o->inputs[i];
+        m.sh[i].lock_fd = -1;
+    }
+    if (open_inputs(&m, err) || precheck_manifests(o, err) || open_output(&m, err))
+        goto out;
+    outcome = GB_ABORTED; /* from here on a failure is a read or write error */
+    check_shards(&m);
+    if ((rc = merge_results(&m, err)) || (rc = merge_errors(&m, err)))
+        goto out;
+    if (o->nmanifests && (rc = check_manifests(&m, err))) {
+        outcome = rc == GB_EIO || rc == GB_ENOMEM ? GB_ABORTED : GB_USAGE;
+        goto out;
+    }
+    if (m.dups > o->list_max)
+        log_error("%lld duplicate ids in all (the first %ld above; run.json lists up to %d)",
+                  m.dups, o->list_max, LIST_JSON_MAX);
+    if (m.missing)
+        log_error("%lld ids of the manifests are in no folder%s; to run just them, resume the "
+                  "merged folder: gembatch run PIPELINE MANIFEST... -o '%s'", m.missing,
+                  m.missing > o->list_max ? " (run.json lists up to 1000)" : "", o->out);
+    if (m.outside)
+        log_warn("%lld ids in the folders are in none of the --manifest files; were they the "
+                 "run's inputs?", m.outside);
+    if (!(info = merge_info(&m)) || !(run = merge_run_json(m.runs, m.n, info))) {
+        GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (commit(&m, run, err))
+        goto out;
+    if (!o->quiet)
+        summary(&m, run);
+    m.problems += m.dups + m.missing + m.torn + m.bad;
+    outcome = m.problems ? GB_SOME_FAILED : GB_DONE;
+out:
+    close_stage(&m.f_res);
+    close_stage(&m.f_err);
+    close_stage(&m.f_jrn);
+    if (m.stage)
+        rm_tree(m.stage);
+    free(m.stage);
+    if (m.out_lock >= 0)
+        close(m.out_lock);
+    for (int i = 0; m.sh && i < m.n; i++) {
+        if (m.sh[i].lock_fd >= 0)
+            close(m.sh[i].lock_fd);
+        json_decref(m.sh[i].run);
+    }
+    imap_free(&m.ids);
+    json_decref(run);
+    json_decref(info);
+    json_decref(m.dup_list);
+    json_decref(m.missing_list);
+    json_decref(m.absent);
+    json_decref(m.unfinished);
+    free(m.copybuf);
+    free(m.runs);
+    free(m.sh);
+    return outcome;
+}

@@ -1,0 +1,48 @@
+/* merge.h: the engine behind `gembatch merge`: shard output folders in, one
+ * output folder out (results, errors, journal, images, run.json totals).
+ * Ownership: merge_run borrows its options; functions returning json_t *
+ * return new references; merge_line_id returns a new string. */
+#ifndef GB_MERGE_H
+#define GB_MERGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+
+struct merge_opts {
+    char **inputs;           /* shard folders, in priority order (first wins) */
+    int ninputs;
+    const char *out;         /* output folder */
+    const char **manifests;  /* JSONL manifests of the run, for missing ids; may be 0 */
+    int nmanifests;
+    int force;               /* replace outputs already in out */
+    int copy;                /* copy images, never hard-link */
+    int quiet;               /* no summary */
+    long list_max;           /* ids listed on stderr per problem */
+};
+
+/* Merge. Returns an outcome of cmd.h: GB_DONE (clean), GB_SOME_FAILED
+ * (duplicates, missing ids, an absent or unfinished shard: reported), GB_USAGE
+ * (refused before writing anything; err filled) or GB_ABORTED (a read or write
+ * failed midway; err filled; no file in out is left half written). */
+int merge_run(const struct merge_opts *o, struct gb_err *err);
+
+/* The "id" of a results/errors line (new string in *id). Lines gembatch writes
+ * start with {"id":"..."; then only the id token is decoded. 0, or -1 when the
+ * line has no string id. */
+int merge_line_id(const char *line, size_t len, char **id);
+
+/* The id a manifest line gets in a run (job.c's rule): its "id" (a string, or
+ * an integer in decimal), else "line-<lineno>". New string, NULL on ENOMEM. */
+char *merge_manifest_id(const char *line, size_t len, long lineno);
+
+/* run.json of the merged folder from the shards' run.json (borrowed, in
+ * priority order); merge_info (borrowed) is stored under "merge". New ref. */
+json_t *merge_run_json(json_t *const *runs, int n, json_t *merge_info);
+
+/* Add every integer member of src into dst, recursing into objects (counts,
+ * tokens, counts.http). Members missing from dst are created. */
+void merge_sum_into(json_t *dst, const json_t *src);
+
+#endif

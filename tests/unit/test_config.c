@@ -1,0 +1,164 @@
+/* test_config.c: --shard K/N and --shard auto from Slurm array and Kubernetes
+ * Indexed Job variables; per-shard keys and endpoints from the environment;
+ * rpm/tpm split across shards. Each Criterion test runs in its own process,
+ * so setting the environment here touches no other test. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "config.h"
+
+static const char *const vars[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN",
+                                   "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_COUNT",
+                                   "SLURM_ARRAY_TASK_STEP", "JOB_COMPLETION_INDEX",
+                                   "GEMBATCH_SHARDS", "GEMINI_API_KEY", "GOOGLE_API_KEY",
+                                   "GEMINI_API_KEY_1", "GEMINI_API_KEY_2", "GEMINI_BASE_URL",
+                                   "GEMINI_BASE_URL_2", NULL};
+
+static void clean_env(void)
+{
+    for (int i = 0; vars[i]; i++)
+        unsetenv(vars[i]);
+}
+
+/* shard of "auto" with the given NAME=VALUE pairs, or -1 with the error */
+static int auto_shard(int *n, const char *const *env)
+{
+    clean_env();
+    for (int i = 0; env[i]; i += 2)
+        setenv(env[i], env[i + 1], 1);
+    struct config c;
+    struct gb_err err = {0};
+    config_defaults(&c);
+    int rc = config_parse_shard(&c, "auto", &err);
+    *n = c.shard_n;
+    return rc ? -1 : c.shard_k;
+}
+
+#define AUTO(n, ...) auto_shard(n, (const char *const[]){__VA_ARGS__, NULL})
+
+Test(config, shard_k_of_n)
+{
+    struct config c;
+    struct gb_err err = {0};
+    config_defaults(&c);
+    cr_expect_eq(config_parse_shard(&c, "3/8", &err), 0);
+    cr_expect_eq(c.shard_k, 3);
+    cr_expect_eq(c.shard_n, 8);
+    cr_expect_neq(config_parse_shard(&c, "0/8", &err), 0);
+    cr_expect_neq(config_parse_shard(&c, "9/8", &err), 0);
+    cr_expect_neq(config_parse_shard(&c, "2", &err), 0);
+    cr_expect_neq(config_parse_shard(&c, "a/b", &err), 0);
+}
+
+Test(config, shard_auto_slurm)
+{
+    int n;
+    /* --array=0-3 and --array=1-4: the first task is shard 1 either way */
+    for (int t = 0; t < 4; t++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", t);
+        cr_expect_eq(AUTO(&n, "SLURM_ARRAY_TASK_ID", id, "SLURM_ARRAY_TASK_MIN", "0",
+                          "SLURM_ARRAY_TASK_MAX", "3"), t + 1);
+        cr_expect_eq(n, 4);
+        snprintf(id, sizeof id, "%d", t + 1);
+        cr_expect_eq(AUTO(&n, "SLURM_ARRAY_TASK_ID", id, "SLURM_ARRAY_TASK_MIN", "1",
+                          "SLURM_ARRAY_TASK_MAX", "4", "SLURM_ARRAY_TASK_COUNT", "4"), t + 1);
+        cr_expect_eq(n, 4);
+    }
+    /* COUNT alone means a 0-based range */
+    cr_expect_eq(AUTO(&n, "SLURM_ARRAY_TASK_ID", "2", "SLURM_ARRAY_TASK_COUNT", "5"), 3);
+    cr_expect_eq(n, 5);
+    /* --array=1-7:2 */
+    cr_expect_eq(AUTO(&n, "SLURM_ARRAY_TASK_ID", "5", "SLURM_ARRAY_TASK_MIN", "1",
+                      "SLURM_ARRAY_TASK_MAX", "7", "SLURM_ARRAY_TASK_STEP", "2"), 3);
+    cr_expect_eq(n, 4);
+    cr_expect_eq(AUTO(&n, "SLURM_ARRAY_TASK_ID", "4", "SLURM_ARRAY_TASK_MIN", "1",
+                      "SLURM_ARRAY_TASK_MAX", "7", "SLURM_ARRAY_TASK_STEP", "2"), -1);
+    /* GEMBATCH_SHARDS wins over the array's count */
+    cr_expect_eq(AUTO(&n, "SLURM_ARRAY_TASK_ID", "11", "SLURM_ARRAY_TASK_MIN", "10",
+                      "SLURM_ARRAY_TASK_MAX", "19", "GEMBATCH_SHARDS", "2"), 2);
+    cr_expect_eq(n, 2);
+    cr_expect_eq(AUTO(&n, "SLURM_ARRAY_TASK_ID", "12", "SLURM_ARRAY_TASK_MIN", "10",
+                      "GEMBATCH_SHARDS", "2"), -1);
+    /* no count at all */
+    cr_expect_eq(AUTO(&n, "SLURM_ARRAY_TASK_ID", "1"), -1);
+}
+
+Test(config, shard_auto_kubernetes)
+{
+    int n;
+    cr_expect_eq(AUTO(&n, "JOB_COMPLETION_INDEX", "0", "GEMBATCH_SHARDS", "3"), 1);
+    cr_expect_eq(AUTO(&n, "JOB_COMPLETION_INDEX", "2", "GEMBATCH_SHARDS", "3"), 3);
+    cr_expect_eq(n, 3);
+    cr_expect_eq(AUTO(&n, "JOB_COMPLETION_INDEX", "3", "GEMBATCH_SHARDS", "3"), -1);
+    cr_expect_eq(AUTO(&n, "JOB_COMPLETION_INDEX", "0"), -1);
+    cr_expect_eq(AUTO(&n, "JOB_COMPLETION_INDEX", "x", "GEMBATCH_SHARDS", "3"), -1);
+    cr_expect_eq(AUTO(&n, "GEMBATCH_SHARDS", "3"), -1);
+}
+
+Test(config, per_shard_key_and_endpoint)
+{
+    struct config c;
+    struct gb_err err = {0};
+    clean_env();
+    setenv("GEMINI_API_KEY", "shared", 1);
+    setenv("GEMINI_API_KEY_2", "own", 1);
+    setenv("GEMINI_BASE_URL", "http://shared", 1);
+    setenv("GEMINI_BASE_URL_2", "http://own", 1);
+    config_defaults(&c);
+    cr_expect_str_eq(config_shard_env(&c, "GEMINI_BASE_URL", NULL), "http://shared");
+    cr_expect_eq(config_load_key(&c, NULL, &err), 0);
+    cr_expect_str_eq(c.api_key, "shared"); /* not sharded: the suffixed ones mean nothing */
+    config_free(&c);
+    config_defaults(&c);
+    cr_expect_eq(config_parse_shard(&c, "2/3", &err), 0);
+    int own = 0;
+    cr_expect_str_eq(config_shard_env(&c, "GEMINI_BASE_URL", &own), "http://own");
+    cr_expect_eq(own, 1);
+    cr_expect_eq(config_load_key(&c, NULL, &err), 0);
+    cr_expect_str_eq(c.api_key, "own");
+    cr_expect_eq(c.key_per_shard, 1);
+    config_free(&c);
+    config_defaults(&c);
+    cr_expect_eq(config_parse_shard(&c, "1/3", &err), 0);
+    cr_expect_str_eq(config_shard_env(&c, "GEMINI_BASE_URL", &own), "http://shared");
+    cr_expect_eq(own, 0);
+    cr_expect_eq(config_load_key(&c, NULL, &err), 0);
+    cr_expect_str_eq(c.api_key, "shared");
+    cr_expect_eq(c.key_per_shard, 0);
+    config_free(&c);
+    setenv("GEMINI_API_KEY_1", "", 1); /* empty: as if unset */
+    config_defaults(&c);
+    cr_expect_eq(config_parse_shard(&c, "1/3", &err), 0);
+    cr_expect_eq(config_load_key(&c, NULL, &err), 0);
+    cr_expect_str_eq(c.api_key, "shared");
+    config_free(&c);
+}
+
+Test(config, rates_split_across_shards)
+{
+    struct config c;
+    struct gb_err err = {0};
+    clean_env();
+    config_defaults(&c);
+    c.rpm = 1000;
+    c.tpm = 90000;
+    config_split_limits(&c); /* not sharded */
+    cr_expect_eq(c.rpm, 1000);
+    cr_expect_eq(config_parse_shard(&c, "2/3", &err), 0);
+    config_split_limits(&c);
+    cr_expect_eq(c.rpm, 333);
+    cr_expect_eq(c.tpm, 30000);
+    config_defaults(&c);
+    c.rpm = 2;
+    cr_expect_eq(config_parse_shard(&c, "1/4", &err), 0);
+    config_split_limits(&c);
+    cr_expect_eq(c.rpm, 1); /* never 0, which would mean unlimited */
+    cr_expect_eq(c.tpm, 0); /* unlimited stays unlimited */
+    config_defaults(&c);
+    c.rpm = 1000;
+    c.key_per_shard = 1;
+    cr_expect_eq(config_parse_shard(&c, "1/4", &err), 0);
+    config_split_limits(&c);
+    cr_expect_eq(c.rpm, 1000); /* its own key: its own quota */
+}
