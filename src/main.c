@@ -40,7 +40,10 @@ static void usage(FILE *out)
                  "exit status: 0 all jobs completed, 1 some jobs failed (see errors.jsonl),\n"
                  "2 usage/pipeline/input error before anything was sent, 3 run aborted\n"
                  "(authentication refused, endpoint unreachable, too many failures),\n"
-                 "130 interrupted (in-flight jobs drained or recorded, files flushed).\n");
+                 "130 interrupted (in-flight jobs drained or recorded, files flushed).\n\n"
+                 "environment: GEMINI_API_KEY or GOOGLE_API_KEY (the key), GEMINI_BASE_URL\n"
+                 "(the endpoint), GEMBATCH_DEBUG=1 (log each retry and failure on stderr).\n"
+                 "more: man gembatch; README.md and docs/pipelines.md in the source tree.\n");
 }
 
 int main(int argc, char **argv)
