@@ -1,12 +1,144 @@
-/* cmd_emulate.c: `gembatch emulate`. Placeholder until its issue lands. */
+/* cmd_emulate.c: `gembatch emulate`: parse the option table, start the
+ * emulator library (emu.h), print its base URL as the first stdout line once
+ * it accepts connections, serve until SIGINT/SIGTERM, stop cleanly (exit 0). */
+#include "cli.h"
 #include "cmd.h"
+#include "emu.h"
+#include "log.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char details[] =
+    "Serves the Interactions API and the Files API under /v1beta/ (the guide's\n"
+    "dialect, SDK 1.x) and /v1/ (SDK 3.x). Every request needs an x-goog-api-key\n"
+    "header or ?key= (any value unless --api-key is given): none gives 401\n"
+    "UNAUTHENTICATED, a wrong one 400 INVALID_ARGUMENT with reason API_KEY_INVALID,\n"
+    "as the real Gemini API answers. The upload URL of a Files API session needs\n"
+    "no key.\n"
+    "\n"
+    "Answers are synthetic and deterministic: the same body and --seed give the\n"
+    "same outputs (stream, background and store do not count). A text answer reads\n"
+    "  Emulated answer from MODEL.\n"
+    "  turns: N                      (history through previous_interaction_id too)\n"
+    "  part K: TYPE MIME BYTES bytes sha256:HEX   (K counts media parts from 1)\n"
+    "  part K: TYPE MIME remote URI               (uris the emulator cannot read)\n"
+    "  function_result NAME: RESULT  (when the input ends with function results)\n"
+    "followed by filler text. With response_format the text is a JSON instance of\n"
+    "the schema. IMAGE modality or an image model adds a PNG; function tools give\n"
+    "a function_call (status requires_action). Agents need background=true;\n"
+    "background interactions answer in_progress to the first --background-polls\n"
+    "GETs, then completed. --rpm counts interaction creates.\n"
+    "\n"
+    "Faults (--fault KIND=RATE,...; one seeded draw per request, any route):\n"
+    "  429, 503   error with Retry-After: 1 and RetryInfo retryDelay \"1s\"\n"
+    "  500        500 INTERNAL; on a streamed create: an `error` event ends the stream\n"
+    "  reset      half the response, then the connection drops; on an upload chunk,\n"
+    "             half the chunk is kept (ask with X-Goog-Upload-Command: query)\n"
+    "  slow       the response waits --slow-ms first (no thread is held)\n"
+    "  bad_json   200 with the body cut in half\n"
+    "  schema_violation  with a response_format: an instance that breaks the schema\n"
+    "\n"
+    "--log writes one JSON line per request: ts, method, path, status (0: dropped),\n"
+    "dialect (g1|g3), model or agent, interaction_id, fault, parts [{type,\n"
+    "mime_type, bytes, sha256}], upload {command, offset, bytes, received,\n"
+    "file_name}, file (files/ID).\n"
+    "\n"
+    "Bodies of creates over --max-request-bytes get 400 INVALID_ARGUMENT \"Request\n"
+    "payload size exceeds the limit: N bytes.\" as from the service (20 MiB is the\n"
+    "documented inline limit older deployments enforce).\n"
+    "\n"
+    "example:\n"
+    "  gembatch emulate --listen 127.0.0.1:0 --latency 50 --fault 503=0.05 --log emu.jsonl\n";
 
 int cmd_emulate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "gembatch: 'emulate' is not implemented yet\n");
-    return GB_USAGE;
+    struct emu_opts o;
+    emu_opts_default(&o);
+    const char *seed_s = NULL;
+    uint64_t max_req = o.max_request_bytes, max_file = o.max_file_bytes;
+    int quiet = 0;
+    const struct cli_opt opts[] = {
+        {0, "listen", CLI_STR, &o.listen, "HOST:PORT", "address to serve on (127.0.0.1:0; port 0 picks a free one)", 0, 0, NULL},
+        {0, "latency", CLI_INT, &o.latency_ms, "MS", "delay every answer by MS milliseconds (0)", 0, 3600000, NULL},
+        {0, "jitter", CLI_INT, &o.jitter_ms, "MS", "plus a uniform 0..MS ms more per answer (0)", 0, 3600000, NULL},
+        {0, "rpm", CLI_INT, &o.rpm, "N", "creates per minute before 429 RESOURCE_EXHAUSTED (0: no limit)", 0, 1e9, NULL},
+        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation", 0, 0, NULL},
+        {0, "api-key", CLI_STR, &o.api_key, "KEY", "accept only this x-goog-api-key (default: any key)", 0, 0, NULL},
+        {0, "seed", CLI_STR, &seed_s, "N", "seed of the synthetic model and the fault draws (0)", 0, 0, NULL},
+        {0, "log", CLI_STR, &o.log_path, "FILE", "append one JSON line per request to FILE", 0, 0, NULL},
+        {0, "max-request-bytes", CLI_SIZE, &max_req, "SIZE", "largest create body (20M)", 0, 0, NULL},
+        {0, "max-file-bytes", CLI_SIZE, &max_file, "SIZE", "largest Files API upload (2G)", 0, 0, NULL},
+        {0, "max-stored", CLI_INT, &o.max_stored, "N", "stored interactions kept, oldest evicted (10000)", 1, 1e9, NULL},
+        {0, "background-polls", CLI_INT, &o.background_polls, "N", "GETs a background interaction stays in_progress (2)", 0, 1e6, NULL},
+        {0, "file-processing-ms", CLI_INT, &o.file_processing_ms, "MS", "uploaded files stay PROCESSING this long; video 5x (200)", 0, 3600000, NULL},
+        {0, "slow-ms", CLI_INT, &o.slow_ms, "MS", "how long the slow fault stalls an answer (60000)", 1, 3600000, NULL},
+        {0, "threads", CLI_INT, &o.threads, "N", "HTTP worker threads (0: one per CPU)", 0, 64, NULL},
+        {'q', "quiet", CLI_FLAG, &quiet, NULL, "no notices on stderr", 0, 0, NULL},
+        CLI_END,
+    };
+    const struct cli_cmd cmd = {"emulate", "[--listen HOST:PORT] [options]",
+                                "Serve the local Interactions API emulator (no key, no network).",
+                                details, opts};
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0, rc;
+    if (!pos)
+        return GB_ABORTED;
+    rc = cli_parse(&cmd, argc, argv, pos, &npos);
+    free(pos);
+    if (rc == CLI_HELP_SHOWN)
+        return GB_DONE;
+    if (rc)
+        return GB_USAGE;
+    if (npos) {
+        cli_usage_error(&cmd, "emulate takes no arguments");
+        return GB_USAGE;
+    }
+    if (seed_s) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(seed_s, &end, 0);
+        if (end == seed_s || *end || errno || seed_s[0] == '-') {
+            cli_usage_error(&cmd, "'--seed' takes a whole number, not '%s'", seed_s);
+            return GB_USAGE;
+        }
+        o.seed = v;
+    }
+    o.max_request_bytes = max_req;
+    o.max_file_bytes = max_file;
+    o.quiet = quiet;
+    log_set_quiet(quiet);
+
+    /* block the stop signals in every thread (MHD's inherit the mask), then
+     * wait for them here */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct emu *e = NULL;
+    struct gb_err err;
+    gb_err_clear(&err);
+    if (emu_start(&o, &e, &err)) {
+        if (err.code == GB_EINVAL)
+            cli_usage_error(&cmd, "%s", err.msg);
+        else
+            log_err(&err);
+        return err.code == GB_EINVAL ? GB_USAGE : GB_ABORTED;
+    }
+    printf("%s\n", emu_base_url(e));
+    fflush(stdout);
+    log_info("emulator serving at %s (synthetic answers; stop with Ctrl-C)", emu_base_url(e));
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0)
+        ;
+    log_info("emulator stopping (signal %d) after %llu requests", sig, emu_request_count(e));
+    emu_stop(e);
+    return GB_DONE;
 }

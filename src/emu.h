@@ -24,6 +24,8 @@ struct emu_opts {
     long background_polls;       /* GETs before a background interaction completes */
     long file_processing_ms;     /* PROCESSING before ACTIVE (video: longer) */
     int quiet;                   /* no notices on stderr */
+    long slow_ms;                /* how long the `slow` fault stalls a response */
+    long threads;                /* HTTP worker threads; 0 = one per CPU */
 };
 
 struct emu;
@@ -34,5 +36,7 @@ int emu_start(const struct emu_opts *o, struct emu **out, struct gb_err *err);
 /* "http://127.0.0.1:40123" (no trailing slash), owned by emu. */
 const char *emu_base_url(const struct emu *e);
 void emu_stop(struct emu *e);
+/* Requests received so far (any route, any outcome). */
+unsigned long long emu_request_count(const struct emu *e);
 
 #endif

@@ -1,0 +1,333 @@
+/* emu_int.h: internals shared by the emulator's files (emu_*.c) and their unit
+ * tests. The driver never includes this: it talks to the emulator over HTTP,
+ * or starts it through emu.h.
+ * Ownership: every struct says what it owns; each *_free releases exactly
+ * that and accepts NULL or a zeroed struct. Functions returning json_t * say
+ * "new" (caller decrefs) or "borrowed". */
+#ifndef GB_EMU_INT_H
+#define GB_EMU_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "sha256.h"
+
+struct schema;
+
+/* ---- compact JSON text (emu_json.c) ------------------------------------------ */
+
+/* The text json_dumps(v, JSON_COMPACT [| JSON_SORT_KEYS]) gives, several times
+ * faster, handed to sink in pieces (sink returns 0 or non-zero to stop). */
+int emu_json_write(const json_t *v, int sort_keys, int (*sink)(void *ctx, const char *p, size_t n),
+                   void *ctx);
+int emu_json_append(struct buf *out, const json_t *v);
+char *emu_json_dump(const json_t *v, size_t *len); /* new malloc'd text, NULL on failure */
+/* New value equal to json_loadb(text, len, 0, ...)'s, or NULL when the text
+ * is not plain RFC 8259 JSON with an object or array at the top (then ask
+ * jansson, which explains what is wrong). */
+json_t *emu_json_parse(const char *text, size_t len);
+
+/* ---- dialects (reference 2.2) ------------------------------------------- */
+
+enum emu_dialect { EMU_G1 = 1, EMU_G3 = 3 };
+
+/* The request headers that tell the SDK generations apart. */
+struct emu_hdrs {
+    const char *user_agent; /* NULL if absent */
+    const char *accept;
+    int stainless;          /* any X-Stainless-* header present */
+};
+
+/* G3 if the path is under /v1/, or no X-Stainless-* and a google-genai-sdk/3+
+ * User-Agent, or the body (may be NULL) uses a G3-only feature; else G1. */
+int emu_dialect(const char *path, const struct emu_hdrs *h, const json_t *body);
+const char *emu_dialect_name(int dialect); /* "g1" | "g3" */
+
+/* ---- errors: the google.rpc envelope ------------------------------------ */
+
+struct emu_err {
+    int http;               /* 400, 404, ...; 0 while no error */
+    const char *status;     /* "INVALID_ARGUMENT", static */
+    char msg[600];
+    long retry_after_s;     /* > 0: Retry-After header and RetryInfo detail */
+    const char *reason;     /* ErrorInfo reason ("API_KEY_INVALID") or NULL */
+};
+
+/* Fill e and return -1 (so handlers can `return emu_fail(...)`). */
+int emu_fail(struct emu_err *e, int http, const char *status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* {"error":{"code","message","status"[,"details"]}}: new malloc'd text. */
+char *emu_err_body(const struct emu_err *e, size_t *len);
+
+/* ---- media facts: what the model may know of bytes it never keeps -------- */
+
+enum emu_media { EMU_MEDIA_NONE = 0, EMU_IMAGE, EMU_AUDIO, EMU_VIDEO, EMU_DOCUMENT };
+const char *emu_media_name(int kind);     /* "image", ...; "" for none */
+int emu_media_kind(const char *type);     /* content "type" -> enum, NONE if not media */
+int emu_media_kind_of_mime(const char *mime);
+
+struct emu_facts {
+    uint64_t bytes;
+    uint8_t sha256[32];
+    double seconds;         /* audio/video duration from a WAV header, < 0 if unknown */
+    long pages;             /* PDF /Type /Page objects (0 if none counted) */
+    char sniffed[48];       /* MIME type from the magic bytes, "" if unknown */
+};
+
+/* A running digest of a byte stream: size, SHA-256, a short head (for WAV
+ * headers and sniffing) and a PDF page counter. Holds at most 512 bytes. */
+struct emu_scan {
+    uint64_t bytes;
+    struct sha256 h;
+    uint8_t head[512];
+    size_t nhead;
+    int pdf;                /* -1 undecided, 0 no, 1 count pages */
+    int pst;                /* PDF matcher state */
+    long pages;
+};
+int emu_scan_init(struct emu_scan *s);
+int emu_scan_update(struct emu_scan *s, const void *p, size_t n);
+int emu_scan_final(struct emu_scan *s, struct emu_facts *out); /* also frees */
+void emu_scan_free(struct emu_scan *s);
+
+/* Decode base64 text (standard or URL-safe alphabet, padding optional) in
+ * small pieces straight into a scan, never holding the decoded bytes.
+ * Returns 0, or -1 if the text is not base64. */
+int emu_b64_facts(const char *b64, size_t n, struct emu_facts *out);
+
+/* MIME type from magic bytes, or NULL. */
+const char *emu_sniff(const uint8_t *p, size_t n);
+
+/* ---- compiled-schema cache ----------------------------------------------- */
+
+/* Compiled schemas keyed by the SHA-256 of their canonical text, so identical
+ * schemas are compiled once. Bounded; thread-safe. */
+struct emu_schemas;
+struct emu_schema_ref; /* a held reference to one compiled schema */
+
+int emu_schemas_new(size_t max_entries, struct emu_schemas **out);
+void emu_schemas_free(struct emu_schemas *c);
+/* Compile doc (borrowed) or find it. c may be NULL: compile uncached. On error
+ * fills err (GB_EINVAL / GB_EUNSUPPORTED). */
+int emu_schema_get(struct emu_schemas *c, const json_t *doc, struct emu_schema_ref **out,
+                   struct gb_err *err);
+const struct schema *emu_schema_of(const struct emu_schema_ref *r);
+void emu_schema_put(struct emu_schema_ref *r); /* NULL is fine */
+
+/* ---- one create request, parsed and validated ---------------------------- */
+
+struct emu_part {
+    int kind;               /* enum emu_media */
+    char mime[96];
+    struct emu_facts f;
+    int remote;             /* uri not resolved to bytes */
+    char *uri;              /* owned; remote uri or Files API uri */
+    char file[64];          /* "files/ID" when the bytes came through the Files API */
+};
+
+/* What a stored interaction hands to a request continuing it. */
+struct emu_prev {
+    int turns_total;        /* turns of its conversation, its own answer included */
+    uint64_t tokens;        /* its total tokens: the next turn's history */
+    json_t *tools;          /* new reference, or NULL */
+};
+
+enum emu_file_state { EMU_FILE_ACTIVE = 0, EMU_FILE_PROCESSING = 1, EMU_FILE_UNKNOWN = -1,
+                      EMU_FILE_NOT_OURS = -2 };
+
+/* What parsing needs from the rest of the emulator; tests supply fakes. */
+struct emu_env {
+    uint64_t seed;
+    void *ctx;
+    /* 0 found (fills out), -1 unknown or not stored */
+    int (*prev)(void *ctx, const char *id, struct emu_prev *out);
+    /* enum emu_file_state; on ACTIVE fills facts, mime and name ("files/ID") */
+    int (*file)(void *ctx, const char *uri, struct emu_facts *facts, char *mime, size_t mimesz,
+                char *name, size_t namesz);
+    struct emu_schemas *schemas; /* may be NULL */
+};
+
+struct emu_call {
+    json_t *body;           /* owned reference to the whole request object */
+    int dialect;
+    const char *model;      /* borrowed from body; exactly one of model/agent */
+    const char *agent;
+    int stream, background, store;
+    const char *prev_id;    /* borrowed */
+    int turns;              /* input turns, history through prev_id included */
+    struct emu_part *parts; /* this request's media parts, in order */
+    size_t nparts;
+    uint64_t text_chars;    /* input text (instruction, turns, results) for usage */
+    const char *last_text;  /* borrowed: the last text of the input (tool queries) */
+    uint64_t history_tokens;
+    json_t *tools;          /* new ref: the request's tools, else the previous turn's */
+    json_t *fn_results;     /* new ref: [{name, call_id, result(text)}] ending the input */
+    struct emu_schema_ref *schema; /* structured output schema, or NULL */
+    struct emu_schema_ref **tool_schemas; /* per tools[] entry (NULL if none) */
+    size_t ntools;
+    int want_image, want_audio;
+    long max_output_tokens; /* 0: not given */
+    const char *thinking_level;
+    int tool_choice_none;
+    uint8_t hash[32];       /* the answer seed: SHA-256(seed, body minus transport fields) */
+};
+
+/* Parse and validate a create body for a request on path (for the dialect).
+ * On failure fills e (400/404) and returns -1; c is then already freed. */
+int emu_call_parse(const struct emu_env *env, const char *path, const struct emu_hdrs *h,
+                   const char *body, size_t len, struct emu_call *c, struct emu_err *e);
+void emu_call_free(struct emu_call *c);
+
+/* Models and agents the emulator knows. */
+int emu_known_model(const char *name);
+int emu_known_agent(const char *name);
+
+/* ---- the synthetic model -------------------------------------------------- */
+
+struct emu_answer {
+    json_t *outputs;        /* new: G1 content items */
+    const char *status;     /* "completed" | "requires_action", static */
+    json_t *usage;          /* new */
+    uint64_t total_tokens;
+};
+
+enum emu_fault_mode { EMU_ANSWER_NORMAL = 0, EMU_ANSWER_SCHEMA_VIOLATION = 1 };
+
+int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, struct emu_err *e);
+void emu_answer_free(struct emu_answer *a);
+
+/* G1 outputs -> G3 steps: runs of text/media become one model_output step,
+ * every other item is a step of its own type. New. */
+json_t *emu_steps_from_outputs(const json_t *outputs);
+
+/* Tokens of n characters of text at ~4 characters a token. */
+uint64_t emu_text_tokens(uint64_t chars);
+/* Input tokens of one media part at Gemini's published rates. */
+uint64_t emu_part_tokens(const struct emu_part *p);
+
+/* A 64x64 RGB PNG whose pattern comes from the 32-byte seed, appended to out. */
+int emu_png_for(const uint8_t seed[32], struct buf *out);
+
+/* ISO-8601 UTC "YYYY-MM-DDThh:mm:ssZ" of a Unix time in ms. */
+void emu_iso8601(int64_t unix_ms, char out[32]);
+int64_t emu_now_ms(void);      /* wall clock */
+int64_t emu_mono_ms(void);     /* monotonic */
+uint64_t emu_mix64(uint64_t x); /* splitmix64 finaliser */
+
+/* ---- SSE ------------------------------------------------------------------ */
+
+/* The events of a finished interaction (new array of objects, each with
+ * event_type and event_id "<id>_e<k>") in the dialect's family: G1
+ * interaction.start, content.start/delta/stop, interaction.complete; G3
+ * interaction.created, step.start/delta/stop, interaction.completed. A failed
+ * or cancelled interaction ends with an `error` event instead. */
+json_t *emu_sse_events(const json_t *interaction, int dialect);
+/* One SSE frame: "event: T\ndata: {json}\n\n". */
+int emu_sse_frame(struct buf *out, const json_t *event);
+/* Frame every event after the one whose event_id is after_id (all when NULL).
+ * Returns 0, or -1 if after_id names no event of the list. */
+int emu_sse_render(const json_t *events, const char *after_id, struct buf *out);
+
+/* ---- stored interactions -------------------------------------------------- */
+
+enum emu_status { EMU_ST_IN_PROGRESS, EMU_ST_REQUIRES_ACTION, EMU_ST_COMPLETED, EMU_ST_FAILED,
+                  EMU_ST_CANCELLED };
+const char *emu_status_name(int st);
+
+struct emu_store;
+
+/* What a create leaves behind. The store takes ownership of the strings. */
+struct emu_rec_in {
+    char id[48];
+    char *final_json;       /* the finished Interaction (compact JSON) */
+    char *pending_json;     /* background: the in_progress rendering, else NULL */
+    char *input_json;       /* the request's input (for include_input), or NULL */
+    char *tools_json;       /* the effective tools, or NULL */
+    int final_status;       /* enum emu_status of final_json */
+    int polls;              /* background: GETs before it completes */
+    int turns_total;
+    uint64_t tokens;
+};
+
+int emu_store_new(long max_stored, struct emu_store **out);
+void emu_store_free(struct emu_store *s);
+/* Store (evicting the oldest past the bound). Frees in's strings on failure. */
+int emu_store_put(struct emu_store *s, struct emu_rec_in *in);
+/* Current JSON of id (new malloc'd text). poll: this GET counts as a poll of a
+ * background interaction; finish: complete it now (a streaming GET waits for
+ * the end). include_input splices the stored input in. 0, or -1 unknown. */
+int emu_store_get(struct emu_store *s, const char *id, int poll, int finish, int include_input,
+                  char **json, size_t *len, int *status);
+int emu_store_prev(struct emu_store *s, const char *id, struct emu_prev *out);
+/* Cancel a running background interaction: 0 (json is the cancelled
+ * rendering), -1 unknown, -2 not running (already finished). */
+int emu_store_cancel(struct emu_store *s, const char *id, char **json, size_t *len);
+int emu_store_delete(struct emu_store *s, const char *id); /* 0, or -1 unknown */
+long emu_store_count(struct emu_store *s);
+
+/* ---- Files API (reference 7) ------------------------------------------------ */
+
+struct emu_files;
+struct emu_upload; /* one resumable upload session: a running digest, no bytes */
+
+struct emu_files_opts {
+    uint64_t max_file_bytes;
+    long processing_ms;     /* PROCESSING before ACTIVE; video takes 5 times longer */
+    long max_files;         /* oldest evicted past this */
+    int port;               /* our port: file uris on it are ours */
+};
+
+int emu_files_new(const struct emu_files_opts *o, struct emu_files **out);
+void emu_files_free(struct emu_files *f);
+
+/* The X-Goog-Upload-* request headers (NULL when absent). */
+struct emu_upload_hdrs {
+    const char *protocol, *command, *total_len, *mime, *file_name, *offset;
+};
+
+/* POST /upload/{v}/files: open a session. base is "http://host:port" as the
+ * client reached us; *upload_url gets a new absolute URL; name "files/ID". */
+int emu_files_start(struct emu_files *f, const char *version, const char *base,
+                    const struct emu_upload_hdrs *h, const char *body, size_t len,
+                    char **upload_url, char name[64], struct emu_err *e);
+
+enum emu_up_cmd { EMU_UP_UPLOAD = 1, EMU_UP_FINALIZE = 2, EMU_UP_QUERY = 4, EMU_UP_CANCEL = 8 };
+/* "upload, finalize" -> EMU_UP_UPLOAD | EMU_UP_FINALIZE; -1 if unknown. */
+int emu_upload_command(const char *s);
+
+struct emu_upload_reply {
+    const char *status;     /* x-goog-upload-status: "active" | "final" | "cancelled" */
+    uint64_t received;      /* x-goog-upload-size-received */
+    char *body;             /* new: {"file":{...}} after finalize, else NULL */
+    char name[64];          /* "files/ID" */
+};
+
+/* A command on an upload session. content_length < 0: unknown. For upload
+ * commands the session is held (*out) until emu_upload_end/abort. */
+int emu_upload_begin(struct emu_files *f, const char *upload_id, int cmd,
+                     const struct emu_upload_hdrs *h, int64_t content_length,
+                     struct emu_upload **out, char name[64], struct emu_err *e);
+/* Bytes of the chunk as they arrive. -1 past the declared size or the limit. */
+int emu_upload_data(struct emu_upload *u, const void *p, size_t n);
+uint64_t emu_upload_received(const struct emu_upload *u);
+/* The chunk arrived whole: release the session, finalize if asked. */
+int emu_upload_end(struct emu_files *f, struct emu_upload *u, int cmd,
+                   struct emu_upload_reply *out, struct emu_err *e);
+/* The chunk was cut (dropped connection): keep what arrived, release. */
+void emu_upload_abort(struct emu_files *f, struct emu_upload *u);
+/* Query or finalize-only commands: answered without a body. */
+int emu_upload_status(struct emu_files *f, const char *upload_id, int cmd,
+                      struct emu_upload_reply *out, struct emu_err *e);
+
+int emu_files_get(struct emu_files *f, const char *id, char **json, size_t *len);
+int emu_files_list(struct emu_files *f, long page_size, const char *page_token, char **json,
+                   size_t *len, struct emu_err *e);
+int emu_files_delete(struct emu_files *f, const char *id);
+/* emu_env.file: ctx is the struct emu_files. */
+int emu_files_lookup(void *ctx, const char *uri, struct emu_facts *facts, char *mime,
+                     size_t mimesz, char *name, size_t namesz);
+
+#endif

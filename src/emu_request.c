@@ -1,0 +1,749 @@
+/* emu_request.c: a create body, parsed and validated like the service does:
+ * every input form (string, content, content list, role/content turns, G3
+ * steps), both response_format shapes, tools, the answer hash. It owns no
+ * server state: stored interactions and files are reached through struct
+ * emu_env, so tests can run it with fakes. Media bytes are hashed in place,
+ * never copied. */
+#include "emu_int.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- known names ------------------------------------------------------------ */
+
+static const char *const known_models[] = {
+    "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-pro-preview",
+    "gemini-3-flash-preview", "gemini-3-pro-image-preview", "gemini-2.5-flash-image",
+    "gemini-2.5-flash-image-preview", "gemini-2.0-flash", "gemini-2.0-flash-001",
+    "gemini-2.0-flash-lite", "gemini-2.0-flash-lite-001", "gemini-2.5-flash-preview-09-2025",
+    "gemini-2.5-flash-lite-preview-09-2025", "gemini-flash-latest", "gemini-flash-lite-latest",
+    "gemini-pro-latest", "gemini-2.5-flash-preview-tts", "gemini-2.5-pro-preview-tts",
+};
+
+static const char *const known_agents[] = {
+    "deep-research-pro-preview-12-2025",
+    "deep-research-preview-04-2026",
+};
+
+static const char *strip_models(const char *name)
+{
+    return strncmp(name, "models/", 7) ? name : name + 7;
+}
+
+int emu_known_model(const char *name)
+{
+    name = strip_models(name);
+    for (size_t i = 0; i < sizeof known_models / sizeof known_models[0]; i++)
+        if (!strcmp(name, known_models[i]))
+            return 1;
+    return 0;
+}
+
+int emu_known_agent(const char *name)
+{
+    if (!strncmp(name, "agents/", 7))
+        name += 7;
+    for (size_t i = 0; i < sizeof known_agents / sizeof known_agents[0]; i++)
+        if (!strcmp(name, known_agents[i]))
+            return 1;
+    return 0;
+}
+
+/* Every top-level field of either dialect (reference 2.1). Like the service
+ * (proto JSON), anything else is rejected: it catches local extensions such as
+ * a manifest's "vars" leaking into a request. */
+static const char *const request_fields[] = {
+    "model", "agent", "input", "system_instruction", "tools", "generation_config",
+    "agent_config", "response_format", "response_mime_type", "response_modalities", "stream",
+    "background", "store", "previous_interaction_id", "continuation_token", "safety_settings",
+    "labels", "service_tier", "webhook_config", "environment", "environment_id",
+    "cached_content",
+};
+
+static const char *const tool_types[] = {
+    "function", "google_search", "code_execution", "url_context", "mcp_server", "file_search",
+    "computer_use", "google_maps", "retrieval",
+};
+
+/* ---- parse state ------------------------------------------------------------------ */
+
+enum role { ROLE_NONE = 0, ROLE_USER, ROLE_MODEL };
+
+struct walk {
+    const struct emu_env *env;
+    struct emu_call *c;
+    struct emu_err *e;
+    size_t capparts;
+    int turns;
+    int run_role;
+};
+
+static int bad_field(struct emu_err *e, const char *where, const char *what)
+{
+    return emu_fail(e, 400, "INVALID_ARGUMENT", "Invalid value at '%s': %s", where, what);
+}
+
+static int add_part(struct walk *w, struct emu_part *p)
+{
+    struct emu_call *c = w->c;
+    if (c->nparts == w->capparts) {
+        size_t ncap = w->capparts ? w->capparts * 2 : 4;
+        struct emu_part *np = realloc(c->parts, ncap * sizeof *np);
+        if (!np) {
+            free(p->uri);
+            return emu_fail(w->e, 500, "INTERNAL", "out of memory");
+        }
+        c->parts = np;
+        w->capparts = ncap;
+    }
+    c->parts[c->nparts++] = *p;
+    return 0;
+}
+
+static const char *mime_from_ext(const char *uri)
+{
+    static const struct { const char *ext, *mime; } t[] = {
+        {".png", "image/png"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
+        {".webp", "image/webp"}, {".gif", "image/gif"}, {".heic", "image/heic"},
+        {".pdf", "application/pdf"}, {".txt", "text/plain"}, {".wav", "audio/wav"},
+        {".mp3", "audio/mp3"}, {".flac", "audio/flac"}, {".ogg", "audio/ogg"},
+        {".mp4", "video/mp4"}, {".mov", "video/mov"}, {".webm", "video/webm"},
+    };
+    const char *q = strpbrk(uri, "?#");
+    size_t n = q ? (size_t)(q - uri) : strlen(uri);
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        size_t k = strlen(t[i].ext);
+        if (n > k && !strncasecmp(uri + n - k, t[i].ext, k))
+            return t[i].mime;
+    }
+    return NULL;
+}
+
+static int media_item(struct walk *w, const json_t *it, int kind, const char *where)
+{
+    struct emu_part p;
+    char path[96];
+    memset(&p, 0, sizeof p);
+    p.kind = kind;
+    p.f.seconds = -1;
+    const json_t *data = json_object_get(it, "data");
+    const json_t *uri = json_object_get(it, "uri");
+    const json_t *mime = json_object_get(it, "mime_type");
+    if (mime && !json_is_string(mime)) {
+        snprintf(path, sizeof path, "%s.mime_type", where);
+        return bad_field(w->e, path, "expected a string");
+    }
+    if (mime)
+        snprintf(p.mime, sizeof p.mime, "%s", json_string_value(mime));
+    if (data) {
+        snprintf(path, sizeof path, "%s.data", where);
+        if (!json_is_string(data))
+            return bad_field(w->e, path, "expected a base64 string");
+        const char *s = json_string_value(data);
+        size_t n = json_string_length(data);
+        if (emu_b64_facts(s, n, &p.f))
+            return emu_fail(w->e, 400, "INVALID_ARGUMENT",
+                            "Invalid value at '%s' (TYPE_BYTES), Base64 decoding failed for "
+                            "\"%.24s%s\"",
+                            path, s, n > 24 ? "..." : "");
+        if (!p.mime[0]) {
+            if (!p.f.sniffed[0]) {
+                snprintf(path, sizeof path, "%s.mime_type", where);
+                return bad_field(w->e, path, "mime_type is required for inline data");
+            }
+            snprintf(p.mime, sizeof p.mime, "%s", p.f.sniffed);
+        }
+        return add_part(w, &p);
+    }
+    if (!uri)
+        return bad_field(w->e, where, "a media item needs 'data' or 'uri'");
+    snprintf(path, sizeof path, "%s.uri", where);
+    if (!json_is_string(uri))
+        return bad_field(w->e, path, "expected a string");
+    const char *u = json_string_value(uri);
+    char fmime[96] = "", fname[64] = "";
+    int st = w->env->file ? w->env->file(w->env->ctx, u, &p.f, fmime, sizeof fmime, fname,
+                                         sizeof fname)
+                          : EMU_FILE_NOT_OURS;
+    if (st == EMU_FILE_UNKNOWN)
+        return emu_fail(w->e, 404, "NOT_FOUND", "File %s not found.", fname[0] ? fname : u);
+    if (st == EMU_FILE_PROCESSING)
+        return emu_fail(w->e, 400, "FAILED_PRECONDITION",
+                        "The File %s is not in an ACTIVE state and usage is not allowed.", fname);
+    p.uri = strdup(u);
+    if (!p.uri)
+        return emu_fail(w->e, 500, "INTERNAL", "out of memory");
+    if (st == EMU_FILE_ACTIVE) {
+        snprintf(p.file, sizeof p.file, "%s", fname);
+        if (!p.mime[0])
+            snprintf(p.mime, sizeof p.mime, "%s", fmime);
+        return add_part(w, &p);
+    }
+    if (strncmp(u, "https://", 8) && strncmp(u, "http://", 7) && strncmp(u, "gs://", 5)) {
+        free(p.uri);
+        return bad_field(w->e, path, "unsupported URI scheme (use https://, gs:// or a file uri)");
+    }
+    p.remote = 1;
+    if (!p.mime[0]) {
+        const char *m = mime_from_ext(u);
+        snprintf(p.mime, sizeof p.mime, "%s", m ? m : "application/octet-stream");
+    }
+    return add_part(w, &p);
+}
+
+static char *text_of(const json_t *v)
+{
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (!v)
+        return strdup("");
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static int fn_result(struct walk *w, const json_t *it, const char *where)
+{
+    const json_t *res = json_object_get(it, "result");
+    const json_t *call_id = json_object_get(it, "call_id");
+    char path[96];
+    if (call_id && !json_is_string(call_id)) {
+        snprintf(path, sizeof path, "%s.call_id", where);
+        return bad_field(w->e, path, "expected a string");
+    }
+    char *txt = text_of(res);
+    if (!txt)
+        return emu_fail(w->e, 500, "INTERNAL", "out of memory");
+    w->c->text_chars += strlen(txt);
+    const char *name = json_string_value(json_object_get(it, "name"));
+    json_t *o = json_pack("{s:s, s:s, s:s}", "name", name ? name : "", "call_id",
+                          call_id ? json_string_value(call_id) : "", "result", txt);
+    free(txt);
+    if (!o || json_array_append_new(w->c->fn_results, o))
+        return emu_fail(w->e, 500, "INTERNAL", "out of memory");
+    return 0;
+}
+
+static int item(struct walk *w, const json_t *it, const char *where, int in_turn);
+
+static int content_list(struct walk *w, const json_t *content, const char *where)
+{
+    char path[96];
+    if (json_is_string(content)) {
+        w->c->text_chars += json_string_length(content);
+        w->c->last_text = json_string_value(content);
+        return 0;
+    }
+    if (json_is_object(content))
+        return item(w, content, where, 1);
+    if (!json_is_array(content)) {
+        if (!content || json_is_null(content))
+            return 0;
+        return bad_field(w->e, where, "expected a string or a list of content items");
+    }
+    size_t i;
+    const json_t *x;
+    json_array_foreach(content, i, x) {
+        snprintf(path, sizeof path, "%s[%zu]", where, i);
+        if (item(w, x, path, 1))
+            return -1;
+    }
+    return 0;
+}
+
+static int role_of_type(const char *t)
+{
+    if (!strcmp(t, "function_result") || !strcmp(t, "user_input"))
+        return ROLE_USER;
+    if (!strcmp(t, "text") || emu_media_kind(t))
+        return ROLE_USER;
+    return ROLE_MODEL;
+}
+
+/* One content item or G3 step. in_turn: inside a role/content turn (its
+ * role was already counted). */
+static int item(struct walk *w, const json_t *it, const char *where, int in_turn)
+{
+    char path[96];
+    if (!json_is_object(it))
+        return bad_field(w->e, where, "expected an object");
+    const json_t *tv = json_object_get(it, "type");
+    if (!json_is_string(tv)) {
+        snprintf(path, sizeof path, "%s.type", where);
+        return bad_field(w->e, path, "a content item needs a string 'type'");
+    }
+    const char *t = json_string_value(tv);
+    if (!in_turn) {
+        int r = role_of_type(t);
+        if (r != w->run_role) {
+            w->turns++;
+            w->run_role = r;
+        }
+    }
+    int kind = emu_media_kind(t);
+    if (kind)
+        return media_item(w, it, kind, where);
+    if (!strcmp(t, "text")) {
+        const json_t *tx = json_object_get(it, "text");
+        if (tx && !json_is_string(tx)) {
+            snprintf(path, sizeof path, "%s.text", where);
+            return bad_field(w->e, path, "expected a string");
+        }
+        w->c->text_chars += json_string_length(tx);
+        if (tx)
+            w->c->last_text = json_string_value(tx);
+        return 0;
+    }
+    if (!strcmp(t, "function_result"))
+        return fn_result(w, it, where);
+    if (!strcmp(t, "user_input") || !strcmp(t, "model_output")) {
+        if (!strcmp(t, "model_output")) {
+            json_array_clear(w->c->fn_results);
+        }
+        snprintf(path, sizeof path, "%s.content", where);
+        return content_list(w, json_object_get(it, "content"), path);
+    }
+    static const char *const model_items[] = {
+        "function_call", "thought", "code_execution_call", "code_execution_result",
+        "url_context_call", "url_context_result", "google_search_call", "google_search_result",
+        "mcp_server_tool_call", "mcp_server_tool_result", "file_search_call",
+        "file_search_result", "google_maps_call", "google_maps_result", "retrieval_call",
+        "retrieval_result", "processing_call", "processing_result",
+    };
+    for (size_t i = 0; i < sizeof model_items / sizeof model_items[0]; i++)
+        if (!strcmp(t, model_items[i])) {
+            /* the model spoke after the last results: they were answered */
+            json_array_clear(w->c->fn_results);
+            return 0;
+        }
+    snprintf(path, sizeof path, "%s.type", where);
+    return emu_fail(w->e, 400, "INVALID_ARGUMENT", "Invalid value at '%s' (\"%s\")", path, t);
+}
+
+static int input(struct walk *w, const json_t *in)
+{
+    char path[96];
+    if (json_is_string(in)) {
+        w->turns = 1;
+        w->c->text_chars += json_string_length(in);
+        w->c->last_text = json_string_value(in);
+        return 0;
+    }
+    if (json_is_object(in))
+        return item(w, in, "input", 0);
+    if (!json_is_array(in))
+        return bad_field(w->e, "input", "expected a string, a content item or a list");
+    size_t i;
+    const json_t *el;
+    json_array_foreach(in, i, el) {
+        snprintf(path, sizeof path, "input[%zu]", i);
+        if (json_is_object(el) && json_object_get(el, "role")) {
+            const char *role = json_string_value(json_object_get(el, "role"));
+            if (!role || (strcmp(role, "user") && strcmp(role, "model"))) {
+                snprintf(path, sizeof path, "input[%zu].role", i);
+                return bad_field(w->e, path, "role must be \"user\" or \"model\"");
+            }
+            w->turns++;
+            w->run_role = ROLE_NONE;
+            if (!strcmp(role, "model"))
+                json_array_clear(w->c->fn_results);
+            snprintf(path, sizeof path, "input[%zu].content", i);
+            if (content_list(w, json_object_get(el, "content"), path))
+                return -1;
+            continue;
+        }
+        if (item(w, el, path, 0))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- top-level fields ------------------------------------------------------------ */
+
+static int opt_bool(struct emu_err *e, const json_t *body, const char *key, int def, int *out)
+{
+    const json_t *v = json_object_get(body, key);
+    if (!v || json_is_null(v)) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_boolean(v))
+        return bad_field(e, key, "expected true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int check_fields(const json_t *body, struct emu_err *e)
+{
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)body, k, v) {
+        size_t i, n = sizeof request_fields / sizeof request_fields[0];
+        for (i = 0; i < n; i++)
+            if (!strcmp(k, request_fields[i]))
+                break;
+        if (i == n)
+            return emu_fail(e, 400, "INVALID_ARGUMENT",
+                            "Invalid JSON payload received. Unknown name \"%s\": Cannot find field.",
+                            k);
+    }
+    return 0;
+}
+
+static int schema_ref(const struct emu_env *env, const json_t *doc, const char *where,
+                      struct emu_schema_ref **out, struct emu_err *e)
+{
+    struct gb_err ge;
+    gb_err_clear(&ge);
+    if (emu_schema_get(env->schemas, doc, out, &ge) == 0)
+        return 0;
+    if (ge.code == GB_ENOMEM)
+        return emu_fail(e, 500, "INTERNAL", "out of memory");
+    return emu_fail(e, 400, "INVALID_ARGUMENT", "Invalid JSON Schema at '%s': %s", where,
+                    ge.msg);
+}
+
+static int tools(const struct emu_env *env, struct emu_call *c, struct emu_err *e)
+{
+    const json_t *tl = json_object_get(c->body, "tools");
+    char path[64];
+    if (!tl || json_is_null(tl))
+        return 0;
+    if (!json_is_array(tl))
+        return bad_field(e, "tools", "expected a list of tools");
+    size_t n = json_array_size(tl);
+    c->tool_schemas = calloc(n ? n : 1, sizeof *c->tool_schemas);
+    if (!c->tool_schemas)
+        return emu_fail(e, 500, "INTERNAL", "out of memory");
+    c->ntools = n;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *t = json_array_get(tl, i);
+        snprintf(path, sizeof path, "tools[%zu].type", i);
+        const char *type = json_string_value(json_object_get(t, "type"));
+        if (!json_is_object(t) || !type)
+            return bad_field(e, path, "a tool needs a string 'type'");
+        size_t k, nt = sizeof tool_types / sizeof tool_types[0];
+        for (k = 0; k < nt; k++)
+            if (!strcmp(type, tool_types[k]))
+                break;
+        if (k == nt)
+            return emu_fail(e, 400, "INVALID_ARGUMENT", "Invalid value at '%s' (\"%s\")", path,
+                            type);
+        if (strcmp(type, "function"))
+            continue;
+        snprintf(path, sizeof path, "tools[%zu].name", i);
+        if (!json_is_string(json_object_get(t, "name")))
+            return bad_field(e, path, "a function tool needs a 'name'");
+        const json_t *params = json_object_get(t, "parameters");
+        if (params && !json_is_null(params)) {
+            snprintf(path, sizeof path, "tools[%zu].parameters", i);
+            if (!json_is_object(params))
+                return bad_field(e, path, "expected a JSON Schema object");
+            if (schema_ref(env, params, path, &c->tool_schemas[i], e))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int response_format(const struct emu_env *env, struct emu_call *c, struct emu_err *e)
+{
+    const json_t *rf = json_object_get(c->body, "response_format");
+    if (!rf || json_is_null(rf))
+        return 0;
+    const json_t *schema = NULL;
+    const char *t = json_string_value(json_object_get(rf, "type"));
+    int wrapper = json_is_array(rf) ||
+                  (t && (!strcmp(t, "text") || !strcmp(t, "image") || !strcmp(t, "audio") ||
+                         !strcmp(t, "video")));
+    if (!json_is_object(rf) && !json_is_array(rf))
+        return bad_field(e, "response_format", "expected a JSON Schema or a response format");
+    if (!wrapper) {
+        schema = rf; /* G1: the bare JSON Schema */
+    } else {
+        size_t n = json_is_array(rf) ? json_array_size(rf) : 1;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *w = json_is_array(rf) ? json_array_get(rf, i) : rf;
+            char path[64];
+            snprintf(path, sizeof path, json_is_array(rf) ? "response_format[%zu]" : "response_format",
+                     i);
+            const char *wt = json_string_value(json_object_get(w, "type"));
+            if (!json_is_object(w) || !wt)
+                return bad_field(e, path, "a response format needs a string 'type'");
+            if (!strcmp(wt, "text")) {
+                const json_t *s = json_object_get(w, "schema");
+                if (s && !json_is_null(s))
+                    schema = s;
+            } else if (!strcmp(wt, "image")) {
+                c->want_image = 1;
+            } else if (!strcmp(wt, "audio")) {
+                c->want_audio = 1;
+            } else if (!strcmp(wt, "video")) {
+                return emu_fail(e, 400, "INVALID_ARGUMENT",
+                                "Video output is not supported by model %s.",
+                                c->model ? c->model : c->agent);
+            } else {
+                return emu_fail(e, 400, "INVALID_ARGUMENT", "Invalid value at '%s.type' (\"%s\")",
+                                path, wt);
+            }
+        }
+    }
+    if (!schema)
+        return 0;
+    if (!json_is_object(schema) && !json_is_boolean(schema))
+        return bad_field(e, "response_format.schema", "expected a JSON Schema");
+    return schema_ref(env, schema, "response_format", &c->schema, e);
+}
+
+static int modalities(struct emu_call *c, struct emu_err *e)
+{
+    const json_t *m = json_object_get(c->body, "response_modalities");
+    if (!m || json_is_null(m))
+        return 0;
+    if (!json_is_array(m))
+        return bad_field(e, "response_modalities", "expected a list of strings");
+    size_t i;
+    const json_t *x;
+    json_array_foreach(m, i, x) {
+        const char *s = json_string_value(x);
+        char path[64];
+        snprintf(path, sizeof path, "response_modalities[%zu]", i);
+        if (!s)
+            return bad_field(e, path, "expected a string");
+        /* the guide sends ["IMAGE"], the G1 types say 'image': any case */
+        if (!strcasecmp(s, "image"))
+            c->want_image = 1;
+        else if (!strcasecmp(s, "audio"))
+            c->want_audio = 1;
+        else if (strcasecmp(s, "text") && strcasecmp(s, "video") && strcasecmp(s, "document"))
+            return emu_fail(e, 400, "INVALID_ARGUMENT", "Invalid value at '%s' (\"%s\")", path, s);
+    }
+    return 0;
+}
+
+static int generation_config(struct emu_call *c, struct emu_err *e)
+{
+    const json_t *g = json_object_get(c->body, "generation_config");
+    if (!g || json_is_null(g))
+        return 0;
+    if (!json_is_object(g))
+        return bad_field(e, "generation_config", "expected an object");
+    const json_t *v = json_object_get(g, "max_output_tokens");
+    if (v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1)
+            return bad_field(e, "generation_config.max_output_tokens",
+                             "expected a positive integer");
+        c->max_output_tokens = (long)json_integer_value(v);
+    }
+    v = json_object_get(g, "temperature");
+    if (v && (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 2))
+        return bad_field(e, "generation_config.temperature", "expected a number in [0, 2]");
+    v = json_object_get(g, "top_p");
+    if (v && (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1))
+        return bad_field(e, "generation_config.top_p", "expected a number in [0, 1]");
+    v = json_object_get(g, "thinking_level");
+    if (v && !json_is_string(v))
+        return bad_field(e, "generation_config.thinking_level", "expected a string");
+    c->thinking_level = json_string_value(v);
+    v = json_object_get(g, "tool_choice");
+    if (json_is_string(v) && !strcmp(json_string_value(v), "none"))
+        c->tool_choice_none = 1;
+    return 0;
+}
+
+static int hash_sink(void *ctx, const char *p, size_t n)
+{
+    return sha256_update(ctx, p, n);
+}
+
+/* The answer depends on the seed and the body minus the transport fields, so
+ * a streamed, a background and a plain request get the same outputs. */
+static int answer_hash(uint64_t seed, const json_t *body, uint8_t out[32])
+{
+    json_t *copy = json_copy((json_t *)body); /* shallow: shares the children */
+    struct sha256 h;
+    int rc = -1;
+    if (!copy || sha256_init(&h))
+        goto out;
+    json_object_del(copy, "stream");
+    json_object_del(copy, "background");
+    json_object_del(copy, "store");
+    uint8_t s[8];
+    for (int i = 0; i < 8; i++)
+        s[i] = (uint8_t)(seed >> (8 * i));
+    if (sha256_update(&h, s, 8) || emu_json_write(copy, 1, hash_sink, &h)) {
+        sha256_free(&h);
+        goto out;
+    }
+    rc = sha256_final(&h, out) ? -1 : 0;
+out:
+    json_decref(copy);
+    return rc;
+}
+
+int emu_call_parse(const struct emu_env *env, const char *path, const struct emu_hdrs *h,
+                   const char *body, size_t len, struct emu_call *c, struct emu_err *e)
+{
+    json_error_t je;
+    memset(c, 0, sizeof *c);
+    c->body = emu_json_parse(body, len);
+    if (!c->body) /* unusual or wrong: jansson decides, and explains */
+        c->body = json_loadb(body, len, 0, &je);
+    if (!c->body)
+        return emu_fail(e, 400, "INVALID_ARGUMENT",
+                        "Invalid JSON payload received. %s at line %d, column %d.", je.text,
+                        je.line, je.column);
+    c->fn_results = json_array();
+    if (!c->fn_results) {
+        emu_fail(e, 500, "INTERNAL", "out of memory");
+        goto fail;
+    }
+    if (!json_is_object(c->body)) {
+        emu_fail(e, 400, "INVALID_ARGUMENT",
+                 "Invalid JSON payload received. Expected an object at the top level.");
+        goto fail;
+    }
+    if (check_fields(c->body, e))
+        goto fail;
+    c->dialect = emu_dialect(path, h, c->body);
+    const json_t *model = json_object_get(c->body, "model");
+    const json_t *agent = json_object_get(c->body, "agent");
+    if (json_is_null(model))
+        model = NULL;
+    if (json_is_null(agent))
+        agent = NULL;
+    if ((model && !json_is_string(model)) || (agent && !json_is_string(agent))) {
+        bad_field(e, model && !json_is_string(model) ? "model" : "agent", "expected a string");
+        goto fail;
+    }
+    c->model = json_string_value(model);
+    c->agent = json_string_value(agent);
+    if (!c->model && !c->agent) {
+        emu_fail(e, 400, "INVALID_ARGUMENT", "Either 'model' or 'agent' must be specified.");
+        goto fail;
+    }
+    if (c->model && c->agent) {
+        emu_fail(e, 400, "INVALID_ARGUMENT", "Only one of 'model' or 'agent' may be specified.");
+        goto fail;
+    }
+    const char *ver = path && !strncmp(path, "/v1/", 4) ? "v1" : "v1beta";
+    if (c->model && !emu_known_model(c->model)) {
+        emu_fail(e, 404, "NOT_FOUND",
+                 "models/%s is not found for API version %s, or is not supported for "
+                 "interactions.",
+                 strip_models(c->model), ver);
+        goto fail;
+    }
+    if (c->agent && !emu_known_agent(c->agent)) {
+        emu_fail(e, 404, "NOT_FOUND", "agents/%s is not found for API version %s.", c->agent,
+                 ver);
+        goto fail;
+    }
+    const json_t *gc = json_object_get(c->body, "generation_config");
+    const json_t *ac = json_object_get(c->body, "agent_config");
+    if (c->agent && gc && !json_is_null(gc)) {
+        emu_fail(e, 400, "INVALID_ARGUMENT",
+                 "'generation_config' cannot be used with an agent; use 'agent_config'.");
+        goto fail;
+    }
+    if (c->model && ac && !json_is_null(ac)) {
+        emu_fail(e, 400, "INVALID_ARGUMENT",
+                 "'agent_config' cannot be used with a model; use 'generation_config'.");
+        goto fail;
+    }
+    if (ac && !json_is_null(ac) && !json_is_object(ac)) {
+        bad_field(e, "agent_config", "expected an object");
+        goto fail;
+    }
+    if (opt_bool(e, c->body, "stream", 0, &c->stream) ||
+        opt_bool(e, c->body, "background", 0, &c->background) ||
+        opt_bool(e, c->body, "store", 1, &c->store))
+        goto fail;
+    if (c->background && !c->store) {
+        emu_fail(e, 400, "INVALID_ARGUMENT",
+                 "'background' requires 'store' to be true: a background interaction is read "
+                 "back with a get.");
+        goto fail;
+    }
+    if (c->agent && !c->background) {
+        emu_fail(e, 400, "INVALID_ARGUMENT",
+                 "Agent %s only runs in the background; set 'background' to true.", c->agent);
+        goto fail;
+    }
+    const json_t *si = json_object_get(c->body, "system_instruction");
+    if (si && !json_is_null(si)) {
+        if (!json_is_string(si)) {
+            bad_field(e, "system_instruction", "expected a string");
+            goto fail;
+        }
+        c->text_chars += json_string_length(si);
+    }
+    const json_t *prev = json_object_get(c->body, "previous_interaction_id");
+    int prev_turns = 0;
+    if (prev && !json_is_null(prev)) {
+        if (!json_is_string(prev)) {
+            bad_field(e, "previous_interaction_id", "expected a string");
+            goto fail;
+        }
+        c->prev_id = json_string_value(prev);
+        struct emu_prev pv = {0};
+        if (!env->prev || env->prev(env->ctx, c->prev_id, &pv)) {
+            emu_fail(e, 404, "NOT_FOUND", "Interaction '%s' was not found.", c->prev_id);
+            goto fail;
+        }
+        prev_turns = pv.turns_total;
+        c->history_tokens = pv.tokens;
+        c->tools = pv.tools; /* inherited unless the request sends its own */
+    }
+    const json_t *in = json_object_get(c->body, "input");
+    if (!in || json_is_null(in)) {
+        if (!c->prev_id && !json_object_get(c->body, "continuation_token")) {
+            emu_fail(e, 400, "INVALID_ARGUMENT", "'input' is required.");
+            goto fail;
+        }
+    } else {
+        struct walk w = {env, c, e, 0, 0, ROLE_NONE};
+        if (input(&w, in))
+            goto fail;
+        c->turns = w.turns;
+    }
+    c->turns += prev_turns;
+    if (tools(env, c, e))
+        goto fail;
+    const json_t *tl = json_object_get(c->body, "tools");
+    if (json_is_array(tl)) {
+        json_decref(c->tools);
+        c->tools = json_incref((json_t *)tl);
+    }
+    if (generation_config(c, e) || modalities(c, e) || response_format(env, c, e))
+        goto fail;
+    const char *name = c->model ? c->model : c->agent;
+    if (strstr(name, "image"))
+        c->want_image = 1;
+    if (answer_hash(env->seed, c->body, c->hash)) {
+        emu_fail(e, 500, "INTERNAL", "out of memory");
+        goto fail;
+    }
+    return 0;
+fail:
+    emu_call_free(c);
+    return -1;
+}
+
+void emu_call_free(struct emu_call *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nparts; i++)
+        free(c->parts[i].uri);
+    free(c->parts);
+    for (size_t i = 0; i < c->ntools; i++)
+        emu_schema_put(c->tool_schemas[i]);
+    free(c->tool_schemas);
+    emu_schema_put(c->schema);
+    json_decref(c->tools);
+    json_decref(c->fn_results);
+    json_decref(c->body);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,535 @@
+/* emu_routes.c: what each endpoint answers: create (parse, run the model,
+ * store, reply as JSON or SSE), get (also streamed and replayed), cancel,
+ * delete, and the Files API. Fills struct reply; emu_server.c turns it into
+ * an HTTP response, applies latency and faults, and logs. */
+#include "emu_srv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSON_CTYPE "application/json; charset=UTF-8"
+
+/* ---- replies ---------------------------------------------------------------- */
+
+void reply_body(struct req *r, unsigned status, const char *ctype, char *body, size_t len)
+{
+    free(r->rep.body);
+    r->rep.status = status;
+    r->rep.ctype = ctype;
+    r->rep.body = body;
+    r->rep.len = len;
+}
+
+void reply_header(struct req *r, const char *name, const char *fmt, ...)
+{
+    if (r->rep.nh >= REPLY_MAX_HEADERS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->rep.hval[r->rep.nh], sizeof r->rep.hval[0], fmt, ap);
+    va_end(ap);
+    r->rep.hname[r->rep.nh++] = name;
+}
+
+void reply_error(struct req *r, const struct emu_err *err)
+{
+    size_t len = 0;
+    char *body = emu_err_body(err, &len);
+    r->rep.nh = 0;
+    r->rep.sse = 0;
+    r->rep.retry_after_s = err->retry_after_s;
+    if (!body) {
+        body = strdup("{\"error\":{\"code\":500,\"message\":\"out of memory\",\"status\":\"INTERNAL\"}}");
+        len = body ? strlen(body) : 0;
+    }
+    reply_body(r, (unsigned)err->http, JSON_CTYPE, body, len);
+}
+
+static void reply_json_text(struct req *r, char *json, size_t len)
+{
+    if (!json) {
+        struct emu_err err;
+        emu_fail(&err, 500, "INTERNAL", "out of memory");
+        reply_error(r, &err);
+        return;
+    }
+    reply_body(r, 200, JSON_CTYPE, json, len);
+}
+
+static void reply_sse(struct req *r, struct buf *b)
+{
+    size_t len;
+    char *s = buf_detach(b, &len);
+    r->rep.sse = 1;
+    reply_body(r, 200, "text/event-stream", s, len);
+}
+
+static void oom(struct req *r)
+{
+    struct emu_err err;
+    emu_fail(&err, 500, "INTERNAL", "out of memory");
+    reply_error(r, &err);
+}
+
+/* ---- create ------------------------------------------------------------------------ */
+
+static int prev_cb(void *ctx, const char *id, struct emu_prev *out)
+{
+    return emu_store_prev(((struct emu *)ctx)->store, id, out);
+}
+
+static int file_cb(void *ctx, const char *uri, struct emu_facts *facts, char *mime, size_t mimesz,
+                   char *name, size_t namesz)
+{
+    return emu_files_lookup(((struct emu *)ctx)->files, uri, facts, mime, mimesz, name, namesz);
+}
+
+static json_t *log_parts_of(const struct emu_call *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < c->nparts; i++) {
+        const struct emu_part *p = &c->parts[i];
+        json_t *o = json_pack("{s:s, s:s}", "type", emu_media_name(p->kind), "mime_type", p->mime);
+        if (!o)
+            break;
+        if (p->remote) {
+            json_object_set_new(o, "uri", json_string(p->uri));
+        } else {
+            char hex[65];
+            sha256_hex(p->f.sha256, hex);
+            json_object_set_new(o, "bytes", json_integer((json_int_t)p->f.bytes));
+            json_object_set_new(o, "sha256", json_string(hex));
+            if (p->file[0])
+                json_object_set_new(o, "file", json_string(p->file));
+        }
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static int status_enum(const char *s)
+{
+    if (!strcmp(s, "requires_action"))
+        return EMU_ST_REQUIRES_ACTION;
+    if (!strcmp(s, "failed"))
+        return EMU_ST_FAILED;
+    if (!strcmp(s, "cancelled"))
+        return EMU_ST_CANCELLED;
+    if (!strcmp(s, "in_progress"))
+        return EMU_ST_IN_PROGRESS;
+    return EMU_ST_COMPLETED;
+}
+
+/* The Interaction both SDK generations read: outputs (G1) and steps (G3),
+ * usage with both thinking-token names, request fields echoed (G3 types). */
+static json_t *interaction(const struct emu_call *c, const struct emu_answer *a, const char *id,
+                           const char *ts)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "object", json_string("interaction"));
+    json_object_set_new(o, "status", json_string(a->status));
+    json_object_set_new(o, c->model ? "model" : "agent", json_string(c->model ? c->model : c->agent));
+    json_object_set_new(o, "created", json_string(ts));
+    json_object_set_new(o, "updated", json_string(ts));
+    json_object_set_new(o, "role", json_string("model"));
+    json_object_set(o, "outputs", a->outputs);
+    json_object_set_new(o, "steps", emu_steps_from_outputs(a->outputs));
+    json_object_set(o, "usage", a->usage);
+    static const char *const echo[] = {"previous_interaction_id", "system_instruction", "tools",
+                                       "generation_config", "agent_config", "response_format",
+                                       "response_modalities", "response_mime_type"};
+    for (size_t i = 0; i < sizeof echo / sizeof echo[0]; i++) {
+        json_t *v = json_object_get(c->body, echo[i]);
+        if (v && !json_is_null(v))
+            json_object_set(o, echo[i], v);
+    }
+    return o;
+}
+
+/* The running rendering of a background interaction: no outputs yet. */
+static char *pending_of(json_t *inter)
+{
+    json_t *p = json_copy(inter);
+    if (!p)
+        return NULL;
+    json_object_set_new(p, "status", json_string("in_progress"));
+    json_object_set_new(p, "outputs", json_array());
+    json_object_set_new(p, "steps", json_array());
+    json_object_del(p, "usage");
+    char *s = emu_json_dump(p, NULL);
+    json_decref(p);
+    return s;
+}
+
+/* The 500 fault on a streamed create: the stream opens, then an error event
+ * ends it, as the service does when a generation fails midway. */
+static int stream_error(struct req *r)
+{
+    json_t *body = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    int stream = json_is_true(json_object_get(body, "stream"));
+    const char *model = json_string_value(json_object_get(body, "model"));
+    if (!stream) {
+        json_decref(body);
+        return 0;
+    }
+    char id[48], ts[32];
+    emu_new_id(r->e, id);
+    emu_iso8601(emu_now_ms(), ts);
+    int d = emu_dialect(r->url, &r->hdrs, body);
+    json_t *inter = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "object",
+                              "interaction", "status", "in_progress", "model",
+                              model ? model : "", "created", ts, "updated", ts);
+    json_t *ev1 = json_pack("{s:s, s:s, s:o}", "event_type",
+                            d == EMU_G3 ? "interaction.created" : "interaction.start", "event_id",
+                            "e0", "interaction", inter);
+    json_t *ev2 = json_pack("{s:s, s:s, s:{s:s, s:s}}", "event_type", "error", "event_id", "e1",
+                            "error", "code", "INTERNAL", "message",
+                            "An internal error has occurred. Please retry.");
+    struct buf b;
+    buf_init(&b, BUF_UNLIMITED);
+    if (ev1 && ev2) {
+        char eid[64];
+        snprintf(eid, sizeof eid, "%s_e0", id);
+        json_object_set_new(ev1, "event_id", json_string(eid));
+        snprintf(eid, sizeof eid, "%s_e1", id);
+        json_object_set_new(ev2, "event_id", json_string(eid));
+    }
+    int ok = ev1 && ev2 && !emu_sse_frame(&b, ev1) && !emu_sse_frame(&b, ev2);
+    json_decref(ev1);
+    json_decref(ev2);
+    r->dialect = d;
+    snprintf(r->log_iid, sizeof r->log_iid, "%s", id);
+    if (model)
+        snprintf(r->log_model, sizeof r->log_model, "%s", model);
+    json_decref(body);
+    if (!ok) {
+        buf_free(&b);
+        oom(r);
+        return 1;
+    }
+    reply_sse(r, &b);
+    return 1;
+}
+
+void route_create(struct req *r)
+{
+    struct emu *e = r->e;
+    if (r->pre) {
+        if (r->fault == F_500 && stream_error(r))
+            return;
+        reply_error(r, &r->err);
+        return;
+    }
+    struct emu_call c;
+    struct emu_answer a = {0};
+    struct emu_err err;
+    json_t *inter = NULL;
+    char *final_json = NULL, *pending = NULL;
+    memset(&err, 0, sizeof err);
+    struct emu_env env = {e->o.seed, e, prev_cb, file_cb, e->schemas};
+    if (emu_call_parse(&env, r->url, &r->hdrs, r->body.data ? r->body.data : "", r->body.len, &c,
+                       &err)) {
+        if (e->log_fd >= 0) { /* the log names the model of a refused request too */
+            json_t *b = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+            const char *m = json_string_value(json_object_get(b, "model"));
+            const char *ag = json_string_value(json_object_get(b, "agent"));
+            if (m || ag) {
+                snprintf(r->log_model, sizeof r->log_model, "%s", m ? m : ag);
+                r->log_is_agent = !m;
+            }
+            json_decref(b);
+        }
+        reply_error(r, &err);
+        return;
+    }
+    r->dialect = c.dialect;
+    snprintf(r->log_model, sizeof r->log_model, "%s", c.model ? c.model : c.agent);
+    r->log_is_agent = c.agent != NULL;
+    if (e->log_fd >= 0)
+        r->log_parts = log_parts_of(&c);
+    if (r->fault == F_SCHEMA && !c.schema)
+        r->fault = F_NONE; /* nothing to violate: the draw is spent, no fault */
+    if (emu_model_run(&c, r->fault == F_SCHEMA ? EMU_ANSWER_SCHEMA_VIOLATION : EMU_ANSWER_NORMAL,
+                      &a, &err)) {
+        reply_error(r, &err);
+        goto out;
+    }
+    char id[48], ts[32];
+    emu_new_id(e, id);
+    snprintf(r->log_iid, sizeof r->log_iid, "%s", id);
+    emu_iso8601(emu_now_ms(), ts);
+    inter = interaction(&c, &a, id, ts);
+    size_t final_len = 0;
+    final_json = inter ? emu_json_dump(inter, &final_len) : NULL;
+    if (!final_json)
+        goto nomem;
+    int background = c.background && !c.stream; /* a stream waits for the end */
+    if (background && !(pending = pending_of(inter)))
+        goto nomem;
+    if (c.store) {
+        const json_t *in = json_object_get(c.body, "input");
+        struct emu_rec_in rec = {
+            .final_json = strdup(final_json),
+            .pending_json = pending ? strdup(pending) : NULL,
+            /* kept for include_input when small; a big input is not echoed */
+            .input_json = in && r->body.len <= 64 * 1024 ? emu_json_dump(in, NULL) : NULL,
+            .tools_json = c.tools ? emu_json_dump(c.tools, NULL) : NULL,
+            .final_status = status_enum(a.status),
+            .polls = (int)e->o.background_polls,
+            .turns_total = c.turns + 1,
+            .tokens = a.total_tokens,
+        };
+        memcpy(rec.id, id, sizeof rec.id);
+        if (!rec.final_json || (pending && !rec.pending_json)) {
+            free(rec.final_json);
+            free(rec.pending_json);
+            free(rec.input_json);
+            free(rec.tools_json);
+            goto nomem;
+        }
+        if (emu_store_put(e->store, &rec))
+            goto nomem;
+    }
+    if (c.stream) {
+        struct buf b;
+        buf_init(&b, BUF_UNLIMITED);
+        json_t *events = emu_sse_events(inter, c.dialect);
+        if (!events || emu_sse_render(events, NULL, &b)) {
+            json_decref(events);
+            buf_free(&b);
+            goto nomem;
+        }
+        json_decref(events);
+        reply_sse(r, &b);
+    } else if (pending) {
+        reply_json_text(r, pending, strlen(pending));
+        pending = NULL;
+    } else {
+        reply_json_text(r, final_json, final_len);
+        final_json = NULL;
+    }
+    goto out;
+nomem:
+    oom(r);
+out:
+    free(final_json);
+    free(pending);
+    json_decref(inter);
+    emu_answer_free(&a);
+    emu_call_free(&c);
+}
+
+/* ---- get / cancel / delete ------------------------------------------------------------ */
+
+static void not_found(struct req *r, const char *what)
+{
+    struct emu_err err;
+    emu_fail(&err, 404, "NOT_FOUND", "%s '%s' was not found.", what, r->id);
+    reply_error(r, &err);
+}
+
+static int query_true(struct req *r, const char *key)
+{
+    const char *v = req_query(r, key);
+    return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+}
+
+void route_get(struct req *r)
+{
+    char *json = NULL;
+    size_t len = 0;
+    int status;
+    snprintf(r->log_iid, sizeof r->log_iid, "%s", r->id);
+    if (!query_true(r, "stream")) {
+        if (emu_store_get(r->e->store, r->id, 1, 0, query_true(r, "include_input"), &json, &len,
+                          &status))
+            not_found(r, "Interaction");
+        else
+            reply_json_text(r, json, len);
+        return;
+    }
+    /* a streaming get waits for a background interaction to finish, then
+     * sends the events after last_event_id */
+    if (emu_store_get(r->e->store, r->id, 0, 1, 0, &json, &len, &status)) {
+        not_found(r, "Interaction");
+        return;
+    }
+    json_t *inter = json_loadb(json, len, 0, NULL);
+    free(json);
+    json_t *events = inter ? emu_sse_events(inter, r->dialect) : NULL;
+    json_decref(inter);
+    struct buf b;
+    buf_init(&b, BUF_UNLIMITED);
+    const char *after = req_query(r, "last_event_id");
+    int rc = events ? emu_sse_render(events, after && *after ? after : NULL, &b) : GB_ENOMEM;
+    json_decref(events);
+    if (rc == -1) {
+        struct emu_err err;
+        emu_fail(&err, 400, "INVALID_ARGUMENT",
+                 "Invalid last_event_id '%s': no such event in interaction '%s'.", after, r->id);
+        buf_free(&b);
+        reply_error(r, &err);
+        return;
+    }
+    if (rc) {
+        buf_free(&b);
+        oom(r);
+        return;
+    }
+    reply_sse(r, &b);
+}
+
+void route_cancel(struct req *r)
+{
+    char *json = NULL;
+    size_t len = 0;
+    snprintf(r->log_iid, sizeof r->log_iid, "%s", r->id);
+    int rc = emu_store_cancel(r->e->store, r->id, &json, &len);
+    if (rc == -1) {
+        not_found(r, "Interaction");
+    } else if (rc == -2) {
+        struct emu_err err;
+        emu_fail(&err, 400, "FAILED_PRECONDITION",
+                 "Interaction '%s' is not running: only a background interaction in progress "
+                 "can be cancelled.",
+                 r->id);
+        reply_error(r, &err);
+    } else if (rc) {
+        oom(r);
+    } else {
+        reply_json_text(r, json, len);
+    }
+}
+
+void route_delete(struct req *r)
+{
+    snprintf(r->log_iid, sizeof r->log_iid, "%s", r->id);
+    if (emu_store_delete(r->e->store, r->id))
+        not_found(r, "Interaction");
+    else
+        reply_json_text(r, strdup("{}"), 2);
+}
+
+/* ---- Files API -------------------------------------------------------------------------- */
+
+static void upload_hdrs(struct req *r, struct emu_upload_hdrs *h)
+{
+    h->protocol = req_header(r, "X-Goog-Upload-Protocol");
+    h->command = req_header(r, "X-Goog-Upload-Command");
+    h->total_len = req_header(r, "X-Goog-Upload-Header-Content-Length");
+    h->mime = req_header(r, "X-Goog-Upload-Header-Content-Type");
+    h->file_name = req_header(r, "X-Goog-Upload-File-Name");
+    h->offset = req_header(r, "X-Goog-Upload-Offset");
+}
+
+void route_upload_start(struct req *r)
+{
+    struct emu_upload_hdrs h;
+    struct emu_err err;
+    char base[200], name[64] = "", *url = NULL;
+    upload_hdrs(r, &h);
+    const char *host = req_header(r, "Host");
+    if (host && *host && strlen(host) < 160 && !strpbrk(host, " /\\\"'"))
+        snprintf(base, sizeof base, "http://%s", host);
+    else
+        snprintf(base, sizeof base, "%s", r->e->base_url);
+    if (emu_files_start(r->e->files, r->version, base, &h, r->body.data, r->body.len, &url, name,
+                        &err)) {
+        reply_error(r, &err);
+        return;
+    }
+    snprintf(r->log_file, sizeof r->log_file, "%s", name);
+    reply_body(r, 200, NULL, NULL, 0);
+    reply_header(r, "X-Goog-Upload-URL", "%s", url);
+    reply_header(r, "X-Goog-Upload-Status", "active");
+    reply_header(r, "X-Goog-Upload-Chunk-Granularity", "262144");
+    free(url);
+}
+
+static void upload_reply(struct req *r, struct emu_upload_reply *ur)
+{
+    snprintf(r->log_file, sizeof r->log_file, "%s", ur->name);
+    if (ur->body)
+        reply_body(r, 200, JSON_CTYPE, ur->body, strlen(ur->body));
+    else
+        reply_body(r, 200, NULL, NULL, 0);
+    ur->body = NULL;
+    reply_header(r, "X-Goog-Upload-Status", "%s", ur->status);
+    reply_header(r, "X-Goog-Upload-Size-Received", "%llu", (unsigned long long)ur->received);
+}
+
+void route_upload_chunk(struct req *r)
+{
+    struct emu_upload_reply ur;
+    struct emu_err err;
+    const char *upload_id = req_query(r, "upload_id");
+    if (r->pre) {
+        reply_error(r, &r->err);
+        return;
+    }
+    if (r->up) {
+        struct emu_upload *u = r->up;
+        r->up = NULL;
+        if (emu_upload_end(r->e->files, u, r->up_cmd, &ur, &err)) {
+            snprintf(r->log_file, sizeof r->log_file, "%s", ur.name);
+            reply_error(r, &err);
+            free(ur.body);
+            return;
+        }
+        upload_reply(r, &ur);
+        return;
+    }
+    if (emu_upload_status(r->e->files, upload_id, r->up_cmd, &ur, &err)) {
+        reply_error(r, &err);
+        free(ur.body);
+        return;
+    }
+    upload_reply(r, &ur);
+}
+
+void route_files_list(struct req *r)
+{
+    char *json = NULL;
+    size_t len = 0;
+    struct emu_err err;
+    const char *ps = req_query(r, "pageSize");
+    long page_size = ps ? strtol(ps, NULL, 10) : 0;
+    if (emu_files_list(r->e->files, page_size, req_query(r, "pageToken"), &json, &len, &err))
+        reply_error(r, &err);
+    else
+        reply_json_text(r, json, len);
+}
+
+void route_file_get(struct req *r)
+{
+    char *json = NULL;
+    size_t len = 0;
+    snprintf(r->log_file, sizeof r->log_file, "files/%.50s", r->id);
+    int rc = emu_files_get(r->e->files, r->id, &json, &len);
+    if (rc == -1) {
+        struct emu_err err;
+        emu_fail(&err, 404, "NOT_FOUND", "File files/%s was not found.", r->id);
+        reply_error(r, &err);
+    } else if (rc) {
+        oom(r);
+    } else {
+        reply_json_text(r, json, len);
+    }
+}
+
+void route_file_delete(struct req *r)
+{
+    snprintf(r->log_file, sizeof r->log_file, "files/%.50s", r->id);
+    if (emu_files_delete(r->e->files, r->id)) {
+        struct emu_err err;
+        emu_fail(&err, 404, "NOT_FOUND", "File files/%s was not found.", r->id);
+        reply_error(r, &err);
+    } else {
+        reply_json_text(r, strdup("{}"), 2);
+    }
+}
