@@ -82,9 +82,9 @@ int cmd_run(int argc, char **argv)
         {'j', "concurrency", CLI_INT, &cfg.concurrency, "N",
          "requests in flight (default: the pipeline's limits, else 32)", 1, 4096,
          &seen[SEEN_CONC]},
-        {0, "rpm", CLI_INT, &cfg.rpm, "N", "requests per minute (default: unlimited)", 1,
+        {0, "rpm", CLI_INT, &cfg.rpm, "N", "requests per minute; 0 = unlimited (the default)", 0,
          100000000, &seen[SEEN_RPM]},
-        {0, "tpm", CLI_INT, &cfg.tpm, "N", "input tokens per minute (default: unlimited)", 1,
+        {0, "tpm", CLI_INT, &cfg.tpm, "N", "input tokens per minute; 0 = unlimited (the default)", 0,
          2000000000, &seen[SEEN_TPM]},
         {0, "max-attempts", CLI_INT, &cfg.max_attempts, "N", "attempts per request (default 6)",
          1, 100, &seen[SEEN_ATTEMPTS]},
@@ -120,6 +120,11 @@ int cmd_run(int argc, char **argv)
         {0, "progress", CLI_STR, &progress, "MODE",
          "auto (bar on a terminal, a line every 5 s otherwise), bar, plain or none", 0, 0, NULL},
         {'q', "quiet", CLI_FLAG, &cfg.quiet, NULL, "no progress and no summary", 0, 0, NULL},
+        {0, "deadline", CLI_DOUBLE, &cfg.deadline_s, "SEC",
+         "a job not finished this long after its first request fails with DEADLINE_EXCEEDED; "
+         "a background interaction is cancelled (default: 3600 for agents and background "
+         "jobs, none for others)",
+         1, 7 * 86400, NULL},
         {0, "poll-interval", CLI_DOUBLE, &cfg.poll_initial_s, "SEC",
          "first wait between polls of background jobs (default 2, growing to 60)", 0.01, 3600,
          NULL},

@@ -15,6 +15,7 @@ void config_defaults(struct config *c)
     c->concurrency = 32;
     c->max_attempts = 6;
     c->timeout_s = 300;
+    c->bg_deadline_s = 3600;
     c->endpoint = "https://generativelanguage.googleapis.com";
     c->dialect = DIALECT_V1BETA;
     c->max_entry_bytes = 2ull << 30;
@@ -45,6 +46,8 @@ void config_apply_pipeline(struct config *c, const struct pipeline *p, const int
         c->max_attempts = p->limits.max_attempts;
     if (!seen[SEEN_TIMEOUT] && p->limits.timeout_s > 0)
         c->timeout_s = p->limits.timeout_s;
+    if (c->deadline_s <= 0 && p->limits.deadline_s > 0)
+        c->deadline_s = p->limits.deadline_s;
     c->reask = p->reask;
     c->max_tool_turns = p->max_tool_turns;
 }

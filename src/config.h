@@ -22,6 +22,8 @@ struct config {
     char *out_dir;               /* owned */
     long concurrency, rpm, tpm, max_attempts;
     double timeout_s;
+    double deadline_s;           /* per job, from its first request; 0 = see below */
+    double bg_deadline_s;        /* background jobs (agents) when deadline_s is 0 */
     const char *endpoint;        /* base URL without version */
     enum dialect dialect;
     const char *cacert;

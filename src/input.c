@@ -109,3 +109,18 @@ void input_close(struct input *in)
         man_close(&in->man);
     free(in);
 }
+
+long long input_count(const char *path)
+{
+    if (!strcmp(path, "-"))
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    unsigned char head[HEAD];
+    ssize_t n = fsx_pread_full(fd, head, sizeof head, 0);
+    close(fd);
+    if (n < 0 || arc_detect(head, (size_t)n))
+        return -1; /* an archive's entries are not counted ahead */
+    return man_count_lines(path);
+}

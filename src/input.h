@@ -32,5 +32,8 @@ struct job *input_next(struct input *in, const struct job_ctx *ctx);
 /* Skipped archive entries (borrowed), or NULL. */
 json_t *input_skipped(const struct input *in);
 void input_close(struct input *in);
+/* Jobs in a manifest (its non-blank lines) for progress totals; -1 for stdin,
+ * archives and unreadable files. */
+long long input_count(const char *path);
 
 #endif

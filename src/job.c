@@ -575,6 +575,7 @@ void job_free(struct job *j)
     json_decref(j->tool_results);
     json_decref(j->last_outputs);
     json_decref(j->files);
+    json_decref(j->tool_log);
     free(j->tool_error);
     free(j->tcalls); /* run.c's records: plain data, their strings freed there */
     free(j->iid);

@@ -94,6 +94,8 @@ struct job {
     void *tcalls;         /* run.c's per-call records of this turn */
     int ntcalls;
     json_t *files;        /* images written so far (relative paths) */
+    json_t *tool_log;     /* every tool call: name, arguments, result or error */
+    uint64_t deadline_ms; /* the job fails past this (0: no deadline) */
 };
 
 /* Shape req for the dialect (response_format bare or wrapped), drop local

@@ -154,14 +154,19 @@ static int read_limits(struct pipeline *p, struct gb_err *err)
             return GB_FAIL(err, GB_EINVAL, "/limits/timeout_s: expected seconds from 0 to 86400");
         p->limits.timeout_s = t;
     }
+    if (json_object_get(l, "deadline_s")) {
+        if (jx_num(l, "deadline_s", &t) || t <= 0 || t > 7 * 86400)
+            return GB_FAIL(err, GB_EINVAL, "/limits/deadline_s: expected seconds from 0 to 604800");
+        p->limits.deadline_s = t;
+    }
     const char *k;
     json_t *v;
     json_object_foreach(l, k, v) {
         if (strcmp(k, "concurrency") && strcmp(k, "rpm") && strcmp(k, "tpm") &&
-            strcmp(k, "max_attempts") && strcmp(k, "timeout_s"))
+            strcmp(k, "max_attempts") && strcmp(k, "timeout_s") && strcmp(k, "deadline_s"))
             return GB_FAIL(err, GB_EINVAL,
                            "/limits/%s: unknown limit; known: concurrency, rpm, tpm, "
-                           "max_attempts, timeout_s", k);
+                           "max_attempts, timeout_s, deadline_s", k);
     }
     return 0;
 }

@@ -88,7 +88,8 @@ int body_from_request(struct body *b, const struct job_ctx *ctx, const json_t *r
                       const struct job *job, struct gb_err *err)
 {
     reset_content(b);
-    b->text = json_dumps(req, JSON_COMPACT);
+    /* 15 significant digits: a temperature of 0.1 goes out as 0.1 */
+    b->text = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(15));
     if (!b->text)
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     b->text_len = strlen(b->text);

@@ -42,8 +42,9 @@
 
 volatile int run_signals;
 
-enum phase { PH_CREATE = 1, PH_POLL, PH_HASH, PH_UPLOAD, PH_UPLOAD_WAIT, PH_TOOLS, PH_DONE };
-enum op_kind { OPK_CREATE = 1, OPK_POLL };
+enum phase { PH_CREATE = 1, PH_POLL, PH_HASH, PH_UPLOAD, PH_UPLOAD_WAIT, PH_TOOLS, PH_CANCEL,
+             PH_DONE };
+enum op_kind { OPK_CREATE = 1, OPK_POLL, OPK_CANCEL };
 
 struct counts {
     long long lines, jobs, completed, failed, skipped_done, duplicates, shard_skipped;
@@ -92,7 +93,7 @@ struct run {
     uint64_t t0_us;
     double t0_wall;
     uint64_t rng;
-    int stopping, aborting, interrupted;
+    int stopping, aborting, interrupted, auth_refused;
     struct gb_err abort_err;
     long consecutive_failures;
     int any_success;
@@ -276,7 +277,8 @@ static void record_error(struct run *r, struct job *j, long code, const char *st
     json_object_set_new(o, "error", json_pack("{s:I,s:o,s:o}", "code", (json_int_t)code,
                                               "status", jx_string_lossy(status), "message",
                                               jx_string_lossy(msg)));
-    json_object_set_new(o, "attempts", json_integer(j->total_attempts));
+    json_object_set_new(o, "attempts", json_integer(j->attempts));
+    json_object_set_new(o, "requests", json_integer(j->total_attempts));
     if (j->iid)
         json_object_set_new(o, "interaction_id", json_string(j->iid));
     if (extra)
@@ -304,7 +306,7 @@ static void record_build_error(struct run *r, struct job *j)
     const char *status = j->build_err.code == GB_ENOENT ? "NOT_FOUND"
                          : j->build_err.code == GB_EUNSUPPORTED ? "UNSUPPORTED_MEDIA"
                                                                 : "INVALID_INPUT";
-    record_error(r, j, 400, status, msg, NULL);
+    record_error(r, j, 0, status, msg, NULL); /* code 0: nothing was sent */
 }
 
 static void record_interrupted(struct run *r, struct job *j)
@@ -322,9 +324,10 @@ static char *url_for(struct run *r, struct job *j, int kind)
     char *u = malloc(n);
     if (!u)
         return NULL;
-    if (kind == OPK_POLL) {
+    if (kind == OPK_POLL || kind == OPK_CANCEL) {
         char *esc = curl_easy_escape(NULL, j->iid, 0);
-        snprintf(u, n, "%s/interactions/%s", r->base_url, esc ? esc : j->iid);
+        snprintf(u, n, "%s/interactions/%s%s", r->base_url, esc ? esc : j->iid,
+                 kind == OPK_CANCEL ? "/cancel" : "");
         curl_free(esc);
     } else {
         snprintf(u, n, "%s/interactions%s", r->base_url, j->stream ? "?alt=sse" : "");
@@ -389,12 +392,33 @@ static int start_op(struct run *r, struct job *j)
 {
     if (j->phase == PH_UPLOAD)
         return start_upload_op(r, j);
-    int kind = j->phase == PH_POLL ? OPK_POLL : OPK_CREATE;
+    uint64_t now = now_ms();
+    if (!j->deadline_ms) {
+        double d = r->cfg->deadline_s > 0 ? r->cfg->deadline_s
+                   : j->background     ? r->cfg->bg_deadline_s
+                                       : 0;
+        j->deadline_ms = d > 0 ? now + (uint64_t)(d * 1000) : 0;
+    }
+    if (j->deadline_ms && now >= j->deadline_ms && j->phase != PH_CANCEL) {
+        if (j->phase == PH_POLL && j->iid) {
+            j->phase = PH_CANCEL; /* stop it spending, then fail the job */
+        } else {
+            record_error(r, j, 0, "DEADLINE_EXCEEDED", "the job did not finish within its "
+                         "deadline (--deadline)", NULL);
+            return GB_ESTATE;
+        }
+    }
+    int kind = j->phase == PH_POLL ? OPK_POLL : j->phase == PH_CANCEL ? OPK_CANCEL : OPK_CREATE;
     struct op *op = op_new(&r->xf, kind, j, kind == OPK_POLL ? "GET" : "POST",
                            url_for(r, j, kind));
     if (!op || !op->url)
         goto oom;
     op->timeout_ms = (long)(r->cfg->timeout_s * 1000);
+    if (kind == OPK_CANCEL) {
+        body_from_text(&op->body, "", 0);
+        op->has_body = 1;
+        op->timeout_ms = 30000;
+    }
     if (kind == OPK_CREATE) {
         struct gb_err e = {0};
         const json_t *req = j->cur_req ? j->cur_req : j->req;
@@ -874,11 +898,15 @@ static void write_result(struct run *r, struct job *j, const struct interaction 
     else
         json_decref(items);
     json_object_set_new(o, "usage", usage_json(j));
-    json_object_set_new(o, "attempts", json_integer(j->total_attempts));
+    json_object_set_new(o, "attempts", json_integer(j->attempts));
+    if (j->total_attempts != j->attempts)
+        json_object_set_new(o, "requests", json_integer(j->total_attempts));
     if (j->reasks)
         json_object_set_new(o, "reasks", json_integer(j->reasks));
     if (j->tool_turns)
         json_object_set_new(o, "tool_turns", json_integer(j->tool_turns));
+    if (j->tool_log)
+        json_object_set(o, "tool_calls", j->tool_log);
     if (j->steps_log)
         json_object_set(o, "steps", j->steps_log);
     json_object_set_new(o, "latency_ms", json_integer((json_int_t)(j->last_latency_us / 1000)));
@@ -1029,8 +1057,9 @@ static json_t *correction(const json_t *errors, const char *parse_error)
     return v;
 }
 
-/* One step of a multi-step pipeline ended: log it. */
-static void log_step(struct run *r, struct job *j, const struct interaction *it)
+/* One step of a multi-step pipeline ended: log it, with its answer. */
+static void log_step(struct run *r, struct job *j, const struct interaction *it,
+                     const char *text, const json_t *output)
 {
     if (!r->pipe->steps)
         return;
@@ -1058,6 +1087,9 @@ static void log_step(struct run *r, struct job *j, const struct interaction *it)
                             "total_output_tokens", (json_int_t)out, "total_tokens",
                             (json_int_t)tot, "latency_ms",
                             (json_int_t)(j->last_latency_us / 1000));
+    if (output)
+        json_object_set(rec, "output", (json_t *)output);
+    json_object_set_new(rec, "text", json_string(text));
     json_array_append_new(j->steps_log, rec);
 }
 
@@ -1068,7 +1100,7 @@ static int next_step(struct run *r, struct job *j, const struct interaction *it,
 {
     if (!r->pipe->steps || (size_t)j->step + 1 >= json_array_size(r->pipe->steps))
         return 0;
-    log_step(r, j, it);
+    log_step(r, j, it, text, output);
     size_t k = (size_t)j->step + 1;
     json_t *base = job_step_base(r->pipe, k);
     const char *tmpl = job_step_prompt(r->pipe, k);
@@ -1114,6 +1146,7 @@ struct tcall {
     struct job *j;
     char *id;
     char *name;
+    json_t *args;
 };
 
 static void free_tcalls(struct job *j)
@@ -1122,6 +1155,7 @@ static void free_tcalls(struct job *j)
     for (int i = 0; i < j->ntcalls; i++) {
         free(tc[i].id);
         free(tc[i].name);
+        json_decref(tc[i].args);
     }
     free(tc);
     j->tcalls = NULL;
@@ -1172,9 +1206,9 @@ static int start_tools(struct run *r, struct job *j, const json_t *outputs)
         if (!t || strcmp(t, "function_call"))
             continue;
         const struct pipe_tool *pt = pipe_tool(r->pipe, jx_str(it, "name"));
-        tc[k] = (struct tcall){r, j, strdup(jx_str(it, "id") ? jx_str(it, "id") : ""),
-                               strdup(jx_str(it, "name")), };
         json_t *args = json_object_get(it, "arguments");
+        tc[k] = (struct tcall){r, j, strdup(jx_str(it, "id") ? jx_str(it, "id") : ""),
+                               strdup(jx_str(it, "name")), json_incref(args)};
         char *in = json_dumps(args ? args : json_object(), JSON_COMPACT | JSON_ENCODE_ANY);
         r->c.tool_calls++;
         if (!in || toolbox_call(&r->tb, pt->argv, in, strlen(in), pt->timeout_ms, &tc[k])) {
@@ -1201,7 +1235,13 @@ static void on_tool_done(void *ctx, void *user, int ok, const char *out, size_t 
     struct tcall *tc = user;
     struct job *j = tc->j;
     j->tools_pending--;
+    if (!j->tool_log)
+        j->tool_log = json_array();
+    json_t *entry = json_pack("{s:s,s:O?,s:i}", "name", tc->name, "arguments", tc->args, "turn",
+                              j->tool_turns + 1);
+    json_array_append_new(j->tool_log, entry);
     if (!ok) {
+        json_object_set_new(entry, "error", json_string(why));
         r->c.tool_failures++;
         if (!j->tool_error) {
             char msg[1024];
@@ -1222,6 +1262,7 @@ static void on_tool_done(void *ctx, void *user, int ok, const char *out, size_t 
                 v = json_string("(the tool printed bytes that are not UTF-8)");
             }
         }
+        json_object_set(entry, "result", v);
         json_array_append_new(j->tool_results,
                               json_pack("{s:s,s:s,s:s,s:o}", "type", "function_result", "call_id",
                                         tc->id, "name", tc->name, "result", v));
@@ -1302,7 +1343,7 @@ static int on_finished(struct run *r, struct job *j, struct interaction *it)
         }
     }
     if (!next_step(r, j, it, text ? text : "", output)) {
-        log_step(r, j, it);
+        log_step(r, j, it, text ? text : "", output);
         write_result(r, j, it, text ? text : "", output, j->files);
     }
     json_decref(output);
@@ -1322,7 +1363,10 @@ static void start_polling(struct run *r, struct job *j, int first)
     /* +-20% jitter so many agents do not poll in lockstep */
     double jit = w * (0.8 + 0.4 * (double)(rnd(r) % 1000) / 1000.0);
     j->poll_wait_s = w * 1.5 > r->cfg->poll_max_s ? r->cfg->poll_max_s : w * 1.5;
-    schedule(r, j, (uint64_t)(jit * 1000));
+    uint64_t delay = (uint64_t)(jit * 1000), now = now_ms();
+    if (j->deadline_ms && now + delay > j->deadline_ms) /* look again at the deadline */
+        delay = j->deadline_ms > now ? j->deadline_ms - now : 0;
+    schedule(r, j, delay);
 }
 
 static void on_interaction(struct run *r, struct job *j, struct interaction *it, int kind)
@@ -1382,6 +1426,16 @@ static void on_done(struct run *r, struct op *op)
     if (op->kind == OPK_UPLOAD) {
         on_upload_done(r, j, op);
         op_free(op);
+        return;
+    }
+    if (op->kind == OPK_CANCEL) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the background interaction did not finish within its "
+                 "deadline; it was %s", op->cc == CURLE_OK && op->http >= 200 && op->http < 300
+                                            ? "cancelled"
+                                            : "asked to cancel (the cancel failed)");
+        op_free(op);
+        record_error(r, j, 0, "DEADLINE_EXCEEDED", msg, NULL);
         return;
     }
     j->last_latency_us = op->t_end_us - op->t_start_us;
@@ -1493,9 +1547,11 @@ static void on_done(struct run *r, struct op *op)
         if (o.cls == OC_TLS)
             abort_run(r, "TLS failure talking to %s: %s; check --cacert (verification is never "
                       "switched off)", r->base_url, why);
-        else
-            abort_run(r, "authentication refused (%s); check GEMINI_API_KEY or --api-key-file",
-                      why);
+        else {
+            r->auth_refused = 1;
+            abort_run(r, "authentication refused (%s); check GEMINI_API_KEY%s or --api-key-file",
+                      why, r->cfg->shard_n ? " (or GEMINI_API_KEY_<K> for this shard)" : "");
+        }
         ready_push(r, j);
     } else {
         long code = o.cls == OC_HTTP ? (ae.code ? ae.code : op->http) : 0;
@@ -1733,9 +1789,13 @@ static void cancel_all(struct run *r)
         struct op *op = j->op;
         if (!op)
             continue;
+        curl_off_t sent = 0;
+        curl_easy_getinfo(op->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
         xfer_cancel(&r->xf, op);
-        if (op->kind == OPK_CREATE)
-            r->c.in_doubt++; /* it may have reached the service */
+        /* a request that left whole may have been billed; not when the key
+         * was refused (nothing is billed then) */
+        if (op->kind == OPK_CREATE && !r->auth_refused && (uint64_t)sent >= op->body.total)
+            r->c.in_doubt++;
         stream_free(op);
         op_free(op);
         j->op = NULL;
@@ -1916,7 +1976,7 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     rl_init(&r->rl, (int)cfg->concurrency, cfg->rpm, cfg->tpm, now_ms());
     r->policy = (struct retry_policy){(int)cfg->max_attempts, 1000, 60000};
     for (int i = 0; i < cfg->ninputs && r->total_known >= 0; i++) {
-        long long c = man_count_lines(cfg->inputs[i]);
+        long long c = input_count(cfg->inputs[i]);
         r->total_known = c < 0 ? -1 : r->total_known + c;
     }
     if (uploads_init(&r->up, cfg->endpoint, version) ||

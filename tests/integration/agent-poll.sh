@@ -67,3 +67,21 @@ assert reused == started - extra and reused > 0, (reused, started, extra)
 assert len({r["interaction_id"] for r in res.values()}) == 200
 print(f"agent-poll: {started} started before the kill, {reused} polled again, {extra} re-created")
 PY
+# a per-job deadline: an agent still running at its deadline is cancelled
+# (so it stops spending) and the job fails with DEADLINE_EXCEEDED
+start_emulator stuck --background-polls 1000 --log "$T/stuck.log"
+head -n 3 "$T/m.jsonl" >"$T/m3.jsonl"
+start=$(date +%s)
+expect_rc 1 "$GEMBATCH" run "$T/p.json" "$T/m3.jsonl" --endpoint "$stuck_URL" -o "$T/out3" -q \
+    --poll-interval 0.2 --deadline 1.5
+[ $(($(date +%s) - start)) -lt 10 ] || fail "the deadline did not stop the polling"
+check_outputs "$T/out3" --manifest "$T/m3.jsonl"
+python3 - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+errs = [json.loads(l) for l in open(t + "/out3/errors.jsonl")]
+assert len(errs) == 3 and all(e["error"]["status"] == "DEADLINE_EXCEEDED" for e in errs), errs
+assert all("cancelled" in e["error"]["message"] for e in errs), errs
+cancels = [json.loads(l) for l in open(t + "/stuck.log") if json.loads(l)["path"].endswith("/cancel")]
+assert len(cancels) == 3 and all(c["status"] == 200 for c in cancels), cancels
+PY

@@ -38,5 +38,9 @@ for l in open(sys.argv[1]):
     # step 2 saw the whole conversation: user, model, user
     assert "turns: 3" in r["text"], r["text"]
     assert "output" not in r          # the last step has no response_format
+    # the first step's validated output is kept, and fed the second step's prompt
+    out0 = s[0]["output"]
+    assert set(out0) >= {"total", "currency"}, out0
+    assert s[1]["text"] == r["text"]
 PY
 done

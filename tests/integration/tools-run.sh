@@ -39,6 +39,10 @@ d = sys.argv[1]
 for l in open(d + "/results.jsonl"):
     r = json.loads(l)
     assert r["tool_turns"] == 1, r
+    # every call is kept for audit: its arguments and what the program answered
+    (call,) = r["tool_calls"]
+    assert call["name"] == "get_weather" and call["result"]["forecast"] == "sunny", call
+    assert call["result"]["args"] == call["arguments"], call
     # the emulator echoes the function result it was sent
     assert 'function_result get_weather: {"forecast":"sunny","args":{"location":' in r["text"], r
 c = json.load(open(d + "/run.json"))["counts"]
