@@ -43,4 +43,22 @@ struct job *arc_next(struct arc *a, const struct job_ctx *ctx);
 json_t *arc_skipped(const struct arc *a);
 void arc_close(struct arc *a);
 
+/* Disk that spooled entries of unfinished jobs may hold before input reading
+ * pauses (run.c feed()); one entry always goes through, whatever its size. */
+#define ARC_SPOOL_BUDGET_BYTES ((uint64_t)2 << 30)
+/* Bytes of spooled entries job j holds (0 for manifest jobs). */
+uint64_t arc_job_spooled(const struct job *j);
+
+/* Entry names as job ids (exposed for the unit tests). ARC_NAME_OK: out is
+ * the name without leading "/", empty and "." components. ARC_NAME_RENAMED
+ * (*why says why: not UTF-8, a control character, over ARC_NAME_MAX bytes):
+ * out is a safe form, those bytes and '%' as %XX, long names cut with a hash;
+ * the entry runs under it. ARC_NAME_REFUSED (a ".." component, a NUL byte, no
+ * name at all): out is such a form with ".." as %2E%2E, for the error; the
+ * entry is not read. outsz must be at least ARC_ID_CAP. */
+#define ARC_NAME_MAX 1024
+#define ARC_ID_CAP (ARC_NAME_MAX + 1)
+enum arc_name { ARC_NAME_OK, ARC_NAME_RENAMED, ARC_NAME_REFUSED };
+enum arc_name arc_entry_id(const char *raw, size_t n, char *out, size_t outsz, const char **why);
+
 #endif
