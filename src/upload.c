@@ -309,7 +309,18 @@ enum upl_next upl_done(struct uploads *u, struct upl *rec, struct op *op,
         }
         json_decref(doc);
         rec->attempts = 0;
+        if (rec->step == UPL_CHUNK && next == UPL_GO && op->upload_status[0] &&
+            !strcasecmp(op->upload_status, "active"))
+            rec->requeried = 0; /* progress was made: a later refusal may query again */
         return next;
+    }
+    /* A chunk refused for its offset (400) usually means libcurl re-sent it by
+     * itself on a fresh connection after the first one died with part of the
+     * chunk delivered: ask the server what it has, once, and go on from there. */
+    if (rec->step == UPL_CHUNK && o.cls == OC_HTTP && op->http == 400 && !rec->requeried) {
+        rec->requeried = 1;
+        rec->step = UPL_QUERY;
+        return UPL_GO;
     }
     enum verdict v = retry_decide(p, &o, rec->attempts, rnd, delay_ms);
     if (v == V_ABORT) {

@@ -38,6 +38,7 @@ struct upl {
     struct job *owner;       /* the job driving it */
     struct job *waiters;     /* jobs waiting for it (linked through job->next) */
     long long resumes;       /* chunks resumed after a query */
+    int requeried;           /* a refused chunk was followed by a query */
 };
 
 struct uploads {
