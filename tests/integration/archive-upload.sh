@@ -82,4 +82,4 @@ e = [json.loads(l) for l in open(sys.argv[1])]
 assert len(e) == 1 and e[0]["id"] == "same.mp4" and e[0]["error"]["status"] == "UPLOAD_FAILED", e
 assert e[0]["entry"] == "same.mp4" and e[0]["input"].endswith("one.tar"), e
 ' "$T/o3/errors.jsonl"
-for o in o1 "o2-$runs" o3; do [ ! -e "$T/$o/.spool" ] || fail "$o/.spool left behind"; done
+for o in o1 o2 o3; do [ ! -e "$T/$o/.spool" ] || fail "$o/.spool left behind"; done
