@@ -820,6 +820,13 @@ static struct job *next_entry(struct arc *x, const struct job_ctx *ctx)
             skip_entry(x, en.id, kind);
             continue;
         }
+        if (!en.refused && x->o.skip && x->o.skip(x->o.skip_ctx, en.id)) {
+            /* done already, or another shard's: not worth spooling */
+            enum pump_rc pr = drop_rest(x, &en, e);
+            if (pr != PUMP_OK)
+                return fail_entry(x, ctx, &en, e, pr, NULL, 0);
+            continue;
+        }
         struct job *j = regular(x, ctx, &en, e);
         if (j)
             return j;

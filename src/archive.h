@@ -22,6 +22,11 @@ struct arc_opts {
     uint64_t max_entry_bytes;   /* --max-entry-bytes (default 2 GiB) */
     double max_ratio;           /* compression-ratio limit (default 1000) */
     const char *spool_dir;      /* where entries are spooled (OUTDIR/.spool) */
+    /* Entries for which skip(skip_ctx, id) is non-zero are passed over without
+     * spooling (ids already done on resume, other shards' ids); the callback
+     * counts them. May be NULL. */
+    int (*skip)(void *skip_ctx, const char *id);
+    void *skip_ctx;
 };
 
 struct arc;

@@ -347,9 +347,10 @@ static int on_sse_event(void *ctx, const char *event, const char *data, size_t l
 {
     struct stream_ctx *sc = ctx;
     (void)event;
-    if (sse_asm_event(&sc->as, data, len))
+    int rc = sse_asm_event(&sc->as, data, len);
+    if (rc)
         sc->bad = 1;
-    return 0;
+    return rc == GB_ELIMIT ? rc : 0; /* past the size limit: stop the transfer */
 }
 
 static int on_stream_data(struct op *op, const char *p, size_t n)
@@ -359,7 +360,10 @@ static int on_stream_data(struct op *op, const char *p, size_t n)
     if (http < 200 || http >= 300) /* an error envelope: keep it whole */
         return buf_append(&op->resp, p, n) ? 1 : 0;
     struct stream_ctx *sc = op->data_ctx;
-    return sse_feed(&sc->parser, p, n) ? 1 : 0;
+    int rc = sse_feed(&sc->parser, p, n);
+    if (rc == GB_ELIMIT)
+        op->resp_overflow = 1; /* reported as a response over the limit */
+    return rc ? 1 : 0;
 }
 
 static void stream_free(struct op *op)
@@ -673,6 +677,25 @@ static void admit(struct run *r, struct job *j)
     advance_media(r, j);
 }
 
+/* Archive entries not worth spooling: another shard's, or done on resume.
+ * Counted here as feed() would count them. */
+static int skip_entry(void *ctx, const char *id)
+{
+    struct run *r = ctx;
+    uint64_t d = hash64(id, strlen(id), 0);
+    if (r->cfg->shard_n && d % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1)) {
+        r->c.lines++;
+        r->c.shard_skipped++;
+        return 1;
+    }
+    if (!r->cfg->dry_run && dset_has(&r->res.done, d)) {
+        r->c.lines++;
+        r->c.skipped_done++;
+        return 1;
+    }
+    return 0;
+}
+
 /* Read the next job from the inputs; NULL at the end. */
 static struct job *next_job(struct run *r)
 {
@@ -683,7 +706,7 @@ static struct job *next_job(struct run *r)
                 break;
             }
             struct gb_err e = {0};
-            struct arc_opts ao = {r->cfg->max_entry_bytes, 1000.0, r->spool_dir};
+            struct arc_opts ao = {r->cfg->max_entry_bytes, 1000.0, r->spool_dir, skip_entry, r};
             if (input_open(r->cfg->inputs[r->in_idx], &ao, &r->in, &e)) {
                 /* checked before the run started; vanished or unreadable since */
                 log_err(&e);
@@ -2085,8 +2108,15 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
     r->cfg = cfg;
     r->pipe = pipe;
     sniff_init(&r->sniff);
-    if (init_jobs(r))
+    /* archive entries are spooled outside OUTDIR: a dry run writes nothing there */
+    char tmpl[] = "/tmp/gembatch-dry-XXXXXX";
+    const char *tmpdir = getenv("TMPDIR");
+    r->spool_dir = tmpdir && *tmpdir ? fsx_join(tmpdir, "gembatch-dry-XXXXXX") : strdup(tmpl);
+    if (!r->spool_dir || !mkdtemp(r->spool_dir) || init_jobs(r)) {
+        free(r->spool_dir);
+        free(r);
         return GB_USAGE;
+    }
     long long jobs = 0, bad = 0, tokens = 0;
     const char *path = cfg->dialect == DIALECT_V1 ? "/v1/interactions" : "/v1beta/interactions";
     struct job *j;
