@@ -1,0 +1,296 @@
+/* run_report.c: what a run tells people: the progress bar or line, run.json
+ * (counts, tokens, latency histogram), the summary, and --dry-run's request
+ * listing. Reads struct run; changes nothing but its progress fields. */
+#include "run_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- progress, run.json, summary ---------------------------------------------- */
+
+static void human(double v, char *out, size_t n)
+{
+    if (v >= 1e9)
+        snprintf(out, n, "%.1fG", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(out, n, "%.1fM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(out, n, "%.0fk", v / 1e3);
+    else
+        snprintf(out, n, "%.0f", v);
+}
+
+static long long done_count(const struct run *r)
+{
+    return r->c.completed + r->c.failed + r->c.skipped_done + r->c.duplicates + r->c.shard_skipped;
+}
+
+void run_progress(struct run *r, uint64_t now, int final)
+{
+    const struct config *cfg = r->cfg;
+    if (cfg->quiet || cfg->progress == PROGRESS_NONE)
+        return;
+    int bar = cfg->progress == PROGRESS_BAR || (cfg->progress == PROGRESS_AUTO && r->tty);
+    uint64_t every = bar ? 200 : 5000;
+    if (!final && now - r->last_progress_ms < every)
+        return;
+    r->last_progress_ms = now;
+    long long done = done_count(r);
+    if (now - r->rate_t_ms >= 1000) {
+        double inst = (double)(r->c.completed + r->c.failed - r->rate_done) * 1000.0 /
+                      (double)(now - r->rate_t_ms + 1);
+        r->rate = r->rate_t_ms ? 0.7 * r->rate + 0.3 * inst : inst;
+        r->rate_t_ms = now;
+        r->rate_done = r->c.completed + r->c.failed;
+    }
+    char total[32] = "?", eta[32] = "", tok[16];
+    if (r->total_known >= 0) {
+        snprintf(total, sizeof total, "%lld", r->total_known);
+        if (r->rate > 0.01 && r->total_known > done) {
+            long s = (long)((double)(r->total_known - done) / r->rate);
+            snprintf(eta, sizeof eta, " ETA %ld:%02ld", s / 60, s % 60);
+        }
+    }
+    human((double)r->c.tok_total, tok, sizeof tok);
+    size_t retrying = r->nheap;
+    char line[512];
+    snprintf(line, sizeof line,
+             "%lld/%s done, %lld ok, %lld failed, %zu in flight, %zu waiting, %.0f req/s, %s "
+             "tokens%s",
+             done, total, r->c.completed, r->c.failed, r->inflight, retrying, r->rate, tok, eta);
+    if (bar) {
+        int width = 20, fill = 0;
+        if (r->total_known > 0)
+            fill = (int)((double)done * width / (double)r->total_known);
+        if (fill > width)
+            fill = width;
+        char b[32];
+        for (int i = 0; i < width; i++)
+            b[i] = i < fill ? '#' : '.';
+        b[width] = '\0';
+        fprintf(stderr, "\r[%s] %s\033[K%s", b, line, final ? "\n" : "");
+        r->bar_drawn = !final;
+    } else {
+        fprintf(stderr, "gembatch: %s\n", line);
+    }
+}
+
+static json_t *counts_json(const struct run *r)
+{
+    json_t *http = json_object();
+    for (int i = 100; i < 600; i++)
+        if (r->c.http[i]) {
+            char k[16];
+            snprintf(k, sizeof k, "%d", i);
+            json_object_set_new(http, k, json_integer(r->c.http[i]));
+        }
+    json_t *c = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lines",
+        (json_int_t)r->c.lines, "jobs", (json_int_t)r->c.jobs, "completed",
+        (json_int_t)r->c.completed, "failed", (json_int_t)r->c.failed, "skipped_done",
+        (json_int_t)r->c.skipped_done, "duplicates", (json_int_t)r->c.duplicates, "other_shards",
+        (json_int_t)r->c.shard_skipped, "attempts", (json_int_t)r->c.attempts, "retries",
+        (json_int_t)r->c.retries, "polls", (json_int_t)r->c.polls, "in_doubt",
+        (json_int_t)(r->c.in_doubt + r->res.in_doubt_prev), "interrupted",
+        (json_int_t)r->c.interrupted, "reasks", (json_int_t)r->c.reasks, "reasks_fixed",
+        (json_int_t)r->c.reask_ok, "schema_violations", (json_int_t)r->c.schema_failed, "timeouts",
+        (json_int_t)r->c.timeouts, "network_errors", (json_int_t)r->c.net_errors, "bad_responses",
+        (json_int_t)r->c.bad_bodies);
+    json_object_set_new(c, "http", http);
+    json_object_set_new(c, "in_doubt_from_previous_run", json_integer(r->res.in_doubt_prev));
+    json_object_set_new(c, "torn_lines_dropped", json_integer(r->res.torn));
+    json_object_set_new(c, "unreadable_inputs", json_integer(r->input_errors));
+    json_object_set_new(c, "tool_calls", json_integer(r->c.tool_calls));
+    json_object_set_new(c, "tool_failures", json_integer(r->c.tool_failures));
+    return c;
+}
+
+static void hist_row(void *ctx, uint64_t v, uint64_t n)
+{
+    json_array_append_new(ctx, json_pack("[I,I]", (json_int_t)v, (json_int_t)n));
+}
+
+json_t *run_json_doc(struct run *r, const char *status)
+{
+    const struct config *cfg = r->cfg;
+    char started[32], ended[32];
+    iso8601(r->t0_wall, started);
+    iso8601(wall_s(), ended);
+    json_t *inputs = json_array();
+    for (int i = 0; i < cfg->ninputs; i++)
+        json_array_append_new(inputs, json_string(cfg->inputs[i]));
+    json_t *opts =
+        json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:s,s:b,s:b,s:I}", "concurrency",
+                  (json_int_t)cfg->concurrency, "rpm", (json_int_t)cfg->rpm, "tpm",
+                  (json_int_t)cfg->tpm, "max_attempts", (json_int_t)cfg->max_attempts, "timeout_s",
+                  cfg->timeout_s, "endpoint", cfg->emulator ? "embedded emulator" : cfg->endpoint,
+                  "api_version", cfg->dialect == DIALECT_V1 ? "v1" : "v1beta", "stream",
+                  cfg->stream, "emulator", cfg->emulator, "reask", (json_int_t)cfg->reask);
+    if (cfg->shard_n)
+        json_object_set_new(opts, "shard",
+                            json_pack("{s:i,s:i}", "k", cfg->shard_k, "n", cfg->shard_n));
+    if (cfg->model)
+        json_object_set_new(opts, "model", json_string(cfg->model));
+    double wall = (double)(now_us() - r->t0_us) / 1e6;
+    json_t *buckets = json_array();
+    hist_each(&r->lat, hist_row, buckets);
+    json_t *lat = json_pack(
+        "{s:f,s:f,s:f,s:f,s:I,s:o}", "p50", (double)hist_quantile(&r->lat, 0.50) / 1000.0, "p95",
+        (double)hist_quantile(&r->lat, 0.95) / 1000.0, "p99",
+        (double)hist_quantile(&r->lat, 0.99) / 1000.0, "max", (double)r->lat.max_us / 1000.0,
+        "samples", (json_int_t)r->lat.n, "histogram_us", buckets);
+    json_t *tok = json_pack("{s:I,s:I,s:I,s:I}", "input", (json_int_t)r->c.tok_in, "output",
+                            (json_int_t)r->c.tok_out, "thought", (json_int_t)r->c.tok_thought,
+                            "total", (json_int_t)r->c.tok_total);
+    json_t *o = json_pack("{s:{s:s,s:s,s:s},s:o,s:o,s:s,s:s,s:f,s:s,s:o,s:o,s:o,s:s}", "pipeline",
+                          "name", r->pipe->name, "path", r->pipe->path, "digest", r->pipe->digest,
+                          "inputs", inputs, "options", opts, "started", started, "ended", ended,
+                          "wall_s", wall, "status", status, "counts", counts_json(r), "tokens", tok,
+                          "latency_ms", lat, "version", GEMBATCH_VERSION);
+    if (r->ttft.n)
+        json_object_set_new(o, "ttft_ms",
+                            json_pack("{s:f,s:f,s:f,s:I}", "p50",
+                                      (double)hist_quantile(&r->ttft, 0.50) / 1000.0, "p95",
+                                      (double)hist_quantile(&r->ttft, 0.95) / 1000.0, "p99",
+                                      (double)hist_quantile(&r->ttft, 0.99) / 1000.0, "samples",
+                                      (json_int_t)r->ttft.n));
+    if (json_array_size(r->dups))
+        json_object_set(o, "duplicates", r->dups);
+    if (json_array_size(r->skipped))
+        json_object_set(o, "skipped_entries", r->skipped);
+    if (cfg->emulator)
+        json_object_set_new(o, "synthetic", json_true());
+    return o;
+}
+
+void run_summary(struct run *r, const char *status)
+{
+    if (r->cfg->quiet)
+        return;
+    if (r->bar_drawn)
+        fputc('\n', stderr);
+    double wall = (double)(now_us() - r->t0_us) / 1e6;
+    char ti[16], to[16], tt[16];
+    human((double)r->c.tok_in, ti, sizeof ti);
+    human((double)r->c.tok_out, to, sizeof to);
+    human((double)r->c.tok_total, tt, sizeof tt);
+    fprintf(stderr,
+            "gembatch: %s in %.1fs: %lld jobs, %lld completed, %lld failed, %lld already done, "
+            "%lld interrupted\n"
+            "gembatch:   attempts %lld (%lld retries), re-asks %lld (%lld fixed), in doubt %lld "
+            "(sent, never answered: may be billed)\n"
+            "gembatch:   tokens %s in, %s out, %s total; latency p50 %.0f ms, p95 %.0f ms, p99 "
+            "%.0f ms\n",
+            status, wall, r->c.jobs + r->c.skipped_done, r->c.completed, r->c.failed,
+            r->c.skipped_done, r->c.interrupted, r->c.attempts, r->c.retries, r->c.reasks,
+            r->c.reask_ok, r->c.in_doubt + r->res.in_doubt_prev, ti, to, tt,
+            (double)hist_quantile(&r->lat, 0.5) / 1000.0,
+            (double)hist_quantile(&r->lat, 0.95) / 1000.0,
+            (double)hist_quantile(&r->lat, 0.99) / 1000.0);
+    if (r->c.duplicates)
+        fprintf(stderr, "gembatch:   %lld duplicate-id lines were not run (listed in run.json)\n",
+                r->c.duplicates);
+    fprintf(stderr, "gembatch:   results in %s/results.jsonl%s%s%s\n", r->cfg->out_dir,
+            r->c.failed ? ", errors in " : "", r->c.failed ? r->cfg->out_dir : "",
+            r->c.failed ? "/errors.jsonl" : "");
+}
+
+/* ---- dry run -------------------------------------------------------------------- */
+
+static void media_digest(const char *path, char hex[65])
+{
+    strcpy(hex, "unreadable");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct sha256 h;
+    unsigned char b[65536];
+    ssize_t n;
+    if (sha256_init(&h)) {
+        close(fd);
+        return;
+    }
+    while ((n = read(fd, b, sizeof b)) > 0)
+        sha256_update(&h, b, (size_t)n);
+    uint8_t d[32];
+    if (n == 0 && sha256_final(&h, d) == 0)
+        sha256_hex(d, hex);
+    else
+        sha256_free(&h);
+    close(fd);
+}
+
+/* Print each request as it would be sent (media as type, size and digest)
+ * with its token estimate; send nothing. */
+int run_dry(const struct config *cfg, struct pipeline *pipe)
+{
+    struct run *r = calloc(1, sizeof *r);
+    if (!r)
+        return GB_USAGE;
+    r->cfg = cfg;
+    r->pipe = pipe;
+    sniff_init(&r->sniff);
+    /* archive entries are spooled outside OUTDIR: a dry run writes nothing there */
+    char tmpl[] = "/tmp/gembatch-dry-XXXXXX";
+    const char *tmpdir = getenv("TMPDIR");
+    r->spool_dir = tmpdir && *tmpdir ? fsx_join(tmpdir, "gembatch-dry-XXXXXX") : strdup(tmpl);
+    if (!r->spool_dir || !mkdtemp(r->spool_dir) || run_init_jobs(r)) {
+        free(r->spool_dir);
+        free(r);
+        return GB_USAGE;
+    }
+    long long jobs = 0, bad = 0, tokens = 0;
+    const char *path = cfg->dialect == DIALECT_V1 ? "/v1/interactions" : "/v1beta/interactions";
+    struct job *j;
+    while ((j = run_next_job(r))) {
+        if (cfg->shard_n && j->digest % (uint64_t)cfg->shard_n != (uint64_t)(cfg->shard_k - 1)) {
+            job_free(j);
+            continue;
+        }
+        jobs++;
+        json_t *o = json_pack("{s:s}", "id", j->id);
+        if (j->failed_build) {
+            bad++;
+            json_object_set_new(o, "error", json_string(j->build_err.msg));
+            json_object_set_new(o, "line", json_integer(j->line));
+        } else {
+            for (size_t i = 0; i < j->nmedia; i++) {
+                char hex[65], s[160];
+                media_digest(j->media[i].path, hex);
+                snprintf(s, sizeof s, "<%s %llu bytes sha256:%s>", j->media[i].mime,
+                         (unsigned long long)j->media[i].size, hex);
+                json_object_set_new(j->media[i].part, "data", json_string(s));
+            }
+            long est = req_estimate_tokens(j->req, j);
+            tokens += est;
+            json_object_set_new(
+                o, "request",
+                json_pack("{s:s,s:s,s:O}", "method", "POST", "path", path, "body", j->req));
+            json_object_set_new(o, "estimated_input_tokens", json_integer(est));
+        }
+        char *line = json_dumps(o, JSON_COMPACT);
+        if (line)
+            puts(line);
+        free(line);
+        json_decref(o);
+        job_free(j);
+    }
+    fflush(stdout);
+    if (!cfg->quiet)
+        fprintf(stderr,
+                "gembatch: dry run: %lld jobs, %lld with errors, about %lld input tokens; "
+                "nothing was sent\n",
+                jobs, bad, tokens);
+    schema_cache_free(r->jctx.schemas);
+    sniff_free(&r->sniff);
+    json_decref(r->skipped);
+    rmdir(r->spool_dir); /* archives (issue 5): the spool dir, when empty */
+    free(r->spool_dir);
+    free(r);
+    return bad ? GB_USAGE : GB_DONE;
+}
