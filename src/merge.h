@@ -41,6 +41,13 @@ char *merge_manifest_id(const char *line, size_t len, long lineno);
  * priority order); merge_info (borrowed) is stored under "merge". New ref. */
 json_t *merge_run_json(json_t *const *runs, int n, json_t *merge_info);
 
+/* A count in an object (an integer or integral real; 0 when absent). */
+long long merge_count_of(const json_t *counts, const char *k);
+
+/* The K of a K/N split seen across runs (seen[k] set for k in 1..N, *n = N),
+ * or NULL when the runs were not sharded. New array, freed with free(). */
+unsigned char *merge_split_of(json_t *const *runs, int n, long long *nn);
+
 /* Add every integer member of src into dst, recursing into objects (counts,
  * tokens, counts.http). Members missing from dst are created. */
 void merge_sum_into(json_t *dst, const json_t *src);

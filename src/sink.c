@@ -22,30 +22,6 @@ char *sink_path(const struct sink *s, const char *name)
     return fsx_join(s->dir, name);
 }
 
-static int rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return errno == ENOENT ? 0 : -1;
-    struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char *p = fsx_join(path, de->d_name);
-        struct stat st;
-        if (p && !lstat(p, &st)) {
-            if (S_ISDIR(st.st_mode))
-                rc |= rm_tree(p);
-            else
-                rc |= unlink(p);
-        }
-        free(p);
-    }
-    closedir(d);
-    return rc | rmdir(path);
-}
-
 static int restart_outputs(struct sink *s, struct gb_err *err)
 {
     static const char *const files[] = {"results.jsonl", "errors.jsonl", "journal.jsonl",
@@ -61,7 +37,7 @@ static int restart_outputs(struct sink *s, struct gb_err *err)
         free(p);
     }
     char *img = sink_path(s, "images");
-    int rc = img ? rm_tree(img) : -1;
+    int rc = img ? fsx_rm_tree(img) : -1;
     free(img);
     if (rc && errno != ENOENT)
         return GB_FAIL(err, GB_EIO, "cannot remove '%s/images': %s", s->dir, strerror(errno));

@@ -4,6 +4,7 @@
 #include "err.h"
 #include "hash64.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -212,4 +213,27 @@ void iso8601(double t, char out[32])
     struct tm tm;
     gmtime_r(&s, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int fsx_rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st))
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *p = fsx_join(path, de->d_name);
+        rc |= p ? fsx_rm_tree(p) : -1;
+        free(p);
+    }
+    closedir(d);
+    return rc | rmdir(path);
 }

@@ -16,6 +16,9 @@ ssize_t fsx_pread_full(int fd, void *p, size_t n, off_t off);
 int fsx_write_atomic(const char *path, const void *data, size_t n);
 /* mkdir -p with mode 0755. */
 int fsx_mkdir_p(const char *path);
+/* rm -r path (a file or a folder tree; links are removed, never followed).
+ * 0 when it is gone, also when it never was. */
+int fsx_rm_tree(const char *path);
 /* fsync the directory holding path (so a rename is durable). */
 int fsx_fsync_dir(const char *dir);
 
