@@ -102,3 +102,50 @@ json_t *jx_load_file(const char *path, struct gb_err *err)
     }
     return v;
 }
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing past U+10FFFF), 0 if there is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+json_t *jx_string_lossy(const char *s)
+{
+    json_t *v = json_string(s);
+    if (v)
+        return v;
+    size_t n = strlen(s), w = 0;
+    char *t = malloc(n * 3 + 1);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_len((const unsigned char *)s + i);
+        if (k) {
+            memcpy(t + w, s + i, k);
+            w += k;
+            i += k;
+        } else {
+            memcpy(t + w, "\xef\xbf\xbd", 3);
+            w += 3;
+            i++;
+        }
+    }
+    t[w] = '\0';
+    v = json_string(t);
+    free(t);
+    return v;
+}

@@ -26,6 +26,11 @@ char *jx_canonical(const json_t *v);
 /* Load a JSON file; on error fills err with "FILE:LINE:COL: message". New ref. */
 json_t *jx_load_file(const char *path, struct gb_err *err);
 
+/* A JSON string from bytes that may not be UTF-8 (an error page, a message cut
+ * to fit a buffer): each invalid or cut sequence becomes U+FFFD, so the value
+ * is never lost the way json_string() loses it. New reference (NULL: no memory). */
+json_t *jx_string_lossy(const char *s);
+
 /* Dump compact into a malloc'd string with its length (new string). */
 char *jx_dump(const json_t *v, size_t *len);
 
