@@ -1,6 +1,7 @@
 /* test_schema_suite.c: every case of the JSON-Schema-Test-Suite subset
- * (cases.jsonl, read at run time from GB_SCHEMA_SUITE or the shared testdata
- * next to the repository), plus the generator on every schema in it: a
+ * (cases.jsonl, read at run time from GB_SCHEMA_SUITE, else the project's
+ * shared testdata next to the repository, else the copy in tests/data, which
+ * travels with its MIT licence), plus the generator on every schema in it: a
  * generated instance must validate, a generated invalid one must not. A
  * missing suite file is a failure, never a skip. */
 #include <criterion/criterion.h>
@@ -10,12 +11,20 @@
 
 #include "schema.h"
 
-#define DEFAULT_SUITE "../shared/testdata/json-schema-suite/cases.jsonl"
+#define SHARED_SUITE "../shared/testdata/json-schema-suite/cases.jsonl"
+#define COPIED_SUITE "tests/data/json-schema-suite/cases.jsonl"
 
 static const char *suite_path(void)
 {
     const char *p = getenv("GB_SCHEMA_SUITE");
-    return p && *p ? p : DEFAULT_SUITE;
+    if (p && *p)
+        return p;
+    FILE *f = fopen(SHARED_SUITE, "r");
+    if (f) {
+        fclose(f);
+        return SHARED_SUITE;
+    }
+    return COPIED_SUITE;
 }
 
 /* All cases as one JSON array, in file order. */
