@@ -8,6 +8,8 @@
 #define GB_EMU_INT_H
 
 #include <jansson.h>
+
+#include "jfast.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,18 +19,8 @@
 
 struct schema;
 
-/* ---- compact JSON text (emu_json.c) ------------------------------------------ */
+/* compact JSON text and the fast parser: util/jfast.h */
 
-/* The text json_dumps(v, JSON_COMPACT [| JSON_SORT_KEYS]) gives, several times
- * faster, handed to sink in pieces (sink returns 0 or non-zero to stop). */
-int emu_json_write(const json_t *v, int sort_keys, int (*sink)(void *ctx, const char *p, size_t n),
-                   void *ctx);
-int emu_json_append(struct buf *out, const json_t *v);
-char *emu_json_dump(const json_t *v, size_t *len); /* new malloc'd text, NULL on failure */
-/* New value equal to json_loadb(text, len, 0, ...)'s, or NULL when the text
- * is not plain RFC 8259 JSON with an object or array at the top (then ask
- * jansson, which explains what is wrong). */
-json_t *emu_json_parse(const char *text, size_t len);
 
 /* ---- dialects (reference 2.2) ------------------------------------------- */
 

@@ -60,7 +60,7 @@ void emu_log_request(struct req *r, unsigned status)
         json_object_set_new(o, "latency_ms", json_integer(r->delay_ms));
     struct buf line;
     buf_init(&line, BUF_UNLIMITED);
-    int rc = emu_json_append(&line, o);
+    int rc = jf_append(&line, o);
     json_decref(o);
     if (rc || buf_putc(&line, '\n')) {
         buf_free(&line);

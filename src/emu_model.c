@@ -122,11 +122,11 @@ static json_t *usage_json(const struct emu_call *c, const json_t *outputs, uint6
         } else if (!strcmp(t, "audio")) {
             out[2] += ceil_u(WAV_OUT_MS / 1000.0 * 32);
         } else if (!strcmp(t, "function_call")) {
-            char *s = emu_json_dump(json_object_get(o, "arguments"), NULL);
+            char *s = jf_dump(json_object_get(o, "arguments"), NULL);
             out[0] += 4 + emu_text_tokens(s ? strlen(s) : 0);
             free(s);
         } else if (strstr(t, "_result")) {
-            char *s = emu_json_dump(o, NULL);
+            char *s = jf_dump(o, NULL);
             tool += emu_text_tokens(s ? strlen(s) : 0);
             free(s);
         } else {

@@ -572,7 +572,7 @@ static int answer_hash(uint64_t seed, const json_t *body, uint8_t out[32])
     uint8_t s[8];
     for (int i = 0; i < 8; i++)
         s[i] = (uint8_t)(seed >> (8 * i));
-    if (sha256_update(&h, s, 8) || emu_json_write(copy, 1, hash_sink, &h)) {
+    if (sha256_update(&h, s, 8) || jf_write(copy, 1, hash_sink, &h)) {
         sha256_free(&h);
         goto out;
     }
@@ -587,7 +587,7 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
 {
     json_error_t je;
     memset(c, 0, sizeof *c);
-    c->body = emu_json_parse(body, len);
+    c->body = jf_parse(body, len);
     if (!c->body) /* unusual or wrong: jansson decides, and explains */
         c->body = json_loadb(body, len, 0, &je);
     if (!c->body)

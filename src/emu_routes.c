@@ -161,7 +161,7 @@ static char *pending_of(json_t *inter)
     json_object_set_new(p, "outputs", json_array());
     json_object_set_new(p, "steps", json_array());
     json_object_del(p, "usage");
-    char *s = emu_json_dump(p, NULL);
+    char *s = jf_dump(p, NULL);
     json_decref(p);
     return s;
 }
@@ -265,7 +265,7 @@ void route_create(struct req *r)
     emu_iso8601(emu_now_ms(), ts);
     inter = interaction(&c, &a, id, ts);
     size_t final_len = 0;
-    final_json = inter ? emu_json_dump(inter, &final_len) : NULL;
+    final_json = inter ? jf_dump(inter, &final_len) : NULL;
     if (!final_json)
         goto nomem;
     int background = c.background && !c.stream; /* a stream waits for the end */
@@ -277,8 +277,8 @@ void route_create(struct req *r)
             .final_json = strdup(final_json),
             .pending_json = pending ? strdup(pending) : NULL,
             /* kept for include_input when small; a big input is not echoed */
-            .input_json = in && r->body.len <= 64 * 1024 ? emu_json_dump(in, NULL) : NULL,
-            .tools_json = c.tools ? emu_json_dump(c.tools, NULL) : NULL,
+            .input_json = in && r->body.len <= 64 * 1024 ? jf_dump(in, NULL) : NULL,
+            .tools_json = c.tools ? jf_dump(c.tools, NULL) : NULL,
             .final_status = status_enum(a.status),
             .polls = (int)e->o.background_polls,
             .turns_total = c.turns + 1,

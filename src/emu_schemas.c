@@ -68,7 +68,7 @@ static int digest_of(const json_t *doc, uint8_t out[32])
     struct sha256 h;
     if (sha256_init(&h))
         return GB_ENOMEM;
-    if (emu_json_write(doc, 1, hash_sink, &h)) {
+    if (jf_write(doc, 1, hash_sink, &h)) {
         sha256_free(&h);
         return GB_ENOMEM;
     }

@@ -190,7 +190,7 @@ int emu_sse_frame(struct buf *out, const json_t *event)
     const char *t = json_string_value(json_object_get(event, "event_type"));
     int rc = buf_printf(out, "event: %s\ndata: ", t ? t : "message");
     if (!rc)
-        rc = emu_json_append(out, event);
+        rc = jf_append(out, event);
     if (!rc)
         rc = buf_puts(out, "\n\n");
     return rc;

@@ -1,6 +1,7 @@
 /* response.c: parse Interaction resources and error envelopes in both
  * dialects. Pure: no I/O, no retries (retry.c decides what an outcome means). */
 #include "response.h"
+#include "jfast.h"
 #include "jsonx.h"
 
 #include <stdio.h>
@@ -105,7 +106,12 @@ int resp_parse_interaction(const char *body, size_t len, struct interaction *out
 {
     json_error_t je;
     memset(out, 0, sizeof *out);
-    json_t *doc = json_loadb(body, len, 0, &je);
+    /* the fast parser takes the common case; jansson the rest (and explains
+     * errors). A model may answer U+0000 (valid JSON): not a reason to pay for
+     * a retry. */
+    json_t *doc = jf_parse(body, len);
+    if (!doc)
+        doc = json_loadb(body, len, JSON_ALLOW_NUL, &je);
     if (!doc)
         return GB_FAIL(err, GB_EINVAL, "response is not valid JSON (%s at byte %d)", je.text,
                        je.position);
@@ -154,8 +160,10 @@ long resp_duration_ms(const char *s)
         return -1;
     char *end;
     double v = strtod(s, &end);
-    if (end == s || v < 0)
+    if (end == s || !(v >= 0)) /* NaN too */
         return -1;
+    if (v > 1e9) /* a server's "1e30s": cap it so the conversion to long stays defined */
+        v = 1e9;
     if (!strcmp(end, "s") || !*end)
         return (long)(v * 1000.0 + 0.5);
     if (!strcmp(end, "ms"))
@@ -183,6 +191,20 @@ const char *resp_status_name(long http)
     return http >= 500 ? "UNKNOWN" : "FAILED_PRECONDITION";
 }
 
+/* "HTTP 502: <the start of the body>", when the body says nothing better. */
+static void body_start(struct api_error *e, const char *body, size_t len, long http)
+{
+    size_t n = len < 200 ? len : 200;
+    int printable = 1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)body[i] < 0x20 && body[i] != '\n' && body[i] != '\t')
+            printable = 0;
+    if (n && printable)
+        snprintf(e->message, sizeof e->message, "HTTP %ld: %.*s", http, (int)n, body);
+    else
+        snprintf(e->message, sizeof e->message, "HTTP %ld", http);
+}
+
 void resp_parse_error(const char *body, size_t len, long http, struct api_error *e)
 {
     memset(e, 0, sizeof *e);
@@ -197,7 +219,10 @@ void resp_parse_error(const char *body, size_t len, long http, struct api_error 
         const char *st = jx_str(er, "status");
         const char *msg = jx_str(er, "message");
         snprintf(e->status, sizeof e->status, "%s", st ? st : resp_status_name(http));
-        snprintf(e->message, sizeof e->message, "%s", msg ? msg : "");
+        if (msg && *msg)
+            snprintf(e->message, sizeof e->message, "%s", msg);
+        else /* an envelope without a message: show what came */
+            body_start(e, body, len, http);
         json_t *details = jx_arr(er, "details");
         size_t i;
         json_t *d;
@@ -210,15 +235,7 @@ void resp_parse_error(const char *body, size_t len, long http, struct api_error 
         }
     } else {
         snprintf(e->status, sizeof e->status, "%s", resp_status_name(http));
-        size_t n = len < 200 ? len : 200;
-        int printable = 1;
-        for (size_t i = 0; i < n; i++)
-            if ((unsigned char)body[i] < 0x20 && body[i] != '\n' && body[i] != '\t')
-                printable = 0;
-        if (n && printable)
-            snprintf(e->message, sizeof e->message, "HTTP %ld: %.*s", http, (int)n, body);
-        else
-            snprintf(e->message, sizeof e->message, "HTTP %ld", http);
+        body_start(e, body, len, http);
     }
     json_decref(doc);
 }

@@ -3,7 +3,9 @@
  * torn last line (journal.c drops it on resume). fsync runs at most once a
  * second from the run's before-poll hook, and at the end. */
 #include "sink.h"
+#include "buf.h"
 #include "fsx.h"
+#include "jfast.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -108,20 +110,15 @@ static void note_failure(struct sink *s, const char *what)
 
 int sink_line(struct sink *s, enum sink_file f, const json_t *obj)
 {
-    char *line = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    if (!line)
-        return GB_ENOMEM;
-    size_t n = strlen(line);
-    /* room for the newline: realloc is cheaper than a second write(2) */
-    char *l2 = realloc(line, n + 2);
-    if (!l2) {
-        free(line);
+    /* formatted whole in memory, newline included, then one write(2) */
+    struct buf b;
+    buf_init(&b, BUF_UNLIMITED);
+    if (jf_append_prec(&b, obj, 15) || buf_putc(&b, '\n')) {
+        buf_free(&b);
         return GB_ENOMEM;
     }
-    l2[n] = '\n';
-    l2[n + 1] = '\0';
-    int rc = fsx_write_all(s->fd[f], l2, n + 1);
-    free(l2);
+    int rc = fsx_write_all(s->fd[f], b.data, b.len);
+    buf_free(&b);
     if (rc) {
         note_failure(s, "write failed");
         return GB_EIO;

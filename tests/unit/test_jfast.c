@@ -1,11 +1,11 @@
-/* test_emu_json.c: the fast serialiser writes exactly what jansson's
+/* test_jfast.c: the fast serialiser writes exactly what jansson's
  * json_dumps(JSON_COMPACT [| JSON_SORT_KEYS]) writes: escapes, UTF-8, reals,
  * integers, nesting, empty containers, long runs through the sink. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu_int.h"
+#include "jfast.h"
 
 static void same(const char *text)
 {
@@ -17,9 +17,9 @@ static void same(const char *text)
         struct buf b;
         buf_init(&b, BUF_UNLIMITED);
         if (sort) {
-            cr_assert_eq(emu_json_write(v, 1, (int (*)(void *, const char *, size_t))buf_append, &b), 0);
+            cr_assert_eq(jf_write(v, 1, (int (*)(void *, const char *, size_t))buf_append, &b), 0);
         } else {
-            cr_assert_eq(emu_json_append(&b, v), 0);
+            cr_assert_eq(jf_append(&b, v), 0);
         }
         cr_expect_str_eq(b.data ? b.data : "", want, "sort=%d", sort);
         free(want);
@@ -28,7 +28,7 @@ static void same(const char *text)
     json_decref(v);
 }
 
-Test(emu_json, matches_jansson)
+Test(jfast, matches_jansson)
 {
     same("{\"b\":1,\"a\":[true,false,null,-7,0,9223372036854775807,-9223372036854775808],\"c\":{}}");
     same("[\"quote \\\" backslash \\\\ slash / nl \\n tab \\t cr \\r bs \\b ff \\f ctl \\u0001\\u001f\"]");
@@ -39,7 +39,7 @@ Test(emu_json, matches_jansson)
     same("42");
 }
 
-Test(emu_json, long_strings_pass_through_the_sink)
+Test(jfast, long_strings_pass_through_the_sink)
 {
     size_t n = 100000;
     char *s = malloc(n + 1);
@@ -49,7 +49,7 @@ Test(emu_json, long_strings_pass_through_the_sink)
     json_t *v = json_pack("{s:s, s:[s, i]}", "data", s, "more", s, 5);
     char *want = json_dumps(v, JSON_COMPACT);
     size_t len = 0;
-    char *got = emu_json_dump(v, &len);
+    char *got = jf_dump(v, &len);
     cr_assert_str_eq(got, want);
     cr_assert_eq(len, strlen(want));
     free(got);
@@ -63,7 +63,7 @@ Test(emu_json, long_strings_pass_through_the_sink)
 static void parse_same(const char *text, size_t n)
 {
     json_t *want = json_loadb(text, n, 0, NULL);
-    json_t *got = emu_json_parse(text, n);
+    json_t *got = jf_parse(text, n);
     if (!want)
         cr_assert_null(got, "accepted what jansson refuses: %.*s", (int)n, text);
     else if (got)
@@ -72,7 +72,7 @@ static void parse_same(const char *text, size_t n)
     json_decref(got);
 }
 
-Test(emu_json, parser_refuses_what_jansson_refuses)
+Test(jfast, parser_refuses_what_jansson_refuses)
 {
     static const char *const bad[] = {
         "", "{", "[1,]", "{\"a\":1,}", "[01]", "[1.]", "[.5]", "[-]", "[1e]", "[\"\\x\"]",
@@ -87,7 +87,7 @@ Test(emu_json, parser_refuses_what_jansson_refuses)
     parse_same("[1]\0", 4);
 }
 
-Test(emu_json, parser_values_equal_jansson)
+Test(jfast, parser_values_equal_jansson)
 {
     static const char *const good[] = {
         "{}", "[]", " { \"a\" : [ 1 , -2 , 3.5 , -0.0 , 1e-400 , 1E+2 , true , false , null ] } ",
@@ -95,7 +95,7 @@ Test(emu_json, parser_values_equal_jansson)
         "[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]", "[9223372036854775807,-9223372036854775808]",
         "[[[[[[[[[[]]]]]]]]]]", "{\"\":\"\"}", "[0,0.5e3,123456789012345678e-5]"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        json_t *got = emu_json_parse(good[i], strlen(good[i]));
+        json_t *got = jf_parse(good[i], strlen(good[i]));
         cr_assert_not_null(got, "refused: %s", good[i]);
         json_decref(got);
         parse_same(good[i], strlen(good[i]));
@@ -140,7 +140,7 @@ static json_t *rnd_value(unsigned *seed, int depth)
     }
 }
 
-Test(emu_json, parser_random_documents)
+Test(jfast, parser_random_documents)
 {
     unsigned seed = 12345;
     static const size_t styles[] = {JSON_COMPACT, JSON_INDENT(2), JSON_ENSURE_ASCII,
@@ -148,7 +148,7 @@ Test(emu_json, parser_random_documents)
     for (int i = 0; i < 400; i++) {
         json_t *doc = json_pack("{s:o}", "d", rnd_value(&seed, 0));
         char *text = json_dumps(doc, styles[i % 4]);
-        json_t *got = emu_json_parse(text, strlen(text));
+        json_t *got = jf_parse(text, strlen(text));
         cr_assert_not_null(got, "refused: %s", text);
         cr_assert(json_equal(got, doc), "differs: %s", text);
         json_decref(got);
@@ -159,4 +159,19 @@ Test(emu_json, parser_random_documents)
         free(text);
         json_decref(doc);
     }
+}
+
+Test(jfast, real_precision_like_jansson)
+{
+    json_t *v = json_pack("[f,f,f,f]", 0.1, 1.0 / 3.0, 1e300, 0.55);
+    for (int prec = 1; prec <= 17; prec += 4) {
+        struct buf b;
+        buf_init(&b, BUF_UNLIMITED);
+        cr_assert_eq(jf_append_prec(&b, v, prec), 0);
+        char *want = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(prec));
+        cr_expect_str_eq(b.data, want, "precision %d", prec);
+        free(want);
+        buf_free(&b);
+    }
+    json_decref(v);
 }
