@@ -57,12 +57,19 @@ void run_progress(struct run *r, uint64_t now, int final)
         }
     }
     human((double)r->c.tok_total, tok, sizeof tok);
-    size_t retrying = r->nheap;
+    /* timers hold jobs waiting to retry and background jobs between polls */
+    size_t retrying = 0, polling = 0;
+    for (size_t i = 0; i < r->nheap; i++)
+        *(r->heap[i]->phase == PH_POLL ? &polling : &retrying) += 1;
+    char polls[48] = "";
+    if (polling)
+        snprintf(polls, sizeof polls, ", %zu polling", polling);
     char line[512];
     snprintf(line, sizeof line,
-             "%lld/%s done, %lld ok, %lld failed, %zu in flight, %zu waiting, %.0f req/s, %s "
+             "%lld/%s done, %lld ok, %lld failed, %zu in flight, %zu retrying%s, %.0f req/s, %s "
              "tokens%s",
-             done, total, r->c.completed, r->c.failed, r->inflight, retrying, r->rate, tok, eta);
+             done, total, r->c.completed, r->c.failed, r->inflight, retrying, polls, r->rate, tok,
+             eta);
     if (bar) {
         int width = 20, fill = 0;
         if (r->total_known > 0)
