@@ -124,14 +124,22 @@ def client_curl(d, url, conc, n):
 NODE_POOL = r"""
 const { GoogleGenAI } = require(process.env.SDK_DIR + '/node_modules/@google/genai');
 const fs = require('fs');
-const lines = fs.readFileSync(process.env.BODIES, 'utf8').split('\n').filter(Boolean);
+// the image run's bodies are built here from one image: a file of 1,000 such
+// bodies is larger than the longest string Node can hold
+const image = process.env.IMAGE ? fs.readFileSync(process.env.IMAGE).toString('base64') : null;
+const lines = image ? Array.from({ length: parseInt(process.env.N, 10) }, (_, i) => i)
+                    : fs.readFileSync(process.env.BODIES, 'utf8').split('\n').filter(Boolean);
+const bodyOf = (x) => image
+    ? { model: 'gemini-2.5-flash', input: [{ type: 'text', text: `Describe image ${x}.` },
+                                           { type: 'image', mime_type: 'image/png', data: image }] }
+    : JSON.parse(x);
 const client = new GoogleGenAI({ apiKey: process.env.KEY, httpOptions: { baseUrl: process.env.URL } });
 const conc = parseInt(process.env.CONC, 10);
 let next = 0, ok = 0, failed = 0;
 process.emitWarning = () => {};
 async function worker() {
   while (next < lines.length) {
-    const body = JSON.parse(lines[next++]);
+    const body = bodyOf(lines[next++]);
     try { const r = await client.interactions.create(body); if (r.id) ok++; else failed++; }
     catch (e) { failed++; }
   }
@@ -150,7 +158,10 @@ def client_node(d, url, conc, n):
     with open(script, "w") as f:
         f.write(NODE_POOL)
     env = dict(os.environ, SDK_DIR=sdk, BODIES=os.path.join(d, "bodies.jsonl"), KEY=KEY, URL=url,
-               CONC=str(conc))
+               CONC=str(conc), N=str(n))
+    img = os.path.join(d, "img.png")
+    if os.path.exists(img):
+        env["IMAGE"] = img
     rc, wall, cpu, rss = run_measured(["node", script], env=env)
     return rc == 0, wall, cpu, rss
 
