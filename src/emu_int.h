@@ -79,6 +79,11 @@ struct emu_scan {
     int pdf;                /* -1 undecided, 0 no, 1 count pages */
     int pst;                /* PDF matcher state */
     long pages;
+    int mp4;                /* -1 undecided, 0 no, 1 look for the movie header */
+    int mvst;               /* "mvhd" matcher: chars matched, 4 = collecting */
+    uint8_t mv[32];         /* the mvhd box's first bytes after its type */
+    size_t nmv;
+    double mp4_seconds;     /* from mvhd: duration / timescale; -1 unknown */
 };
 int emu_scan_init(struct emu_scan *s);
 int emu_scan_update(struct emu_scan *s, const void *p, size_t n);

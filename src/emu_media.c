@@ -12,6 +12,8 @@ int emu_scan_init(struct emu_scan *s)
 {
     memset(s, 0, sizeof *s);
     s->pdf = -1;
+    s->mp4 = -1;
+    s->mp4_seconds = -1;
     return sha256_init(&s->h);
 }
 
@@ -70,6 +72,40 @@ static void pdf_feed(struct emu_scan *s, const uint8_t *p, size_t n)
     s->pst = st;
 }
 
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The movie header ("mvhd": version, flags, times, timescale, duration) of an
+ * ISO BMFF file (MP4, MOV, M4A) gives its length; it may sit at either end of
+ * the file, so the stream is matched byte by byte, across chunk edges. */
+static void mp4_feed(struct emu_scan *s, const uint8_t *p, size_t n)
+{
+    static const char tag[] = "mvhd";
+    for (size_t i = 0; i < n && s->mp4_seconds < 0; i++) {
+        if (s->mvst == 4) {
+            s->mv[s->nmv++] = p[i];
+            int v1 = s->mv[0] == 1;
+            size_t need = v1 ? 32 : 20;
+            if (s->nmv < need)
+                continue;
+            uint32_t scale = be32(s->mv + (v1 ? 20 : 12));
+            uint64_t dur = v1 ? (uint64_t)be32(s->mv + 24) << 32 | be32(s->mv + 28)
+                              : be32(s->mv + 16);
+            if (scale)
+                s->mp4_seconds = (double)dur / scale;
+            s->mvst = 0;
+            s->nmv = 0;
+            continue;
+        }
+        if (p[i] == (uint8_t)tag[s->mvst])
+            s->mvst++;
+        else
+            s->mvst = p[i] == 'm';
+    }
+}
+
 int emu_scan_update(struct emu_scan *s, const void *p, size_t n)
 {
     const uint8_t *b = p;
@@ -86,6 +122,10 @@ int emu_scan_update(struct emu_scan *s, const void *p, size_t n)
         s->pdf = memcmp(s->head, "%PDF-", 5) == 0;
     if (s->pdf != 0)
         pdf_feed(s, b, n);
+    if (s->mp4 < 0 && s->nhead >= 8)
+        s->mp4 = memcmp(s->head + 4, "ftyp", 4) == 0;
+    if (s->mp4 == 1)
+        mp4_feed(s, b, n);
     s->bytes += n;
     return sha256_update(&s->h, b, n);
 }
@@ -130,6 +170,8 @@ int emu_scan_final(struct emu_scan *s, struct emu_facts *out)
     out->bytes = s->bytes;
     out->pages = s->pdf == 1 ? s->pages : 0;
     out->seconds = wav_seconds(s->head, s->nhead, s->bytes);
+    if (out->seconds < 0)
+        out->seconds = s->mp4_seconds;
     const char *m = emu_sniff(s->head, s->nhead);
     if (m)
         snprintf(out->sniffed, sizeof out->sniffed, "%s", m);
