@@ -1,7 +1,10 @@
 # gembatch: one binary, out-of-tree objects, no recursive make.
 #   make            build build/gembatch
 #   make test       unit (Criterion) + integration (GNU Parallel) + SDK (Node) suites
-#   make check      the same suites on an ASan+UBSan build in build/san/
+#   make check      the same suites on an ASan+UBSan build in build/san/, then
+#                   `make memcheck` (valgrind over a few scenarios)
+#   make fuzz       libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS each
+#   make soak       100,000 jobs under faults, and the kill -9 loop (tests/soak/)
 #   make demo       install what is missing, build, run the sample pipelines
 #   make bench      benchmarks (not part of test)
 #   make install    PREFIX=/usr/local
@@ -75,6 +78,68 @@ check:
 	    GEMBATCH=$(abspath build/san/gembatch) tests/integration/run.sh
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    GEMBATCH=$(abspath build/san/gembatch) tests/sdk/run.sh
+	@$(MAKE) --no-print-directory memcheck
+
+# ---- fuzzing, soak, memcheck (issue 8; not part of test) ------------------------
+# `make fuzz` builds every tests/fuzz/fuzz_*.c harness with clang and libFuzzer
+# against the sources (objects in build/fuzz/, never the gcc-built archive) and
+# runs each for FUZZ_SECONDS (0: replay the corpus only); FUZZ_TARGETS=sse
+# narrows the set. tests/fuzz/run.sh prints executions and findings per target.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = -std=gnu11 $(WARN) $(FUZZ_SAN) -D_GNU_SOURCE -DGEMBATCH_VERSION='"$(VERSION)"' \
+                -Isrc -Isrc/util $(PKG_CFLAGS) -MMD -MP
+FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_LIB_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/harness/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+.PRECIOUS: $(FUZZ_BUILD)/obj/harness/%.o
+
+$(FUZZ_BUILD)/libgembatch.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/harness/fuzz_%.o $(FUZZ_BUILD)/libgembatch.a
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(patsubst %,$(FUZZ_BUILD)/obj/harness/fuzz_%.d,$(FUZZ_ALL))
+
+.PHONY: fuzz-build soak memcheck
+fuzz-build: $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# `make soak`: 100,000 jobs under every fault kind, then the kill -9 loop
+# (tests/soak/soak.sh; SOAK_JOBS, SOAK_KILLS and SOAK_SEED adjust it).
+soak: all
+	GEMBATCH=$(abspath $(BUILD)/gembatch) tests/soak/soak.sh
+
+# `make memcheck`: a few integration scenarios with every gembatch process
+# under valgrind memcheck (plain build; errors and definite leaks fail).
+MEMCHECK_TESTS ?= cli-basics run-mixed run-errors run-resume validate-exit-codes bad-inputs
+MEMCHECK_DIR := build/memcheck
+memcheck: all
+	@mkdir -p $(MEMCHECK_DIR)
+	printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$(abspath $(MEMCHECK_DIR))/vg.%%p.log %s "$$@"\n' \
+	    '$(abspath $(BUILD)/gembatch)' >$(MEMCHECK_DIR)/gembatch && chmod +x $(MEMCHECK_DIR)/gembatch
+	rm -f $(MEMCHECK_DIR)/vg.*.log
+	rc=0; for t in $(MEMCHECK_TESTS); do \
+	    GEMBATCH=$(abspath $(MEMCHECK_DIR))/gembatch GEMBATCH_VALGRIND=1 TESTS=$$t tests/integration/run.sh || rc=1; \
+	done; \
+	for f in $(MEMCHECK_DIR)/vg.*.log; do [ -s "$$f" ] && { echo "---- $$f"; cat "$$f"; rc=1; }; done; \
+	exit $$rc
 
 # ---- the rest ----------------------------------------------------------------
 deps:

@@ -154,6 +154,11 @@ int man_next(struct man_reader *r, const char **line, size_t *len, long *lineno,
         size_t n = r->cur.len;
         if (n && r->cur.data[n - 1] == '\r')
             n--;
+        if (r->line == 1 && n >= 3 && !memcmp(r->cur.data, "\xef\xbb\xbf", 3)) {
+            /* a UTF-8 byte order mark (Windows editors): not part of the JSON */
+            memmove(r->cur.data, r->cur.data + 3, n - 3);
+            n -= 3;
+        }
         if (blank(r->cur.data ? r->cur.data : "", n))
             continue;
         r->cur.data[n] = '\0';

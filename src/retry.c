@@ -20,7 +20,7 @@ long retry_after_ms(const char *v, double now_wall)
     char *end;
     long s = strtol(v, &end, 10);
     if (end != v && *end == '\0')
-        return s < 0 ? -1 : s * 1000;
+        return s < 0 ? -1 : s > HINT_CAP_MS / 1000 ? HINT_CAP_MS : s * 1000; /* no overflow */
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     const char *r = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);

@@ -120,6 +120,62 @@ void sse_asm_init(struct sse_asm *a)
     a->items = json_array();
 }
 
+/* Text deltas are gathered in a buffer per index and written into their item
+ * (obj, held) when the index moves on to another item, or at the end:
+ * appending to a JSON string copies it whole, which made a stream of many
+ * small deltas quadratic (a hostile server could spin the transfer loop). */
+struct sse_pend {
+    json_t *obj;          /* the text item the buffered text belongs to, or NULL */
+    struct buf text;
+};
+
+static void flush(struct sse_asm *a, size_t idx)
+{
+    struct sse_pend *p = idx < a->npend ? &a->pend[idx] : NULL;
+    if (!p || !p->obj)
+        return;
+    if (p->text.len) {
+        const char *old = jx_str(p->obj, "text");
+        struct buf all;
+        buf_init(&all, BUF_UNLIMITED);
+        if (!(old && buf_puts(&all, old)) && !buf_append(&all, p->text.data, p->text.len))
+            json_object_set_new(p->obj, "text", json_stringn(all.data, all.len));
+        buf_free(&all);
+    }
+    json_decref(p->obj);
+    p->obj = NULL;
+    buf_reset(&p->text);
+}
+
+static void flush_all(struct sse_asm *a)
+{
+    for (size_t i = 0; i < a->npend; i++)
+        flush(a, i);
+}
+
+/* Queue text s for the "text" of obj, the item at index idx. */
+static int pend_text(struct sse_asm *a, long idx, json_t *obj, const char *s)
+{
+    if ((size_t)idx >= a->npend) {
+        size_t n = (size_t)idx + 1;
+        struct sse_pend *np = realloc(a->pend, n * sizeof *np);
+        if (!np)
+            return GB_ENOMEM;
+        for (size_t i = a->npend; i < n; i++) {
+            np[i].obj = NULL;
+            buf_init(&np[i].text, (size_t)SSE_ASM_MAX);
+        }
+        a->pend = np;
+        a->npend = n;
+    }
+    struct sse_pend *p = &a->pend[idx];
+    if (p->obj != obj) {
+        flush(a, (size_t)idx);
+        p->obj = json_incref(obj);
+    }
+    return buf_puts(&p->text, s);
+}
+
 void sse_asm_free(struct sse_asm *a)
 {
     json_decref(a->interaction);
@@ -127,6 +183,11 @@ void sse_asm_free(struct sse_asm *a)
     for (size_t i = 0; i < a->nargs; i++)
         buf_free(&a->args[i]);
     free(a->args);
+    for (size_t i = 0; i < a->npend; i++) {
+        json_decref(a->pend[i].obj);
+        buf_free(&a->pend[i].text);
+    }
+    free(a->pend);
     memset(a, 0, sizeof *a);
 }
 
@@ -152,23 +213,6 @@ static struct buf *args_buf(struct sse_asm *a, long idx)
         a->nargs = n;
     }
     return &a->args[idx];
-}
-
-static void append_text(json_t *obj, const char *key, const char *more)
-{
-    const char *old = jx_str(obj, key);
-    if (!old) {
-        json_object_set_new(obj, key, json_string(more));
-        return;
-    }
-    size_t a = strlen(old), b = strlen(more);
-    char *s = malloc(a + b + 1);
-    if (!s)
-        return;
-    memcpy(s, old, a);
-    memcpy(s + a, more, b + 1);
-    json_object_set_new(obj, key, json_string(s));
-    free(s);
 }
 
 /* Apply a delta to a G1 content item (or the content list of a G3 step). */
@@ -197,7 +241,7 @@ static void apply_delta(struct sse_asm *a, json_t *target, long idx, json_t *del
                 !strcmp(jx_str(last, "type"), "text")) {
                 const char *s = jx_str(delta, "text");
                 if (s)
-                    append_text(last, "text", s);
+                    pend_text(a, idx, last, s);
             } else if (!strcmp(t, "text") || !strcmp(t, "image") || !strcmp(t, "audio") ||
                        !strcmp(t, "video") || !strcmp(t, "document")) {
                 json_array_append_new(content, json_deep_copy(delta));
@@ -215,9 +259,10 @@ static void apply_delta(struct sse_asm *a, json_t *target, long idx, json_t *del
         if (!jx_str(target, "type"))
             json_object_set_new(target, "type", json_string("text"));
         if (s)
-            append_text(target, "text", s);
+            pend_text(a, idx, target, s);
         return;
     }
+    flush(a, (size_t)idx); /* the fields below may include "text" */
     if (!strcmp(t, "thought_summary") || !strcmp(t, "thought_signature") ||
         !strcmp(t, "thought"))
         return; /* thoughts are not part of the answer */
@@ -234,7 +279,10 @@ int sse_asm_event(struct sse_asm *a, const char *data, size_t len)
         a->done = a->done || a->interaction != NULL;
         return 0;
     }
-    json_t *ev = json_loadb(data, len, 0, NULL);
+    a->bytes += len;
+    if (a->bytes > SSE_ASM_MAX)
+        return GB_ELIMIT;
+    json_t *ev = json_loadb(data, len, JSON_ALLOW_NUL, NULL);
     if (!json_is_object(ev)) {
         json_decref(ev);
         return GB_EINVAL;
@@ -261,8 +309,10 @@ int sse_asm_event(struct sse_asm *a, const char *data, size_t len)
     } else if (!strcmp(type, "content.start") || !strcmp(type, "step.start")) {
         json_t *s = slot(a, (long)idx);
         json_t *c = json_object_get(ev, a->g3 ? "step" : "content");
-        if (s && json_is_object(c))
+        if (s && json_is_object(c)) {
+            flush(a, (size_t)idx);
             json_object_update(s, c);
+        }
     } else if (!strcmp(type, "content.delta") || !strcmp(type, "step.delta")) {
         if (!a->first_delta_us)
             a->first_delta_us = now_us();
@@ -297,6 +347,7 @@ json_t *sse_asm_result(struct sse_asm *a)
 {
     if (!a->done || !a->interaction)
         return NULL;
+    flush_all(a);
     json_t *it = json_deep_copy(a->interaction);
     const char *key = a->g3 ? "steps" : "outputs";
     json_t *have = json_object_get(it, key);

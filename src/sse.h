@@ -46,12 +46,18 @@ struct sse_asm {
     uint64_t first_delta_us;
     struct buf *args;     /* G3 arguments_delta text per index */
     size_t nargs;
+    struct sse_pend *pend; /* text deltas not yet written into items, per index */
+    size_t npend;
+    uint64_t bytes;       /* event data taken in: past SSE_ASM_MAX, GB_ELIMIT */
 };
+
+/* The most event data one stream may bring, as for a plain response body (xfer.c). */
+#define SSE_ASM_MAX ((uint64_t)256 << 20)
 
 void sse_asm_init(struct sse_asm *a);
 void sse_asm_free(struct sse_asm *a);
-/* Feed one event's data (a JSON object with event_type). 0, or GB_EINVAL on
- * malformed data. */
+/* Feed one event's data (a JSON object with event_type). 0, GB_EINVAL on
+ * malformed data, or GB_ELIMIT past SSE_ASM_MAX bytes of events. */
 int sse_asm_event(struct sse_asm *a, const char *data, size_t len);
 /* The final Interaction (new reference) once done, else NULL. */
 json_t *sse_asm_result(struct sse_asm *a);

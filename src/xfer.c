@@ -238,8 +238,9 @@ int xfer_poll(struct xfer *x, int timeout_ms, struct curl_waitfd *extra, unsigne
 {
     int still = 0;
     curl_multi_perform(x->multi, &still);
-    if (x->running == 0 && nextra == 0)
-        return 0;
+    /* no early return when nothing runs: curl_multi_poll still waits out
+     * timeout_ms, so a run whose jobs all wait for a retry sleeps instead of
+     * spinning a core (it did, for the whole of a RetryInfo delay) */
     int numfds = 0;
     curl_multi_poll(x->multi, extra, nextra, timeout_ms, &numfds);
     curl_multi_perform(x->multi, &still);

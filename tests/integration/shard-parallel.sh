@@ -96,6 +96,7 @@ done
 host=${1#*@}; shift
 [ "${1:-}" = "--" ] && shift
 mkdir -p "$FAKESSH_ROOT/$host"
+printf "%s %s\n" "$host" "$*" >>"$FAKESSH_ROOT/log"
 cd "$FAKESSH_ROOT/$host" && HOME="$FAKESSH_ROOT/$host" exec sh -c "$*"
 EOF
 chmod +x "$T/fakessh"
@@ -109,8 +110,13 @@ seq 1 4 | env -u GEMINI_API_KEY parallel --ssh "$T/fakessh" --sshloginfile "$T/n
     --return out/shard-{} --cleanup \
     "'$GEMBATCH' run p.json m.jsonl --shard {}/4 -o out/shard-{} --api-key-file gemini.key --endpoint '$emu_URL' -q" \
     2>"$T/parallel-b.err" || { cat "$T/parallel-b.err" >&2; fail "a remote shard failed"; }
-ls "$FAKESSH_ROOT"/node-a/out >/dev/null 2>&1 && ls "$FAKESSH_ROOT"/node-b/out >/dev/null 2>&1 \
-    || fail "the shards did not run on both hosts"
+# every shard ran through the stand-in for ssh and came back with --return;
+# which host took which is GNU Parallel's choice (2 slots each, so normally
+# both), printed for the log
+log="$FAKESSH_ROOT/log"
+[ "$(grep -c ' GNU_Parallel_worker' "$log")" -eq 4 ] || fail "not 4 remote jobs: $(cut -c1-80 "$log")"
+[ "$(grep -c -e '--sender .* \./shard-[1-4]$' "$log")" -eq 4 ] || fail "not 4 shards returned"
+echo "remote jobs per host: $(grep ' GNU_Parallel_worker' "$log" | cut -d' ' -f1 | sort | uniq -c | tr -s ' \n' ' ')" >&2
 [ ! -e "$FAKESSH_ROOT/node-a/gemini.key" ] || fail "--cleanup left the key file on a host"
 expect_rc 0 "$GEMBATCH" merge out/shard-* -o out/all --manifest m.jsonl -q
 check_outputs "$T/b/out/all" --manifest "$T/m.jsonl" --all-ok --png

@@ -81,3 +81,24 @@ Test(manifest, missing_file)
     cr_expect_eq(man_open("/nonexistent/x.jsonl", 0, &r, &e), GB_ENOENT);
     cr_expect(strstr(e.msg, "cannot open") != NULL);
 }
+
+/* bad-inputs manifest-bom: a byte order mark before the first line is not JSON */
+Test(manifest, byte_order_mark_on_the_first_line_only)
+{
+    const char text[] = "\xef\xbb\xbf{\"a\":1}\r\n\xef\xbb\xbf{\"b\":2}\n";
+    char *p = write_tmp(text, sizeof text - 1);
+    struct man_reader r;
+    struct gb_err e = {0};
+    cr_assert_eq(man_open(p, 0, &r, &e), 0);
+    const char *line;
+    size_t len;
+    long no;
+    cr_assert_eq(man_next(&r, &line, &len, &no, &e), 1);
+    cr_expect_str_eq(line, "{\"a\":1}");
+    cr_expect_eq(len, 7);
+    cr_assert_eq(man_next(&r, &line, &len, &no, &e), 1);
+    cr_expect_str_eq(line, "\xef\xbb\xbf{\"b\":2}");
+    man_close(&r);
+    unlink(p);
+    free(p);
+}

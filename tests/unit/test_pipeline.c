@@ -83,7 +83,9 @@ static char *put(const char *name, const char *text)
 Test(pipeline, file_schema_limits_and_digest)
 {
     cr_assert_not_null(mkdtemp(dir));
-    mkdir(strcat(strcpy(malloc(200), dir), "/schemas"), 0755);
+    char *sub = strcat(strcpy(malloc(200), dir), "/schemas");
+    mkdir(sub, 0755);
+    free(sub);
     free(put("schemas/s.json", "{\"type\":\"object\",\"properties\":{\"label\":{\"enum\":[\"a\",\"b\"]}}}"));
     char *p = put("p.json", "{\"name\":\"n1\",\"model\":\"gemini-2.5-flash\",\"prompt\":\"x\","
                             "\"response_format\":{\"$file\":\"schemas/s.json\"},"

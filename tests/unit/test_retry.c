@@ -80,3 +80,11 @@ Test(retry, retry_after_forms)
     /* Sun, 06 Nov 1994 08:49:37 GMT = 784111777 */
     cr_expect_eq(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", 784111770.0), 7000);
 }
+
+/* bad-inputs corpus: a hostile Retry-After must not overflow (UBSan) */
+Test(retry, retry_after_huge_is_capped)
+{
+    cr_expect_eq(retry_after_ms("9223372036854775807", 0), 15L * 60 * 1000);
+    cr_expect_eq(retry_after_ms("99999999999999999999", 0), 15L * 60 * 1000);
+    cr_expect_eq(retry_after_ms("-5", 0), -1);
+}

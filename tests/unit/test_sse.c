@@ -121,3 +121,70 @@ Test(sse, unfinished_stream_has_no_result)
     };
     cr_expect_null(assemble(ev, 2));
 }
+
+/* bad-inputs response-flood-sse: text deltas were appended by copying the
+ * whole text each time (quadratic: 6 MB took 20 s of CPU). 200,000 one-byte
+ * deltas must assemble in order within the timeout (0.5 s here, 2.5 s with ASan). */
+Test(sse, many_small_deltas_assemble_in_linear_time, .timeout = 10)
+{
+    struct sse_asm a;
+    sse_asm_init(&a);
+    const char *start = "{\"event_type\":\"interaction.start\",\"interaction\":{\"id\":\"I\","
+                        "\"status\":\"in_progress\"}}";
+    cr_assert_eq(sse_asm_event(&a, start, strlen(start)), 0);
+    char ev[160];
+    for (int i = 0; i < 200000; i++) {
+        int n = snprintf(ev, sizeof ev, "{\"event_type\":\"content.delta\",\"index\":0,"
+                                        "\"delta\":{\"type\":\"text\",\"text\":\"%c\"}}",
+                         'a' + i % 26);
+        cr_assert_eq(sse_asm_event(&a, ev, (size_t)n), 0);
+    }
+    const char *end = "{\"event_type\":\"interaction.complete\",\"interaction\":{\"id\":\"I\","
+                      "\"status\":\"completed\"}}";
+    cr_assert_eq(sse_asm_event(&a, end, strlen(end)), 0);
+    json_t *r = sse_asm_result(&a);
+    cr_assert_not_null(r);
+    const char *t = jx_str(json_array_get(json_object_get(r, "outputs"), 0), "text");
+    cr_assert_not_null(t);
+    cr_expect_eq(strlen(t), 200000);
+    cr_expect(!strncmp(t, "abcdefghijklmnopqrstuvwxyzab", 28));
+    json_decref(r);
+    sse_asm_free(&a);
+}
+
+/* Gathered text keeps its place among other items and across a restart of
+ * the same index. */
+Test(sse, buffered_text_keeps_item_order)
+{
+    const char *ev[] = {
+        "{\"event_type\":\"interaction.created\",\"interaction\":{\"id\":\"I\",\"status\":\"in_progress\"}}",
+        "{\"event_type\":\"step.start\",\"index\":0,\"step\":{\"type\":\"model_output\"}}",
+        "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"a\"}}",
+        "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"b\"}}",
+        "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":\"image\",\"mime_type\":\"image/png\",\"data\":\"AAAA\"}}",
+        "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"c\"}}",
+        "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"d\"}}",
+        "{\"event_type\":\"step.stop\",\"index\":0}",
+        "{\"event_type\":\"interaction.completed\",\"interaction\":{\"id\":\"I\",\"status\":\"completed\"}}",
+    };
+    json_t *r = assemble(ev, 9);
+    cr_assert_not_null(r);
+    json_t *c = json_object_get(json_array_get(json_object_get(r, "steps"), 0), "content");
+    cr_assert_eq(json_array_size(c), 3);
+    cr_expect_str_eq(jx_str(json_array_get(c, 0), "text"), "ab");
+    cr_expect_str_eq(jx_str(json_array_get(c, 1), "type"), "image");
+    cr_expect_str_eq(jx_str(json_array_get(c, 2), "text"), "cd");
+    json_decref(r);
+    const char *g1[] = {
+        "{\"event_type\":\"interaction.start\",\"interaction\":{\"id\":\"I\",\"status\":\"in_progress\"}}",
+        "{\"event_type\":\"content.start\",\"index\":0,\"content\":{\"type\":\"text\",\"text\":\"x\"}}",
+        "{\"event_type\":\"content.delta\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"y\"}}",
+        "{\"event_type\":\"content.start\",\"index\":0,\"content\":{\"type\":\"text\"}}",
+        "{\"event_type\":\"content.delta\",\"index\":0,\"delta\":{\"type\":\"text\",\"text\":\"z\"}}",
+        "{\"event_type\":\"interaction.complete\",\"interaction\":{\"id\":\"I\",\"status\":\"completed\"}}",
+    };
+    r = assemble(g1, 6);
+    cr_assert_not_null(r);
+    cr_expect_str_eq(jx_str(json_array_get(json_object_get(r, "outputs"), 0), "text"), "xyz");
+    json_decref(r);
+}

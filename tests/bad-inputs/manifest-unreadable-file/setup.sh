@@ -1,0 +1,3 @@
+#!/bin/sh
+set -eu
+chmod 000 input.jsonl

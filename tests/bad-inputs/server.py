@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""server.py MODE: a hostile stand-in for the Interactions API on 127.0.0.1
+(port 0). Prints its base URL on the first line of stdout once it listens, then
+answers every request the way MODE says (see MODES). Used by
+tests/integration/bad-inputs.sh for the corpus cases whose `expect` names a
+`server` mode. Standard library only."""
+import json
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+GOOD = {"id": "ix_hostile", "status": "completed", "model": "gemini-2.5-flash",
+        "outputs": [{"type": "text", "text": "ok"}],
+        "usage": {"total_input_tokens": 1, "total_output_tokens": 1, "total_tokens": 2}}
+
+
+def j(obj):
+    return json.dumps(obj).encode()
+
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    mode = "good"
+    count = 0
+    lock = threading.Lock()
+
+    def log_message(self, *a):
+        pass
+
+    def send(self, code, body, ctype="application/json", extra=()):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def drain(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        while n > 0:
+            got = self.rfile.read(min(n, 1 << 20))
+            if not got:
+                break
+            n -= len(got)
+
+    def stream_forever(self, ctype, head, chunk, pause):
+        """A body with no length that never ends (until the client hangs up)."""
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self.wfile.write(head)
+            while True:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                if pause:
+                    time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+
+    def do_GET(self):
+        self.answer()
+
+    def do_POST(self):
+        self.drain()
+        self.answer()
+
+    def answer(self):
+        m = self.mode
+        if m == "good":
+            self.send(200, j(GOOD))
+        elif m == "huge":
+            # a 300 MiB JSON body, larger than the client's response limit
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            size = 300 << 20
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            head = b'{"id":"ix_huge","status":"completed","outputs":[{"type":"text","text":"'
+            block = b"a" * (1 << 20)
+            try:
+                self.wfile.write(head)
+                sent = len(head)
+                while sent + len(block) < size:
+                    self.wfile.write(block)
+                    sent += len(block)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
+            self.close_connection = True
+        elif m == "endless_json":
+            self.stream_forever("application/json", b'{"id":"ix","outputs":[', b'{"type":"text","text":"x"},', 0.001)
+        elif m == "endless_sse":
+            start = {"event_type": "interaction.start", "interaction": {"id": "ix_e", "status": "in_progress"}}
+            delta = {"event_type": "content.delta", "index": 0, "delta": {"type": "text", "text": "more "}}
+            self.stream_forever("text/event-stream", b"data: " + j(start) + b"\n\n",
+                                b"data: " + j(delta) + b"\n\n", 0.001)
+        elif m == "flood_sse":
+            # text deltas as fast as the socket takes them
+            start = {"event_type": "interaction.start", "interaction": {"id": "ix_f", "status": "in_progress"}}
+            delta = {"event_type": "content.delta", "index": 0, "delta": {"type": "text", "text": "y" * 4000}}
+            frame = b"data: " + j(delta) + b"\n\n"
+            self.stream_forever("text/event-stream", b"data: " + j(start) + b"\n\n", frame * 16, 0)
+        elif m == "endless_keepalive":
+            self.stream_forever("text/event-stream", b"", b": keepalive\n\n", 0.05)
+        elif m == "trickle":
+            # a byte every 2 s: never done, never quite silent
+            self.stream_forever("application/json", b"{", b" ", 2.0)
+        elif m == "bad_base64_image":
+            body = dict(GOOD, outputs=[{"type": "text", "text": "here"},
+                                       {"type": "image", "mime_type": "image/png", "data": "!!not*base64@@"}])
+            self.send(200, j(body))
+        elif m == "image_not_png":
+            # valid base64 that says image/png but is not an image
+            body = dict(GOOD, outputs=[{"type": "image", "mime_type": "image/png",
+                                        "data": "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="}])
+            self.send(200, j(body))
+        elif m == "html_200":
+            self.send(200, b"<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>", "text/html")
+        elif m == "html_502":
+            self.send(502, b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+                           b"</h1></center><hr><center>nginx</center></body></html>", "text/html")
+        elif m == "html_404":
+            self.send(404, b"<html><body>Not Found</body></html>", "text/html")
+        elif m == "text_plain_200":
+            self.send(200, j(GOOD), "text/plain; charset=us-ascii")
+        elif m == "octet_200":
+            self.send(200, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "application/octet-stream")
+        elif m == "empty_200":
+            self.send(200, b"")
+        elif m == "error_no_fields":
+            self.send(400, j({"error": {}}))
+        elif m == "error_not_object":
+            self.send(500, j({"error": "boom"}))
+        elif m == "error_wrong_types":
+            self.send(400, j({"error": {"code": "four hundred", "message": 7, "status": ["X"],
+                                        "details": "nope"}}))
+        elif m == "error_huge_message":
+            self.send(400, j({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "m" * 200000}}))
+        elif m == "error_utf8_long":
+            # a long non-ASCII message: cutting it to fit must not split a character
+            self.send(400, j({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "\u00e9" * 3000}}))
+        elif m == "html_latin1":
+            # an error page that is not UTF-8
+            self.send(503, b"<html><body>Service indisponible: r\xe9essayez plus tard</body></html>",
+                      "text/html; charset=iso-8859-1")
+        elif m == "html_utf8_cut":
+            # a UTF-8 page whose 200th byte falls inside a character
+            self.send(502, ("x" * 199 + "\u00e9\u00e9\u00e9 bad gateway").encode(), "text/html; charset=utf-8")
+        elif m == "retry_delay_hostile":
+            # delays that mean nothing: the client falls back to its own backoff
+            self.send(429, j({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "slow down",
+                                        "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                                                     "retryDelay": "nans"}]}}),
+                      extra=[("Retry-After", "-5")])
+        elif m == "retry_in_3s":
+            # the first request is told to come back in 3 s: the client must sleep, not spin
+            with H.lock:
+                H.count += 1
+                first = H.count == 1
+            if first:
+                self.send(429, j({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "later",
+                                            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                                                         "retryDelay": "3s"}]}}))
+            else:
+                self.send(200, j(GOOD))
+        elif m == "wrong_shape":
+            self.send(200, j({"id": 5, "status": ["completed"], "outputs": "text"}))
+        elif m == "array_200":
+            self.send(200, j([GOOD]))
+        elif m == "deep_json":
+            self.send(200, b"[" * 100000 + b"]" * 100000)
+        elif m == "nul_in_text":
+            self.send(200, j(dict(GOOD, outputs=[{"type": "text", "text": "a\u0000b"}])))
+        elif m == "unknown_status":
+            self.send(200, j(dict(GOOD, status="exploded")))
+        elif m == "truncated":
+            body = j(GOOD)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) * 2))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif m == "huge_header":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Junk", "j" * 300000)
+            self.send_header("Content-Length", str(len(j(GOOD))))
+            self.end_headers()
+            self.wfile.write(j(GOOD))
+        elif m == "redirect":
+            self.send(302, b"", extra=[("Location", "http://203.0.113.1/steal")])
+        elif m == "schema_never":
+            # never matches {"label": ...}: the run re-asks, then gives up
+            self.send(200, j(dict(GOOD, outputs=[{"type": "text", "text": "{\"nope\": 1}"}])))
+        elif m == "many_images":
+            png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+            outs = [{"type": "image", "mime_type": "image/png", "data": png} for _ in range(200)]
+            self.send(200, j(dict(GOOD, outputs=outs)))
+        else:
+            self.send(500, j({"error": {"code": 500, "message": "unknown mode " + m, "status": "INTERNAL"}}))
+
+
+def main():
+    H.mode = sys.argv[1] if len(sys.argv) > 1 else "good"
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = True
+    print("http://127.0.0.1:%d" % srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
