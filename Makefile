@@ -156,6 +156,11 @@ bench: all
 bench-emulator: all
 	bench/emulator.sh
 
+# every line of a 1,000,000-line manifest sent; peak RSS against 64 MiB
+.PHONY: bench-million
+bench-million: all
+	bench/million.sh
+
 .PHONY: bench-schema
 bench-schema: $(BUILD)/libgembatch.a
 	@mkdir -p $(BUILD)/bench

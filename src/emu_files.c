@@ -21,7 +21,8 @@ struct file {
     char uri[256];
     struct emu_facts f;
     int64_t create_ms;      /* wall clock */
-    int64_t active_mono_ms; /* ACTIVE from this monotonic time on */
+    int64_t active_mono_ms; /* ACTIVE (or FAILED) from this monotonic time on */
+    int failed;             /* processing ends FAILED (the failed fault) */
     uint64_t seq;
     struct file *next;      /* newest first */
 };
@@ -115,12 +116,19 @@ static json_t *file_json(const struct file *x)
     size_t n = b64_encode(x->f.sha256, 32, sha);
     sha[n] = '\0';
     int active = emu_mono_ms() >= x->active_mono_ms;
+    int failed = active && x->failed;
+    active = active && !failed;
     char name[64];
     snprintf(name, sizeof name, "files/%s", x->id);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
                           "mimeType", x->mime, "sizeBytes", size, "createTime", ct, "updateTime",
                           ct, "expirationTime", et, "sha256Hash", sha, "uri", x->uri, "state",
-                          active ? "ACTIVE" : "PROCESSING", "source", "UPLOADED");
+                          failed ? "FAILED" : active ? "ACTIVE" : "PROCESSING", "source",
+                          "UPLOADED");
+    if (o && failed)
+        json_object_set_new(o, "error",
+                            json_pack("{s:i, s:s}", "code", 13, "message",
+                                      "The file could not be processed (emulated failed fault)."));
     if (o && x->display_name)
         json_object_set_new(o, "displayName", json_string(x->display_name));
     if (o && active && is_video(x)) {
@@ -372,7 +380,8 @@ int emu_upload_data(struct emu_upload *u, const void *p, size_t n)
 }
 
 /* Turn a finished session into a File (under f->mu). */
-static struct file *finalize(struct emu_files *f, struct emu_upload *u, struct emu_err *e)
+static struct file *finalize(struct emu_files *f, struct emu_upload *u, int cmd,
+                             struct emu_err *e)
 {
     struct file *x = calloc(1, sizeof *x);
     if (!x) {
@@ -392,6 +401,7 @@ static struct file *finalize(struct emu_files *f, struct emu_upload *u, struct e
     x->create_ms = emu_now_ms();
     long wait = f->o.processing_ms * (is_video(x) ? 5 : 1);
     x->active_mono_ms = emu_mono_ms() + wait;
+    x->failed = (cmd & EMU_UP_FAIL) != 0;
     x->seq = u->seq;
     x->next = f->files;
     f->files = x;
@@ -438,7 +448,7 @@ int emu_upload_end(struct emu_files *f, struct emu_upload *u, int cmd,
                           "Finalized after %llu bytes, but %llu were announced.",
                           (unsigned long long)u->received, (unsigned long long)u->declared);
         } else {
-            struct file *x = finalize(f, u, e);
+            struct file *x = finalize(f, u, cmd, e);
             rc = x ? reply_final(x, out, e) : -1;
         }
     }
@@ -486,7 +496,7 @@ int emu_upload_status(struct emu_files *f, const char *upload_id, int cmd,
                           "Finalized after %llu bytes, but %llu were announced.",
                           (unsigned long long)u->received, (unsigned long long)u->declared);
         } else {
-            struct file *x = finalize(f, u, e);
+            struct file *x = finalize(f, u, cmd, e);
             rc = x ? reply_final(x, out, e) : -1;
         }
     } else if (u->done) { /* a query after the end answers with the file too */
@@ -607,7 +617,9 @@ int emu_files_lookup(void *ctx, const char *uri, struct emu_facts *facts, char *
     pthread_mutex_lock(&f->mu);
     struct file *x = *find_file(f, id);
     int st = !x ? EMU_FILE_UNKNOWN
-                : emu_mono_ms() >= x->active_mono_ms ? EMU_FILE_ACTIVE : EMU_FILE_PROCESSING;
+             : emu_mono_ms() < x->active_mono_ms ? EMU_FILE_PROCESSING
+             : x->failed ? EMU_FILE_FAILED
+                         : EMU_FILE_ACTIVE;
     if (st == EMU_FILE_ACTIVE) {
         *facts = x->f;
         snprintf(mime, mimesz, "%s", x->mime);

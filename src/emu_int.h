@@ -132,7 +132,8 @@ struct emu_prev {
     json_t *tools;          /* new reference, or NULL */
 };
 
-enum emu_file_state { EMU_FILE_ACTIVE = 0, EMU_FILE_PROCESSING = 1, EMU_FILE_UNKNOWN = -1,
+enum emu_file_state { EMU_FILE_ACTIVE = 0, EMU_FILE_PROCESSING = 1, EMU_FILE_FAILED = 2,
+                      EMU_FILE_UNKNOWN = -1,
                       EMU_FILE_NOT_OURS = -2 };
 
 /* What parsing needs from the rest of the emulator; tests supply fakes. */
@@ -169,6 +170,7 @@ struct emu_call {
     long max_output_tokens; /* 0: not given */
     const char *thinking_level;
     int tool_choice_none;
+    int tool_choice_any;    /* "any" (or allowed_tools mode any): a call every turn */
     uint8_t hash[32];       /* the answer seed: SHA-256(seed, body minus transport fields) */
 };
 
@@ -291,7 +293,8 @@ int emu_files_start(struct emu_files *f, const char *version, const char *base,
                     const struct emu_upload_hdrs *h, const char *body, size_t len,
                     char **upload_url, char name[64], struct emu_err *e);
 
-enum emu_up_cmd { EMU_UP_UPLOAD = 1, EMU_UP_FINALIZE = 2, EMU_UP_QUERY = 4, EMU_UP_CANCEL = 8 };
+enum emu_up_cmd { EMU_UP_UPLOAD = 1, EMU_UP_FINALIZE = 2, EMU_UP_QUERY = 4, EMU_UP_CANCEL = 8,
+                  EMU_UP_FAIL = 16 /* the failed fault: the File ends FAILED, not ACTIVE */ };
 /* "upload, finalize" -> EMU_UP_UPLOAD | EMU_UP_FINALIZE; -1 if unknown. */
 int emu_upload_command(const char *s);
 

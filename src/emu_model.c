@@ -394,10 +394,12 @@ static int builtin_tools(const struct emu_call *c, json_t *outputs)
 }
 
 /* The function the model calls: the first function tool that tool_choice
- * allows. Its index in c->tools, or -1. */
+ * allows, unless the input ends with function results (then it answers),
+ * or tool_choice is "any" (then it calls again, as a forced model does).
+ * Its index in c->tools, or -1. */
 static int pick_function(const struct emu_call *c)
 {
-    if (c->tool_choice_none || json_array_size(c->fn_results))
+    if (c->tool_choice_none || (json_array_size(c->fn_results) && !c->tool_choice_any))
         return -1;
     const json_t *gc = json_object_get(c->body, "generation_config");
     const json_t *allowed =

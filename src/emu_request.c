@@ -170,7 +170,7 @@ static int media_item(struct walk *w, const json_t *it, int kind, const char *wh
                           : EMU_FILE_NOT_OURS;
     if (st == EMU_FILE_UNKNOWN)
         return emu_fail(w->e, 404, "NOT_FOUND", "File %s not found.", fname[0] ? fname : u);
-    if (st == EMU_FILE_PROCESSING)
+    if (st == EMU_FILE_PROCESSING || st == EMU_FILE_FAILED)
         return emu_fail(w->e, 400, "FAILED_PRECONDITION",
                         "The File %s is not in an ACTIVE state and usage is not allowed.", fname);
     p.uri = strdup(u);
@@ -549,6 +549,10 @@ static int generation_config(struct emu_call *c, struct emu_err *e)
     v = json_object_get(g, "tool_choice");
     if (json_is_string(v) && !strcmp(json_string_value(v), "none"))
         c->tool_choice_none = 1;
+    const json_t *mode = json_object_get(json_object_get(v, "allowed_tools"), "mode");
+    if ((json_is_string(v) && !strcmp(json_string_value(v), "any")) ||
+        (json_is_string(mode) && !strcmp(json_string_value(mode), "any")))
+        c->tool_choice_any = 1;
     return 0;
 }
 

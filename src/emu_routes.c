@@ -109,8 +109,23 @@ static json_t *log_parts_of(const struct emu_call *c)
     return a;
 }
 
+/* The failed fault: the work ends with status failed, no outputs, and the
+ * errors list of G3's Interaction ({code: a URI, message}). */
+static void fail_interaction(json_t *inter)
+{
+    json_object_set_new(inter, "status", json_string("failed"));
+    json_object_set_new(inter, "outputs", json_array());
+    json_object_set_new(inter, "steps", json_array());
+    json_object_set_new(
+        inter, "errors",
+        json_pack("[{s:s, s:s}]", "code", "type.googleapis.com/google.rpc.Code.INTERNAL",
+                  "message", "The agent failed while working (emulated failed fault)."));
+}
+
 static int status_enum(const char *s)
 {
+    if (!s)
+        return EMU_ST_COMPLETED;
     if (!strcmp(s, "requires_action"))
         return EMU_ST_REQUIRES_ACTION;
     if (!strcmp(s, "failed"))
@@ -161,6 +176,7 @@ static char *pending_of(json_t *inter)
     json_object_set_new(p, "outputs", json_array());
     json_object_set_new(p, "steps", json_array());
     json_object_del(p, "usage");
+    json_object_del(p, "errors");
     char *s = jf_dump(p, NULL);
     json_decref(p);
     return s;
@@ -250,8 +266,11 @@ void route_create(struct req *r)
     r->dialect = c.dialect;
     snprintf(r->log_model, sizeof r->log_model, "%s", c.model ? c.model : c.agent);
     r->log_is_agent = c.agent != NULL;
-    if (e->log_fd >= 0)
+    if (e->log_fd >= 0) {
         r->log_parts = log_parts_of(&c);
+        snprintf(r->log_prev, sizeof r->log_prev, "%s", c.prev_id ? c.prev_id : "");
+        r->log_turns = c.turns;
+    }
     if (r->fault == F_SCHEMA && !c.schema)
         r->fault = F_NONE; /* nothing to violate: the draw is spent, no fault */
     if (emu_model_run(&c, r->fault == F_SCHEMA ? EMU_ANSWER_SCHEMA_VIOLATION : EMU_ANSWER_NORMAL,
@@ -264,6 +283,12 @@ void route_create(struct req *r)
     snprintf(r->log_iid, sizeof r->log_iid, "%s", id);
     emu_iso8601(emu_now_ms(), ts);
     inter = interaction(&c, &a, id, ts);
+    if (r->fault == F_FAILED) {
+        if (inter && c.background && !c.stream && c.store)
+            fail_interaction(inter);
+        else
+            r->fault = F_NONE; /* only a background interaction can end failed later */
+    }
     size_t final_len = 0;
     final_json = inter ? jf_dump(inter, &final_len) : NULL;
     if (!final_json)
@@ -279,7 +304,7 @@ void route_create(struct req *r)
             /* kept for include_input when small; a big input is not echoed */
             .input_json = in && r->body.len <= 64 * 1024 ? jf_dump(in, NULL) : NULL,
             .tools_json = c.tools ? jf_dump(c.tools, NULL) : NULL,
-            .final_status = status_enum(a.status),
+            .final_status = status_enum(json_string_value(json_object_get(inter, "status"))),
             .polls = (int)e->o.background_polls,
             .turns_total = c.turns + 1,
             .tokens = a.total_tokens,
@@ -463,6 +488,18 @@ static void upload_reply(struct req *r, struct emu_upload_reply *ur)
     reply_header(r, "X-Goog-Upload-Size-Received", "%llu", (unsigned long long)ur->received);
 }
 
+/* The upload command, with the failed fault folded in when it finalizes. */
+static int up_cmd(struct req *r)
+{
+    if (r->fault != F_FAILED)
+        return r->up_cmd;
+    if (!(r->up_cmd & EMU_UP_FINALIZE)) {
+        r->fault = F_NONE; /* nothing to fail: the draw is spent */
+        return r->up_cmd;
+    }
+    return r->up_cmd | EMU_UP_FAIL;
+}
+
 void route_upload_chunk(struct req *r)
 {
     struct emu_upload_reply ur;
@@ -475,7 +512,7 @@ void route_upload_chunk(struct req *r)
     if (r->up) {
         struct emu_upload *u = r->up;
         r->up = NULL;
-        if (emu_upload_end(r->e->files, u, r->up_cmd, &ur, &err)) {
+        if (emu_upload_end(r->e->files, u, up_cmd(r), &ur, &err)) {
             snprintf(r->log_file, sizeof r->log_file, "%s", ur.name);
             reply_error(r, &err);
             free(ur.body);
@@ -484,7 +521,7 @@ void route_upload_chunk(struct req *r)
         upload_reply(r, &ur);
         return;
     }
-    if (emu_upload_status(r->e->files, upload_id, r->up_cmd, &ur, &err)) {
+    if (emu_upload_status(r->e->files, upload_id, up_cmd(r), &ur, &err)) {
         reply_error(r, &err);
         free(ur.body);
         return;

@@ -79,6 +79,7 @@ void iid_del(struct iid_map *m, uint64_t d)
     for (size_t k = (j + 1) & mask; m->v[k].d; k = (k + 1) & mask) {
         struct iid_slot s = m->v[k];
         m->v[k].d = 0;
+        m->v[k].iid = NULL; /* the string moves with s: one owner */
         m->v[slot_of(m, s.d)] = s;
     }
 }

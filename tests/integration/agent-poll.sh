@@ -33,6 +33,16 @@ for path, ts in polls.items():
     gaps = [b - a for a, b in zip(ts, ts[1:])]
     # the first wait is 0.2 s +-20%, then it grows x1.5: never a busy loop
     assert all(g >= 0.15 for g in gaps), (path, gaps)
+# growth and jitter over all 200: the third wait averages 2.25x the first
+# (a loaded machine adds the same delay to both, so 1.3x is a safe floor),
+# and the first waits are not all alike
+g1 = [b[1] - b[0] for b in polls.values()]
+g3 = [b[3] - b[2] for b in polls.values()]
+m1, m3 = sum(g1) / len(g1), sum(g3) / len(g3)
+assert m3 > 1.3 * m1, (m1, m3)
+sd = (sum((g - m1) ** 2 for g in g1) / len(g1)) ** 0.5
+assert sd > 0.01, ("no jitter", sd)
+print(f"agent-poll: mean waits {m1:.3f} s then {m3:.3f} s, jitter sd {sd:.3f} s", file=sys.stderr)
 res = [json.loads(l) for l in open(t + "/out/results.jsonl")]
 assert all(r["model"].startswith("deep-research") and r["text"] for r in res)
 c = json.load(open(t + "/out/run.json"))["counts"]
@@ -85,3 +95,35 @@ assert all("cancelled" in e["error"]["message"] for e in errs), errs
 cancels = [json.loads(l) for l in open(t + "/stuck.log") if json.loads(l)["path"].endswith("/cancel")]
 assert len(cancels) == 3 and all(c["status"] == 200 for c in cancels), cancels
 PY
+# an agent the service reports failed: the job goes to errors.jsonl with the
+# service's message, is not created again (each create may be billed), and
+# a resume runs it again
+start_emulator flaky --background-polls 2 --fault failed=0.3 --seed 3 --log "$T/flaky.log"
+head -n 40 "$T/m.jsonl" >"$T/m40.jsonl"
+expect_rc 1 "$GEMBATCH" run "$T/p.json" "$T/m40.jsonl" --endpoint "$flaky_URL" -o "$T/out4" -q \
+    --poll-interval 0.1
+check_outputs "$T/out4" --manifest "$T/m40.jsonl"
+python3 - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+errs = [json.loads(l) for l in open(t + "/out4/errors.jsonl")]
+res = [json.loads(l) for l in open(t + "/out4/results.jsonl")]
+assert 4 <= len(errs) <= 24 and len(errs) + len(res) == 40, (len(errs), len(res))
+for e in errs:
+    assert e["error"]["status"] == "FAILED", e
+    assert "ended with status 'failed': The agent failed while working" in e["error"]["message"], e
+log = [json.loads(l) for l in open(t + "/flaky.log")]
+creates = [o for o in log if o["method"] == "POST" and o["path"].endswith("/interactions")]
+failed = {o["interaction_id"] for o in creates if o["fault"] == "failed"}
+assert len(creates) == 40 and len(failed) == len(errs), (len(creates), len(failed), len(errs))
+assert {e["interaction_id"] for e in errs} == failed, "errors name the failed interactions"
+PY
+# the resume runs the failed ones again (new draws), and only them
+rc=0
+"$GEMBATCH" run "$T/p.json" "$T/m40.jsonl" --endpoint "$flaky_URL" -o "$T/out4" -q \
+    --poll-interval 0.1 || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "resume exited $rc"
+python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))['counts']
+assert c['skipped_done'] + c['jobs'] == 40 and 4 <= c['jobs'] <= 24 and c['completed'] > 0, c" "$T/out4/run.json"

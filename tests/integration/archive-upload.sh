@@ -82,4 +82,32 @@ e = [json.loads(l) for l in open(sys.argv[1])]
 assert len(e) == 1 and e[0]["id"] == "same.mp4" and e[0]["error"]["status"] == "UPLOAD_FAILED", e
 assert e[0]["entry"] == "same.mp4" and e[0]["input"].endswith("one.tar"), e
 ' "$T/o3/errors.jsonl"
-for o in o1 o2 o3; do [ ! -e "$T/$o/.spool" ] || fail "$o/.spool left behind"; done
+stop_emulator emu3
+
+# 4. the Files API takes the file but its processing ends FAILED (after
+# PROCESSING, polled with backoff): a job error with the service's reason,
+# the small image inline unaffected
+start_emulator emu4 --log "$T/emu4.log" --file-processing-ms 300 --fault failed=1
+expect_rc 1 "$GEMBATCH" run "$T/p.json" "$T/v.tgz" --endpoint "$emu4_URL" -o "$T/o4" -q \
+    --max-request-bytes 1M
+python3 - "$T/o4" "$T/emu4.log" <<'PY'
+import datetime, json, sys
+d = sys.argv[1]
+errs = [json.loads(l) for l in open(d + "/errors.jsonl")]
+res = [json.loads(l) for l in open(d + "/results.jsonl")]
+assert [r["id"] for r in res] == ["small.png"], res
+assert sorted(e["id"] for e in errs) == ["a/clip.mp4", "b/clip.mp4", "same.mp4"], errs
+for e in errs:
+    assert e["error"]["status"] == "UPLOAD_FAILED", e
+    assert "could not be processed" in e["error"]["message"], e
+log = [json.loads(l) for l in open(sys.argv[2])]
+gets = [o for o in log if o["method"] == "GET" and "/files/" in o["path"]]
+ts = [datetime.datetime.fromisoformat(o["ts"].replace("Z", "+00:00")).timestamp() for o in gets]
+assert len(gets) >= 2, gets                        # polled while PROCESSING, then FAILED
+gaps = [b - a for a, b in zip(ts, ts[1:])]
+assert all(g >= 0.05 for g in gaps), gaps         # a backoff, not a busy loop
+creates = [o for o in log if o["method"] == "POST" and o["path"].endswith("/interactions")]
+assert len(creates) == 1, creates                  # only the image was asked about
+print(f"failed processing: {len(gets)} polls, gaps {[round(g, 2) for g in gaps]}", file=sys.stderr)
+PY
+for o in o1 o2 o3 o4; do [ ! -e "$T/$o/.spool" ] || fail "$o/.spool left behind"; done

@@ -52,4 +52,37 @@ for l in open(t + "/emu.log"):
         elif turns and turns > 1:
             history += 1
 print(f"run-reask: {c['reasks']} re-asks, {c['reasks_fixed']} fixed; chained {chained}, history {history}")
+assert chained > 0 and history > 0, (chained, history)
+assert chained + history == c["reasks"], (chained, history, c["reasks"])
+PY
+
+# answers that are not JSON at all (the emulator cuts the text short when the
+# schema accepts everything): re-asked with the parse error, and a job whose
+# re-asks fail too ends as SCHEMA_VIOLATION naming it
+cat >"$T/p2.json" <<'P'
+{"name":"reask-any","model":"gemini-2.5-flash","prompt":"Describe {{n}} as JSON.",
+ "response_format":{},"validate":{"reask":1},"limits":{"concurrency":16}}
+P
+python3 -c "
+import json
+for i in range(100): print(json.dumps({'id': 'any%d' % i, 'vars': {'n': i}}))" >"$T/m2.jsonl"
+: >"$T/emu.log"
+rc=0
+"$GEMBATCH" run "$T/p2.json" "$T/m2.jsonl" --endpoint "$emu_URL" -o "$T/out2" -q || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "exit $rc"
+check_outputs "$T/out2" --manifest "$T/m2.jsonl" --min-ok 80
+python3 - "$T/out2" <<'PY'
+import json, sys
+d = sys.argv[1]
+c = json.load(open(d + "/run.json"))["counts"]
+assert c["reasks"] >= 15 and c["reasks_fixed"] >= 10, c    # 30% of 100 cut short
+assert c["completed"] + c["failed"] == 100, c
+for l in open(d + "/results.jsonl"):
+    r = json.loads(l)
+    assert json.loads(r["text"]) == r["output"], r          # what came back parsed, whole
+fails = [json.loads(l) for l in open(d + "/errors.jsonl")]
+for e in fails:
+    assert e["error"]["status"] == "SCHEMA_VIOLATION", e
+    assert e["errors"][0]["message"].startswith("not JSON: "), e["errors"]
+print(f"run-reask (not JSON): {c['reasks']} re-asks, {c['reasks_fixed']} fixed, {len(fails)} failed for good")
 PY

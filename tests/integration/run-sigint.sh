@@ -1,5 +1,7 @@
-# run-sigint: SIGINT drains in-flight jobs, flushes and exits 130; nothing is
-# lost, and a second run completes the set.
+# run-sigint: SIGINT (and SIGTERM) drains in-flight jobs, flushes and exits
+# 130; nothing is lost, and a second run completes the set. A second signal
+# cuts in-flight requests, records those jobs as interrupted, and a resume
+# runs them again.
 . "$(dirname "$0")/lib.sh"
 start_emulator emu --latency 80
 echo '{"name":"sigint","model":"gemini-2.5-flash","limits":{"concurrency":16}}' >"$T/p.json"
@@ -34,3 +36,29 @@ kill -INT "$pid"; sleep 0.02; kill -INT "$pid"
 rc=0; wait "$pid" || rc=$?
 assert_eq "$rc" 130 "exit status after two SIGINTs"
 check_outputs "$T/out2"
+python3 - "$T/out2/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+c = r["counts"]
+assert r["status"] == "interrupted", r["status"]
+assert c["interrupted"] > 0, c      # cut mid-flight (and those never started)
+assert c["completed"] + c["interrupted"] + c["failed"] == c["jobs"], c
+PY
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out2" -q
+check_outputs "$T/out2" --manifest "$T/m.jsonl" --all-ok
+
+# SIGTERM (a scheduler's stop) is the same as SIGINT
+"$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out3" --progress plain \
+    2>"$T/err3" &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+assert_eq "$rc" 130 "exit status after SIGTERM"
+grep -q "interrupted" "$T/err3" || fail "no interruption notice after SIGTERM"
+python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1])); c = r['counts']
+assert r['status'] == 'interrupted' and c['in_doubt'] == 0 and c['completed'] > 0, c" "$T/out3/run.json"
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out3" -q
+check_outputs "$T/out3" --manifest "$T/m.jsonl" --all-ok

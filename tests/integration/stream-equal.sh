@@ -52,3 +52,26 @@ c = json.load(open(f"{t}/bad-{v}/run.json"))["counts"]
 assert c["retries"] > 5 and c["bad_responses"] + c["network_errors"] > 5, c
 PY
 done
+# "stream": true in the pipeline (or on a line) streams without the flag;
+# "stream": false on a line opts out
+cat >"$T/ps.json" <<'P'
+{"name":"stream","model":"gemini-2.5-flash","stream":true,"limits":{"concurrency":16}}
+P
+python3 -c "
+import json
+for i in range(20):
+    o = {'id': 'p%d' % i, 'input': 'tell me about %d' % i}
+    if i % 4 == 0: o['stream'] = False
+    print(json.dumps(o))" >"$T/m20.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/ps.json" "$T/m20.jsonl" --endpoint "$emu_URL" -o "$T/pipe-stream" -q
+check_outputs "$T/pipe-stream" --manifest "$T/m20.jsonl" --all-ok
+python3 - "$T/pipe-stream" "$T/plain-v1beta" <<'PY'
+import json, sys
+res = {json.loads(l)["id"]: json.loads(l) for l in open(sys.argv[1] + "/results.jsonl")}
+plain = {json.loads(l)["id"]: json.loads(l) for l in open(sys.argv[2] + "/results.jsonl")}
+for k, r in res.items():
+    streamed = "ttft_ms" in r
+    assert streamed == (int(k[1:]) % 4 != 0), (k, r)
+    if int(k[1:]) % 3 == 0:                               # the same body as s<i>: the same answer
+        assert r["text"] == plain["s" + k[1:]]["text"], k
+PY

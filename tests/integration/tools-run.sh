@@ -88,3 +88,53 @@ assert n["status"] == "requires_action", n
 calls = [o for o in n["outputs"] if o["type"] == "function_call"]
 assert calls and calls[0]["name"] == "ask_human" and "arguments" in calls[0], n
 PY
+# a model that keeps asking (tool_choice "any" forces a call every turn): the
+# job stops at max_tool_turns with TOOL_TURNS_EXCEEDED, each turn's call
+# answered by the program once; the other jobs are unaffected
+cat >"$T/p3.json" <<P
+{"name":"looping","model":"gemini-2.5-flash","prompt":"Weather in {{city}}?","limits":{"concurrency":8},
+ "generation_config":{"tool_choice":"any"},"max_tool_turns":3,
+ "tools":[$(tool get_weather lookup.sh)]}
+P
+head -n 10 "$T/m.jsonl" >"$T/m3.jsonl"
+expect_rc 1 "$GEMBATCH" run "$T/p3.json" "$T/m3.jsonl" --endpoint "$emu_URL" -o "$T/out3" -q
+check_outputs "$T/out3" --manifest "$T/m3.jsonl"
+python3 - "$T/out3" <<'PY'
+import json, sys
+d = sys.argv[1]
+errs = [json.loads(l) for l in open(d + "/errors.jsonl")]
+assert len(errs) == 10 and not open(d + "/results.jsonl").read(), errs
+for e in errs:
+    assert e["error"]["status"] == "TOOL_TURNS_EXCEEDED", e
+    assert "after 3 tool turns (max_tool_turns)" in e["error"]["message"], e
+c = json.load(open(d + "/run.json"))["counts"]
+# per job: 4 requests, 3 tool turns answered by the program; the 4th answer asked again
+assert c["tool_calls"] == 30 and c["attempts"] == 40, c
+PY
+# --tool-concurrency bounds the programs running at once (the rest wait their
+# turn, the requests go on); each run of slow.sh notes when it ran
+mkdir -p "$T/spans"
+cat >"$T/scripts/slow.sh" <<S
+#!/bin/sh
+cat >/dev/null
+a=\$(date +%s.%N); sleep 0.3; b=\$(date +%s.%N)
+echo "\$a \$b" >"$T/spans/\$\$"
+echo '{"forecast":"slow but sunny"}'
+S
+chmod +x "$T/scripts/slow.sh"
+cat >"$T/p4.json" <<P
+{"name":"slowtools","model":"gemini-2.5-flash","prompt":"Weather in {{city}}?","limits":{"concurrency":16},
+ "tools":[$(tool get_weather slow.sh)]}
+P
+head -n 24 "$T/m.jsonl" >"$T/m4.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p4.json" "$T/m4.jsonl" --endpoint "$emu_URL" -o "$T/out4" -q \
+    --tool-concurrency 3
+check_outputs "$T/out4" --manifest "$T/m4.jsonl" --all-ok
+python3 - "$T/spans" <<'PY'
+import os, sys
+spans = [tuple(map(float, open(os.path.join(sys.argv[1], f)).read().split())) for f in os.listdir(sys.argv[1])]
+assert len(spans) == 24, len(spans)
+most = max(sum(1 for a, b in spans if a <= t < b) for t, _ in spans)
+assert 2 <= most <= 3, f"{most} tool programs ran at once with --tool-concurrency 3"
+print(f"tools-run: at most {most} tool programs at once", file=sys.stderr)
+PY

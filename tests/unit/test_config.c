@@ -162,3 +162,17 @@ Test(config, rates_split_across_shards)
     config_split_limits(&c);
     cr_expect_eq(c.rpm, 1000); /* its own key: its own quota */
 }
+
+Test(config, defaults_as_documented)
+{
+    struct config c;
+    config_defaults(&c);
+    cr_expect_eq(c.concurrency, 32);
+    cr_expect_eq(c.max_attempts, 6);
+    cr_expect_float_eq(c.poll_initial_s, 2.0, 1e-9); /* agents: first poll after 2 s, */
+    cr_expect_float_eq(c.poll_max_s, 60.0, 1e-9);    /* growing x1.5 up to a minute, */
+    cr_expect_float_eq(c.bg_deadline_s, 3600.0, 1e-9); /* for an hour at most */
+    cr_expect_eq(c.reask, 2);
+    cr_expect_eq(c.max_tool_turns, 8);
+    config_free(&c);
+}

@@ -43,3 +43,23 @@ Test(ratelimit, aimd)
         rl_on_success(&r);
     cr_expect_eq(r.limit, 64);
 }
+
+Test(ratelimit, tpm_corrected_by_reported_usage)
+{
+    struct rl a, b;
+    rl_init(&a, 10, 0, 6000, 0); /* 100 tokens a second, burst 100 */
+    rl_init(&b, 10, 0, 6000, 0);
+    uint64_t wa, wb;
+    cr_assert_eq(rl_acquire(&a, 0, 20, &wa), 1);
+    cr_assert_eq(rl_acquire(&b, 0, 20, &wb), 1);
+    rl_correct(&a, 20, 20); /* the estimate was right: 80 left */
+    rl_correct(&b, 20, 90); /* the answer says 90 were used: 10 left */
+    cr_expect_eq(rl_acquire(&a, 0, 50, &wa), 1);
+    cr_expect_eq(rl_acquire(&b, 0, 50, &wb), 0);
+    cr_expect_geq(wb, 400); /* 40 tokens short at 0.1 a millisecond */
+    cr_expect_leq(wb, 402);
+    cr_assert_eq(rl_acquire(&b, 402, 50, &wb), 1);
+    cr_expect_eq(rl_acquire(&b, 402, 45, &wb), 0);
+    rl_correct(&b, 50, 5); /* an over-estimate gives its 45 tokens back */
+    cr_expect_eq(rl_acquire(&b, 402, 45, &wb), 1);
+}
