@@ -37,3 +37,17 @@ if grep -q "Non-2xx" "$tmp/wrk.out"; then
 fi
 rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out")
 echo "emulator: $rps requests/second (small text creates, $CONNS keep-alive connections, wrk -t$WRK_THREADS, $DURATION)"
+
+# latency must not block: 256 keep-alive connections against --latency 50,
+# each answer should take about 50 ms (wrk's latency percentiles)
+kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+"$GEMBATCH" emulate --listen 127.0.0.1:0 --threads "$EMU_THREADS" --latency 50 -q >"$tmp/url2" 2>"$tmp/err" &
+pid=$!
+while [ ! -s "$tmp/url2" ]; do sleep 0.05; done
+url=$(head -n 1 "$tmp/url2")
+wrk -t"$WRK_THREADS" -c256 -d1s -s "$root/bench/emulator.lua" "$url" >/dev/null
+wrk -t"$WRK_THREADS" -c256 -d5s --latency -s "$root/bench/emulator.lua" "$url" >"$tmp/wrk2.out"
+p50=$(awk '$1 == "50%" {print $2}' "$tmp/wrk2.out")
+p99=$(awk '$1 == "99%" {print $2}' "$tmp/wrk2.out")
+rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk2.out")
+echo "emulator --latency 50: 256 connections, answers in p50 $p50, p99 $p99 ($rps requests/second; ideal 5120)"

@@ -242,7 +242,7 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
     int rc = 0;
     struct err_scan es = {r, {0}};
     struct jscan js = {r, {0}};
-    dset_init(&es.failed);
+    dset_init(&r->failed);
     dset_init(&js.pending);
     if (!res || !errs || !jr || !run) {
         rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
@@ -256,6 +256,8 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
         (rc = each_line(jr, on_journal, &js, err)))
         goto out;
     r->failed_prev = (long long)es.failed.n + es.failed.has_zero;
+    r->failed = es.failed; /* kept: their error lines go once they succeed */
+    dset_init(&es.failed);
     for (size_t i = 0; i < js.pending.cap; i++)
         if (js.pending.slots[i] && !dset_has(&r->done, js.pending.slots[i]))
             r->in_doubt_prev++;
@@ -281,6 +283,7 @@ out:
 void jrn_free(struct resume *r)
 {
     dset_free(&r->done);
+    dset_free(&r->failed);
     iid_free(&r->iids);
     json_decref(r->prev_run);
     memset(r, 0, sizeof *r);

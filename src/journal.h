@@ -26,7 +26,8 @@ struct iid_map {                 /* id digest -> interaction id */
 
 struct resume {
     struct dset done;            /* ids with a line in results.jsonl */
-    long long failed_prev;       /* distinct ids in errors.jsonl that are not done */
+    struct dset failed;          /* ids in errors.jsonl that are not done */
+    long long failed_prev;       /* their count */
     long long torn;              /* torn last lines dropped */
     long long in_doubt_prev;     /* sent, never answered, not done: maybe billed */
     struct iid_map iids;         /* background interactions started, not finished */

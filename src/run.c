@@ -158,7 +158,11 @@ static void release(struct run *r, struct job *j)
 void run_finish_job(struct run *r, struct job *j)
 {
     j->phase = PH_DONE;
-    dset_add(&r->res.done, j->digest);
+    /* done now matters only to errors.jsonl's compaction at the end, so only
+     * ids with an error line of an earlier run are added: a fresh run of a
+     * million jobs keeps one digest set (seen), not two */
+    if (dset_has(&r->res.failed, j->digest))
+        dset_add(&r->res.done, j->digest);
     release(r, j);
 }
 
