@@ -628,6 +628,7 @@ static void loop(struct run *r)
             timeout = tt;
         struct curl_waitfd fds[96];
         unsigned nfds = toolbox_fds(&r->tb, fds, sizeof fds / sizeof fds[0]);
+        sink_flush(&r->sink); /* the "send" lines of what is about to leave */
         xfer_poll(&r->xf, (int)timeout, fds, nfds);
         toolbox_step(&r->tb);
         struct op *op;

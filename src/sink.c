@@ -52,6 +52,7 @@ int sink_open(struct sink *s, const char *dir, int restart, struct gb_err *err)
     for (int i = 0; i < SINK_NFILES; i++)
         s->fd[i] = -1;
     s->lock_fd = -1;
+    buf_init(&s->jpend, BUF_UNLIMITED);
     s->dir = strdup(dir);
     if (!s->dir)
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
@@ -88,6 +89,7 @@ int sink_open(struct sink *s, const char *dir, int restart, struct gb_err *err)
 void sink_close(struct sink *s)
 {
     sink_sync(s, 0, 1);
+    buf_free(&s->jpend);
     for (int i = 0; i < SINK_NFILES; i++)
         if (s->fd[i] >= 0)
             close(s->fd[i]);
@@ -168,7 +170,7 @@ int sink_sync(struct sink *s, uint64_t now, int force)
     if (!force && now - s->last_sync_ms < 1000)
         return 0;
     s->last_sync_ms = now;
-    int rc = 0;
+    int rc = sink_flush(s);
     for (int i = 0; i < SINK_NFILES; i++) {
         if (s->fd[i] >= 0 && s->dirty[i]) {
             if (fdatasync(s->fd[i])) {
@@ -202,8 +204,31 @@ int sink_run_json(struct sink *s, const json_t *run)
     return rc;
 }
 
+int sink_flush(struct sink *s)
+{
+    if (!s->jpend.len)
+        return 0;
+    int rc = s->fd[SINK_JOURNAL] >= 0 ? fsx_write_all(s->fd[SINK_JOURNAL], s->jpend.data,
+                                                      s->jpend.len)
+                                      : 0;
+    buf_reset(&s->jpend);
+    if (rc) {
+        note_failure(s, "write failed");
+        return GB_EIO;
+    }
+    s->dirty[SINK_JOURNAL] = 1;
+    return 0;
+}
+
 int sink_raw(struct sink *s, enum sink_file f, const char *text, size_t n)
 {
+    if (f == SINK_JOURNAL) { /* gathered: one write per transfer step (sink_flush) */
+        if (buf_append(&s->jpend, text, n) || buf_append(&s->jpend, "\n", 1)) {
+            note_failure(s, "out of memory");
+            return GB_ENOMEM;
+        }
+        return s->jpend.len >= 256 * 1024 ? sink_flush(s) : 0;
+    }
     char stackbuf[1024];
     char *b = n + 1 <= sizeof stackbuf ? stackbuf : malloc(n + 1);
     if (!b)

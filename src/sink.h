@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 
 enum sink_file { SINK_RESULTS, SINK_ERRORS, SINK_JOURNAL, SINK_NFILES };
@@ -22,6 +23,7 @@ struct sink {
     int dirty[SINK_NFILES];
     uint64_t last_sync_ms;
     int write_failed;       /* a write or fsync failed: the run must stop */
+    struct buf jpend;       /* journal lines not yet written (sink_flush) */
     char write_error[512];
 };
 
@@ -36,6 +38,10 @@ int sink_line(struct sink *s, enum sink_file f, const json_t *obj);
  * relative to OUTDIR (new string). */
 int sink_image(struct sink *s, const char *id, int k, const void *data, size_t n,
                const char *ext, char **rel);
+/* Write the journal lines gathered since the last call, in one write(2).
+ * The run calls it before every transfer step, so an attempt's "send" line
+ * is on disk before its request leaves; sink_sync and sink_close call it too. */
+int sink_flush(struct sink *s);
 /* fsync dirty files if a second has passed (or force). */
 int sink_sync(struct sink *s, uint64_t now_ms, int force);
 /* Replace OUTDIR/run.json atomically. */
