@@ -18,6 +18,19 @@ static char *write_tmp(const char *content, size_t n)
     return path;
 }
 
+/* the next line of r is want (strlen(want) bytes), numbered want_no */
+static void next_is(struct man_reader *r, const char *want, long want_no)
+{
+    const char *line;
+    size_t len;
+    long no;
+    struct gb_err e = {0};
+    cr_assert_eq(man_next(r, &line, &len, &no, &e), 1);
+    cr_expect_str_eq(line, want);
+    cr_expect_eq(len, strlen(want));
+    cr_expect_eq(no, want_no);
+}
+
 Test(manifest, lines_crlf_blank_and_numbers)
 {
     const char text[] = "{\"a\":1}\r\n\n   \r\n{\"b\":2}\n{\"c\":3}";
@@ -25,18 +38,12 @@ Test(manifest, lines_crlf_blank_and_numbers)
     struct man_reader r;
     struct gb_err e = {0};
     cr_assert_eq(man_open(p, 0, &r, &e), 0);
+    next_is(&r, "{\"a\":1}", 1);
+    next_is(&r, "{\"b\":2}", 4);
+    next_is(&r, "{\"c\":3}", 5);
     const char *line;
     size_t len;
     long no;
-    cr_assert_eq(man_next(&r, &line, &len, &no, &e), 1);
-    cr_expect_str_eq(line, "{\"a\":1}");
-    cr_expect_eq(no, 1);
-    cr_assert_eq(man_next(&r, &line, &len, &no, &e), 1);
-    cr_expect_str_eq(line, "{\"b\":2}");
-    cr_expect_eq(no, 4);
-    cr_assert_eq(man_next(&r, &line, &len, &no, &e), 1);
-    cr_expect_str_eq(line, "{\"c\":3}");
-    cr_expect_eq(no, 5);
     cr_expect_eq(man_next(&r, &line, &len, &no, &e), 0);
     man_close(&r);
     cr_expect_eq(man_count_lines(p), 3);
@@ -90,14 +97,8 @@ Test(manifest, byte_order_mark_on_the_first_line_only)
     struct man_reader r;
     struct gb_err e = {0};
     cr_assert_eq(man_open(p, 0, &r, &e), 0);
-    const char *line;
-    size_t len;
-    long no;
-    cr_assert_eq(man_next(&r, &line, &len, &no, &e), 1);
-    cr_expect_str_eq(line, "{\"a\":1}");
-    cr_expect_eq(len, 7);
-    cr_assert_eq(man_next(&r, &line, &len, &no, &e), 1);
-    cr_expect_str_eq(line, "\xef\xbb\xbf{\"b\":2}");
+    next_is(&r, "{\"a\":1}", 1);
+    next_is(&r, "\xef\xbb\xbf{\"b\":2}", 2);
     man_close(&r);
     unlink(p);
     free(p);
