@@ -96,11 +96,17 @@ FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fu
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_LIB_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
 
-$(FUZZ_BUILD)/obj/%.o: src/%.c
+.PHONY: fuzz-cc
+fuzz-cc:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
+	    echo "make fuzz: $(FUZZ_CC) is missing (scripts/install-deps --fuzz installs clang and libFuzzer)" >&2; \
+	    exit 2; }
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c | fuzz-cc
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/obj/harness/%.o: tests/fuzz/%.c
+$(FUZZ_BUILD)/obj/harness/%.o: tests/fuzz/%.c | fuzz-cc
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
