@@ -64,6 +64,7 @@ struct arc {
     long renamed;              /* entries run under an escaped id */
     char renamed_eg[400];      /* the first of them, and why */
     locale_t utf8;             /* UTF-8 names read as such (see in_utf8), or 0 */
+    int stream;                /* no archive: one compressed stream (a manifest) */
 };
 
 /* One entry being read. */
@@ -413,6 +414,9 @@ static int start(struct arc *x, const char *name, struct gb_err *err)
     archive_read_support_format_rar5(x->a);
     archive_read_support_format_xar(x->a);
     archive_read_support_format_empty(x->a);
+    /* last resort (lowest bid): one compressed stream that is no archive, a
+     * compressed manifest (.jsonl.gz, .jsonl.zst, ...) read as one */
+    archive_read_support_format_raw(x->a);
     archive_read_set_callback_data(x->a, x);
     archive_read_set_read_callback(x->a, read_cb);
     if (x->seekable)
@@ -420,7 +424,14 @@ static int start(struct arc *x, const char *name, struct gb_err *err)
     if (archive_read_open1(x->a) == ARCHIVE_OK) {
         x->first_rc = archive_read_next_header(x->a, &x->first);
         x->have_first = 1;
-        return 0;
+        if (x->first_rc != ARCHIVE_OK || archive_format(x->a) != ARCHIVE_FORMAT_RAW)
+            return 0;
+        if (archive_filter_code(x->a, 0) != ARCHIVE_FILTER_NONE) {
+            x->stream = 1; /* the input reads it as a manifest: arc_stream_read */
+            return 0;
+        }
+        return GB_FAIL(err, GB_EINVAL, "'%.300s' cannot be read as an archive: %s", name,
+                       "Unrecognized archive format");
     }
     if (archive_errno(x->a) != NOT_AN_ARCHIVE) {
         x->first_rc = ARCHIVE_FATAL; /* damaged from the start: one error job says so */
@@ -431,9 +442,8 @@ static int start(struct arc *x, const char *name, struct gb_err *err)
     const char *f = archive_filter_code(x->a, 0) != ARCHIVE_FILTER_NONE
                         ? archive_filter_name(x->a, 0) : NULL;
     if (f)
-        return GB_FAIL(err, GB_EUNSUPPORTED, "'%.300s' is %s-compressed but holds no archive "
-                       "(%s); for a compressed manifest, decompress it into stdin: e.g. '%s -dc "
-                       "FILE | gembatch run PIPELINE -'", name, f, msg, f);
+        return GB_FAIL(err, GB_EUNSUPPORTED, "'%.300s' is %s-compressed but holds neither an "
+                       "archive nor a manifest (%s)", name, f, msg);
     return GB_FAIL(err, GB_EINVAL, "'%.300s' cannot be read as an archive: %s", name, msg);
 }
 
@@ -848,6 +858,23 @@ struct job *arc_next(struct arc *x, const struct job_ctx *ctx)
 json_t *arc_skipped(const struct arc *a)
 {
     return a ? a->skipped : NULL;
+}
+
+int arc_is_stream(const struct arc *a)
+{
+    return a && a->stream;
+}
+
+ssize_t arc_stream_read(void *ctx, void *buf, size_t n, struct gb_err *err)
+{
+    struct arc *x = ctx;
+    la_ssize_t got = archive_read_data(x->a, buf, n);
+    if (got < 0) {
+        char msg[300];
+        clean_error(x->a, msg, sizeof msg);
+        return GB_FAIL(err, GB_EIO, "%.300s: cannot decompress: %s", x->name, msg);
+    }
+    return (ssize_t)got;
 }
 
 void arc_close(struct arc *a)

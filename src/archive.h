@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -47,6 +48,11 @@ struct job *arc_next(struct arc *a, const struct job_ctx *ctx);
 /* Skipped entries: [{"entry","reason"}...] (borrowed). */
 json_t *arc_skipped(const struct arc *a);
 void arc_close(struct arc *a);
+/* The input was no archive but one compressed stream (a .jsonl.gz, say):
+ * read its decompressed bytes with arc_stream_read (0 at the end, <0 with
+ * err set), as a manifest. */
+int arc_is_stream(const struct arc *a);
+ssize_t arc_stream_read(void *ctx, void *buf, size_t n, struct gb_err *err);
 
 /* Disk that spooled entries of unfinished jobs may hold before input reading
  * pauses (run.c feed()); one entry always goes through, whatever its size. */

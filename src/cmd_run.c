@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 static const char details[] =
-    "INPUT is a JSONL manifest ('-' for stdin) or an archive (tar, tar.gz/bz2/xz/zst,\n"
-    "zip, 7z, cpio, told from its content: one job per media entry, the entry's path\n"
-    "as id); several inputs run in order. Each manifest line is an Interactions\n"
+    "INPUT is a JSONL manifest ('-' for stdin; gzip, bzip2, xz, zstd or lz4\n"
+    "compressed too) or an archive (tar, tar.gz/bz2/xz/zst, zip, 7z, cpio: one job\n"
+    "per media entry, the entry's path as id), told from its content; several\n"
+    "inputs run in order. Each manifest line is an Interactions\n"
     "request applied over the pipeline as a JSON Merge Patch, plus \"id\", \"files\"\n"
     "(local media appended as parts) and \"vars\" (for {{name}} in the pipeline's\n"
     "prompt). Paths are relative to the manifest's folder; media types come from the\n"

@@ -43,6 +43,16 @@ int input_open(const char *path, const struct arc_opts *ao, struct input **out,
     if (arc_detect(head, n)) {
         in->kind = INPUT_ARCHIVE;
         rc = arc_open_fd(fd, in->name, head, n, ao, &in->arc, err);
+        if (!rc && arc_is_stream(in->arc)) { /* a compressed manifest */
+            in->kind = INPUT_MANIFEST;
+            rc = man_open_src(arc_stream_read, in->arc, in->name, dir, 0, &in->man, err);
+            if (rc) {
+                arc_close(in->arc); /* closes fd */
+                free(dir);
+                free(in);
+                return rc;
+            }
+        }
     } else {
         in->kind = INPUT_MANIFEST;
         rc = man_open_fd(fd, !is_stdin, in->name, dir, head, n, 0, &in->man, err);
@@ -103,10 +113,9 @@ void input_close(struct input *in)
 {
     if (!in)
         return;
-    if (in->kind == INPUT_ARCHIVE)
-        arc_close(in->arc);
-    else
+    if (in->kind == INPUT_MANIFEST)
         man_close(&in->man);
+    arc_close(in->arc); /* also under a compressed manifest */
     free(in);
 }
 

@@ -71,6 +71,18 @@ int man_open_fd(int fd, int own_fd, const char *name, const char *dir, const voi
     return 0;
 }
 
+int man_open_src(ssize_t (*src)(void *, void *, size_t, struct gb_err *), void *ctx,
+                 const char *name, const char *dir, size_t max_line, struct man_reader *r,
+                 struct gb_err *err)
+{
+    int rc = man_open_fd(-1, 0, name, dir, "", 0, max_line, r, err);
+    if (rc)
+        return rc;
+    r->src = src;
+    r->src_ctx = ctx;
+    return 0;
+}
+
 void man_close(struct man_reader *r)
 {
     if (r->own_fd && r->fd >= 0)
@@ -86,6 +98,16 @@ void man_close(struct man_reader *r)
 static int fill(struct man_reader *r, struct gb_err *err)
 {
     for (;;) {
+        if (r->src) {
+            ssize_t n = r->src(r->src_ctx, r->chunk, CHUNK, err);
+            if (n < 0)
+                return GB_EIO;
+            r->chunk_len = (size_t)n;
+            r->chunk_pos = 0;
+            r->bytes_read += (uint64_t)n;
+            r->eof = n == 0;
+            return 0;
+        }
         ssize_t n = read(r->fd, r->chunk, CHUNK);
         if (n < 0 && errno == EINTR)
             continue;

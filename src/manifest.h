@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "err.h"
@@ -26,6 +27,9 @@ struct man_reader {
     int eof;
     int skipping;     /* discarding the rest of an overlong line */
     uint64_t bytes_read;
+    /* instead of read(2) on fd: a decoder's output (a compressed manifest) */
+    ssize_t (*src)(void *ctx, void *buf, size_t n, struct gb_err *err);
+    void *src_ctx;
 };
 
 /* Open path ("-" = stdin). max_line 0 = default (64 MiB). */
@@ -34,6 +38,11 @@ int man_open(const char *path, size_t max_line, struct man_reader *r, struct gb_
  * (sniffing); the reader takes ownership of fd when own_fd is set. */
 int man_open_fd(int fd, int own_fd, const char *name, const char *dir, const void *head, size_t n,
                 size_t max_line, struct man_reader *r, struct gb_err *err);
+/* Read lines from src (see struct man_reader); nothing is owned but copies
+ * of name and dir. */
+int man_open_src(ssize_t (*src)(void *, void *, size_t, struct gb_err *), void *ctx,
+                 const char *name, const char *dir, size_t max_line, struct man_reader *r,
+                 struct gb_err *err);
 void man_close(struct man_reader *r);
 
 /* Next non-blank line (CR/LF stripped). Returns 1 with line, len and lineno set,
