@@ -5,24 +5,19 @@
 # of the client, and checks every id ended exactly once. About 3 minutes on
 # 2 cores. Loopback only; the emulator keeps no interactions (store:false).
 set -eu
-here=$(cd "$(dirname "$0")/.." && pwd)
-G=${GEMBATCH:-$here/build/gembatch}
+. "$(dirname "$0")/lib.sh"
 N=${MILLION_JOBS:-1000000}
-T=$(mktemp -d "${TMPDIR:-/tmp}/gb-million.XXXXXX")
-trap 'kill $epid 2>/dev/null; rm -rf "$T"' EXIT
-"$G" emulate --listen 127.0.0.1:0 >"$T/url" 2>"$T/emu.err" &
-epid=$!
-while [ ! -s "$T/url" ]; do sleep 0.05; done
-echo '{"name":"million","model":"gemini-2.5-flash","store":false,"limits":{"concurrency":64}}' >"$T/p.json"
+emu_start
+echo '{"name":"million","model":"gemini-2.5-flash","store":false,"limits":{"concurrency":64}}' >"$tmp/p.json"
 python3 -c "
 import sys
 w = sys.stdout.write
-for i in range($N): w('{\"id\":\"id-%07d\",\"input\":\"question number %d\"}\n' % (i, i))" >"$T/m.jsonl"
+for i in range($N): w('{\"id\":\"id-%07d\",\"input\":\"question number %d\"}\n' % (i, i))" >"$tmp/m.jsonl"
 t0=$(date +%s.%N)
-GEMINI_API_KEY=bench /usr/bin/time -f '%M' -o "$T/rss" "$G" run "$T/p.json" "$T/m.jsonl" \
-    --endpoint "$(head -n 1 "$T/url")" -o "$T/out" --progress none -q
+GEMINI_API_KEY=bench /usr/bin/time -f '%M' -o "$tmp/rss" "$GEMBATCH" run "$tmp/p.json" "$tmp/m.jsonl" \
+    --endpoint "$url" -o "$tmp/out" --progress none -q
 t1=$(date +%s.%N)
-python3 - "$T" "$N" "$t0" "$t1" <<'PY'
+python3 - "$tmp" "$N" "$t0" "$t1" <<'PY'
 import json, sys
 t, n, t0, t1 = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 rss = int(open(t + "/rss").read().split()[-1])

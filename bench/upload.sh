@@ -7,27 +7,9 @@
 # chunks, one at a time); wall time and peak RSS cover the whole run.
 #   GEMBATCH=path  SIZE_MIB=1024  TMPDIR=dir (needs about 2 x SIZE free)
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-GEMBATCH=${GEMBATCH:-$root/build/gembatch}
 SIZE_MIB=${SIZE_MIB:-1024}
-[ -x "$GEMBATCH" ] || { echo "bench: no gembatch at $GEMBATCH (run make)" >&2; exit 2; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gb-bench-upload.XXXXXX")
-pid=
-cleanup() {
-    if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-"$GEMBATCH" emulate --listen 127.0.0.1:0 -q --log "$tmp/emu.log" --file-processing-ms 0 \
-    >"$tmp/url" 2>"$tmp/err" &
-pid=$!
-i=0
-while [ ! -s "$tmp/url" ]; do
-    kill -0 "$pid" 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
-    i=$((i + 1)); [ $i -lt 200 ] || { echo "bench: emulator did not start" >&2; exit 1; }
-    sleep 0.05
-done
-url=$(head -n 1 "$tmp/url")
+. "$(dirname "$0")/lib.sh"
+emu_start --log "$tmp/emu.log" --file-processing-ms 0
 export GEMINI_API_KEY=bench-key-not-secret
 cat >"$tmp/p.json" <<'P'
 {"name":"bench-upload","model":"gemini-2.5-flash","prompt":"Summarise the video."}

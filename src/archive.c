@@ -430,15 +430,14 @@ static int start(struct arc *x, const char *name, struct gb_err *err)
             x->stream = 1; /* the input reads it as a manifest: arc_stream_read */
             return 0;
         }
-        return GB_FAIL(err, GB_EINVAL, "'%.300s' cannot be read as an archive: %s", name,
-                       "Unrecognized archive format");
-    }
-    if (archive_errno(x->a) != NOT_AN_ARCHIVE) {
+        snprintf(msg, sizeof msg, "Unrecognized archive format"); /* raw, uncompressed */
+    } else if (archive_errno(x->a) != NOT_AN_ARCHIVE) {
         x->first_rc = ARCHIVE_FATAL; /* damaged from the start: one error job says so */
         x->have_first = 1;
         return 0;
+    } else {
+        clean_error(x->a, msg, sizeof msg);
     }
-    clean_error(x->a, msg, sizeof msg);
     const char *f = archive_filter_code(x->a, 0) != ARCHIVE_FILTER_NONE
                         ? archive_filter_name(x->a, 0) : NULL;
     if (f)
@@ -535,9 +534,8 @@ static struct job *error_job(struct arc *x, const struct job_ctx *ctx, const cha
         return NULL;
     va_list ap;
     va_start(ap, fmt);
-    gb_vfail(&j->build_err, code, __FILE__, __LINE__, fmt, ap);
+    job_failv(j, code, fmt, ap);
     va_end(ap);
-    j->failed_build = 1;
     return j;
 }
 

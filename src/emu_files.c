@@ -428,6 +428,19 @@ static int reply_final(struct file *x, struct emu_upload_reply *out, struct emu_
     return 0;
 }
 
+/* A finalize (under f->mu): the announced size must have arrived; then the
+ * File, and the reply that carries it. */
+static int finish(struct emu_files *f, struct emu_upload *u, int cmd,
+                  struct emu_upload_reply *out, struct emu_err *e)
+{
+    if (u->declared != UINT64_MAX && u->received != u->declared)
+        return emu_fail(e, 400, "INVALID_ARGUMENT",
+                        "Finalized after %llu bytes, but %llu were announced.",
+                        (unsigned long long)u->received, (unsigned long long)u->declared);
+    struct file *x = finalize(f, u, cmd, e);
+    return x ? reply_final(x, out, e) : -1;
+}
+
 int emu_upload_end(struct emu_files *f, struct emu_upload *u, int cmd,
                    struct emu_upload_reply *out, struct emu_err *e)
 {
@@ -443,14 +456,7 @@ int emu_upload_end(struct emu_files *f, struct emu_upload *u, int cmd,
                       (unsigned long long)(u->declared != UINT64_MAX ? u->declared
                                                                        : f->o.max_file_bytes));
     } else if (cmd & EMU_UP_FINALIZE) {
-        if (u->declared != UINT64_MAX && u->received != u->declared) {
-            rc = emu_fail(e, 400, "INVALID_ARGUMENT",
-                          "Finalized after %llu bytes, but %llu were announced.",
-                          (unsigned long long)u->received, (unsigned long long)u->declared);
-        } else {
-            struct file *x = finalize(f, u, cmd, e);
-            rc = x ? reply_final(x, out, e) : -1;
-        }
+        rc = finish(f, u, cmd, out, e);
     }
     pthread_mutex_unlock(&f->mu);
     return rc;
@@ -491,13 +497,8 @@ int emu_upload_status(struct emu_files *f, const char *upload_id, int cmd,
         } else if (u->cancelled || u->failed) {
             rc = emu_fail(e, 400, "FAILED_PRECONDITION", "The upload was %s.",
                           u->cancelled ? "cancelled" : "abandoned after an error");
-        } else if (u->declared != UINT64_MAX && u->received != u->declared) {
-            rc = emu_fail(e, 400, "INVALID_ARGUMENT",
-                          "Finalized after %llu bytes, but %llu were announced.",
-                          (unsigned long long)u->received, (unsigned long long)u->declared);
         } else {
-            struct file *x = finalize(f, u, cmd, e);
-            rc = x ? reply_final(x, out, e) : -1;
+            rc = finish(f, u, cmd, out, e);
         }
     } else if (u->done) { /* a query after the end answers with the file too */
         struct file *x = *find_file(f, u->file_id);

@@ -122,18 +122,12 @@ static void fail_interaction(json_t *inter)
                   "message", "The agent failed while working (emulated failed fault)."));
 }
 
+/* The inverse of emu_status_name; completed for anything else. */
 static int status_enum(const char *s)
 {
-    if (!s)
-        return EMU_ST_COMPLETED;
-    if (!strcmp(s, "requires_action"))
-        return EMU_ST_REQUIRES_ACTION;
-    if (!strcmp(s, "failed"))
-        return EMU_ST_FAILED;
-    if (!strcmp(s, "cancelled"))
-        return EMU_ST_CANCELLED;
-    if (!strcmp(s, "in_progress"))
-        return EMU_ST_IN_PROGRESS;
+    for (int st = EMU_ST_IN_PROGRESS; s && st <= EMU_ST_CANCELLED; st++)
+        if (!strcmp(s, emu_status_name(st)))
+            return st;
     return EMU_ST_COMPLETED;
 }
 
@@ -488,18 +482,6 @@ static void upload_reply(struct req *r, struct emu_upload_reply *ur)
     reply_header(r, "X-Goog-Upload-Size-Received", "%llu", (unsigned long long)ur->received);
 }
 
-/* The upload command, with the failed fault folded in when it finalizes. */
-static int up_cmd(struct req *r)
-{
-    if (r->fault != F_FAILED)
-        return r->up_cmd;
-    if (!(r->up_cmd & EMU_UP_FINALIZE)) {
-        r->fault = F_NONE; /* nothing to fail: the draw is spent */
-        return r->up_cmd;
-    }
-    return r->up_cmd | EMU_UP_FAIL;
-}
-
 void route_upload_chunk(struct req *r)
 {
     struct emu_upload_reply ur;
@@ -512,7 +494,7 @@ void route_upload_chunk(struct req *r)
     if (r->up) {
         struct emu_upload *u = r->up;
         r->up = NULL;
-        if (emu_upload_end(r->e->files, u, up_cmd(r), &ur, &err)) {
+        if (emu_upload_end(r->e->files, u, r->up_cmd, &ur, &err)) {
             snprintf(r->log_file, sizeof r->log_file, "%s", ur.name);
             reply_error(r, &err);
             free(ur.body);
@@ -521,7 +503,7 @@ void route_upload_chunk(struct req *r)
         upload_reply(r, &ur);
         return;
     }
-    if (emu_upload_status(r->e->files, upload_id, up_cmd(r), &ur, &err)) {
+    if (emu_upload_status(r->e->files, upload_id, r->up_cmd, &ur, &err)) {
         reply_error(r, &err);
         free(ur.body);
         return;

@@ -394,6 +394,12 @@ static void begin(struct req *r)
                      "Invalid X-Goog-Upload-Command '%s'.", cmd_s ? cmd_s : "");
             return;
         }
+        if (r->fault == F_FAILED) { /* only a finalize makes a File that can fail */
+            if (r->up_cmd & EMU_UP_FINALIZE)
+                r->up_cmd |= EMU_UP_FAIL;
+            else
+                r->fault = F_NONE;
+        }
         if (r->up_cmd & EMU_UP_UPLOAD) {
             struct emu_upload_hdrs h = {0};
             h.offset = off;

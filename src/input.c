@@ -46,12 +46,8 @@ int input_open(const char *path, const struct arc_opts *ao, struct input **out,
         if (!rc && arc_is_stream(in->arc)) { /* a compressed manifest */
             in->kind = INPUT_MANIFEST;
             rc = man_open_src(arc_stream_read, in->arc, in->name, dir, 0, &in->man, err);
-            if (rc) {
-                arc_close(in->arc); /* closes fd */
-                free(dir);
-                free(in);
-                return rc;
-            }
+            if (rc)
+                arc_close(in->arc); /* and fd with it */
         }
     } else {
         in->kind = INPUT_MANIFEST;
@@ -66,6 +62,18 @@ int input_open(const char *path, const struct arc_opts *ao, struct input **out,
     }
     *out = in;
     return 0;
+}
+
+/* Line no of a manifest could not be read: a job that fails with e. */
+static struct job *line_error(struct input *in, const struct job_ctx *ctx, long no,
+                              const struct gb_err *e)
+{
+    struct job *j = job_from_line(ctx, in->name, in->man.dir, no, "{}", 2);
+    if (j) {
+        j->failed_build = 1;
+        j->build_err = *e;
+    }
+    return j;
 }
 
 struct job *input_next(struct input *in, const struct job_ctx *ctx)
@@ -83,20 +91,11 @@ struct job *input_next(struct input *in, const struct job_ctx *ctx)
     }
     if (rc == GB_ELIMIT) {
         in->lines++;
-        struct job *j = job_from_line(ctx, in->name, in->man.dir, no, "{}", 2);
-        if (j) {
-            j->failed_build = 1;
-            j->build_err = e;
-        }
-        return j;
+        return line_error(in, ctx, no, &e);
     }
     if (rc < 0) {
         /* a read error ends this input: say so as a job error */
-        struct job *j = job_from_line(ctx, in->name, in->man.dir, in->man.line + 1, "{}", 2);
-        if (j) {
-            j->failed_build = 1;
-            j->build_err = e;
-        }
+        struct job *j = line_error(in, ctx, in->man.line + 1, &e);
         in->man.eof = 1;
         in->man.chunk_pos = in->man.chunk_len;
         return j;

@@ -151,8 +151,14 @@ static int fail_job(struct job *j, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    gb_vfail(&j->build_err, code, __FILE__, __LINE__, fmt, ap);
+    job_failv(j, code, fmt, ap);
     va_end(ap);
+    return code;
+}
+
+int job_failv(struct job *j, int code, const char *fmt, va_list ap)
+{
+    gb_vfail(&j->build_err, code, __FILE__, __LINE__, fmt, ap);
     j->failed_build = 1;
     return code;
 }

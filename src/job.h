@@ -8,6 +8,7 @@
 #define GB_JOB_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -115,6 +116,10 @@ const char *job_step_prompt(const struct pipeline *p, size_t k);
  * Returns NULL only when out of memory. */
 struct job *job_from_line(const struct job_ctx *ctx, const char *source, const char *dir,
                           long line, const char *text, size_t len);
+
+/* Mark j as failed before anything is sent, with a message made from fmt
+ * (the job is then recorded as an error with it). Returns code. */
+int job_failv(struct job *j, int code, const char *fmt, va_list ap);
 
 /* Build a job for a local media file (archive entry or folder listing): the
  * pipeline's prompt plus the file as a content part. */

@@ -97,31 +97,23 @@ void man_close(struct man_reader *r)
 
 static int fill(struct man_reader *r, struct gb_err *err)
 {
-    for (;;) {
-        if (r->src) {
-            ssize_t n = r->src(r->src_ctx, r->chunk, CHUNK, err);
-            if (n < 0)
-                return GB_EIO;
-            r->chunk_len = (size_t)n;
-            r->chunk_pos = 0;
-            r->bytes_read += (uint64_t)n;
-            r->eof = n == 0;
-            return 0;
-        }
-        ssize_t n = read(r->fd, r->chunk, CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
+    ssize_t n;
+    if (r->src) {
+        if ((n = r->src(r->src_ctx, r->chunk, CHUNK, err)) < 0)
+            return GB_EIO;
+    } else {
+        while ((n = read(r->fd, r->chunk, CHUNK)) < 0 && errno == EINTR)
+            ;
         if (n < 0) {
             int e = errno;
             return GB_FAIL(err, GB_EIO, "%s: read error: %s", r->name, strerror(e));
         }
-        r->chunk_len = (size_t)n;
-        r->chunk_pos = 0;
-        r->bytes_read += (uint64_t)n;
-        if (n == 0)
-            r->eof = 1;
-        return 0;
     }
+    r->chunk_len = (size_t)n;
+    r->chunk_pos = 0;
+    r->bytes_read += (uint64_t)n;
+    r->eof = n == 0;
+    return 0;
 }
 
 static int blank(const char *s, size_t n)

@@ -120,18 +120,39 @@ void sse_asm_init(struct sse_asm *a)
     a->items = json_array();
 }
 
-/* Text deltas are gathered in a buffer per index and written into their item
- * (obj, held) when the index moves on to another item, or at the end:
- * appending to a JSON string copies it whole, which made a stream of many
- * small deltas quadratic (a hostile server could spin the transfer loop). */
-struct sse_pend {
-    json_t *obj;          /* the text item the buffered text belongs to, or NULL */
+/* What an index gathers from its deltas before it is applied: G3
+ * arguments_delta text (parsed at step.stop), and text deltas, written into
+ * their item (obj, held) when the index moves on to another item, or at the
+ * end. Appending to a JSON string copies it whole, which made a stream of
+ * many small deltas quadratic (a hostile server could spin the transfer loop). */
+struct sse_slot {
+    struct buf args;
+    json_t *obj;          /* the text item the gathered text belongs to, or NULL */
     struct buf text;
 };
 
+/* The state of index idx (0..4096, checked by slot()), grown as needed. */
+static struct sse_slot *per_index(struct sse_asm *a, long idx)
+{
+    if ((size_t)idx >= a->nper) {
+        size_t n = (size_t)idx + 1;
+        struct sse_slot *np = realloc(a->per, n * sizeof *np);
+        if (!np)
+            return NULL;
+        for (size_t i = a->nper; i < n; i++) {
+            buf_init(&np[i].args, 64u << 20);
+            np[i].obj = NULL;
+            buf_init(&np[i].text, (size_t)SSE_ASM_MAX);
+        }
+        a->per = np;
+        a->nper = n;
+    }
+    return &a->per[idx];
+}
+
 static void flush(struct sse_asm *a, size_t idx)
 {
-    struct sse_pend *p = idx < a->npend ? &a->pend[idx] : NULL;
+    struct sse_slot *p = idx < a->nper ? &a->per[idx] : NULL;
     if (!p || !p->obj)
         return;
     if (p->text.len) {
@@ -149,26 +170,16 @@ static void flush(struct sse_asm *a, size_t idx)
 
 static void flush_all(struct sse_asm *a)
 {
-    for (size_t i = 0; i < a->npend; i++)
+    for (size_t i = 0; i < a->nper; i++)
         flush(a, i);
 }
 
 /* Queue text s for the "text" of obj, the item at index idx. */
 static int pend_text(struct sse_asm *a, long idx, json_t *obj, const char *s)
 {
-    if ((size_t)idx >= a->npend) {
-        size_t n = (size_t)idx + 1;
-        struct sse_pend *np = realloc(a->pend, n * sizeof *np);
-        if (!np)
-            return GB_ENOMEM;
-        for (size_t i = a->npend; i < n; i++) {
-            np[i].obj = NULL;
-            buf_init(&np[i].text, (size_t)SSE_ASM_MAX);
-        }
-        a->pend = np;
-        a->npend = n;
-    }
-    struct sse_pend *p = &a->pend[idx];
+    struct sse_slot *p = per_index(a, idx);
+    if (!p)
+        return GB_ENOMEM;
     if (p->obj != obj) {
         flush(a, (size_t)idx);
         p->obj = json_incref(obj);
@@ -180,14 +191,12 @@ void sse_asm_free(struct sse_asm *a)
 {
     json_decref(a->interaction);
     json_decref(a->items);
-    for (size_t i = 0; i < a->nargs; i++)
-        buf_free(&a->args[i]);
-    free(a->args);
-    for (size_t i = 0; i < a->npend; i++) {
-        json_decref(a->pend[i].obj);
-        buf_free(&a->pend[i].text);
+    for (size_t i = 0; i < a->nper; i++) {
+        buf_free(&a->per[i].args);
+        json_decref(a->per[i].obj);
+        buf_free(&a->per[i].text);
     }
-    free(a->pend);
+    free(a->per);
     memset(a, 0, sizeof *a);
 }
 
@@ -200,21 +209,6 @@ static json_t *slot(struct sse_asm *a, long idx)
     return json_array_get(a->items, (size_t)idx);
 }
 
-static struct buf *args_buf(struct sse_asm *a, long idx)
-{
-    if ((size_t)idx >= a->nargs) {
-        size_t n = (size_t)idx + 1;
-        struct buf *nb = realloc(a->args, n * sizeof *nb);
-        if (!nb)
-            return NULL;
-        for (size_t i = a->nargs; i < n; i++)
-            buf_init(&nb[i], 64u << 20);
-        a->args = nb;
-        a->nargs = n;
-    }
-    return &a->args[idx];
-}
-
 /* Apply a delta to a G1 content item (or the content list of a G3 step). */
 static void apply_delta(struct sse_asm *a, json_t *target, long idx, json_t *delta)
 {
@@ -223,10 +217,10 @@ static void apply_delta(struct sse_asm *a, json_t *target, long idx, json_t *del
         return;
     if (a->g3) {
         if (!strcmp(t, "arguments_delta")) {
-            struct buf *b = args_buf(a, idx);
+            struct sse_slot *p = per_index(a, idx);
             const char *s = jx_str(delta, "arguments");
-            if (b && s)
-                buf_puts(b, s);
+            if (p && s)
+                buf_puts(&p->args, s);
             return;
         }
         const char *st = jx_str(target, "type");
@@ -322,8 +316,8 @@ int sse_asm_event(struct sse_asm *a, const char *data, size_t len)
             apply_delta(a, s, (long)idx, d);
     } else if (!strcmp(type, "step.stop") && a->g3) {
         json_t *s = slot(a, (long)idx);
-        if (s && (size_t)idx < a->nargs && a->args[idx].len) {
-            json_t *args = json_loads(a->args[idx].data, 0, NULL);
+        if (s && (size_t)idx < a->nper && a->per[idx].args.len) {
+            json_t *args = json_loads(a->per[idx].args.data, 0, NULL);
             if (args)
                 json_object_set_new(s, "arguments", args);
         }

@@ -44,10 +44,8 @@ struct sse_asm {
     char error_msg[512];
     char error_code[64];
     uint64_t first_delta_us;
-    struct buf *args;     /* G3 arguments_delta text per index */
-    size_t nargs;
-    struct sse_pend *pend; /* text deltas not yet written into items, per index */
-    size_t npend;
+    struct sse_slot *per;  /* per index: arguments and text deltas not yet applied */
+    size_t nper;
     uint64_t bytes;       /* event data taken in: past SSE_ASM_MAX, GB_ELIMIT */
 };
 

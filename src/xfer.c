@@ -215,10 +215,11 @@ int xfer_add(struct xfer *x, struct op *op)
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         body_rewind(&op->body);
         /* a body that is one piece of text goes out with the headers in one
-         * send; bodies with files stream through the read callback */
+         * send (POSTFIELDS wins over the read callback; release() resets
+         * it); bodies with files stream through the read callback */
         const struct body *b = &op->body;
-        int whole = b->nseg == 1 && b->segs[0].kind == SEG_TEXT && b->segs[0].len == b->total;
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, whole ? b->segs[0].text : NULL);
+        if (b->nseg == 1 && b->segs[0].kind == SEG_TEXT && b->segs[0].len == b->total)
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, b->segs[0].text);
         curl_easy_setopt(e, CURLOPT_READFUNCTION, body_read_cb);
         curl_easy_setopt(e, CURLOPT_READDATA, &op->body);
         curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, body_seek_cb);
