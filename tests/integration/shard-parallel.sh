@@ -97,7 +97,9 @@ host=${1#*@}; shift
 [ "${1:-}" = "--" ] && shift
 mkdir -p "$FAKESSH_ROOT/$host"
 printf "%s %s\n" "$host" "$*" >>"$FAKESSH_ROOT/log"
-cd "$FAKESSH_ROOT/$host" && HOME="$FAKESSH_ROOT/$host" exec sh -c "$*"
+# like sshd, give the remote side a HOME and a SHELL: GNU Parallel's remote
+# worker runs the job with $SHELL, so without one the job never runs
+cd "$FAKESSH_ROOT/$host" && HOME="$FAKESSH_ROOT/$host" SHELL=/bin/sh exec sh -c "$*"
 EOF
 chmod +x "$T/fakessh"
 export FAKESSH_ROOT="$T/hosts.d"
@@ -118,6 +120,9 @@ log="$FAKESSH_ROOT/log"
 [ "$(grep -c -e '--sender .* \./shard-[1-4]$' "$log")" -eq 4 ] || fail "not 4 shards returned"
 echo "remote jobs per host: $(grep ' GNU_Parallel_worker' "$log" | cut -d' ' -f1 | sort | uniq -c | tr -s ' \n' ' ')" >&2
 [ ! -e "$FAKESSH_ROOT/node-a/gemini.key" ] || fail "--cleanup left the key file on a host"
+for k in 1 2 3 4; do
+    [ -s "out/shard-$k/results.jsonl" ] || { cat "$T/parallel-b.err" >&2; fail "shard $k did not come back"; }
+done
 expect_rc 0 "$GEMBATCH" merge out/shard-* -o out/all --manifest m.jsonl -q
 check_outputs "$T/b/out/all" --manifest "$T/m.jsonl" --all-ok --png
 compare "$T/b/out/all"
