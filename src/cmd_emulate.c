@@ -46,10 +46,19 @@ static const char details[] =
     "  failed     a stored background create ends with status failed and errors[]\n"
     "             (after its polls); an upload's finalize gives a File that ends\n"
     "             in state FAILED with an error instead of ACTIVE\n"
+    "  continuation  /v1/ only: a model's text answer (not background, not an\n"
+    "             agent) is cut into 2 or 3 hops, as --hop-tokens cuts long ones\n"
+    "\n"
+    "Continuation (/v1/ only, as the service's per-request output limit): an answer\n"
+    "cut by --hop-tokens or the continuation fault ends with status\n"
+    "requires_continuation and a continuation_token. A create with that token\n"
+    "(and previous_interaction_id naming the hop that issued it, or the same input\n"
+    "again with store false) gets the next hop. Every hop bills the input again.\n"
     "\n"
     "--log writes one JSON line per request: ts, method, path, status (0: dropped),\n"
     "dialect (g1|g3), model or agent, interaction_id, previous_interaction_id and\n"
-    "turns (of a create), fault, parts [{type, mime_type, bytes, sha256}],\n"
+    "turns (of a create), continued (a create resumed from a token), fault,\n"
+    "parts [{type, mime_type, bytes, sha256}],\n"
     "upload {command, offset, bytes, received,\n"
     "file_name}, file (files/ID).\n"
     "\n"
@@ -72,7 +81,7 @@ int cmd_emulate(int argc, char **argv)
         {0, "latency", CLI_INT, &o.latency_ms, "MS", "delay every answer by MS milliseconds (0)", 0, 3600000, NULL},
         {0, "jitter", CLI_INT, &o.jitter_ms, "MS", "plus a uniform 0..MS ms more per answer (0)", 0, 3600000, NULL},
         {0, "rpm", CLI_INT, &o.rpm, "N", "creates per minute before 429 RESOURCE_EXHAUSTED (0: no limit)", 0, 1e9, NULL},
-        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation", 0, 0, NULL},
+        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation", 0, 0, NULL},
         {0, "api-key", CLI_STR, &o.api_key, "KEY", "accept only this x-goog-api-key (default: any key)", 0, 0, NULL},
         {0, "seed", CLI_STR, &seed_s, "N", "seed of the synthetic model and the fault draws (0)", 0, 0, NULL},
         {0, "log", CLI_STR, &o.log_path, "FILE", "append one JSON line per request to FILE", 0, 0, NULL},
@@ -82,6 +91,7 @@ int cmd_emulate(int argc, char **argv)
         {0, "background-polls", CLI_INT, &o.background_polls, "N", "GETs a background interaction stays in_progress (2)", 0, 1e6, NULL},
         {0, "file-processing-ms", CLI_INT, &o.file_processing_ms, "MS", "uploaded files stay PROCESSING this long; video 5x (200)", 0, 3600000, NULL},
         {0, "slow-ms", CLI_INT, &o.slow_ms, "MS", "how long the slow fault stalls an answer (60000)", 1, 3600000, NULL},
+        {0, "hop-tokens", CLI_INT, &o.hop_tokens, "N", "G3 output tokens per request; a longer text answer ends requires_continuation (0: no limit)", 0, 1e9, NULL},
         {0, "threads", CLI_INT, &o.threads, "N", "HTTP worker threads (0: one per CPU)", 0, 64, NULL},
         {'q', "quiet", CLI_FLAG, &quiet, NULL, "no notices on stderr", 0, 0, NULL},
         CLI_END,

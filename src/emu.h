@@ -26,6 +26,7 @@ struct emu_opts {
     int quiet;                   /* no notices on stderr */
     long slow_ms;                /* how long the `slow` fault stalls a response */
     long threads;                /* HTTP worker threads; 0 = one per CPU */
+    long hop_tokens;             /* G3: output tokens per request before requires_continuation; 0 = none */
 };
 
 struct emu;

@@ -198,6 +198,15 @@ enum emu_fault_mode { EMU_ANSWER_NORMAL = 0, EMU_ANSWER_SCHEMA_VIOLATION = 1 };
 int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, struct emu_err *e);
 void emu_answer_free(struct emu_answer *a);
 
+/* Continuation (emu_cont.c). split: cut a G3 model call's text answer into
+ * hops of hop_tokens (0: 2 or 3 hops, the fault); a becomes the first (status requires_continuation) and
+ * *state (new) holds the others. 0, 1 when the answer cannot be cut (a is
+ * unchanged), -1 out of memory. next: a becomes the next hop of state; *rest
+ * (new, or NULL after the last hop) holds the ones after it. 0 or -1. */
+int emu_cont_split(const struct emu_call *c, struct emu_answer *a, long hop_tokens,
+                   json_t **state);
+int emu_cont_next(const json_t *state, struct emu_answer *a, json_t **rest);
+
 /* G1 outputs -> G3 steps: runs of text/media become one model_output step,
  * every other item is a step of its own type. New. */
 json_t *emu_steps_from_outputs(const json_t *outputs);
@@ -249,6 +258,7 @@ struct emu_rec_in {
     int polls;              /* background: GETs before it completes */
     int turns_total;
     uint64_t tokens;
+    int cont;               /* a continuation state (emu_store_cont_put) */
 };
 
 int emu_store_new(long max_stored, struct emu_store **out);
@@ -266,6 +276,11 @@ int emu_store_prev(struct emu_store *s, const char *id, struct emu_prev *out);
 int emu_store_cancel(struct emu_store *s, const char *id, char **json, size_t *len);
 int emu_store_delete(struct emu_store *s, const char *id); /* 0, or -1 unknown */
 long emu_store_count(struct emu_store *s);
+/* Continuation states (emu_cont.c) under their tokens: bounded and evicted
+ * with the interactions, invisible to get, prev, cancel and delete. put
+ * takes state_json; get returns a new copy, or -1 for an unknown token. */
+int emu_store_cont_put(struct emu_store *s, const char *token, char *state_json);
+int emu_store_cont_get(struct emu_store *s, const char *token, char **state_json);
 
 /* ---- Files API (reference 7) ------------------------------------------------ */
 

@@ -226,6 +226,59 @@ static int stream_error(struct req *r)
     return 1;
 }
 
+/* A create with a continuation_token: the next hop of the answer that token
+ * stopped. With store on the token must come from previous_interaction_id. */
+static int continue_from(struct req *r, const struct emu_call *c, const json_t *tok,
+                         struct emu_answer *a, json_t **rest, struct emu_err *err)
+{
+    if (!json_is_string(tok) || !json_string_length(tok))
+        return emu_fail(err, 400, "INVALID_ARGUMENT",
+                        "Invalid value at 'continuation_token': expected a non-empty string.");
+    if (!c->model || c->background)
+        return emu_fail(err, 400, "INVALID_ARGUMENT",
+                        "'continuation_token' continues a model call that is not in the "
+                        "background.");
+    char *text = NULL;
+    int rc = emu_store_cont_get(r->e->store, json_string_value(tok), &text);
+    if (rc == GB_ENOMEM)
+        return emu_fail(err, 500, "INTERNAL", "out of memory");
+    if (rc)
+        return emu_fail(err, 400, "INVALID_ARGUMENT",
+                        "The continuation_token '%.60s' is not valid or has expired.",
+                        json_string_value(tok));
+    json_t *st = json_loads(text, 0, NULL);
+    free(text);
+    const char *owner = json_string_value(json_object_get(st, "owner"));
+    if (owner && *owner && c->prev_id && strcmp(owner, c->prev_id)) {
+        emu_fail(err, 400, "INVALID_ARGUMENT",
+                 "The continuation_token was issued by interaction '%s', not by '%.60s'.", owner,
+                 c->prev_id);
+        json_decref(st);
+        return -1;
+    }
+    rc = st ? emu_cont_next(st, a, rest) : -1;
+    json_decref(st);
+    if (rc)
+        return emu_fail(err, 500, "INTERNAL", "out of memory");
+    r->log_continued = 1;
+    return 0;
+}
+
+/* Keep the hops still to come under a new token that inter now carries;
+ * owner is the interaction that issued it ("" when it is not stored). */
+static int issue_token(struct req *r, json_t *inter, json_t *state, const char *owner)
+{
+    char tok[48], id[48];
+    emu_new_id(r->e, id);
+    snprintf(tok, sizeof tok, "ct_%s", id + 3);
+    json_object_set_new(state, "owner", json_string(owner));
+    char *text = jf_dump(state, NULL);
+    if (!text || emu_store_cont_put(r->e->store, tok, text))
+        return -1;
+    json_object_set_new(inter, "continuation_token", json_string(tok));
+    return 0;
+}
+
 void route_create(struct req *r)
 {
     struct emu *e = r->e;
@@ -238,7 +291,7 @@ void route_create(struct req *r)
     struct emu_call c;
     struct emu_answer a = {0};
     struct emu_err err;
-    json_t *inter = NULL;
+    json_t *inter = NULL, *cont = NULL; /* cont: the hops still to come, or NULL */
     char *final_json = NULL, *pending = NULL;
     memset(&err, 0, sizeof err);
     struct emu_env env = {e->o.seed, e, prev_cb, file_cb, e->schemas};
@@ -265,18 +318,38 @@ void route_create(struct req *r)
         snprintf(r->log_prev, sizeof r->log_prev, "%s", c.prev_id ? c.prev_id : "");
         r->log_turns = c.turns;
     }
-    if (r->fault == F_SCHEMA && !c.schema)
-        r->fault = F_NONE; /* nothing to violate: the draw is spent, no fault */
-    if (emu_model_run(&c, r->fault == F_SCHEMA ? EMU_ANSWER_SCHEMA_VIOLATION : EMU_ANSWER_NORMAL,
-                      &a, &err)) {
-        reply_error(r, &err);
-        goto out;
+    const json_t *ctok = json_object_get(c.body, "continuation_token");
+    if (ctok && !json_is_null(ctok)) {
+        r->fault = F_NONE; /* the rest of an answer already made: nothing to draw */
+        if (continue_from(r, &c, ctok, &a, &cont, &err)) {
+            reply_error(r, &err);
+            goto out;
+        }
+    } else {
+        if (r->fault == F_SCHEMA && !c.schema)
+            r->fault = F_NONE; /* nothing to violate: the draw is spent, no fault */
+        if (emu_model_run(&c, r->fault == F_SCHEMA ? EMU_ANSWER_SCHEMA_VIOLATION
+                                                   : EMU_ANSWER_NORMAL,
+                          &a, &err)) {
+            reply_error(r, &err);
+            goto out;
+        }
+        int rc = r->fault == F_CONT ? emu_cont_split(&c, &a, 0, &cont) : 1;
+        if (rc < 0)
+            goto nomem;
+        if (rc > 0 && r->fault == F_CONT)
+            r->fault = F_NONE; /* not a model's text answer: the draw is spent */
+        if (rc > 0 && e->o.hop_tokens > 0 && /* the per-request output limit */
+            emu_cont_split(&c, &a, e->o.hop_tokens, &cont) < 0)
+            goto nomem;
     }
     char id[48], ts[32];
     emu_new_id(e, id);
     snprintf(r->log_iid, sizeof r->log_iid, "%s", id);
     emu_iso8601(emu_now_ms(), ts);
     inter = interaction(&c, &a, id, ts);
+    if (inter && cont && issue_token(r, inter, cont, c.store ? id : ""))
+        goto nomem;
     if (r->fault == F_FAILED) {
         if (inter && c.background && !c.stream && c.store)
             fail_interaction(inter);
@@ -339,6 +412,7 @@ out:
     free(final_json);
     free(pending);
     json_decref(inter);
+    json_decref(cont);
     emu_answer_free(&a);
     emu_call_free(&c);
 }

@@ -25,7 +25,8 @@
 #define SMALL_BODY_MAX (1024 * 1024) /* bodies of routes other than create */
 
 static const char *const fault_names[F_NKINDS] = {"", "429", "500", "503", "reset", "slow",
-                                                  "bad_json", "schema_violation", "failed"};
+                                                  "bad_json", "schema_violation", "failed",
+                                                  "continuation"};
 
 const char *fault_name(int kind)
 {
@@ -328,6 +329,8 @@ static void begin(struct req *r)
     r->fault = draw_fault(e);
     if (r->fault == F_FAILED && r->route != R_CREATE && r->route != R_UPLOAD_CHUNK)
         r->fault = F_NONE; /* it fails a background interaction or an upload only */
+    if (r->fault == F_CONT && r->route != R_CREATE)
+        r->fault = F_NONE; /* it cuts a model's answer only */
     if (r->route == R_NONE) {
         pre_fail(r, 404, "NOT_FOUND", 0, NULL, "Method not found: %s.", r->url);
         r->fault = F_NONE;
@@ -596,7 +599,7 @@ static int parse_faults(struct emu *e, const char *text, struct gb_err *err)
         if (!kind)
             return GB_FAIL(err, GB_EINVAL,
                            "--fault: unknown kind '%s'; kinds: 429, 500, 503, reset, slow, "
-                           "bad_json, schema_violation, failed",
+                           "bad_json, schema_violation, failed, continuation",
                            item);
         char *end;
         double rate = strtod(eq + 1, &end);

@@ -26,7 +26,8 @@ enum route {
     R_UPLOAD_CHUNK,  /* POST /upload/{v}/files?upload_id=... */
 };
 
-enum fault { F_NONE = 0, F_429, F_500, F_503, F_RESET, F_SLOW, F_BAD_JSON, F_SCHEMA, F_FAILED, F_NKINDS };
+enum fault { F_NONE = 0, F_429, F_500, F_503, F_RESET, F_SLOW, F_BAD_JSON, F_SCHEMA, F_FAILED,
+             F_CONT, F_NKINDS };
 
 struct fault_spec {
     int kind;
@@ -83,6 +84,7 @@ struct req {
     char log_file[64];
     char log_prev[192];     /* previous_interaction_id of a create, or "" */
     int log_turns;          /* turns of a create's whole conversation */
+    int log_continued;      /* a create that resumed from a continuation_token */
     json_t *log_parts;      /* new ref or NULL */
 };
 

@@ -6,6 +6,7 @@
 #include "emu_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ struct rec {
     int final_status;
     int polls_left;
     int turns_total;
+    int cont;            /* a continuation state under its token, not an interaction */
     uint64_t tokens;
     size_t bytes;        /* of the strings above, counted against MAX_STORE_BYTES */
     struct rec *hnext;
@@ -101,6 +103,14 @@ static struct rec **find_slot(struct emu_store *s, const char *id)
     return pp;
 }
 
+/* The record of id if it is of the kind asked for (interaction or
+ * continuation state), else NULL: a token is never an interaction id. */
+static struct rec *find_rec(struct emu_store *s, const char *id, int cont)
+{
+    struct rec *r = *find_slot(s, id);
+    return r && r->cont == cont ? r : NULL;
+}
+
 static void unlink_rec(struct emu_store *s, struct rec *r)
 {
     struct rec **pp = find_slot(s, r->id);
@@ -145,6 +155,7 @@ int emu_store_put(struct emu_store *s, struct emu_rec_in *in)
     r->status = in->pending_json ? EMU_ST_IN_PROGRESS : in->final_status;
     r->polls_left = in->polls;
     r->turns_total = in->turns_total;
+    r->cont = in->cont;
     r->tokens = in->tokens;
     r->bytes = sizeof *r + slen(r->final_json) + slen(r->pending_json) + slen(r->input_json) +
                slen(r->tools_json);
@@ -214,7 +225,7 @@ int emu_store_get(struct emu_store *s, const char *id, int poll, int finish, int
 {
     *json = NULL;
     pthread_mutex_lock(&s->mu);
-    struct rec *r = *find_slot(s, id);
+    struct rec *r = find_rec(s, id, 0);
     if (!r) {
         pthread_mutex_unlock(&s->mu);
         return -1;
@@ -247,7 +258,7 @@ int emu_store_prev(struct emu_store *s, const char *id, struct emu_prev *out)
     char *tools = NULL;
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&s->mu);
-    struct rec *r = *find_slot(s, id);
+    struct rec *r = find_rec(s, id, 0);
     if (r) {
         out->turns_total = r->turns_total;
         out->tokens = r->tokens;
@@ -282,7 +293,7 @@ int emu_store_cancel(struct emu_store *s, const char *id, char **json, size_t *l
     char *pending = NULL;
     *json = NULL;
     pthread_mutex_lock(&s->mu);
-    struct rec *r = *find_slot(s, id);
+    struct rec *r = find_rec(s, id, 0);
     int rc = !r ? -1 : r->status != EMU_ST_IN_PROGRESS ? -2 : 0;
     if (!rc)
         pending = strdup(r->pending_json);
@@ -294,7 +305,7 @@ int emu_store_cancel(struct emu_store *s, const char *id, char **json, size_t *l
     if (!c)
         return GB_ENOMEM;
     pthread_mutex_lock(&s->mu);
-    r = *find_slot(s, id);
+    r = find_rec(s, id, 0);
     if (!r || r->status != EMU_ST_IN_PROGRESS) { /* finished or gone meanwhile */
         rc = !r ? -1 : -2;
         pthread_mutex_unlock(&s->mu);
@@ -317,12 +328,28 @@ int emu_store_cancel(struct emu_store *s, const char *id, char **json, size_t *l
 int emu_store_delete(struct emu_store *s, const char *id)
 {
     pthread_mutex_lock(&s->mu);
-    struct rec *r = *find_slot(s, id);
+    struct rec *r = find_rec(s, id, 0);
     if (r)
         unlink_rec(s, r);
     pthread_mutex_unlock(&s->mu);
     rec_free(r);
     return r ? 0 : -1;
+}
+
+int emu_store_cont_put(struct emu_store *s, const char *token, char *state_json)
+{
+    struct emu_rec_in in = {.final_json = state_json, .cont = 1};
+    snprintf(in.id, sizeof in.id, "%s", token);
+    return emu_store_put(s, &in);
+}
+
+int emu_store_cont_get(struct emu_store *s, const char *token, char **state_json)
+{
+    pthread_mutex_lock(&s->mu);
+    struct rec *r = find_rec(s, token, 1);
+    *state_json = r ? strdup(r->final_json) : NULL;
+    pthread_mutex_unlock(&s->mu);
+    return !r ? -1 : *state_json ? 0 : GB_ENOMEM;
 }
 
 long emu_store_count(struct emu_store *s)

@@ -582,6 +582,9 @@ void job_free(struct job *j)
     json_decref(j->last_outputs);
     json_decref(j->files);
     json_decref(j->tool_log);
+    json_decref(j->cont_base);
+    json_decref(j->cont_outputs);
+    free(j->cont_token);
     free(j->tool_error);
     free(j->tcalls); /* run.c's records: plain data, their strings freed there */
     free(j->iid);

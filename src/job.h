@@ -97,6 +97,12 @@ struct job {
     json_t *files;        /* images written so far (relative paths) */
     json_t *tool_log;     /* every tool call: name, arguments, result or error */
     uint64_t deadline_ms; /* the job fails past this (0: no deadline) */
+    /* an answer stopped at requires_continuation: the hops so far */
+    int continuations;    /* continuation requests sent */
+    int in_cont;          /* cur_req is a continuation hop */
+    json_t *cont_base;    /* cur_req from before the first hop (NULL: req) */
+    json_t *cont_outputs; /* outputs of the earlier hops, in order */
+    char *cont_token;     /* the token the current hop was sent with */
 };
 
 /* Shape req for the dialect (response_format bare or wrapped), drop local

@@ -173,6 +173,8 @@ static void write_result(struct run *r, struct job *j, const struct interaction 
         json_object_set_new(o, "reasks", json_integer(j->reasks));
     if (j->tool_turns)
         json_object_set_new(o, "tool_turns", json_integer(j->tool_turns));
+    if (j->continuations)
+        json_object_set_new(o, "continuations", json_integer(j->continuations));
     if (j->tool_log)
         json_object_set(o, "tool_calls", j->tool_log);
     if (j->steps_log)
@@ -639,6 +641,74 @@ void run_start_polling(struct run *r, struct job *j, int first)
     run_schedule(r, j, delay);
 }
 
+/* The service stopped the answer at its per-request output limit (G3 status
+ * requires_continuation): ask for the rest with the continuation_token, as
+ * SDK 3.x does. With store on the hop names the interaction that issued the
+ * token and sends no input; without, it sends the same input again. The
+ * outputs of every hop are joined before the answer is read (a JSON answer
+ * is validated whole), and each hop's usage counts. 0, or -1 when it cannot
+ * go on (recorded as the job's error). */
+#define MAX_CONTINUATIONS 64
+
+static int continue_answer(struct run *r, struct job *j, struct interaction *it)
+{
+    const char *tok = jx_str(it->doc, "continuation_token");
+    const char *why = NULL;
+    if (!tok || !*tok)
+        why = "the answer stopped at status 'requires_continuation' without a continuation_token";
+    else if (j->cont_token && !strcmp(tok, j->cont_token))
+        why = "the service gave back the continuation_token it was sent: continuing would not "
+              "make progress";
+    else if (j->continuations >= MAX_CONTINUATIONS)
+        why = "the answer still required continuation after 64 continuation requests";
+    add_usage(r, j, it);
+    if (!j->cont_outputs)
+        j->cont_outputs = json_array();
+    json_array_extend(j->cont_outputs, it->outputs);
+    if (why) {
+        run_record_error(r, j, 500, "REQUIRES_CONTINUATION", why, NULL);
+        return -1;
+    }
+    if (!j->in_cont) {
+        j->cont_base = j->cur_req; /* taken over: restored when the answer is whole */
+        j->cur_req = NULL;
+        j->in_cont = 1;
+    }
+    json_t *req = json_deep_copy(j->cont_base ? j->cont_base : j->req);
+    json_object_set_new(req, "continuation_token", json_string(tok));
+    if (j->store && it->id) {
+        json_object_del(req, "input");
+        json_object_set_new(req, "previous_interaction_id", json_string(it->id));
+    }
+    json_decref(j->cur_req);
+    j->cur_req = req;
+    free(j->cont_token);
+    j->cont_token = strdup(tok);
+    j->continuations++;
+    r->c.continuations++;
+    j->attempts = 0;
+    j->phase = PH_CREATE;
+    run_ready_push(r, j);
+    return 0;
+}
+
+/* The last hop came back: its outputs follow the earlier hops', and later
+ * follow-ups (re-asks, tool results, next steps) start from the request as
+ * it was before the first hop. */
+static void end_continuation(struct job *j, struct interaction *it)
+{
+    json_array_extend(j->cont_outputs, it->outputs);
+    json_decref(it->outputs);
+    it->outputs = j->cont_outputs;
+    j->cont_outputs = NULL;
+    json_decref(j->cur_req);
+    j->cur_req = j->cont_base;
+    j->cont_base = NULL;
+    j->in_cont = 0;
+    free(j->cont_token);
+    j->cont_token = NULL;
+}
+
 static void on_interaction(struct run *r, struct job *j, struct interaction *it, int kind)
 {
     if (it->id && (!j->iid || strcmp(j->iid, it->id))) {
@@ -646,6 +716,12 @@ static void on_interaction(struct run *r, struct job *j, struct interaction *it,
         j->iid = strdup(it->id);
     }
     const char *st = it->status;
+    if (!strcmp(st, "requires_continuation")) {
+        continue_answer(r, j, it);
+        return;
+    }
+    if (j->in_cont)
+        end_continuation(j, it);
     if (!strcmp(st, "in_progress") || !strcmp(st, "queued")) {
         if (!j->iid) {
             run_record_error(r, j, 500, "INTERNAL",

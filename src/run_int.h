@@ -57,7 +57,7 @@ enum op_kind { OPK_CREATE = 1, OPK_POLL, OPK_CANCEL };
 struct counts {
     long long lines, jobs, completed, failed, skipped_done, duplicates, shard_skipped;
     long long attempts, retries, in_doubt, interrupted;
-    long long reasks, reask_ok, schema_failed;
+    long long reasks, reask_ok, schema_failed, continuations;
     long long tok_in, tok_out, tok_total, tok_thought;
     long long net_errors, timeouts, bad_bodies, polls, tool_calls, tool_failures;
     long long http[600];

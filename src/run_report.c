@@ -114,6 +114,7 @@ static json_t *counts_json(const struct run *r)
     json_object_set_new(c, "unreadable_inputs", json_integer(r->input_errors));
     json_object_set_new(c, "tool_calls", json_integer(r->c.tool_calls));
     json_object_set_new(c, "tool_failures", json_integer(r->c.tool_failures));
+    json_object_set_new(c, "continuations", json_integer(r->c.continuations));
     return c;
 }
 
@@ -199,6 +200,11 @@ void run_summary(struct run *r, const char *status)
             (double)hist_quantile(&r->lat, 0.5) / 1000.0,
             (double)hist_quantile(&r->lat, 0.95) / 1000.0,
             (double)hist_quantile(&r->lat, 0.99) / 1000.0);
+    if (r->c.continuations)
+        fprintf(stderr,
+                "gembatch:   %lld continuation requests (for answers the service cut at its "
+                "output limit; each one bills the input again)\n",
+                r->c.continuations);
     if (r->c.duplicates)
         fprintf(stderr, "gembatch:   %lld duplicate-id lines were not run (listed in run.json)\n",
                 r->c.duplicates);

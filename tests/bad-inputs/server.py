@@ -200,6 +200,18 @@ class H(BaseHTTPRequestHandler):
         elif m == "schema_never":
             # never matches {"label": ...}: the run re-asks, then gives up
             self.send(200, j(dict(GOOD, outputs=[{"type": "text", "text": "{\"nope\": 1}"}])))
+        elif m == "cont_no_token":
+            self.send(200, j(dict(GOOD, status="requires_continuation")))
+        elif m == "cont_same_token":
+            # hands back the token it was sent: a client that follows loops forever
+            self.send(200, j(dict(GOOD, status="requires_continuation", continuation_token="ct_same")))
+        elif m == "cont_endless":
+            # a new token every time: only a bound on hops ends it
+            with H.lock:
+                H.count += 1
+                n = H.count
+            self.send(200, j(dict(GOOD, id="ix_%d" % n, status="requires_continuation",
+                                  continuation_token="ct_%d" % n)))
         elif m == "many_images":
             png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
             outs = [{"type": "image", "mime_type": "image/png", "data": png} for _ in range(200)]

@@ -233,3 +233,24 @@ test('--fault slow=1: the SDK times out (httpOptions.timeout) with APIConnection
     await emu.stop();
   }
 });
+
+// requires_continuation is a G3 status: on /v1beta/ the continuation fault
+// is drawn and spent, and the guide's client gets the whole answer at once.
+test('--fault continuation=1 never cuts an answer in the guide dialect', T, async () => {
+  const emu = await startEmulator(['--fault', 'continuation=1', '--seed', '11']);
+  const ref = await startEmulator(['--seed', '11']);
+  try {
+    const c = makeClient(GoogleGenAI, { url: emu.url });
+    const i = await c.interactions.create({ model: G.MODEL, input: G.JOKE });
+    const w = await makeClient(GoogleGenAI, { url: ref.url }).interactions.create({ model: G.MODEL, input: G.JOKE });
+    assert.equal(i.status, 'completed');
+    assert.equal(i.continuation_token, undefined);
+    assert.equal(i.outputs.at(-1).text, w.outputs.at(-1).text);
+    const log = readLog(emu.log).filter((l) => l.method === 'POST');
+    assert.equal(log.length, 1, 'one request');
+    assert.equal(log[0].fault, null, 'the fault did not apply');
+  } finally {
+    await emu.stop();
+    await ref.stop();
+  }
+});
