@@ -52,47 +52,29 @@ static int status_rank(const char *s)
     return !strcmp(s, "aborted") ? 3 : !strcmp(s, "interrupted") ? 2 : 1;
 }
 
-static void hist_row(void *ctx, uint64_t v, uint64_t n)
-{
-    json_array_append_new(ctx, json_pack("[I,I]", (json_int_t)v, (json_int_t)n));
-}
-
-/* The shards' latency histograms added bucket by bucket: the percentiles are
- * the ones a single run over all the jobs would report. */
-static json_t *merged_latency(json_t *const *runs, int n)
+/* The shards' histograms under key added bucket by bucket: the percentiles
+ * are the ones a single run over all the jobs would report. NULL when no
+ * shard has the key, unless always (then it is empty); *partial is set when some shard has it without the
+ * histogram (a run.json from before histograms were kept for it). */
+static json_t *merged_hist(json_t *const *runs, int n, const char *key, int always, int *partial)
 {
     struct hist *h = malloc(sizeof *h);
     if (!h)
         return NULL;
     hist_init(h);
-    uint64_t max_us = 0;
+    int any = 0;
+    *partial = 0;
     for (int i = 0; i < n; i++) {
-        json_t *lat = jx_obj(runs[i], "latency_ms"), *rows = lat ? jx_arr(lat, "histogram_us")
-                                                                  : NULL;
-        size_t k;
-        json_t *row;
-        json_array_foreach(rows, k, row) {
-            json_t *v = json_array_get(row, 0), *c = json_array_get(row, 1);
-            if (json_is_integer(v) && json_is_integer(c) && json_integer_value(v) >= 0 &&
-                json_integer_value(c) > 0)
-                hist_add_n(h, (uint64_t)json_integer_value(v), (uint64_t)json_integer_value(c));
-        }
-        double mx;
-        if (lat && !jx_num(lat, "max", &mx) && mx * 1000.0 > (double)max_us)
-            max_us = (uint64_t)(mx * 1000.0 + 0.5);
+        json_t *o = jx_obj(runs[i], key);
+        if (!o)
+            continue;
+        any = 1;
+        if (!hist_add_json(h, o))
+            *partial = 1;
     }
-    if (max_us > h->max_us) /* a bucket's value is not its largest sample */
-        h->max_us = max_us;
-    json_t *rows = json_array();
-    hist_each(h, hist_row, rows);
-    json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:I,s:o}", "p50",
-                          (double)hist_quantile(h, 0.50) / 1000.0, "p95",
-                          (double)hist_quantile(h, 0.95) / 1000.0, "p99",
-                          (double)hist_quantile(h, 0.99) / 1000.0, "max",
-                          (double)h->max_us / 1000.0, "samples", (json_int_t)h->n, "histogram_us",
-                          rows);
+    json_t *out = any || always ? hist_to_json(h) : NULL;
     free(h);
-    return o;
+    return out;
 }
 
 long long merge_count_of(const json_t *counts, const char *k)
@@ -189,6 +171,7 @@ json_t *merge_run_json(json_t *const *runs, int n, json_t *merge_info)
     json_t *opts = json_deep_copy(jx_obj(runs[0], "options"));
     const char *started = NULL, *ended = NULL, *status = "completed";
     long long rpm = 0, tpm = 0, ttft = 0;
+    int partial = 0;
     int rates_all = 1, synthetic = 0;
     for (int i = 0; i < n; i++) {
         const json_t *r = runs[i];
@@ -252,9 +235,14 @@ json_t *merge_run_json(json_t *const *runs, int n, json_t *merge_info)
     json_object_set_new(o, "status", json_string(status));
     json_object_set_new(o, "counts", merged_counts(runs, n));
     json_object_set_new(o, "tokens", tok);
-    json_object_set_new(o, "latency_ms", merged_latency(runs, n));
-    if (ttft) /* shards keep only ttft percentiles, which do not add up */
-        json_object_set_new(o, "ttft_ms", json_pack("{s:I}", "samples", (json_int_t)ttft));
+    json_object_set_new(o, "latency_ms", merged_hist(runs, n, "latency_ms", 1, &partial));
+    json_t *tt = ttft ? merged_hist(runs, n, "ttft_ms", 0, &partial) : NULL;
+    if (tt && partial) { /* an older shard kept only percentiles: they do not add up */
+        json_decref(tt);
+        tt = json_pack("{s:I}", "samples", (json_int_t)ttft);
+    }
+    if (tt)
+        json_object_set_new(o, "ttft_ms", tt);
     if (json_array_size(dups))
         json_object_set(o, "duplicates", dups);
     if (json_array_size(skipped))

@@ -118,11 +118,6 @@ static json_t *counts_json(const struct run *r)
     return c;
 }
 
-static void hist_row(void *ctx, uint64_t v, uint64_t n)
-{
-    json_array_append_new(ctx, json_pack("[I,I]", (json_int_t)v, (json_int_t)n));
-}
-
 json_t *run_json_doc(struct run *r, const char *status)
 {
     const struct config *cfg = r->cfg;
@@ -145,13 +140,7 @@ json_t *run_json_doc(struct run *r, const char *status)
     if (cfg->model)
         json_object_set_new(opts, "model", json_string(cfg->model));
     double wall = (double)(now_us() - r->t0_us) / 1e6;
-    json_t *buckets = json_array();
-    hist_each(&r->lat, hist_row, buckets);
-    json_t *lat = json_pack(
-        "{s:f,s:f,s:f,s:f,s:I,s:o}", "p50", (double)hist_quantile(&r->lat, 0.50) / 1000.0, "p95",
-        (double)hist_quantile(&r->lat, 0.95) / 1000.0, "p99",
-        (double)hist_quantile(&r->lat, 0.99) / 1000.0, "max", (double)r->lat.max_us / 1000.0,
-        "samples", (json_int_t)r->lat.n, "histogram_us", buckets);
+    json_t *lat = hist_to_json(&r->lat);
     json_t *tok = json_pack("{s:I,s:I,s:I,s:I}", "input", (json_int_t)r->c.tok_in, "output",
                             (json_int_t)r->c.tok_out, "thought", (json_int_t)r->c.tok_thought,
                             "total", (json_int_t)r->c.tok_total);
@@ -161,12 +150,7 @@ json_t *run_json_doc(struct run *r, const char *status)
                           "wall_s", wall, "status", status, "counts", counts_json(r), "tokens", tok,
                           "latency_ms", lat, "version", GEMBATCH_VERSION);
     if (r->ttft.n)
-        json_object_set_new(o, "ttft_ms",
-                            json_pack("{s:f,s:f,s:f,s:I}", "p50",
-                                      (double)hist_quantile(&r->ttft, 0.50) / 1000.0, "p95",
-                                      (double)hist_quantile(&r->ttft, 0.95) / 1000.0, "p99",
-                                      (double)hist_quantile(&r->ttft, 0.99) / 1000.0, "samples",
-                                      (json_int_t)r->ttft.n));
+        json_object_set_new(o, "ttft_ms", hist_to_json(&r->ttft));
     if (json_array_size(r->dups))
         json_object_set(o, "duplicates", r->dups);
     if (json_array_size(r->skipped))

@@ -80,3 +80,44 @@ void hist_each(const struct hist *h, void (*fn)(void *ctx, uint64_t value_us, ui
                 fn(ctx, v > h->max_us ? h->max_us : v, h->count[e][s]);
             }
 }
+
+static void add_row(void *ctx, uint64_t v, uint64_t n)
+{
+    json_t *row = json_array();
+    json_array_append_new(row, json_integer((json_int_t)v));
+    json_array_append_new(row, json_integer((json_int_t)n));
+    json_array_append_new(ctx, row);
+}
+
+json_t *hist_to_json(const struct hist *h)
+{
+    json_t *rows = json_array();
+    if (!rows)
+        return NULL;
+    hist_each(h, add_row, rows);
+    return json_pack("{s:f,s:f,s:f,s:f,s:I,s:o}", "p50", (double)hist_quantile(h, 0.50) / 1000.0,
+                     "p95", (double)hist_quantile(h, 0.95) / 1000.0, "p99",
+                     (double)hist_quantile(h, 0.99) / 1000.0, "max", (double)h->max_us / 1000.0,
+                     "samples", (json_int_t)h->n, "histogram_us", rows);
+}
+
+int hist_add_json(struct hist *h, const json_t *o)
+{
+    const json_t *rows = json_object_get(o, "histogram_us");
+    if (!json_is_array(rows))
+        return 0;
+    size_t k;
+    const json_t *row;
+    json_array_foreach(rows, k, row) {
+        const json_t *v = json_array_get(row, 0), *c = json_array_get(row, 1);
+        if (json_is_integer(v) && json_is_integer(c) && json_integer_value(v) >= 0 &&
+            json_integer_value(c) > 0)
+            hist_add_n(h, (uint64_t)json_integer_value(v), (uint64_t)json_integer_value(c));
+    }
+    /* a bucket's value is not its largest sample: keep the recorded max */
+    const json_t *mx = json_object_get(o, "max");
+    if (json_is_number(mx) && json_number_value(mx) * 1000.0 > (double)h->max_us &&
+        json_number_value(mx) < 1e15)
+        h->max_us = (uint64_t)(json_number_value(mx) * 1000.0 + 0.5);
+    return 1;
+}

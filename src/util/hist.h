@@ -4,6 +4,7 @@
 #ifndef GB_HIST_H
 #define GB_HIST_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #define HIST_SUB 64
@@ -27,5 +28,13 @@ void hist_each(const struct hist *h, void (*fn)(void *ctx, uint64_t value_us, ui
                void *ctx);
 /* Add n samples of value. */
 void hist_add_n(struct hist *h, uint64_t us, uint64_t n);
+
+/* As run.json writes it: {"p50","p95","p99","max" (ms), "samples",
+ * "histogram_us": [[value, count], ...]}. New reference, NULL on no memory. */
+json_t *hist_to_json(const struct hist *h);
+/* Add what hist_to_json wrote (its rows and max) to h. Malformed rows are
+ * skipped. 1 if o had rows to add, else 0 (an old run.json with only
+ * percentiles cannot be merged). */
+int hist_add_json(struct hist *h, const json_t *o);
 
 #endif

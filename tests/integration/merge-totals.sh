@@ -1,5 +1,6 @@
 # merge-totals: the merged run.json sums counts and tokens, merges the latency
-# histograms exactly (p50/p95/p99 recomputed from the merged buckets), takes
+# and time-to-first-token histograms exactly (p50/p95/p99 recomputed from the
+# merged buckets; the shards stream), takes
 # the earliest start and latest end, and lists each shard with its options;
 # images are hard-linked (or copied with --copy) so "files" paths stay valid;
 # merging merged folders gives the same result as merging the shards.
@@ -15,7 +16,7 @@ for i in range(90):
     print(json.dumps(o))" >"$T/m.jsonl"
 cd "$T"
 for k in 1 2 3; do
-    expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" --shard "$k/3" -o "s$k" -q
+    expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" --shard "$k/3" -o "s$k" -q --stream
 done
 expect_rc 0 "$GEMBATCH" merge s1 s2 s3 -o all --manifest m.jsonl -q
 check_outputs all --manifest m.jsonl --all-ok --png
@@ -56,23 +57,24 @@ def buckets(rows):
     for v, c in rows:
         h[bucket(v)] = h.get(bucket(v), 0) + c
     return h
-h = buckets([r for s in shards for r in s["latency_ms"]["histogram_us"]])
-lat = m["latency_ms"]
-assert buckets(lat["histogram_us"]) == h, "histogram"
-n = sum(h.values())
-assert lat["samples"] == n == 90, lat["samples"]
-mx = max(s["latency_ms"]["max"] for s in shards)
-assert lat["max"] == mx, (lat["max"], mx)
-rows = sorted(h.items())
-def q(p):  # hist.c's rule: the bucket holding rank floor(p*(n-1))+1, capped at the max
-    rank, seen = int(p * (n - 1)) + 1, 0
-    for (e, s), c in rows:
-        seen += c
-        if seen >= rank:
-            return min(value(e, s), round(mx * 1000)) / 1000.0
-for p, k in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
-    assert abs(lat[k] - q(p)) < 1e-9, (k, lat[k], q(p))
-assert len(rows) > 5, "latencies too alike to test the merge"
+for key in ("latency_ms", "ttft_ms"):
+    h = buckets([r for s in shards for r in s[key]["histogram_us"]])
+    lat = m[key]
+    assert buckets(lat["histogram_us"]) == h, key + " histogram"
+    n = sum(h.values())
+    assert lat["samples"] == n == 90, (key, lat["samples"])
+    mx = max(s[key]["max"] for s in shards)
+    assert lat["max"] == mx, (key, lat["max"], mx)
+    rows = sorted(h.items())
+    def q(p):  # hist.c's rule: the bucket holding rank floor(p*(n-1))+1, capped at the max
+        rank, seen = int(p * (n - 1)) + 1, 0
+        for (e, s), c in rows:
+            seen += c
+            if seen >= rank:
+                return min(value(e, s), round(mx * 1000)) / 1000.0
+    for p, k in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
+        assert abs(lat[k] - q(p)) < 1e-9, (key, k, lat[k], q(p))
+    assert len(rows) > 5, key + ": latencies too alike to test the merge"
 assert m["started"] == min(s["started"] for s in shards)
 assert m["ended"] == max(s["ended"] for s in shards)
 assert m["status"] == "completed"

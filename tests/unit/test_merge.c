@@ -142,3 +142,44 @@ Test(merge, run_json_totals)
     free(b);
     free(all);
 }
+
+/* ttft_ms merges like latency_ms; a shard from before ttft histograms were
+ * kept (percentiles only) leaves just the summed sample count */
+Test(merge, ttft_histograms_merge_and_old_shards_fall_back_to_samples)
+{
+    struct hist *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b), *all = calloc(1, sizeof *all);
+    for (uint64_t us = 500; us < 400000; us += 997) {
+        hist_add(us % 2 ? a : b, us);
+        hist_add(all, us);
+    }
+    json_t *runs[2] = {
+        fake_run(a, 1, "2026-01-02T00:00:00Z", "2026-01-02T00:10:00Z", "completed", 10, 5),
+        fake_run(b, 2, "2026-01-02T00:00:00Z", "2026-01-02T00:10:00Z", "completed", 10, 5)};
+    json_object_set_new(runs[0], "ttft_ms", hist_to_json(a));
+    json_object_set_new(runs[1], "ttft_ms", hist_to_json(b));
+    json_t *info = json_object();
+    json_t *m = merge_run_json(runs, 2, info);
+    json_t *t = json_object_get(m, "ttft_ms");
+    cr_assert_not_null(t);
+    cr_expect_eq(json_integer_value(json_object_get(t, "samples")), (json_int_t)all->n);
+    cr_expect_float_eq(json_real_value(json_object_get(t, "p50")),
+                       (double)hist_quantile(all, 0.50) / 1000.0, 1e-9);
+    cr_expect_float_eq(json_real_value(json_object_get(t, "p99")),
+                       (double)hist_quantile(all, 0.99) / 1000.0, 1e-9);
+    cr_expect_float_eq(json_real_value(json_object_get(t, "max")), (double)all->max_us / 1000.0,
+                       1e-9);
+    json_decref(m);
+    /* the second shard as an older gembatch wrote it */
+    json_object_del(json_object_get(runs[1], "ttft_ms"), "histogram_us");
+    m = merge_run_json(runs, 2, info);
+    t = json_object_get(m, "ttft_ms");
+    cr_expect_eq(json_integer_value(json_object_get(t, "samples")), (json_int_t)all->n);
+    cr_expect_null(json_object_get(t, "p50"), "percentiles of half the samples are not shown");
+    json_decref(m);
+    json_decref(info);
+    json_decref(runs[0]);
+    json_decref(runs[1]);
+    free(a);
+    free(b);
+    free(all);
+}
