@@ -169,6 +169,8 @@ struct emu_call {
     int want_image, want_audio;
     long max_output_tokens; /* 0: not given */
     const char *thinking_level;
+    int thinking_summaries; /* generation_config.thinking_summaries "auto" */
+    int signatures_in;      /* thought signatures sent back in the input */
     int tool_choice_none;
     int tool_choice_any;    /* "any" (or allowed_tools mode any): a call every turn */
     uint8_t hash[32];       /* the answer seed: SHA-256(seed, body minus transport fields) */

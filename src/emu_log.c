@@ -37,6 +37,8 @@ void emu_log_request(struct req *r, unsigned status)
         json_object_set_new(o, "turns", json_integer(r->log_turns));
     if (r->log_continued)
         json_object_set_new(o, "continued", json_true());
+    if (r->log_signatures)
+        json_object_set_new(o, "signatures", json_integer(r->log_signatures));
     const char *fn = fault_name(r->fault);
     json_object_set_new(o, "fault", fn ? json_string(fn) : json_null());
     json_object_set_new(o, "parts", r->log_parts ? json_incref(r->log_parts) : json_array());

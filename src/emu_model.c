@@ -121,6 +121,8 @@ static json_t *usage_json(const struct emu_call *c, const json_t *outputs, uint6
             out[1] += 258;
         } else if (!strcmp(t, "audio")) {
             out[2] += ceil_u(WAV_OUT_MS / 1000.0 * 32);
+        } else if (!strcmp(t, "thought")) {
+            /* billed as thinking tokens (thinking_level), not as output */
         } else if (!strcmp(t, "function_call")) {
             char *s = jf_dump(json_object_get(o, "arguments"), NULL);
             out[0] += 4 + emu_text_tokens(s ? strlen(s) : 0);
@@ -329,6 +331,26 @@ static json_t *urls_in(const char *text)
     return a;
 }
 
+/* With thinking_summaries "auto": the model's thought comes first, with a
+ * summary and an opaque signature (base64 of bytes derived from the answer
+ * seed), as a thinking model returns it. */
+static json_t *thought_item(const struct emu_call *c)
+{
+    uint8_t sig[24];
+    for (int i = 0; i < 3; i++) {
+        uint64_t v = emu_mix64(hash_u64(c->hash, 3) + (uint64_t)i);
+        memcpy(sig + 8 * i, &v, 8);
+    }
+    char b[b64_enc_len(sizeof sig) + 1];
+    b[b64_encode(sig, sizeof sig, b)] = '\0';
+    char summary[160];
+    snprintf(summary, sizeof summary,
+             "Thinking (%s) about a request of %d turn%s before answering.",
+             c->thinking_level ? c->thinking_level : "default", c->turns, c->turns == 1 ? "" : "s");
+    return json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "type", "thought", "signature", b, "summary",
+                     "type", "text", "text", summary);
+}
+
 static int builtin_tools(const struct emu_call *c, json_t *outputs)
 {
     size_t i;
@@ -514,6 +536,8 @@ int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, stru
     a->outputs = json_array();
     a->status = "completed";
     if (!a->outputs)
+        goto oom;
+    if (c->thinking_summaries && c->model && json_array_append_new(a->outputs, thought_item(c)))
         goto oom;
     if (builtin_tools(c, a->outputs))
         goto oom;

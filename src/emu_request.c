@@ -304,6 +304,19 @@ static int item(struct walk *w, const json_t *it, const char *where, int in_turn
         snprintf(path, sizeof path, "%s.content", where);
         return content_list(w, json_object_get(it, "content"), path);
     }
+    if (!strcmp(t, "thought")) { /* a thought sent back, as the model gave it */
+        const json_t *sig = json_object_get(it, "signature"), *sum = json_object_get(it, "summary");
+        if (sig && (!json_is_string(sig) || !json_string_length(sig))) {
+            snprintf(path, sizeof path, "%s.signature", where);
+            return bad_field(w->e, path, "expected a non-empty string");
+        }
+        if (sum && !json_is_array(sum)) {
+            snprintf(path, sizeof path, "%s.summary", where);
+            return bad_field(w->e, path, "expected a list");
+        }
+        if (sig)
+            w->c->signatures_in++;
+    }
     static const char *const model_items[] = {
         "function_call", "thought", "code_execution_call", "code_execution_result",
         "url_context_call", "url_context_result", "google_search_call", "google_search_result",
@@ -546,6 +559,11 @@ static int generation_config(struct emu_call *c, struct emu_err *e)
     if (v && !json_is_string(v))
         return bad_field(e, "generation_config.thinking_level", "expected a string");
     c->thinking_level = json_string_value(v);
+    v = json_object_get(g, "thinking_summaries");
+    if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "auto") &&
+                                     strcmp(json_string_value(v), "none"))))
+        return bad_field(e, "generation_config.thinking_summaries", "expected \"auto\" or \"none\"");
+    c->thinking_summaries = v && !strcmp(json_string_value(v), "auto");
     v = json_object_get(g, "tool_choice");
     if (json_is_string(v) && !strcmp(json_string_value(v), "none"))
         c->tool_choice_none = 1;

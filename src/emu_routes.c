@@ -317,6 +317,7 @@ void route_create(struct req *r)
         r->log_parts = log_parts_of(&c);
         snprintf(r->log_prev, sizeof r->log_prev, "%s", c.prev_id ? c.prev_id : "");
         r->log_turns = c.turns;
+        r->log_signatures = c.signatures_in;
     }
     const json_t *ctok = json_object_get(c.body, "continuation_token");
     if (ctok && !json_is_null(ctok)) {

@@ -85,6 +85,7 @@ struct req {
     char log_prev[192];     /* previous_interaction_id of a create, or "" */
     int log_turns;          /* turns of a create's whole conversation */
     int log_continued;      /* a create that resumed from a continuation_token */
+    int log_signatures;     /* thought signatures the create's input sent back */
     json_t *log_parts;      /* new ref or NULL */
 };
 

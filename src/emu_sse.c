@@ -82,6 +82,27 @@ static json_t *head_of(const json_t *o)
     return h;
 }
 
+/* A thought as the service streams it: its summary parts as thought_summary
+ * deltas, then its signature as a thought_signature delta. */
+static int thought_deltas(struct ev *v, const char *family_delta, int index, const json_t *o)
+{
+    size_t k;
+    const json_t *part;
+    json_array_foreach(json_object_get(o, "summary"), k, part) {
+        if (push(v, family_delta,
+                 json_pack("{s:i, s:{s:s, s:O}}", "index", index, "delta", "type",
+                           "thought_summary", "content", part)))
+            return -1;
+    }
+    const json_t *sig = json_object_get(o, "signature");
+    if (json_is_string(sig) &&
+        push(v, family_delta,
+             json_pack("{s:i, s:{s:s, s:O}}", "index", index, "delta", "type",
+                       "thought_signature", "signature", sig)))
+        return -1;
+    return 0;
+}
+
 static int error_event(struct ev *v, const json_t *in)
 {
     const char *st = json_string_value(json_object_get(in, "status"));
@@ -110,6 +131,9 @@ static int g1_events(struct ev *v, const json_t *in)
         if (t && !strcmp(t, "text")) {
             if (text_deltas(v, "content.delta", idx,
                             json_string_value(json_object_get(o, "text")) ?: ""))
+                return -1;
+        } else if (t && !strcmp(t, "thought")) {
+            if (thought_deltas(v, "content.delta", idx, o))
                 return -1;
         } else if (push(v, "content.delta",
                         json_pack("{s:i, s:O}", "index", idx, "delta", o))) {
@@ -160,6 +184,10 @@ static int g3_events(struct ev *v, const json_t *in)
                                     "arguments_delta", "arguments", args ? args : "{}"));
             free(args);
             if (rc)
+                return -1;
+        } else if (t && !strcmp(t, "thought")) {
+            if (push(v, "step.start", json_pack("{s:i, s:o}", "index", idx, "step", head_of(s))) ||
+                thought_deltas(v, "step.delta", idx, s))
                 return -1;
         } else {
             if (push(v, "step.start", json_pack("{s:i, s:o}", "index", idx, "step", head_of(s))) ||

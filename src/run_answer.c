@@ -148,9 +148,21 @@ static void write_result(struct run *r, struct job *j, const struct interaction 
     json_t *items = json_array();
     size_t i, k = 0;
     json_t *item;
+    struct buf thoughts;
+    buf_init(&thoughts, BUF_UNLIMITED);
     json_array_foreach (it->outputs, i, item) {
         const char *t = jx_str(item, "type");
-        if (!t || !strcmp(t, "text") || !strcmp(t, "thought"))
+        if (t && !strcmp(t, "thought")) { /* summaries, when asked for, as text */
+            size_t q;
+            json_t *part;
+            json_array_foreach (jx_arr(item, "summary"), q, part) {
+                const char *pt = jx_str(part, "text");
+                if (pt && *pt)
+                    buf_printf(&thoughts, "%s%s", thoughts.len ? "\n" : "", pt);
+            }
+            continue;
+        }
+        if (!t || !strcmp(t, "text"))
             continue;
         json_t *c = json_copy(item);
         if (!strcmp(t, "image") && json_object_get(c, "data")) {
@@ -165,6 +177,9 @@ static void write_result(struct run *r, struct job *j, const struct interaction 
         json_object_set_new(o, "outputs", items);
     else
         json_decref(items);
+    if (thoughts.len)
+        json_object_set_new(o, "thoughts", jx_string_lossy(thoughts.data));
+    buf_free(&thoughts);
     json_object_set_new(o, "usage", usage_json(j));
     json_object_set_new(o, "attempts", json_integer(j->attempts));
     if (j->total_attempts != j->attempts)
@@ -226,7 +241,9 @@ static json_t *conv_start(const json_t *input, int g3)
 }
 
 /* Append the model's answer: G1 one model turn; G3 model_output steps for
- * runs of content and a step per tool item. Thoughts are left out. */
+ * runs of content and a step per tool item. Thoughts go back as they came:
+ * their signatures let a thinking model pick up where it stopped (a
+ * function call's reasoning in particular). */
 static void conv_add_model(json_t *conv, const json_t *outputs, int g3)
 {
     size_t i;
@@ -234,8 +251,7 @@ static void conv_add_model(json_t *conv, const json_t *outputs, int g3)
     if (!g3) {
         json_t *items = json_array();
         json_array_foreach (outputs, i, it) {
-            const char *t = jx_str(it, "type");
-            if (t && strcmp(t, "thought"))
+            if (jx_str(it, "type"))
                 json_array_append(items, it);
         }
         json_array_append_new(conv, json_pack("{s:s,s:o}", "role", "model", "content", items));
@@ -244,7 +260,7 @@ static void conv_add_model(json_t *conv, const json_t *outputs, int g3)
     json_t *run = NULL;
     json_array_foreach (outputs, i, it) {
         const char *t = jx_str(it, "type");
-        if (!t || !strcmp(t, "thought"))
+        if (!t)
             continue;
         if (is_content_type(t)) {
             if (!run) {

@@ -209,12 +209,49 @@ static json_t *slot(struct sse_asm *a, long idx)
     return json_array_get(a->items, (size_t)idx);
 }
 
+/* A thought's pieces: summary parts and its signature, kept so that a
+ * conversation sent back whole carries them (G1 and G3 alike). Text pieces
+ * of the summary are joined through the slot's pending text, so a flood of
+ * tiny deltas costs linear time and memory. */
+static void thought_delta(struct sse_asm *a, json_t *target, long idx, const char *t,
+                          json_t *delta)
+{
+    json_object_set_new(target, "type", json_string("thought"));
+    if (!strcmp(t, "thought_signature")) {
+        json_t *sig = json_object_get(delta, "signature");
+        if (json_is_string(sig))
+            json_object_set(target, "signature", sig);
+        return;
+    }
+    json_t *part = jx_obj(delta, "content");
+    if (!part)
+        return;
+    json_t *summary = jx_arr(target, "summary");
+    if (!summary) {
+        summary = json_array();
+        json_object_set_new(target, "summary", summary);
+    }
+    json_t *last = json_array_get(summary, json_array_size(summary) - 1);
+    const char *pt = jx_str(part, "type"), *lt = last ? jx_str(last, "type") : NULL;
+    const char *more = jx_str(part, "text");
+    if (pt && lt && !strcmp(pt, "text") && !strcmp(lt, "text") && more) {
+        pend_text(a, idx, last, more);
+        return;
+    }
+    flush(a, (size_t)idx);
+    json_array_append_new(summary, json_deep_copy(part));
+}
+
 /* Apply a delta to a G1 content item (or the content list of a G3 step). */
 static void apply_delta(struct sse_asm *a, json_t *target, long idx, json_t *delta)
 {
     const char *t = jx_str(delta, "type");
     if (!t)
         return;
+    if (!strcmp(t, "thought_summary") || !strcmp(t, "thought_signature")) {
+        thought_delta(a, target, idx, t, delta);
+        return;
+    }
     if (a->g3) {
         if (!strcmp(t, "arguments_delta")) {
             struct sse_slot *p = per_index(a, idx);
@@ -257,9 +294,8 @@ static void apply_delta(struct sse_asm *a, json_t *target, long idx, json_t *del
         return;
     }
     flush(a, (size_t)idx); /* the fields below may include "text" */
-    if (!strcmp(t, "thought_summary") || !strcmp(t, "thought_signature") ||
-        !strcmp(t, "thought"))
-        return; /* thoughts are not part of the answer */
+    if (!strcmp(t, "thought"))
+        return; /* the guide's unconfirmed {"type":"thought","thought":"..."} */
     const char *k;
     json_t *v;
     if (!jx_str(target, "type"))

@@ -188,3 +188,86 @@ Test(sse, buffered_text_keeps_item_order)
     cr_expect_str_eq(jx_str(json_array_get(json_object_get(r, "outputs"), 0), "text"), "xyz");
     json_decref(r);
 }
+
+/* Thoughts in both families: summary pieces joined, the signature kept, the
+ * thought item before the answer and not part of its text. */
+static void check_thought(json_t *r, const char *key)
+{
+    json_t *items = json_object_get(r, key);
+    json_t *th = json_array_get(items, 0);
+    cr_assert_str_eq(jx_str(th, "type"), "thought");
+    cr_expect_str_eq(jx_str(th, "signature"), "c2ln");
+    json_t *sum = json_object_get(th, "summary");
+    cr_assert_eq(json_array_size(sum), 1, "text pieces join into one part");
+    cr_expect_str_eq(jx_str(json_array_get(sum, 0), "text"), "Thinking hard");
+    struct interaction it;
+    cr_assert_eq(resp_from_json(r, &it, NULL), 0);
+    char *t = resp_text(it.outputs);
+    cr_expect_str_eq(t, "ok", "the thought is not in the answer's text");
+    free(t);
+    interaction_free(&it);
+}
+
+Test(sse, thoughts_keep_summary_and_signature)
+{
+    const char *g1[] = {
+        "{\"event_type\":\"interaction.start\",\"interaction\":{\"id\":\"I\",\"status\":\"in_progress\"}}",
+        "{\"event_type\":\"content.start\",\"index\":0,\"content\":{\"type\":\"thought\"}}",
+        "{\"event_type\":\"content.delta\",\"index\":0,\"delta\":{\"type\":\"thought_summary\",\"content\":{\"type\":\"text\",\"text\":\"Thinking\"}}}",
+        "{\"event_type\":\"content.delta\",\"index\":0,\"delta\":{\"type\":\"thought_summary\",\"content\":{\"type\":\"text\",\"text\":\" hard\"}}}",
+        "{\"event_type\":\"content.delta\",\"index\":0,\"delta\":{\"type\":\"thought_signature\",\"signature\":\"c2ln\"}}",
+        "{\"event_type\":\"content.stop\",\"index\":0}",
+        "{\"event_type\":\"content.start\",\"index\":1,\"content\":{\"type\":\"text\"}}",
+        "{\"event_type\":\"content.delta\",\"index\":1,\"delta\":{\"type\":\"text\",\"text\":\"ok\"}}",
+        "{\"event_type\":\"interaction.complete\",\"interaction\":{\"id\":\"I\",\"status\":\"completed\"}}",
+    };
+    json_t *r = assemble(g1, 9);
+    cr_assert_not_null(r);
+    check_thought(r, "outputs");
+    json_decref(r);
+    const char *g3[] = {
+        "{\"event_type\":\"interaction.created\",\"interaction\":{\"id\":\"I\",\"status\":\"in_progress\"}}",
+        "{\"event_type\":\"step.start\",\"index\":0,\"step\":{\"type\":\"thought\"}}",
+        "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":\"thought_summary\",\"content\":{\"type\":\"text\",\"text\":\"Thinking\"}}}",
+        "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":\"thought_summary\",\"content\":{\"type\":\"text\",\"text\":\" hard\"}}}",
+        "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":\"thought_signature\",\"signature\":\"c2ln\"}}",
+        "{\"event_type\":\"step.stop\",\"index\":0}",
+        "{\"event_type\":\"step.start\",\"index\":1,\"step\":{\"type\":\"model_output\"}}",
+        "{\"event_type\":\"step.delta\",\"index\":1,\"delta\":{\"type\":\"text\",\"text\":\"ok\"}}",
+        "{\"event_type\":\"interaction.completed\",\"interaction\":{\"id\":\"I\",\"status\":\"completed\"}}",
+    };
+    r = assemble(g3, 9);
+    cr_assert_not_null(r);
+    check_thought(r, "steps");
+    json_decref(r);
+}
+
+/* A flood of one-byte summary pieces joins in linear time, like text. */
+Test(sse, many_thought_pieces_assemble_in_linear_time, .timeout = 10)
+{
+    struct sse_asm a;
+    sse_asm_init(&a);
+    const char *start = "{\"event_type\":\"interaction.created\",\"interaction\":{\"id\":\"I\","
+                        "\"status\":\"in_progress\"}}";
+    cr_assert_eq(sse_asm_event(&a, start, strlen(start)), 0);
+    const char *st = "{\"event_type\":\"step.start\",\"index\":0,\"step\":{\"type\":\"thought\"}}";
+    cr_assert_eq(sse_asm_event(&a, st, strlen(st)), 0);
+    char ev[200];
+    for (int i = 0; i < 200000; i++) {
+        int n = snprintf(ev, sizeof ev,
+                         "{\"event_type\":\"step.delta\",\"index\":0,\"delta\":{\"type\":"
+                         "\"thought_summary\",\"content\":{\"type\":\"text\",\"text\":\"%c\"}}}",
+                         'a' + i % 26);
+        cr_assert_eq(sse_asm_event(&a, ev, (size_t)n), 0);
+    }
+    const char *end = "{\"event_type\":\"interaction.completed\",\"interaction\":{\"id\":\"I\","
+                      "\"status\":\"completed\"}}";
+    cr_assert_eq(sse_asm_event(&a, end, strlen(end)), 0);
+    json_t *r = sse_asm_result(&a);
+    cr_assert_not_null(r);
+    json_t *sum = json_object_get(json_array_get(json_object_get(r, "steps"), 0), "summary");
+    cr_assert_eq(json_array_size(sum), 1);
+    cr_expect_eq(strlen(jx_str(json_array_get(sum, 0), "text")), 200000);
+    json_decref(r);
+    sse_asm_free(&a);
+}
