@@ -201,9 +201,53 @@ static int on_error(void *ctx, const char *line, size_t len)
     return 0;
 }
 
+/* Answered requests per id, for the jobs the last run left unfinished:
+ * bounded by those jobs (in flight when it stopped), not by the run. */
+struct dcount {
+    uint64_t *k; /* 0 = empty (a digest of 0 is counted as 1) */
+    uint32_t *v;
+    size_t cap, n;
+};
+
+static int dcount_add(struct dcount *m, uint64_t d)
+{
+    d = d ? d : 1;
+    if (2 * (m->n + 1) > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        struct dcount nm = {calloc(cap, sizeof *nm.k), calloc(cap, sizeof *nm.v), cap, 0};
+        if (!nm.k || !nm.v) {
+            free(nm.k);
+            free(nm.v);
+            return GB_ENOMEM;
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->k[i]) {
+                size_t j = (size_t)m->k[i] & (cap - 1);
+                while (nm.k[j])
+                    j = (j + 1) & (cap - 1);
+                nm.k[j] = m->k[i];
+                nm.v[j] = m->v[i];
+                nm.n++;
+            }
+        free(m->k);
+        free(m->v);
+        *m = nm;
+    }
+    size_t j = (size_t)d & (m->cap - 1);
+    while (m->k[j] && m->k[j] != d)
+        j = (j + 1) & (m->cap - 1);
+    if (!m->k[j]) {
+        m->k[j] = d;
+        m->n++;
+    }
+    m->v[j]++;
+    return 0;
+}
+
 struct jscan {
     struct resume *r;
     struct dset pending;
+    struct dcount answered; /* ids with neither a result nor an error line */
 };
 
 static int on_journal(void *ctx, const char *line, size_t len)
@@ -218,6 +262,13 @@ static int on_journal(void *ctx, const char *line, size_t len)
             dset_add(&js->pending, d);
         else if (!strcmp(ev, "ans") || !strcmp(ev, "intr"))
             dset_del(&js->pending, d);
+        long long http = 0;
+        if (!strcmp(ev, "ans") && !jx_int(o, "http", &http) && http >= 200 && http < 300 &&
+            !dset_has(&js->r->done, d) && !dset_has(&js->r->failed, d) &&
+            dcount_add(&js->answered, d)) {
+            json_decref(o);
+            return GB_ENOMEM;
+        }
         else if (!strcmp(ev, "iid") && jx_str(o, "iid"))
             iid_put(&js->r->iids, d, jx_str(o, "iid"));
         else if (!strcmp(ev, "iid-done"))
@@ -241,7 +292,7 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
          *jr = fsx_join(dir, "journal.jsonl"), *run = fsx_join(dir, "run.json");
     int rc = 0;
     struct err_scan es = {r, {0}};
-    struct jscan js = {r, {0}};
+    struct jscan js = {r, {0}, {0}};
     dset_init(&r->failed);
     dset_init(&js.pending);
     if (!res || !errs || !jr || !run) {
@@ -261,6 +312,13 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
     for (size_t i = 0; i < js.pending.cap; i++)
         if (js.pending.slots[i] && !dset_has(&r->done, js.pending.slots[i]))
             r->in_doubt_prev++;
+    /* answered but unfinished: they start over, and what was answered is paid
+     * again, except background work still running (it is polled, not made anew) */
+    for (size_t i = 0; i < js.answered.cap; i++)
+        if (js.answered.k[i] && !iid_get(&r->iids, js.answered.k[i])) {
+            r->restarted_prev++;
+            r->answered_prev += js.answered.v[i];
+        }
     if (access(run, F_OK) == 0) {
         struct gb_err e2 = {0};
         r->prev_run = jx_load_file(run, &e2);
@@ -273,6 +331,8 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
 out:
     dset_free(&es.failed);
     dset_free(&js.pending);
+    free(js.answered.k);
+    free(js.answered.v);
     free(res);
     free(errs);
     free(jr);

@@ -30,6 +30,8 @@ struct resume {
     long long failed_prev;       /* their count */
     long long torn;              /* torn last lines dropped */
     long long in_doubt_prev;     /* sent, never answered, not done: maybe billed */
+    long long restarted_prev;    /* answered at least once, no result or error line */
+    long long answered_prev;     /* their answered requests: paid, and to be paid again */
     struct iid_map iids;         /* background interactions started, not finished */
     json_t *prev_run;            /* previous run.json, or NULL */
     int had_outputs;             /* results/errors/journal existed and were not empty */

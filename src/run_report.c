@@ -110,6 +110,9 @@ static json_t *counts_json(const struct run *r)
         (json_int_t)r->c.bad_bodies);
     json_object_set_new(c, "http", http);
     json_object_set_new(c, "in_doubt_from_previous_run", json_integer(r->res.in_doubt_prev));
+    json_object_set_new(c, "restarted_from_previous_run",
+                        json_pack("{s:I,s:I}", "jobs", (json_int_t)r->res.restarted_prev,
+                                  "answered_requests", (json_int_t)r->res.answered_prev));
     json_object_set_new(c, "torn_lines_dropped", json_integer(r->res.torn));
     json_object_set_new(c, "unreadable_inputs", json_integer(r->input_errors));
     json_object_set_new(c, "tool_calls", json_integer(r->c.tool_calls));
