@@ -1,9 +1,10 @@
 /* fuzz_emu_request.c: a create body as the emulator receives it
  * (emu_call_parse, with fake stored-interaction and Files API lookups, under
  * either path and a fuzzed set of SDK headers), and when it is accepted, the
- * synthetic model's answer to it in both fault modes. Properties: a rejected
- * request has an HTTP status and status name and leaves nothing allocated; an
- * accepted one gets an answer or a clean error. */
+ * synthetic model's answer to it in both fault modes, cut into continuation
+ * hops when it can be. Properties: a rejected request has an HTTP status and
+ * status name and leaves nothing allocated; an accepted one gets an answer or
+ * a clean error; hops join to the whole text, the last one completed. */
 #include <jansson.h>
 #include <stdint.h>
 
@@ -42,6 +43,42 @@ static int fake_file(void *ctx, const char *uri, struct emu_facts *f, char *mime
     if (!strcmp(id, "/busy"))
         return EMU_FILE_PROCESSING;
     return EMU_FILE_UNKNOWN;
+}
+
+/* Cut a's text into hops (of hop_tokens, or 2-3 for 0) and join them back. */
+static void check_hops(const struct emu_call *c, const struct emu_answer *whole, long hop_tokens)
+{
+    struct emu_answer a = {json_deep_copy(whole->outputs), whole->status,
+                           json_deep_copy(whole->usage), whole->total_tokens};
+    json_t *state = NULL;
+    int rc = emu_cont_split(c, &a, hop_tokens, &state);
+    FZ_CHECK(rc == 0 || rc == 1, "emu_cont_split returned %d", rc);
+    if (rc) {
+        FZ_CHECK(json_equal(a.outputs, whole->outputs), "an answer not cut was changed");
+        emu_answer_free(&a);
+        return;
+    }
+    const char *t = json_string_value(json_object_get(json_array_get(whole->outputs, 0), "text"));
+    size_t n = strlen(t), got = 0;
+    int hops = 1;
+    for (;;) {
+        const char *p = json_string_value(json_object_get(json_array_get(a.outputs, 0), "text"));
+        FZ_CHECK(p && got + strlen(p) <= n && !memcmp(t + got, p, strlen(p)),
+                 "hop %d is not the next part of the answer", hops);
+        got += strlen(p);
+        if (!state)
+            break;
+        FZ_CHECK(!strcmp(a.status, "requires_continuation"), "a hop before the last completed");
+        json_t *rest = NULL;
+        emu_answer_free(&a);
+        FZ_CHECK(emu_cont_next(state, &a, &rest) == 0, "emu_cont_next failed");
+        json_decref(state);
+        state = rest;
+        hops++;
+    }
+    FZ_CHECK(got == n && !strcmp(a.status, "completed"), "hops join to %zu of %zu bytes", got, n);
+    FZ_CHECK(hops >= 2 && hops <= 32, "%d hops", hops);
+    emu_answer_free(&a);
 }
 
 static struct emu_schemas *schemas_;
@@ -95,6 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_t *steps = emu_steps_from_outputs(a.outputs);
             FZ_CHECK(steps != NULL, "emu_steps_from_outputs returned NULL");
             json_decref(steps);
+            check_hops(&c, &a, 0);
+            check_hops(&c, &a, 1 + (sel >> 6));
         } else {
             FZ_CHECK(me.http >= 400 && me.status, "model failed with http %d", me.http);
         }
