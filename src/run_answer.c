@@ -767,7 +767,15 @@ static void on_interaction(struct run *r, struct job *j, struct interaction *it,
         up[n] = (char)(st[n] >= 'a' && st[n] <= 'z' ? st[n] - 32 : st[n]);
     up[n] = '\0';
     add_usage(r, j, it);
-    run_record_error(r, j, 500, up, msg, NULL);
+    /* an incomplete or over-budget answer is not accepted, but what came
+     * back was billed: its text is kept in the error line */
+    char *t = resp_text(it->outputs);
+    json_t *extra = t && *t ? json_pack("{s:{s:o,s:i}}", "partial", "text", jx_string_lossy(t),
+                                        "continuations", j->continuations)
+                            : NULL;
+    free(t);
+    run_record_error(r, j, 500, up, msg, extra);
+    json_decref(extra);
 }
 
 void run_on_done(struct run *r, struct op *op)

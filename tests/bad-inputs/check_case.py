@@ -14,6 +14,7 @@ expect lines (# comments and blank lines ignored):
   stderr RE          some line of stderr matches
   stdout RE          some line of stdout matches
   error ID RE        errors.jsonl has ID, and its error message matches
+  errfield ID PATH RE  that line's field PATH (dotted, e.g. partial.text) matches
   results N          results.jsonl has N lines
   errors N           errors.jsonl has N lines
   absent PATH        PATH (relative to CASEDIR) does not exist
@@ -72,6 +73,13 @@ for raw in open(os.path.join(case, "expect"), encoding="utf-8"):
             bad.append(f"no errors.jsonl line for '{id_}' (ids: {sorted(map(str, by_id))[:20]})")
         elif not re.search(rx, msg):
             bad.append(f"error of '{id_}' is {msg[:300]!r}, expected /{rx}/")
+    elif key == "errfield":
+        id_, path, rx = (rest.split(" ", 2) + ["", ""])[:3]
+        v = by_id.get(id_)
+        for k in path.split("."):
+            v = v.get(k) if isinstance(v, dict) else None
+        if v is None or not re.search(rx, v if isinstance(v, str) else json.dumps(v)):
+            bad.append(f"errors.jsonl '{id_}' {path} is {json.dumps(v)[:200]}, expected /{rx}/")
     elif key == "results":
         if len(results) != int(rest):
             bad.append(f"{len(results)} results, expected {rest}")

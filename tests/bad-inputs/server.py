@@ -200,8 +200,13 @@ class H(BaseHTTPRequestHandler):
         elif m == "schema_never":
             # never matches {"label": ...}: the run re-asks, then gives up
             self.send(200, j(dict(GOOD, outputs=[{"type": "text", "text": "{\"nope\": 1}"}])))
+        elif m == "incomplete":
+            # stopped short (G3): not an answer to accept, but its text was billed
+            self.send(200, j(dict(GOOD, status="incomplete",
+                                  outputs=[{"type": "text", "text": "The first half of"}])))
         elif m == "cont_no_token":
-            self.send(200, j(dict(GOOD, status="requires_continuation")))
+            self.send(200, j(dict(GOOD, status="requires_continuation",
+                                  outputs=[{"type": "text", "text": "Part one, "}])))
         elif m == "cont_same_token":
             # hands back the token it was sent: a client that follows loops forever
             self.send(200, j(dict(GOOD, status="requires_continuation", continuation_token="ct_same")))
