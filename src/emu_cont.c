@@ -36,12 +36,19 @@ static json_t *hop_usage(const json_t *whole, size_t chars, int first)
 int emu_cont_split(const struct emu_call *c, struct emu_answer *a, long hop_tokens, json_t **state)
 {
     *state = NULL;
-    const json_t *item = json_array_get(a->outputs, 0);
+    /* the answer's text, after the thoughts that may come first */
+    size_t nout = json_array_size(a->outputs);
+    const json_t *item = nout ? json_array_get(a->outputs, nout - 1) : NULL;
     const char *t = json_string_value(json_object_get(item, "type"));
     const json_t *txt = json_object_get(item, "text");
-    if (c->dialect != EMU_G3 || !c->model || c->background || json_array_size(a->outputs) != 1 ||
-        !t || strcmp(t, "text") || !json_is_string(txt) || strcmp(a->status, "completed"))
+    if (c->dialect != EMU_G3 || !c->model || c->background || !t || strcmp(t, "text") ||
+        !json_is_string(txt) || strcmp(a->status, "completed"))
         return 1;
+    for (size_t i = 0; i + 1 < nout; i++) {
+        const char *ti = json_string_value(json_object_get(json_array_get(a->outputs, i), "type"));
+        if (!ti || strcmp(ti, "thought"))
+            return 1; /* images, audio, tool calls: not cut */
+    }
     const char *s = json_string_value(txt);
     size_t n = json_string_length(txt);
     /* the fault: 2 or 3 hops, the same for the same request; a limit: hops
@@ -76,9 +83,13 @@ int emu_cont_split(const struct emu_call *c, struct emu_answer *a, long hop_toke
     }
     if (!hops || !first)
         goto oom;
+    /* the thoughts come with the first hop */
+    json_t *out1 = json_object_get(first, "outputs");
+    for (size_t i = nout - 1; i-- > 0;)
+        json_array_insert(out1, 0, json_array_get(a->outputs, i));
     json_decref(a->outputs);
     json_decref(a->usage);
-    a->outputs = json_incref(json_object_get(first, "outputs"));
+    a->outputs = json_incref(out1);
     a->usage = json_incref(json_object_get(first, "usage"));
     a->total_tokens = (uint64_t)json_integer_value(json_object_get(a->usage, "total_tokens"));
     a->status = "requires_continuation";

@@ -58,11 +58,14 @@ static void check_hops(const struct emu_call *c, const struct emu_answer *whole,
         emu_answer_free(&a);
         return;
     }
-    const char *t = json_string_value(json_object_get(json_array_get(whole->outputs, 0), "text"));
+    size_t nw = json_array_size(whole->outputs);
+    const char *t = json_string_value(json_object_get(json_array_get(whole->outputs, nw - 1), "text"));
     size_t n = strlen(t), got = 0;
     int hops = 1;
     for (;;) {
-        const char *p = json_string_value(json_object_get(json_array_get(a.outputs, 0), "text"));
+        size_t na = json_array_size(a.outputs);
+        const char *p = json_string_value(json_object_get(json_array_get(a.outputs, na - 1), "text"));
+        FZ_CHECK(na == (hops == 1 ? nw : 1), "hop %d has %zu items", hops, na);
         FZ_CHECK(p && got + strlen(p) <= n && !memcmp(t + got, p, strlen(p)),
                  "hop %d is not the next part of the answer", hops);
         got += strlen(p);

@@ -63,3 +63,20 @@ assert all(o.get("signatures") == 1 for o in stateless), [o for o in stateless i
 assert not any(o.get("signatures") for o in chained)
 print(f"run-thoughts: {len(stateless)} stateless tool turns sent their signed thought back", file=sys.stderr)
 PY
+
+# answers cut into continuation hops (/v1/): the thought comes with the first
+# hop, the text is joined, and the result is the same as uncut
+start_emulator cut --seed 4 --fault continuation=1
+expect_rc 0 "$GEMBATCH" run p.json m.jsonl --api-version v1 --endpoint "$cut_URL" -o cut-v1 -q
+python3 - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+def load(d):
+    return {json.loads(l)["id"]: json.loads(l) for l in open(f"{t}/{d}/results.jsonl")}
+a, b = load("plain-v1"), load("cut-v1")
+same = [k for k in a if int(k[1:]) % 2 or int(k[1:]) % 3 == 0]
+for k in same:
+    assert b[k].get("continuations", 0) >= 1, (k, b[k].get("continuations"))
+    assert a[k]["text"] == b[k]["text"] and a[k]["thoughts"] == b[k]["thoughts"], k
+print(f"run-thoughts: {len(same)} cut answers kept their thoughts", file=sys.stderr)
+PY

@@ -18,9 +18,11 @@ static void run(const char *path, const char *body, struct emu_call *c, struct e
     cr_assert_eq(emu_model_run(c, EMU_ANSWER_NORMAL, a, &e), 0, "%s", e.msg);
 }
 
+/* the text of a hop: its last item (a thought may come first) */
 static const char *text0(const struct emu_answer *a)
 {
-    return json_string_value(json_object_get(json_array_get(a->outputs, 0), "text"));
+    size_t n = json_array_size(a->outputs);
+    return json_string_value(json_object_get(json_array_get(a->outputs, n - 1), "text"));
 }
 
 static long long use(const struct emu_answer *a, const char *k)
@@ -83,6 +85,36 @@ Test(emu_cont, fault_cuts_into_two_or_three_hops_that_join_to_the_whole)
     cr_assert(hops == 2 || hops == 3, "%d hops", hops);
     free(joined);
     free(whole);
+    emu_answer_free(&a);
+    emu_call_free(&c);
+}
+
+Test(emu_cont, a_thought_comes_with_the_first_hop_only)
+{
+    const char *body = "{\"model\":\"gemini-3-pro-preview\",\"input\":\"Tell me a story.\","
+                       "\"generation_config\":{\"thinking_summaries\":\"auto\"}}";
+    struct emu_call c;
+    struct emu_answer a = {0};
+    run("/v1/interactions", body, &c, &a);
+    cr_assert_eq(json_array_size(a.outputs), 2);
+    json_t *thought = json_deep_copy(json_array_get(a.outputs, 0));
+    char *whole = strdup(text0(&a));
+    json_t *state = NULL;
+    cr_assert_eq(emu_cont_split(&c, &a, 0, &state), 0);
+    cr_assert_eq(json_array_size(a.outputs), 2, "hop 1: the thought and a part of the text");
+    cr_assert(json_equal(json_array_get(a.outputs, 0), thought));
+    json_t *rest = NULL;
+    struct emu_answer b = {0};
+    cr_assert_eq(emu_cont_next(state, &b, &rest), 0);
+    cr_assert_eq(json_array_size(b.outputs), 1, "later hops: text only");
+    json_decref(rest);
+    emu_answer_free(&b);
+    int hops = 0;
+    char *joined = join_hops(&a, state, &hops);
+    cr_assert_str_eq(joined, whole);
+    free(joined);
+    free(whole);
+    json_decref(thought);
     emu_answer_free(&a);
     emu_call_free(&c);
 }

@@ -99,6 +99,17 @@ test('structured output: the JSON is cut across hops and whole again after them'
   assert.deepEqual(checkSchema(G.moderationPydantic, JSON.parse(i.output_text)), []);
 });
 
+test('a thinking model: the thought step comes with the first hop, output_text is whole', T, async () => {
+  const req = { ...REQ, model: G.PRO3, generation_config: { thinking_level: 'low', thinking_summaries: 'auto' } };
+  const ref = await plain.interactions.create(req);
+  const i = await client.interactions.create(req);
+  assert.ok(i.continuation_ids.length >= 2);
+  const kinds = i.steps.filter((s) => s.type !== 'user_input').map((s) => s.type);
+  assert.deepEqual(kinds, ['thought', ...Array(i.continuation_ids.length).fill('model_output')]);
+  assert.equal(i.output_text, ref.output_text);
+  assert.deepEqual(i.steps.find((s) => s.type === 'thought'), ref.steps.find((s) => s.type === 'thought'));
+});
+
 test('automatic_continuation:false, then a manual resume as the SDK warning describes', T, async () => {
   const ref = await plain.interactions.create(REQ);
   let i = await client.interactions.create({ ...REQ, automatic_continuation: false });
