@@ -15,8 +15,9 @@
 #    compared.
 #
 # SOAK_SEED (7) seeds the emulator and the kill moments; SOAK_RPM (120000) is
-# the emulator's limit; SOAK_PART=soak|kill runs one part; KEEP_TMP=1 keeps
-# the folders.
+# the emulator's limit; SOAK_PART=soak|kill runs one part; SOAK_API=v1 runs
+# the soak in the /v1/ dialect with the continuation fault added (answers in
+# hops); KEEP_TMP=1 keeps the folders.
 . "$(dirname "$0")/../integration/lib.sh"
 JOBS=${SOAK_JOBS:-100000}
 KILL_JOBS=${SOAK_KILL_JOBS:-30000}
@@ -24,6 +25,7 @@ KILLS=${SOAK_KILLS:-20}
 SEED=${SOAK_SEED:-7}
 RPM=${SOAK_RPM:-120000}
 PART=${SOAK_PART:-all}
+API=${SOAK_API:-v1beta}
 REPORT=${SOAK_REPORT:-$ROOT/build/soak/latest.txt}
 mkdir -p "$(dirname "$REPORT")"
 : >"$T/report"
@@ -56,6 +58,7 @@ say "gembatch soak, $(date -u +%FT%TZ), $(uname -m), $(nproc) cores, binary $GEM
 # ---- 1. soak ---------------------------------------------------------------------
 if [ "$PART" = all ] || [ "$PART" = soak ]; then
     FAULTS=429=0.1,500=0.03,503=0.05,reset=0.02,slow=0.01,bad_json=0.02,schema_violation=0.05
+    [ "$API" = v1 ] && FAULTS=$FAULTS,continuation=0.1
     # --max-stored: a re-ask waiting out a few backoffs must still find the
     # interaction it continues (the emulator's default keeps the last 10,000)
     start_emulator soak --seed "$SEED" --rpm "$RPM" --fault "$FAULTS" --slow-ms 10000 \
@@ -63,11 +66,11 @@ if [ "$PART" = all ] || [ "$PART" = soak ]; then
     manifest "$JOBS" s >"$T/soak.jsonl"
     say ""
     say "soak: $JOBS jobs, emulator --rpm $RPM --fault $FAULTS --slow-ms 10000"
-    say "      run -j 64 --timeout 2 --max-attempts 10, validate.reask 2"
+    say "      run -j 64 --timeout 2 --max-attempts 10, validate.reask 2, --api-version $API"
     t0=$(now)
     rc=0
     peak_rss_kb "$T/soak.rss" "$GEMBATCH" run "$T/p.json" "$T/soak.jsonl" --endpoint "$soak_URL" \
-        -o "$T/soak-out" --timeout 2 --progress plain 2>"$T/soak.err" || rc=$?
+        -o "$T/soak-out" --timeout 2 --progress plain --api-version "$API" 2>"$T/soak.err" || rc=$?
     t1=$(now)
     [ "$rc" = 0 ] || [ "$rc" = 1 ] || { tail -n 20 "$T/soak.err" >&2; fail "soak run exited $rc"; }
     stop_emulator soak
@@ -89,7 +92,7 @@ print(f"      completed {c['completed']}, failed {c['failed']}, attempts {c['att
       f"retries {c['retries']}, timeouts {c['timeouts']}, network errors {c['network_errors']}, "
       f"bad bodies {c['bad_responses']}")
 print(f"      re-asks {c['reasks']} (fixed {c['reasks_fixed']}), schema failures "
-      f"{c['schema_violations']}, in doubt {c['in_doubt']}")
+      f"{c['schema_violations']}, in doubt {c['in_doubt']}, continuations {c['continuations']}")
 print("      http " + ", ".join(f"{k}: {v}" for k, v in sorted(http.items())))
 print(f"      emulator received {creates} create requests; the driver counts {c['attempts']} "
       f"attempts")
