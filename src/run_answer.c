@@ -732,6 +732,11 @@ static void on_interaction(struct run *r, struct job *j, struct interaction *it,
         j->iid = strdup(it->id);
     }
     const char *st = it->status;
+    if (!strcmp(st, "requires_continuation") && j->background && j->iid) {
+        /* background work is continued by the service itself: keep polling */
+        run_start_polling(r, j, kind == OPK_CREATE);
+        return;
+    }
     if (!strcmp(st, "requires_continuation")) {
         continue_answer(r, j, it);
         return;

@@ -200,6 +200,20 @@ class H(BaseHTTPRequestHandler):
         elif m == "schema_never":
             # never matches {"label": ...}: the run re-asks, then gives up
             self.send(200, j(dict(GOOD, outputs=[{"type": "text", "text": "{\"nope\": 1}"}])))
+        elif m == "bg_continuing":
+            # background work the service continues itself: the create and the
+            # first polls say requires_continuation, then it completes
+            with H.lock:
+                H.count += 1
+                n = H.count
+            if self.command == "POST" and n > 1:
+                self.send(400, j({"error": {"code": 400, "message": "a second create",
+                                            "status": "INVALID_ARGUMENT"}}))
+            elif n < 4:
+                self.send(200, j(dict(GOOD, id="ix_bg", status="requires_continuation",
+                                      continuation_token="ct_server_side", outputs=[])))
+            else:
+                self.send(200, j(dict(GOOD, id="ix_bg")))
         elif m == "incomplete":
             # stopped short (G3): not an answer to accept, but its text was billed
             self.send(200, j(dict(GOOD, status="incomplete",
