@@ -201,53 +201,12 @@ static int on_error(void *ctx, const char *line, size_t len)
     return 0;
 }
 
-/* Answered requests per id, for the jobs the last run left unfinished:
- * bounded by those jobs (in flight when it stopped), not by the run. */
-struct dcount {
-    uint64_t *k; /* 0 = empty (a digest of 0 is counted as 1) */
-    uint32_t *v;
-    size_t cap, n;
-};
-
-static int dcount_add(struct dcount *m, uint64_t d)
-{
-    d = d ? d : 1;
-    if (2 * (m->n + 1) > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        struct dcount nm = {calloc(cap, sizeof *nm.k), calloc(cap, sizeof *nm.v), cap, 0};
-        if (!nm.k || !nm.v) {
-            free(nm.k);
-            free(nm.v);
-            return GB_ENOMEM;
-        }
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->k[i]) {
-                size_t j = (size_t)m->k[i] & (cap - 1);
-                while (nm.k[j])
-                    j = (j + 1) & (cap - 1);
-                nm.k[j] = m->k[i];
-                nm.v[j] = m->v[i];
-                nm.n++;
-            }
-        free(m->k);
-        free(m->v);
-        *m = nm;
-    }
-    size_t j = (size_t)d & (m->cap - 1);
-    while (m->k[j] && m->k[j] != d)
-        j = (j + 1) & (m->cap - 1);
-    if (!m->k[j]) {
-        m->k[j] = d;
-        m->n++;
-    }
-    m->v[j]++;
-    return 0;
-}
-
 struct jscan {
     struct resume *r;
     struct dset pending;
-    struct dcount answered; /* ids with neither a result nor an error line */
+    /* answered requests per id with neither a result nor an error line: the
+     * jobs the last run left unfinished, not the whole run */
+    struct dmap answered;
 };
 
 static int on_journal(void *ctx, const char *line, size_t len)
@@ -265,7 +224,7 @@ static int on_journal(void *ctx, const char *line, size_t len)
         long long http = 0;
         if (!strcmp(ev, "ans") && !jx_int(o, "http", &http) && http >= 200 && http < 300 &&
             !dset_has(&js->r->done, d) && !dset_has(&js->r->failed, d) &&
-            dcount_add(&js->answered, d)) {
+            dmap_put(&js->answered, d, dmap_get(&js->answered, d) + 1)) {
             json_decref(o);
             return GB_ENOMEM;
         }
@@ -315,7 +274,7 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
     /* answered but unfinished: they start over, and what was answered is paid
      * again, except background work still running (it is polled, not made anew) */
     for (size_t i = 0; i < js.answered.cap; i++)
-        if (js.answered.k[i] && !iid_get(&r->iids, js.answered.k[i])) {
+        if (js.answered.v[i] && !iid_get(&r->iids, js.answered.d[i])) {
             r->restarted_prev++;
             r->answered_prev += js.answered.v[i];
         }
@@ -331,8 +290,7 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
 out:
     dset_free(&es.failed);
     dset_free(&js.pending);
-    free(js.answered.k);
-    free(js.answered.v);
+    dmap_free(&js.answered);
     free(res);
     free(errs);
     free(jr);

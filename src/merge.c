@@ -166,64 +166,6 @@ char *merge_manifest_id(const char *line, size_t len, long lineno)
     return r;
 }
 
-/* ---- digest -> value map (value 0 means absent) ------------------------------- */
-
-/* Two arrays, not an array of pairs: 12 bytes a slot, at most 0.75 full, so
- * a million ids take 12 MiB (a dset alone takes 8). */
-struct imap {
-    uint64_t *d;
-    uint32_t *v;
-    size_t cap, n;
-};
-
-static size_t imap_slot(const struct imap *m, uint64_t d)
-{
-    size_t mask = m->cap - 1, j = (size_t)d & mask;
-    while (m->v[j] && m->d[j] != d)
-        j = (j + 1) & mask;
-    return j;
-}
-
-static uint32_t imap_get(const struct imap *m, uint64_t d)
-{
-    return m->cap ? m->v[imap_slot(m, d)] : 0;
-}
-
-static int imap_put(struct imap *m, uint64_t d, uint32_t v)
-{
-    if ((m->n + 1) * 4 > m->cap * 3) {
-        struct imap nm = {NULL, NULL, m->cap ? m->cap * 2 : 1024, m->n};
-        nm.d = malloc(nm.cap * sizeof *nm.d);
-        nm.v = calloc(nm.cap, sizeof *nm.v);
-        if (!nm.d || !nm.v) {
-            free(nm.d);
-            free(nm.v);
-            return GB_ENOMEM;
-        }
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->v[i]) {
-                size_t j = imap_slot(&nm, m->d[i]);
-                nm.d[j] = m->d[i];
-                nm.v[j] = m->v[i];
-            }
-        free(m->d);
-        free(m->v);
-        *m = nm;
-    }
-    size_t j = imap_slot(m, d);
-    m->n += !m->v[j];
-    m->d[j] = d;
-    m->v[j] = v;
-    return 0;
-}
-
-static void imap_free(struct imap *m)
-{
-    free(m->d);
-    free(m->v);
-    memset(m, 0, sizeof *m);
-}
-
 /* ---- the merge ------------------------------------------------------------------- */
 
 struct shard {
@@ -241,7 +183,7 @@ struct merge {
     int out_lock;
     char *stage;
     FILE *f_res, *f_err, *f_jrn;
-    struct imap ids;     /* id digest -> 1 + 2 * folder + (0 results, 1 errors) */
+    struct dmap ids;     /* id digest -> 1 + 2 * folder + (0 results, 1 errors) */
     char *copybuf;
     int no_link;
     long long dups, superseded, torn, bad, missing, outside, linked, copied, problems;
@@ -547,10 +489,10 @@ static int merge_results(struct merge *m, struct gb_err *err)
                 continue;
             }
             uint64_t d = hash64(id, strlen(id), 0);
-            uint32_t prev = imap_get(&m->ids, d);
+            uint32_t prev = dmap_get(&m->ids, d);
             if (prev)
                 duplicate(m, id, (int)((prev - 1) >> 1), i, "results.jsonl");
-            else if ((rc = imap_put(&m->ids, d, 1 + 2 * (uint32_t)i)))
+            else if ((rc = dmap_put(&m->ids, d, 1 + 2 * (uint32_t)i)))
                 GB_FAIL(err, rc, "out of memory");
             else if (!(rc = bring_images(m, &m->sh[i], id, err)) &&
                      !(rc = put_line(m, m->f_res, line, len, err)))
@@ -571,7 +513,7 @@ static int merge_results(struct merge *m, struct gb_err *err)
  * shards the first wins, and a completed result anywhere wins over both. */
 static int merge_errors_of(struct merge *m, int i, const char *path, struct gb_err *err)
 {
-    struct imap last = {0};
+    struct dmap last = {0};
     struct lines l;
     int rc = 0;
     for (int pass = 0; pass < 2 && !rc; pass++) {
@@ -593,16 +535,16 @@ static int merge_errors_of(struct merge *m, int i, const char *path, struct gb_e
                 continue;
             }
             uint64_t d = hash64(id, strlen(id), 0);
-            uint32_t prev = imap_get(&m->ids, d);
+            uint32_t prev = dmap_get(&m->ids, d);
             if (!pass)
-                rc = imap_put(&last, d, idx);
-            else if (imap_get(&last, d) != idx)
+                rc = dmap_put(&last, d, idx);
+            else if (dmap_get(&last, d) != idx)
                 ; /* an earlier failure of the same id in this shard */
             else if (prev && !((prev - 1) & 1))
                 m->superseded++;
             else if (prev)
                 duplicate(m, id, (int)((prev - 1) >> 1), i, "errors.jsonl");
-            else if (!(rc = imap_put(&m->ids, d, 2 + 2 * (uint32_t)i)) &&
+            else if (!(rc = dmap_put(&m->ids, d, 2 + 2 * (uint32_t)i)) &&
                      !(rc = put_line(m, m->f_err, line, len, err)))
                 m->sh[i].errors++;
             free(id);
@@ -614,7 +556,7 @@ static int merge_errors_of(struct merge *m, int i, const char *path, struct gb_e
         rc = rc > 0 ? 0 : rc;
         lines_close(&l);
     }
-    imap_free(&last);
+    dmap_free(&last);
     if (rc == GB_ENOMEM && !err->code)
         GB_FAIL(err, rc, "out of memory");
     return rc;
@@ -734,7 +676,7 @@ static int check_manifest(struct merge *m, const char *path, struct dset *mids,
         }
         uint64_t d = hash64(id, strlen(id), 0);
         rc = dset_add(mids, d);
-        if (rc == 1 && !imap_get(&m->ids, d)) {
+        if (rc == 1 && !dmap_get(&m->ids, d)) {
             if (++m->missing <= m->o->list_max)
                 log_error("%s:%ld: id '%.200s' is in no folder (neither in results.jsonl nor "
                           "in errors.jsonl)", r.name, no, id);
@@ -1005,7 +947,7 @@ out:
             close(m.sh[i].lock_fd);
         json_decref(m.sh[i].run);
     }
-    imap_free(&m.ids);
+    dmap_free(&m.ids);
     json_decref(run);
     json_decref(info);
     json_decref(m.dup_list);

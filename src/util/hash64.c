@@ -146,3 +146,53 @@ int dset_del(struct dset *s, uint64_t d)
         i = k;
     }
 }
+
+/* ---- digest -> value map ----------------------------------------------------- */
+
+static size_t dmap_slot(const struct dmap *m, uint64_t d)
+{
+    size_t mask = m->cap - 1, j = (size_t)d & mask;
+    while (m->v[j] && m->d[j] != d)
+        j = (j + 1) & mask;
+    return j;
+}
+
+uint32_t dmap_get(const struct dmap *m, uint64_t d)
+{
+    return m->cap ? m->v[dmap_slot(m, d)] : 0;
+}
+
+int dmap_put(struct dmap *m, uint64_t d, uint32_t v)
+{
+    if ((m->n + 1) * 4 > m->cap * 3) {
+        struct dmap nm = {NULL, NULL, m->cap ? m->cap * 2 : 1024, m->n};
+        nm.d = malloc(nm.cap * sizeof *nm.d);
+        nm.v = calloc(nm.cap, sizeof *nm.v);
+        if (!nm.d || !nm.v) {
+            free(nm.d);
+            free(nm.v);
+            return GB_ENOMEM;
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->v[i]) {
+                size_t j = dmap_slot(&nm, m->d[i]);
+                nm.d[j] = m->d[i];
+                nm.v[j] = m->v[i];
+            }
+        free(m->d);
+        free(m->v);
+        *m = nm;
+    }
+    size_t j = dmap_slot(m, d);
+    m->n += !m->v[j];
+    m->d[j] = d;
+    m->v[j] = v;
+    return 0;
+}
+
+void dmap_free(struct dmap *m)
+{
+    free(m->d);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
