@@ -742,9 +742,9 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
                  r->res.in_doubt_prev == 1 ? "was" : "were",
                  r->res.in_doubt_prev == 1 ? "it is" : "they are");
     if (r->res.restarted_prev && !cfg->quiet)
-        log_warn("%lld job%s of the last run had %lld answered request%s but no result yet "
-                 "(re-asks, tool turns, steps or continuations under way); %s again from the "
-                 "start, so those requests are paid again",
+        log_warn("%lld job%s of the last run had %lld answered request%s but no result line "
+                 "(it stopped before writing them, or during re-asks, tool turns, steps or "
+                 "continuations); %s again from the start, so those requests are paid again",
                  r->res.restarted_prev, r->res.restarted_prev == 1 ? "" : "s",
                  r->res.answered_prev, r->res.answered_prev == 1 ? "" : "s",
                  r->res.restarted_prev == 1 ? "it runs" : "they run");

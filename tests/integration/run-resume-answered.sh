@@ -46,7 +46,7 @@ pkill -f "$T/scripts/slow.sh" 2>/dev/null || true
 [ "$(nlines out/results.jsonl)" = 1 ] || fail "expected only 'plain' done before the kill: $(cat out/results.jsonl)"
 [ "$(nlines out/errors.jsonl)" = 1 ] || fail "expected only 'bad' failed before the kill"
 expect_rc 1 "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o out 2>run2.err
-grep -q "2 jobs of the last run had 2 answered requests but no result yet" run2.err ||
+grep -q "2 jobs of the last run had 2 answered requests but no result line" run2.err ||
     fail "no warning about the requests paid again: $(cat run2.err)"
 python3 - <<'PY'
 import json
