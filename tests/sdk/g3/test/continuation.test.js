@@ -88,6 +88,25 @@ test('streaming: the SDK opens the next hop; the text deltas add up to the whole
   assert.equal(ends[ends.length - 1].continuation_token, undefined);
 });
 
+test('streaming with store:false: each hop resends the input with the token', T, async () => {
+  const ref = await plain.interactions.create({ ...REQ, store: false });
+  const s = await client.interactions.create({ ...REQ, store: false, stream: true });
+  let text = '';
+  const ids = [];
+  for await (const ev of s) {
+    if (ev.event_type === 'step.delta' && ev.delta?.type === 'text') text += ev.delta.text;
+    if (ev.event_type === 'interaction.completed') ids.push(ev.interaction.id);
+  }
+  assert.equal(text, ref.output_text);
+  const log = hopsOf(ids);
+  assert.ok(log.length >= 2);
+  for (const l of log.slice(1)) {
+    assert.equal(l.continued, true);
+    assert.equal(l.previous_interaction_id, undefined);
+    assert.equal(l.turns, 1);
+  }
+});
+
 test('structured output: the JSON is cut across hops and whole again after them', T, async () => {
   const rf = { type: 'text', mime_type: 'application/json', schema: G.moderationPydantic };
   const ref = await plain.interactions.create({ ...REQ, input: G.MODERATE, response_format: rf });
