@@ -209,32 +209,41 @@ struct jscan {
     struct dmap answered;
 };
 
+/* An answer in the journal: its request was paid. For an id with neither a
+ * result nor an error line, the job starts over and pays it again: counted. */
+static int on_answer(struct jscan *js, const json_t *o, uint64_t d)
+{
+    long long http = 0;
+    if (jx_int(o, "http", &http) || http < 200 || http >= 300 || dset_has(&js->r->done, d) ||
+        dset_has(&js->r->failed, d))
+        return 0;
+    return dmap_put(&js->answered, d, dmap_get(&js->answered, d) + 1);
+}
+
 static int on_journal(void *ctx, const char *line, size_t len)
 {
     struct jscan *js = ctx;
     json_t *o = json_loadb(line, len, 0, NULL);
     const char *ev = o ? jx_str(o, "ev") : NULL, *id = o ? jx_str(o, "id") : NULL;
     const char *dg = o ? jx_str(o, "digest") : NULL;
+    int rc = 0;
     if (ev && (id || dg)) {
         uint64_t d = id ? hash64(id, strlen(id), 0) : strtoull(dg, NULL, 16);
-        if (!strcmp(ev, "send"))
+        if (!strcmp(ev, "send")) {
             dset_add(&js->pending, d);
-        else if (!strcmp(ev, "ans") || !strcmp(ev, "intr"))
+        } else if (!strcmp(ev, "ans")) {
             dset_del(&js->pending, d);
-        long long http = 0;
-        if (!strcmp(ev, "ans") && !jx_int(o, "http", &http) && http >= 200 && http < 300 &&
-            !dset_has(&js->r->done, d) && !dset_has(&js->r->failed, d) &&
-            dmap_put(&js->answered, d, dmap_get(&js->answered, d) + 1)) {
-            json_decref(o);
-            return GB_ENOMEM;
-        }
-        else if (!strcmp(ev, "iid") && jx_str(o, "iid"))
+            rc = on_answer(js, o, d);
+        } else if (!strcmp(ev, "intr")) {
+            dset_del(&js->pending, d);
+        } else if (!strcmp(ev, "iid") && jx_str(o, "iid")) {
             iid_put(&js->r->iids, d, jx_str(o, "iid"));
-        else if (!strcmp(ev, "iid-done"))
+        } else if (!strcmp(ev, "iid-done")) {
             iid_del(&js->r->iids, d);
+        }
     }
     json_decref(o);
-    return 0;
+    return rc;
 }
 
 static int nonempty(const char *path)
