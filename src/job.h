@@ -99,10 +99,11 @@ struct job {
     uint64_t deadline_ms; /* the job fails past this (0: no deadline) */
     /* an answer stopped at requires_continuation: the hops so far */
     int continuations;    /* continuation requests sent */
-    int in_cont;          /* cur_req is a continuation hop */
+    char *cont_token;     /* the token the current hop was sent with; set while
+                           * cur_req is a continuation hop */
     json_t *cont_base;    /* cur_req from before the first hop (NULL: req) */
-    json_t *cont_outputs; /* outputs of the earlier hops, in order */
-    char *cont_token;     /* the token the current hop was sent with */
+    json_t *cont_outputs; /* outputs paid for but not accepted yet: the earlier
+                           * hops', or those of an answer the job fails on */
 };
 
 /* Shape req for the dialect (response_format bare or wrapped), drop local

@@ -54,8 +54,9 @@ static int status_rank(const char *s)
 
 /* The shards' histograms under key added bucket by bucket: the percentiles
  * are the ones a single run over all the jobs would report. NULL when no
- * shard has the key, unless always (then it is empty); *partial is set when some shard has it without the
- * histogram (a run.json from before histograms were kept for it). */
+ * shard has the key, unless always (then it is empty). *partial is set when
+ * some shard has the key without its histogram (a run.json from before
+ * histograms were kept for it). */
 static json_t *merged_hist(json_t *const *runs, int n, const char *key, int always, int *partial)
 {
     struct hist *h = malloc(sizeof *h);

@@ -184,15 +184,14 @@ void run_record_error(struct run *r, struct job *j, long code, const char *statu
         json_object_set_new(o, "interaction_id", json_string(j->iid));
     if (extra)
         json_object_update(o, extra);
-    if (j->cont_outputs && json_array_size(j->cont_outputs)) {
-        /* the hops answered so far were billed: their text is kept */
-        char *t = resp_text(j->cont_outputs);
+    /* what was answered (and billed) but not accepted keeps its text */
+    char *t = j->cont_outputs ? resp_text(j->cont_outputs) : NULL;
+    if (t && *t)
         json_object_set_new(o, "partial",
-                            json_pack("{s:o,s:i,s:s?}", "text", jx_string_lossy(t ? t : ""),
+                            json_pack("{s:o,s:i,s:s?}", "text", jx_string_lossy(t),
                                       "continuations", j->continuations, "continuation_token",
                                       j->cont_token));
-        free(t);
-    }
+    free(t);
     add_source(o, j);
     sink_line(&r->sink, SINK_ERRORS, o);
     json_decref(o);
@@ -353,7 +352,7 @@ static int start_op(struct run *r, struct job *j)
     /* recorded before it leaves: after a crash this attempt counts as in doubt */
     if (kind == OPK_CREATE)
         jrn_send(&r->sink, j->id_json, j->total_attempts,
-                 j->in_cont ? "continue" : j->reasks ? "reask" : "create");
+                 j->cont_token ? "continue" : j->reasks ? "reask" : "create");
     if (xfer_add(&r->xf, op))
         goto oom;
     j->op = op;

@@ -685,10 +685,9 @@ static int continue_answer(struct run *r, struct job *j, struct interaction *it)
         run_record_error(r, j, 500, "REQUIRES_CONTINUATION", why, NULL);
         return -1;
     }
-    if (!j->in_cont) {
+    if (!j->cont_token) { /* the first hop */
         j->cont_base = j->cur_req; /* taken over: restored when the answer is whole */
         j->cur_req = NULL;
-        j->in_cont = 1;
     }
     json_t *req = json_deep_copy(j->cont_base ? j->cont_base : j->req);
     json_object_set_new(req, "continuation_token", json_string(tok));
@@ -720,7 +719,6 @@ static void end_continuation(struct job *j, struct interaction *it)
     json_decref(j->cur_req);
     j->cur_req = j->cont_base;
     j->cont_base = NULL;
-    j->in_cont = 0;
     free(j->cont_token);
     j->cont_token = NULL;
 }
@@ -741,7 +739,7 @@ static void on_interaction(struct run *r, struct job *j, struct interaction *it,
         continue_answer(r, j, it);
         return;
     }
-    if (j->in_cont)
+    if (j->cont_token)
         end_continuation(j, it);
     if (!strcmp(st, "in_progress") || !strcmp(st, "queued")) {
         if (!j->iid) {
@@ -772,15 +770,11 @@ static void on_interaction(struct run *r, struct job *j, struct interaction *it,
         up[n] = (char)(st[n] >= 'a' && st[n] <= 'z' ? st[n] - 32 : st[n]);
     up[n] = '\0';
     add_usage(r, j, it);
-    /* an incomplete or over-budget answer is not accepted, but what came
-     * back was billed: its text is kept in the error line */
-    char *t = resp_text(it->outputs);
-    json_t *extra = t && *t ? json_pack("{s:{s:o,s:i}}", "partial", "text", jx_string_lossy(t),
-                                        "continuations", j->continuations)
-                            : NULL;
-    free(t);
-    run_record_error(r, j, 500, up, msg, extra);
-    json_decref(extra);
+    /* an incomplete or over-budget answer is not accepted, but it was billed:
+     * run_record_error keeps its text */
+    json_decref(j->cont_outputs);
+    j->cont_outputs = json_incref(it->outputs);
+    run_record_error(r, j, 500, up, msg, NULL);
 }
 
 void run_on_done(struct run *r, struct op *op)
