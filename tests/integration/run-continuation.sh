@@ -71,11 +71,20 @@ PY
 
 # a re-ask after a cut answer: the schema_violation fault breaks whole
 # answers, the continuation fault cuts them; the re-ask is built from the
-# original request (not from a continuation hop) and fixed answers validate
+# original request (not from a continuation hop) and fixed answers validate.
+# 100 structured jobs, and every request draws one of the two faults: a run
+# with no job both re-asked and cut has odds of 0.76^100
 stop_emulator cut
-start_emulator mix --seed 9 --fault continuation=0.5,schema_violation=0.3 --log "$T/mix.log"
+start_emulator mix --seed 9 --fault continuation=0.6,schema_violation=0.4 --log "$T/mix.log"
+python3 - m.jsonl >mix.jsonl <<'PY'
+import json, sys
+rf = next(json.loads(l)["response_format"] for l in open(sys.argv[1]) if "response_format" in l)
+for i in range(100):
+    print(json.dumps({"id": f"x{i}", "vars": {"what": f"topic {i}"}, "response_format": rf,
+                      **({"store": False} if i % 2 else {})}))
+PY
 rc=0
-"$GEMBATCH" run p.json m.jsonl --api-version v1 --endpoint "$mix_URL" -o mix -q || rc=$?
+"$GEMBATCH" run p.json mix.jsonl --api-version v1 --endpoint "$mix_URL" -o mix -q || rc=$?
 [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "mixed run exited $rc"
 python3 - "$T" <<'PY'
 import json, sys
@@ -94,7 +103,7 @@ posts = [json.loads(l) for l in open(f"{t}/mix.log")]
 posts = [o for o in posts if o["method"] == "POST"]
 hops = sum(1 for o in posts if o.get("continued"))
 assert hops == c["continuations"], (hops, c)
-assert len(posts) == c["attempts"] == 60 + c["continuations"] + c["reasks"], (len(posts), c)
+assert len(posts) == c["attempts"] == 100 + c["continuations"] + c["reasks"], (len(posts), c)
 print(f"run-continuation: mixed faults: {c['reasks']} re-asks, {c['continuations']} continuations, "
       f"{len(both)} jobs both", file=sys.stderr)
 PY

@@ -39,7 +39,10 @@ pid=$!
 i=0
 while [ "$(ls marks | wc -l)" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(ls marks | wc -l)" -eq 2 ] || fail "the tools never started"
-sleep 0.3 # the plain job and the bad one finish meanwhile
+# the plain job and the bad one finish meanwhile (each line is written whole)
+i=0
+while { [ "$(nlines out/results.jsonl)" -lt 1 ] || [ "$(nlines out/errors.jsonl)" -lt 1 ]; } &&
+    [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 pkill -f "$T/scripts/slow.sh" 2>/dev/null || true
