@@ -335,14 +335,14 @@ void route_create(struct req *r)
             reply_error(r, &err);
             goto out;
         }
-        int rc = r->fault == F_CONT ? emu_cont_split(&c, &a, 0, &cont) : 1;
+        /* the continuation fault cuts 2 or 3 hops, else --hop-tokens (the
+         * per-request output limit) cuts what is longer */
+        int cut = r->fault == F_CONT || e->o.hop_tokens > 0;
+        int rc = cut ? emu_cont_split(&c, &a, r->fault == F_CONT ? 0 : e->o.hop_tokens, &cont) : 1;
         if (rc < 0)
             goto nomem;
         if (rc > 0 && r->fault == F_CONT)
             r->fault = F_NONE; /* not a model's text answer: the draw is spent */
-        if (rc > 0 && e->o.hop_tokens > 0 && /* the per-request output limit */
-            emu_cont_split(&c, &a, e->o.hop_tokens, &cont) < 0)
-            goto nomem;
     }
     char id[48], ts[32];
     emu_new_id(e, id);
