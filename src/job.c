@@ -130,8 +130,6 @@ static struct job *job_alloc(const char *source, long line)
     j->source = source;
     j->line = line;
     j->store = 1;
-    j->heap_i = (size_t)-1;
-    j->hash_fd = -1;
     return j;
 }
 
@@ -562,10 +560,6 @@ void job_free(struct job *j)
 {
     if (!j)
         return;
-    if (j->hash_fd >= 0)
-        close(j->hash_fd);
-    sha256_free(j->hash_ctx);
-    free(j->hash_ctx);
     for (size_t i = 0; i < j->nmedia; i++) {
         if (j->media[i].spooled)
             unlink(j->media[i].path);
@@ -573,22 +567,8 @@ void job_free(struct job *j)
         free(j->media[i].uri);
     }
     free(j->media);
-    json_decref(j->cur_req);
     json_decref(j->req);
     json_decref(j->vars);
-    json_decref(j->conv);
-    json_decref(j->steps_log);
-    json_decref(j->tool_results);
-    json_decref(j->last_outputs);
-    json_decref(j->files);
-    json_decref(j->tool_log);
-    json_decref(j->cont_base);
-    json_decref(j->cont_outputs);
-    free(j->cont_token);
-    free(j->tool_error);
-    free(j->tcalls); /* run.c's records: plain data, their strings freed there */
-    free(j->iid);
-    free(j->id_json);
     free(j->entry);
     free(j->id);
     free(j);

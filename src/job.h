@@ -1,9 +1,9 @@
 /* job.h: one unit of work: an id, where it came from, and the request to send
  * in the chosen dialect, with local media referenced by placeholder until the
  * body is streamed. Built from a manifest line (job_from_line) or an archive
- * entry; consumed by run.c's state machine.
+ * entry. What running it makes is the engine's (struct task, run_int.h).
  * Ownership: job_new/job_from_line return a new job; job_free releases the
- * job and everything it owns (request JSON, media paths, result state). */
+ * job and everything it owns (request JSON, media paths). */
 #ifndef GB_JOB_H
 #define GB_JOB_H
 
@@ -42,9 +42,6 @@ struct job_ctx {         /* what building a job needs; owned by the run */
 };
 
 struct job {
-    struct job *next;     /* queue link (run.c) */
-    struct job *all_prev, *all_next; /* every active job (run.c) */
-    void *op;             /* the op in flight for this job, or NULL */
     char *id;
     uint64_t digest;      /* hash64 of id */
     const char *source;   /* input name, owned by the run */
@@ -61,49 +58,7 @@ struct job {
     struct gb_err build_err; /* set when the job could not be built: it fails at once */
     int failed_build;
     long est_tokens;      /* input tokens estimated before sending */
-
-    /* run state, owned by run.c */
-    int phase;
-    int attempts;         /* attempts of the current operation */
-    int total_attempts;   /* all attempts of the job */
-    size_t heap_i;        /* position in the timer heap, or (size_t)-1 */
-    uint64_t due_ms;
-    uint64_t first_send_us;
-    uint64_t last_latency_us;
-    uint64_t ttft_us;     /* time to first token of the last streamed attempt */
-    char *id_json;        /* id as a JSON string literal, for journal lines */
-    char *iid;            /* the interaction being worked on */
-    json_t *cur_req;      /* request of the current step when not req (re-ask, poll) */
-    long long tok_in, tok_out, tok_total, tok_thought;
-    int reasks;           /* re-asks sent */
-    int polls;
-    double poll_wait_s;
-    int upload_k;         /* media being uploaded */
-    int hash_fd;          /* media being digested for upload dedup, or -1 */
-    uint64_t hash_off;
-    void *hash_ctx;       /* struct sha256 */
-    void *upl;            /* struct upl this job drives */
-    int tool_turns;
-    int step;             /* multi-step pipelines: the step being run */
     json_t *vars;         /* the line's "vars" (for later steps' prompts), or NULL */
-    json_t *conv;         /* the conversation so far, for follow-ups without store */
-    json_t *steps_log;    /* per-step records for the result line */
-    int tools_pending;    /* function calls whose programs are still running */
-    json_t *tool_results; /* function_result items gathered this turn */
-    char *tool_error;     /* the first tool failure of this turn */
-    json_t *last_outputs; /* the model's outputs that the tools answer */
-    void *tcalls;         /* run.c's per-call records of this turn */
-    int ntcalls;
-    json_t *files;        /* images written so far (relative paths) */
-    json_t *tool_log;     /* every tool call: name, arguments, result or error */
-    uint64_t deadline_ms; /* the job fails past this (0: no deadline) */
-    /* an answer stopped at requires_continuation: the hops so far */
-    int continuations;    /* continuation requests sent */
-    char *cont_token;     /* the token the current hop was sent with; set while
-                           * cur_req is a continuation hop */
-    json_t *cont_base;    /* cur_req from before the first hop (NULL: req) */
-    json_t *cont_outputs; /* outputs paid for but not accepted yet: the earlier
-                           * hops', or those of an answer the job fails on */
 };
 
 /* Shape req for the dialect (response_format bare or wrapped), drop local

@@ -1,325 +1,82 @@
 /* run.c: the batch engine's loop. Owns the run: inputs are read a job at a
- * time (a window bounded by concurrency, never the whole manifest), each job
- * walks its operations through xfer.c, and every job ends exactly once in the
- * sink: results.jsonl, errors.jsonl, or "interrupted" in the journal (it runs
- * again on resume). The loop fits on a screen: feed, start, poll, drain. What
- * an answer leads to is run_answer.c's; media uploads run_media.c's. */
+ * time (a window bounded by concurrency, never the whole manifest), each
+ * task walks its operations through xfer.c, and every task ends exactly
+ * once (run_jobs.c). The loop fits on a screen: feed, start, poll, drain.
+ * What an answer leads to is run_answer.c's; media uploads run_media.c's;
+ * what the run tells people run_report.c's. Nothing below calls back here. */
 #include "run_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-volatile int run_signals;
+volatile sig_atomic_t run_signals;
 
-uint64_t run_rnd(struct run *r)
+/* ---- starting operations --------------------------------------------------------- */
+
+static char *url_for(struct run *r, struct task *t, enum op_kind kind)
 {
-    /* splitmix64: jitter only, never security */
-    uint64_t z = (r->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* ---- job lists and the timer heap ----------------------------------------------- */
-
-static void all_add(struct run *r, struct job *j)
-{
-    j->all_prev = NULL;
-    j->all_next = r->all;
-    if (r->all)
-        r->all->all_prev = j;
-    r->all = j;
-    r->active++;
-}
-
-static void all_del(struct run *r, struct job *j)
-{
-    if (j->all_prev)
-        j->all_prev->all_next = j->all_next;
-    else
-        r->all = j->all_next;
-    if (j->all_next)
-        j->all_next->all_prev = j->all_prev;
-    r->active--;
-}
-
-void run_ready_push(struct run *r, struct job *j)
-{
-    j->next = NULL;
-    if (r->ready_tail)
-        r->ready_tail->next = j;
-    else
-        r->ready_head = j;
-    r->ready_tail = j;
-}
-
-static struct job *ready_pop(struct run *r)
-{
-    struct job *j = r->ready_head;
-    if (j) {
-        r->ready_head = j->next;
-        if (!r->ready_head)
-            r->ready_tail = NULL;
-        j->next = NULL;
-    }
-    return j;
-}
-
-static void heap_swap(struct run *r, size_t a, size_t b)
-{
-    struct job *t = r->heap[a];
-    r->heap[a] = r->heap[b];
-    r->heap[b] = t;
-    r->heap[a]->heap_i = a;
-    r->heap[b]->heap_i = b;
-}
-
-static void heap_up(struct run *r, size_t i)
-{
-    while (i && r->heap[(i - 1) / 2]->due_ms > r->heap[i]->due_ms) {
-        heap_swap(r, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-}
-
-static void heap_down(struct run *r, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < r->nheap && r->heap[l]->due_ms < r->heap[m]->due_ms)
-            m = l;
-        if (l + 1 < r->nheap && r->heap[l + 1]->due_ms < r->heap[m]->due_ms)
-            m = l + 1;
-        if (m == i)
-            return;
-        heap_swap(r, i, m);
-        i = m;
-    }
-}
-
-static int heap_push(struct run *r, struct job *j, uint64_t due)
-{
-    if (r->nheap == r->capheap) {
-        size_t ncap = r->capheap ? r->capheap * 2 : 256;
-        struct job **nh = realloc(r->heap, ncap * sizeof *nh);
-        if (!nh)
-            return GB_ENOMEM;
-        r->heap = nh;
-        r->capheap = ncap;
-    }
-    j->due_ms = due;
-    j->heap_i = r->nheap;
-    r->heap[r->nheap++] = j;
-    heap_up(r, j->heap_i);
-    return 0;
-}
-
-static struct job *heap_pop_due(struct run *r, uint64_t now)
-{
-    if (!r->nheap || r->heap[0]->due_ms > now)
-        return NULL;
-    struct job *j = r->heap[0];
-    r->nheap--;
-    if (r->nheap) {
-        r->heap[0] = r->heap[r->nheap];
-        r->heap[0]->heap_i = 0;
-        heap_down(r, 0);
-    }
-    j->heap_i = (size_t)-1;
-    return j;
-}
-
-/* ---- recording outcomes -------------------------------------------------------- */
-
-static void add_source(json_t *o, const struct job *j)
-{
-    json_object_set_new(o, "input", json_string(j->source));
-    if (j->entry)
-        json_object_set_new(o, "entry", json_string(j->entry));
-    else if (j->line)
-        json_object_set_new(o, "line", json_integer(j->line));
-}
-
-/* The job leaves the run: stop its tool programs, free it. */
-static void release(struct run *r, struct job *j)
-{
-    if (j->tools_pending)
-        toolbox_cancel(&r->tb, j);
-    run_free_tcalls(j);
-    all_del(r, j);
-    job_free(j);
-}
-
-void run_finish_job(struct run *r, struct job *j)
-{
-    j->phase = PH_DONE;
-    /* done now matters only to errors.jsonl's compaction at the end, so only
-     * ids with an error line of an earlier run are added: a fresh run of a
-     * million jobs keeps one digest set (seen), not two */
-    if (dset_has(&r->res.failed, j->digest))
-        dset_add(&r->res.done, j->digest);
-    release(r, j);
-}
-
-/* A failure that is the job's own: one errors.jsonl line, the run goes on. */
-void run_record_error(struct run *r, struct job *j, long code, const char *status, const char *msg,
-                      json_t *extra)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(j->id));
-    json_object_set_new(o, "status", json_string("failed"));
-    /* lossy: an error page or a cut message may not be UTF-8, and json_pack
-     * would then drop the whole "error" object */
-    json_object_set_new(o, "error",
-                        json_pack("{s:I,s:o,s:o}", "code", (json_int_t)code, "status",
-                                  jx_string_lossy(status), "message", jx_string_lossy(msg)));
-    json_object_set_new(o, "attempts", json_integer(j->attempts));
-    json_object_set_new(o, "requests", json_integer(j->total_attempts));
-    if (j->iid)
-        json_object_set_new(o, "interaction_id", json_string(j->iid));
-    if (extra)
-        json_object_update(o, extra);
-    /* what was answered (and billed) but not accepted keeps its text */
-    char *t = j->cont_outputs ? resp_text(j->cont_outputs) : NULL;
-    if (t && *t)
-        json_object_set_new(o, "partial",
-                            json_pack("{s:o,s:i,s:s?}", "text", jx_string_lossy(t),
-                                      "continuations", j->continuations, "continuation_token",
-                                      j->cont_token));
-    free(t);
-    add_source(o, j);
-    sink_line(&r->sink, SINK_ERRORS, o);
-    json_decref(o);
-    r->c.failed++;
-    j->phase = PH_DONE;
-    if (j->iid && j->background && j->id_json)
-        jrn_iid_done(&r->sink, j->id_json); /* a resumed run creates it anew */
-    /* failed ids are not "done": they run again on resume */
-    release(r, j);
-}
-
-static void record_build_error(struct run *r, struct job *j)
-{
-    char msg[1400];
-    if (j->line)
-        snprintf(msg, sizeof msg, "%s:%ld: %s", j->source, j->line, j->build_err.msg);
-    else
-        snprintf(msg, sizeof msg, "%s: %s: %s", j->source, j->entry ? j->entry : "",
-                 j->build_err.msg);
-    if (!r->cfg->quiet)
-        log_error("%s", msg);
-    const char *status = j->build_err.code == GB_ENOENT         ? "NOT_FOUND"
-                         : j->build_err.code == GB_EUNSUPPORTED ? "UNSUPPORTED_MEDIA"
-                                                                : "INVALID_INPUT";
-    run_record_error(r, j, 0, status, msg, NULL); /* code 0: nothing was sent */
-}
-
-static void record_interrupted(struct run *r, struct job *j)
-{
-    jrn_interrupted(&r->sink, j->id_json);
-    r->c.interrupted++;
-    release(r, j);
-}
-
-/* ---- building and starting operations ------------------------------------------ */
-
-static char *url_for(struct run *r, struct job *j, int kind)
-{
-    size_t n = strlen(r->base_url) + (j->iid ? strlen(j->iid) * 3 : 0) + 64;
+    size_t n = strlen(r->base_url) + (t->iid ? strlen(t->iid) * 3 : 0) + 64;
     char *u = malloc(n);
     if (!u)
         return NULL;
     if (kind == OPK_POLL || kind == OPK_CANCEL) {
-        char *esc = curl_easy_escape(NULL, j->iid, 0);
-        snprintf(u, n, "%s/interactions/%s%s", r->base_url, esc ? esc : j->iid,
+        char *esc = curl_easy_escape(NULL, t->iid, 0);
+        snprintf(u, n, "%s/interactions/%s%s", r->base_url, esc ? esc : t->iid,
                  kind == OPK_CANCEL ? "/cancel" : "");
         curl_free(esc);
     } else {
-        snprintf(u, n, "%s/interactions%s", r->base_url, j->stream ? "?alt=sse" : "");
+        snprintf(u, n, "%s/interactions%s", r->base_url, t->job->stream ? "?alt=sse" : "");
     }
     return u;
 }
 
-static int on_sse_event(void *ctx, const char *event, const char *data, size_t len)
+static void start_upload(struct run *r, struct task *t)
 {
-    struct stream_ctx *sc = ctx;
-    (void)event;
-    int rc = sse_asm_event(&sc->as, data, len);
-    if (rc)
-        sc->bad = 1;
-    return rc == GB_ELIMIT ? rc : 0; /* past the size limit: stop the transfer */
-}
-
-static int on_stream_data(struct op *op, const char *p, size_t n)
-{
-    long http = 0;
-    curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE, &http);
-    if (http < 200 || http >= 300) /* an error envelope: keep it whole */
-        return buf_append(&op->resp, p, n) ? 1 : 0;
-    struct stream_ctx *sc = op->data_ctx;
-    int rc = sse_feed(&sc->parser, p, n);
-    if (rc == GB_ELIMIT)
-        op->resp_overflow = 1; /* reported as a response over the limit */
-    return rc ? 1 : 0;
-}
-
-void run_stream_free(struct op *op)
-{
-    struct stream_ctx *sc = op ? op->data_ctx : NULL;
-    if (!sc)
-        return;
-    sse_free(&sc->parser);
-    sse_asm_free(&sc->as);
-    free(sc);
-    op->data_ctx = NULL;
-}
-
-static int start_upload_op(struct run *r, struct job *j)
-{
-    struct op *op = upl_op(&r->up, &r->xf, j->upl, j);
+    struct op *op = upl_op(&r->up, &r->xf, t->media.upl, t);
     if (!op || xfer_add(&r->xf, op)) {
         op_free(op);
-        run_record_error(r, j, 0, "LOCAL_ERROR", "out of memory while building an upload", NULL);
-        return GB_ENOMEM;
+        task_fail(r, t, 0, "LOCAL_ERROR", "out of memory while building an upload", NULL);
+        return;
     }
-    j->op = op;
+    t->op = op;
     r->inflight++;
     r->c.attempts++;
-    j->total_attempts++;
-    return 0;
+    t->total_attempts++;
 }
 
-static int start_op(struct run *r, struct job *j)
+/* Past its deadline a task fails; background work still running is
+ * cancelled first so it stops spending. 1 when the task was dealt with. */
+static int past_deadline(struct run *r, struct task *t, uint64_t now)
 {
-    if (j->phase == PH_UPLOAD)
-        return start_upload_op(r, j);
-    uint64_t now = now_ms();
-    if (!j->deadline_ms) {
+    if (!t->deadline_ms) {
         double d = r->cfg->deadline_s > 0 ? r->cfg->deadline_s
-                   : j->background        ? r->cfg->bg_deadline_s
+                   : t->background        ? r->cfg->bg_deadline_s
                                           : 0;
-        j->deadline_ms = d > 0 ? now + (uint64_t)(d * 1000) : 0;
+        t->deadline_ms = d > 0 ? now + (uint64_t)(d * 1000) : 0;
     }
-    if (j->deadline_ms && now >= j->deadline_ms && j->phase != PH_CANCEL) {
-        if (j->phase == PH_POLL && j->iid) {
-            j->phase = PH_CANCEL; /* stop it spending, then fail the job */
-        } else {
-            run_record_error(r, j, 0, "DEADLINE_EXCEEDED",
-                             "the job did not finish within its "
-                             "deadline (--deadline)",
-                             NULL);
-            return GB_ESTATE;
-        }
+    if (!t->deadline_ms || now < t->deadline_ms || t->phase == PH_CANCEL)
+        return 0;
+    if (t->phase == PH_POLL && t->iid) {
+        task_phase(r, t, PH_CANCEL);
+        return 0;
     }
-    int kind = j->phase == PH_POLL ? OPK_POLL : j->phase == PH_CANCEL ? OPK_CANCEL : OPK_CREATE;
-    struct op *op = op_new(&r->xf, kind, j, kind == OPK_POLL ? "GET" : "POST", url_for(r, j, kind));
+    task_fail(r, t, 0, "DEADLINE_EXCEEDED", "the job did not finish within its deadline (--deadline)",
+              NULL);
+    return 1;
+}
+
+static void start_op(struct run *r, struct task *t)
+{
+    if (t->phase == PH_UPLOAD) {
+        start_upload(r, t);
+        return;
+    }
+    if (past_deadline(r, t, now_ms()))
+        return;
+    enum op_kind kind = t->phase == PH_POLL ? OPK_POLL : t->phase == PH_CANCEL ? OPK_CANCEL : OPK_CREATE;
+    struct op *op = op_new(&r->xf, kind, t, kind == OPK_POLL ? "GET" : "POST", url_for(r, t, kind));
     if (!op || !op->url)
-        goto oom;
+        goto fail;
     op->timeout_ms = (long)(r->cfg->timeout_s * 1000);
     if (kind == OPK_CANCEL) {
         body_from_text(&op->body, "", 0);
@@ -328,47 +85,32 @@ static int start_op(struct run *r, struct job *j)
     }
     if (kind == OPK_CREATE) {
         struct gb_err e = {0};
-        const json_t *req = j->cur_req ? j->cur_req : j->req;
-        if (body_from_request(&op->body, &r->jctx, req, j, &e))
-            goto oom;
+        if (body_from_request(&op->body, &r->jctx, task_request(t), t->job, &e))
+            goto fail;
         op->has_body = 1;
-        if (j->stream) {
-            struct stream_ctx *sc = calloc(1, sizeof *sc);
-            if (!sc)
-                goto oom;
-            sse_init(&sc->parser, 64u << 20, on_sse_event, sc);
-            sse_asm_init(&sc->as);
-            op->data_ctx = sc;
-            op->on_data = on_stream_data;
-        }
+        if (t->job->stream && answer_watch_stream(op))
+            goto fail;
     }
-    j->attempts++;
-    j->total_attempts++;
+    t->attempts++;
+    t->total_attempts++;
     r->c.attempts++;
     if (kind == OPK_POLL)
         r->c.polls++;
-    if (!j->first_send_us)
-        j->first_send_us = now_us();
+    if (!t->first_send_us)
+        t->first_send_us = now_us();
     /* recorded before it leaves: after a crash this attempt counts as in doubt */
     if (kind == OPK_CREATE)
-        jrn_send(&r->sink, j->id_json, j->total_attempts,
-                 j->cont_token ? "continue" : j->reasks ? "reask" : "create");
+        jrn_send(&r->sink, t->id_json, t->total_attempts,
+                 t->cont.token ? "continue" : t->reasks ? "reask" : "create");
     if (xfer_add(&r->xf, op))
-        goto oom;
-    j->op = op;
+        goto fail;
+    t->op = op;
     r->inflight++;
-    return 0;
-oom:
-    run_stream_free(op);
+    return;
+fail:
+    answer_stream_free(op);
     op_free(op);
-    run_record_error(r, j, 500, "INTERNAL", "out of memory while building the request", NULL);
-    return GB_ENOMEM;
-}
-
-void run_schedule(struct run *r, struct job *j, uint64_t delay_ms)
-{
-    if (heap_push(r, j, now_ms() + delay_ms))
-        run_record_error(r, j, 500, "INTERNAL", "out of memory", NULL);
+    task_fail(r, t, 500, "INTERNAL", "out of memory while building the request", NULL);
 }
 
 /* Start what the in-flight limit and the rate limits allow. */
@@ -376,111 +118,74 @@ static void start_ready(struct run *r)
 {
     uint64_t now = now_ms();
     while (!r->stopping && r->inflight < (size_t)r->rl.limit && r->ready_head) {
-        struct job *j = ready_pop(r);
-        if (j->phase == PH_CREATE) {
+        struct task *t = task_ready_pop(r);
+        if (t->phase == PH_CREATE) {
             uint64_t wait;
-            if (!rl_acquire(&r->rl, now, j->est_tokens, &wait)) {
-                /* put it back at the front and wait for tokens */
-                j->next = r->ready_head;
-                r->ready_head = j;
-                if (!r->ready_tail)
-                    r->ready_tail = j;
+            if (!rl_acquire(&r->rl, now, t->job->est_tokens, &wait)) {
+                task_ready_front(r, t); /* wait for tokens */
                 return;
             }
         }
-        start_op(r, j);
+        start_op(r, t);
     }
+}
+
+/* A finished op goes to the stage that started it. */
+static void on_done(struct run *r, struct op *op)
+{
+    struct task *t = op->user;
+    t->op = NULL;
+    r->inflight--;
+    if (op->kind == OPK_UPLOAD) {
+        media_upload_done(r, t, op);
+    } else {
+        answer_on_done(r, t, op);
+        answer_stream_free(op);
+    }
+    op_free(op);
 }
 
 /* ---- inputs -------------------------------------------------------------------- */
 
 static void admit(struct run *r, struct job *j)
 {
-    all_add(r, j);
-    r->c.jobs++;
-    json_t *q = json_string(j->id);
-    j->id_json = q ? json_dumps(q, JSON_ENCODE_ANY) : NULL;
-    json_decref(q);
-    if (!j->id_json) {
-        run_record_error(r, j, 500, "INTERNAL", "out of memory", NULL);
+    struct task *t = task_enter(r, j);
+    if (!t)
         return;
-    }
     if (j->failed_build) {
-        record_build_error(r, j);
+        char msg[1400];
+        if (j->line)
+            snprintf(msg, sizeof msg, "%s:%ld: %s", j->source, j->line, j->build_err.msg);
+        else
+            snprintf(msg, sizeof msg, "%s: %s: %s", j->source, j->entry ? j->entry : "",
+                     j->build_err.msg);
+        if (!r->cfg->quiet)
+            log_error("%s", msg);
+        const char *status = j->build_err.code == GB_ENOENT         ? "NOT_FOUND"
+                             : j->build_err.code == GB_EUNSUPPORTED ? "UNSUPPORTED_MEDIA"
+                                                                    : "INVALID_INPUT";
+        task_fail(r, t, 0, status, msg, NULL); /* code 0: nothing was sent */
         return;
     }
     j->est_tokens = req_estimate_tokens(j->req, j);
     const char *iid = iid_get(&r->res.iids, j->digest);
-    if (iid && j->background) {
+    if (iid && t->background) {
         /* started by an earlier run: poll it instead of paying again */
-        j->iid = strdup(iid);
-        j->phase = PH_POLL;
-        j->poll_wait_s = r->cfg->poll_initial_s;
-        run_ready_push(r, j);
+        t->iid = strdup(iid);
+        t->poll_wait_s = r->cfg->poll_initial_s;
+        task_phase(r, t, PH_POLL);
+        task_ready(r, t);
         return;
     }
-    run_advance_media(r, j);
+    media_advance(r, t);
 }
 
-/* Archive entries not worth spooling: another shard's, or done on resume.
- * Counted here as feed() would count them. */
-static int skip_entry(void *ctx, const char *id)
-{
-    struct run *r = ctx;
-    uint64_t d = hash64(id, strlen(id), 0);
-    if (r->cfg->shard_n && d % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1)) {
-        r->c.lines++;
-        r->c.shard_skipped++;
-        return 1;
-    }
-    if (!r->cfg->dry_run && dset_has(&r->res.done, d)) {
-        r->c.lines++;
-        r->c.skipped_done++;
-        return 1;
-    }
-    return 0;
-}
-
-/* Read the next job from the inputs; NULL at the end. */
-struct job *run_next_job(struct run *r)
-{
-    while (!r->inputs_done) {
-        if (!r->in) {
-            if (r->in_idx >= r->cfg->ninputs) {
-                r->inputs_done = 1;
-                break;
-            }
-            struct gb_err e = {0};
-            struct arc_opts ao = {r->cfg->max_entry_bytes, 1000.0, r->spool_dir, skip_entry, r};
-            if (input_open(r->cfg->inputs[r->in_idx], &ao, &r->in, &e)) {
-                /* checked before the run started; vanished or unreadable since */
-                log_err(&e);
-                r->input_errors++;
-                r->in_idx++;
-                continue;
-            }
-        }
-        struct job *j = input_next(r->in, &r->jctx);
-        if (j) {
-            r->c.lines++;
-            return j;
-        }
-        json_t *sk = input_skipped(r->in);
-        if (sk)
-            json_array_extend(r->skipped, sk);
-        input_close(r->in);
-        r->in = NULL;
-        r->in_idx++;
-    }
-    return NULL;
-}
-
-/* archives (issue 5): bytes of spooled entries held by unfinished jobs */
+/* archives (issue 5): bytes of spooled entries held by unfinished tasks */
 static uint64_t spooled_bytes(const struct run *r)
 {
     uint64_t n = 0;
-    for (const struct job *j = r->all; j && !r->inputs_done; j = j->all_next)
-        n += arc_job_spooled(j);
+    for (const struct task *t = r->all; t && !r->inputs_done; t = t->all_next)
+        n += arc_job_spooled(t->job);
     return n;
 }
 
@@ -493,46 +198,17 @@ static void feed(struct run *r)
         if (!j)
             break;
         if (r->cfg->shard_n &&
-            j->digest % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1)) {
-            r->c.shard_skipped++;
-            job_free(j);
-            continue;
+            j->digest % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1))
+            job_skip(r, j, SKIP_SHARD);
+        else if (dset_has(&r->res.done, j->digest))
+            job_skip(r, j, SKIP_DONE);
+        else if (dset_add(&r->seen, j->digest) == 0)
+            job_skip(r, j, SKIP_DUPLICATE);
+        else {
+            spooled += arc_job_spooled(j); /* archives (issue 5) */
+            admit(r, j);
         }
-        if (dset_has(&r->res.done, j->digest)) {
-            r->c.skipped_done++;
-            job_free(j);
-            continue;
-        }
-        if (dset_add(&r->seen, j->digest) == 0) {
-            /* the first line with this id runs; this one is reported in
-             * run.json, not run, and not written to errors.jsonl (which holds
-             * each id at most once) */
-            r->c.duplicates++;
-            if (!r->cfg->quiet)
-                log_error("%s:%ld: duplicate id '%.200s': an earlier line has it; ids must be "
-                          "unique within a run, so this line was not run",
-                          j->source, j->line, j->id);
-            if (json_array_size(r->dups) < 1000)
-                json_array_append_new(r->dups, json_pack("{s:s,s:s,s:I}", "id", j->id, "input",
-                                                         j->source, "line", (json_int_t)j->line));
-            job_free(j);
-            continue;
-        }
-        spooled += arc_job_spooled(j); /* archives (issue 5) */
-        admit(r, j);
     }
-}
-
-void run_abort(struct run *r, const char *fmt, ...)
-{
-    if (r->aborting)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    gb_vfail(&r->abort_err, GB_ENET, __FILE__, __LINE__, fmt, ap);
-    va_end(ap);
-    r->aborting = 1;
-    r->stopping = 1;
 }
 
 /* ---- signals ------------------------------------------------------------------- */
@@ -558,8 +234,8 @@ static void install_signals(struct sigaction *old_int, struct sigaction *old_ter
 
 static void cancel_all(struct run *r)
 {
-    for (struct job *j = r->all; j; j = j->all_next) {
-        struct op *op = j->op;
+    for (struct task *t = r->all; t; t = t->all_next) {
+        struct op *op = t->op;
         if (!op)
             continue;
         curl_off_t sent = 0;
@@ -569,16 +245,16 @@ static void cancel_all(struct run *r)
          * was refused (nothing is billed then) */
         if (op->kind == OPK_CREATE && !r->auth_refused && (uint64_t)sent >= op->body.total)
             r->c.in_doubt++;
-        run_stream_free(op);
+        answer_stream_free(op);
         op_free(op);
-        j->op = NULL;
+        t->op = NULL;
         r->inflight--;
-        run_ready_push(r, j);
+        task_ready(r, t);
     }
 }
 
-/* Jobs still waiting (ready, retry timers, polls, uploads) when the run
- * stops: they run again on resume. */
+/* Tasks still waiting (ready, retry timers, polls, uploads, tools) when the
+ * run stops: they run again on resume. */
 static void drain_waiting(struct run *r)
 {
     r->ready_head = r->ready_tail = NULL;
@@ -587,7 +263,7 @@ static void drain_waiting(struct run *r)
         r->heap[i]->heap_i = (size_t)-1;
     r->nheap = 0;
     while (r->all)
-        record_interrupted(r, r->all);
+        task_interrupt(r, r->all);
 }
 
 static void loop(struct run *r)
@@ -595,9 +271,8 @@ static void loop(struct run *r)
     int told = 0;
     for (;;) {
         uint64_t now = now_ms();
-        if (run_signals >= 1 && !r->stopping) {
+        if (run_signals >= 1 && !r->stopping)
             r->stopping = r->interrupted = 1;
-        }
         if (r->interrupted && !told && !r->cfg->quiet) {
             told = 1;
             if (r->bar_drawn)
@@ -615,21 +290,18 @@ static void loop(struct run *r)
         run_progress(r, now, 0);
         if (!r->stopping) {
             feed(r);
-            struct job *j;
-            while ((j = heap_pop_due(r, now)))
-                run_ready_push(r, j);
-            run_hash_step(r);
+            struct task *t;
+            while ((t = task_due(r, now)))
+                task_ready(r, t);
+            media_hash_step(r);
             start_ready(r);
         }
         if (r->inflight == 0 && (r->stopping || (r->inputs_done && !r->ready_head && !r->nheap &&
                                                  !r->hashing && r->active == 0)))
             break;
-        long timeout = 100;
-        if (r->nheap) {
-            long d = (long)(r->heap[0]->due_ms > now ? r->heap[0]->due_ms - now : 0);
-            if (d < timeout)
-                timeout = d;
-        }
+        long timeout = 100, due = task_next_due_ms(r, now);
+        if (due >= 0 && due < timeout)
+            timeout = due;
         if ((r->ready_head && r->inflight < (size_t)r->rl.limit) || r->hashing)
             timeout = timeout > 5 ? 5 : timeout; /* waiting for tokens, or digesting */
         long tt = toolbox_next_timeout_ms(&r->tb);
@@ -640,41 +312,14 @@ static void loop(struct run *r)
         sink_flush(&r->sink); /* the "send" lines of what is about to leave */
         xfer_poll(&r->xf, (int)timeout, fds, nfds);
         toolbox_step(&r->tb);
+        struct tool_done *td;
+        while ((td = toolbox_next_done(&r->tb)))
+            followup_tool_done(r, td);
         struct op *op;
         while ((op = xfer_next_done(&r->xf)))
-            run_on_done(r, op);
+            on_done(r, op);
     }
     drain_waiting(r);
-}
-
-static void random_nonce(char *out, size_t n)
-{
-    uint64_t v = 0;
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v)
-        v = now_us() ^ ((uint64_t)getpid() << 32);
-    if (fd >= 0)
-        close(fd);
-    snprintf(out, n, "%016llx", (unsigned long long)v);
-}
-
-/* What turning inputs into jobs needs (shared by a run and a dry run). */
-int run_init_jobs(struct run *r)
-{
-    const struct config *cfg = r->cfg;
-    r->jctx.pipe = r->pipe;
-    r->jctx.dialect = cfg->dialect;
-    r->jctx.model_override = cfg->model;
-    r->jctx.force_stream = cfg->stream;
-    r->jctx.sniff = &r->sniff;
-    r->jctx.inline_limit = cfg->max_request_bytes;
-    r->jctx.schemas = schema_cache_new();
-    random_nonce(r->jctx.nonce, sizeof r->jctx.nonce);
-    if (!r->skipped)
-        r->skipped = json_array();
-    if (!r->spool_dir)
-        r->spool_dir = fsx_join(cfg->out_dir ? cfg->out_dir : "out", ".spool");
-    return r->jctx.schemas && r->skipped && r->spool_dir ? 0 : GB_ENOMEM;
 }
 
 static int check_resume(struct run *r, struct gb_err *err)
@@ -766,7 +411,7 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
         r->total_known = c < 0 ? -1 : r->total_known + c;
     }
     if (uploads_init(&r->up, cfg->endpoint, version) ||
-        toolbox_init(&r->tb, (int)cfg->tool_concurrency, run_on_tool_done, r))
+        toolbox_init(&r->tb, (int)cfg->tool_concurrency))
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     r->hash_buf = malloc(HASH_CHUNK);
     if (!r->hash_buf)
@@ -782,8 +427,7 @@ static void teardown(struct run *r)
     json_decref(r->skipped);
     rmdir(r->spool_dir); /* archives (issue 5): the spool dir, when empty */
     free(r->spool_dir);
-    while (r->all)
-        release(r, r->all);
+    GB_ASSERT(!r->all); /* every task ended in the loop, or none was admitted */
     free(r->heap);
     free(r->hash_buf);
     uploads_free(&r->up);

@@ -5,6 +5,8 @@
 #ifndef GB_RUN_H
 #define GB_RUN_H
 
+#include <signal.h>
+
 #include "err.h"
 
 struct config;
@@ -19,6 +21,6 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
 int run_dry(const struct config *cfg, struct pipeline *pipe);
 
 /* Set by the signal handler: 0 none, 1 drain, 2+ abort in-flight work. */
-extern volatile int run_signals;
+extern volatile sig_atomic_t run_signals;
 
 #endif

@@ -1,8 +1,18 @@
-/* run_int.h: what the files of the batch engine share: run.c (the loop,
- * queues, inputs), run_answer.c (what an answer leads to), run_media.c (media
- * through the Files API) and run_report.c (progress, run.json, dry run).
+/* run_int.h: the batch engine's own header: the types its files share
+ * (struct run, struct task and a task's phase) and each file's verbs. The
+ * files are layered and a file calls only those below it (checked by
+ * `scripts/callgraph --top run run`; docs/architecture.md has the map):
+ *   run.c           the loop: feed, admit, start, poll, drain; setup, teardown
+ *   run_answer.c    one finished attempt: read it, decide once, accept, poll
+ *   run_followup.c  what an accepted answer asks for next: re-asks, tool
+ *                   turns, next steps, the conversation they continue
+ *   run_media.c     media through the Files API: digest, dedup, upload
+ *   run_report.c    progress, run.json, the summary
+ *   run_dry.c       --dry-run
+ *   run_jobs.c      where a task enters and its one exit; queues, timers
  * Not for use outside them.
- * Ownership: struct run owns every active job and every op in flight. */
+ * Ownership: struct run owns every task; a task owns its job, its op in
+ * flight and everything under it. */
 #ifndef GB_RUN_INT_H
 #define GB_RUN_INT_H
 
@@ -33,25 +43,27 @@
 #include "upload.h"
 #include "xfer.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+/* Where a task is in its life. Only task_phase() changes it (run_jobs.c),
+ * with a trace of old -> new and the caller's line under GEMBATCH_DEBUG. */
 enum phase {
-    PH_CREATE = 1,
-    PH_POLL,
-    PH_HASH,
-    PH_UPLOAD,
-    PH_UPLOAD_WAIT,
-    PH_TOOLS,
-    PH_CANCEL,
-    PH_DONE
+    PH_NEW = 0,     /* admitted, nothing started yet */
+    PH_HASH,        /* a media file being digested for upload dedup */
+    PH_UPLOAD,      /* a media file going up through the Files API */
+    PH_UPLOAD_WAIT, /* waiting on another task's upload of the same bytes */
+    PH_CREATE,      /* a create is due or in flight (first answer, re-ask,
+                     * continuation hop, tool turn, next step) */
+    PH_POLL,        /* background work polled until it ends */
+    PH_TOOLS,       /* local programs answering the model's function calls */
+    PH_CANCEL,      /* background work past its deadline being cancelled */
+    PH_DONE,        /* ended (result, error or interrupted); being released */
+    PH_NPHASES
 };
+
+/* What an op in flight is for (xfer's op->kind; uploads use OPK_UPLOAD). */
 enum op_kind { OPK_CREATE = 1, OPK_POLL, OPK_CANCEL };
 
 struct counts {
@@ -61,6 +73,77 @@ struct counts {
     long long tok_in, tok_out, tok_total, tok_thought;
     long long net_errors, timeouts, bad_bodies, polls, tool_calls, tool_failures;
     long long http[600];
+};
+
+/* Tokens billed to one task, summed over every answered request. */
+struct usage_sum {
+    long long in, out, total, thought;
+};
+
+/* One function call of the current tool turn, answered by a local program. */
+struct tcall {
+    struct task *t;
+    char *id;
+    char *name;
+    json_t *args;
+};
+
+/* The engine's record of one job in the run (the input layer's struct job
+ * holds what the manifest line or entry made; this holds what running it
+ * makes). */
+struct task {
+    struct job *job;                 /* owned */
+    struct task *next;               /* ready queue, hashing list or an upload's waiters */
+    struct task *all_prev, *all_next; /* every task of the run */
+    struct op *op;                   /* the op in flight, or NULL */
+    enum phase phase;
+    int background;                  /* this step runs in the background (agents) */
+    int attempts;                    /* attempts of the current operation */
+    int total_attempts;              /* every request of the task */
+    size_t heap_i;                   /* position in the timer heap, or (size_t)-1 */
+    uint64_t due_ms;
+    uint64_t first_send_us;
+    uint64_t last_latency_us;
+    uint64_t ttft_us;                /* time to first token of the last streamed attempt */
+    uint64_t deadline_ms;            /* the task fails past this (0: no deadline) */
+    char *id_json;                   /* id as a JSON string literal, for journal lines */
+    char *iid;                       /* the interaction being worked on */
+    json_t *cur_req;                 /* request of the current step when not job->req */
+    struct usage_sum tok;
+    int reasks;                      /* re-asks sent */
+    double poll_wait_s;
+    json_t *files;                   /* images written so far (relative paths) */
+    /* media through the Files API (run_media.c) */
+    struct {
+        size_t k;                    /* media being uploaded */
+        int fd;                      /* media being digested, or -1 */
+        uint64_t off;
+        struct sha256 *hash;
+        struct upl *upl;             /* the upload this task drives */
+    } media;
+    /* follow-ups (run_followup.c) */
+    int step;                        /* multi-step pipelines: the step being run */
+    int tool_turns;
+    json_t *conv;                    /* the conversation so far, for follow-ups without store */
+    json_t *steps_log;               /* per-step records for the result line */
+    json_t *tool_log;                /* every tool call: name, arguments, result or error */
+    struct {
+        struct tcall *calls;
+        int ncalls, pending;         /* calls of this turn; whose programs still run */
+        json_t *results;             /* function_result items gathered this turn */
+        char *error;                 /* the first failure of this turn */
+        json_t *outputs;             /* the model's outputs the programs answer */
+    } tools;
+    /* an answer stopped at requires_continuation: the hops so far (run_answer.c) */
+    struct {
+        int n;                       /* continuation requests sent */
+        char *token;                 /* the token the current hop carries; set while
+                                      * cur_req is a continuation hop */
+        json_t *base;                /* cur_req from before the first hop (NULL: job->req) */
+        json_t *outputs;             /* outputs paid for but not accepted yet: the
+                                      * earlier hops', or those of an answer the task
+                                      * fails on */
+    } cont;
 };
 
 struct run {
@@ -74,30 +157,30 @@ struct run {
     struct rl rl;
     struct retry_policy policy;
     struct dset seen;
-    struct uploads up;   /* Files API uploads, one per content digest */
-    struct toolbox tb;   /* programs answering function tools */
-    struct job *hashing; /* jobs digesting a media file (linked by next) */
+    struct uploads up;    /* Files API uploads, one per content digest */
+    struct toolbox tb;    /* programs answering function tools */
+    struct task *hashing; /* tasks digesting a media file (linked by next) */
     unsigned char *hash_buf;
-    char *base_url; /* endpoint + "/" + version */
+    char *base_url;       /* endpoint + "/" + version */
     /* inputs */
     int in_idx;
-    struct input *in; /* the input being read */
-    json_t *skipped;  /* archive entries skipped, with reasons */
+    struct input *in;     /* the input being read */
+    json_t *skipped;      /* archive entries skipped, with reasons */
     int inputs_done;
     long long total_known; /* -1: unknown (stdin) */
-    /* jobs */
-    struct job *ready_head, *ready_tail;
-    struct job **heap;
+    /* tasks */
+    struct task *ready_head, *ready_tail;
+    struct task **heap;
     size_t nheap, capheap;
-    struct job *all; /* every active job */
+    struct task *all;     /* every active task */
     size_t active, inflight, window;
     /* state */
     struct counts c;
-    json_t *dups;    /* duplicate id lines (first 1000) */
-    char *spool_dir; /* OUTDIR/.spool: archive entries being sent */
+    json_t *dups;         /* duplicate id lines (first 1000) */
+    char *spool_dir;      /* OUTDIR/.spool: archive entries being sent */
     long input_errors;
     struct hist lat;
-    struct hist ttft; /* time to first token of streamed jobs */
+    struct hist ttft;     /* time to first token of streamed tasks */
     uint64_t t0_us;
     double t0_wall;
     uint64_t rng;
@@ -113,43 +196,90 @@ struct run {
     int bar_drawn;
 };
 
-/* A streamed create: SSE events are parsed as they arrive and assembled into
- * the Interaction a plain call returns. */
-struct stream_ctx {
-    struct sse parser;
-    struct sse_asm as;
-    int bad;
-};
-
 /* media digests are read this much at a time, at most HASH_BUDGET a loop turn */
 enum { HASH_CHUNK = 4 << 20, HASH_BUDGET = 16 << 20 };
 
-/* run.c */
+/* ---- run_jobs.c: entry, the one exit, queues and timers ------------------------ */
+
+/* Wrap a job the inputs made into a task of the run (admitted: counted,
+ * listed, given its journal id). NULL when out of memory (the job is then
+ * recorded as failed and freed). */
+struct task *task_enter(struct run *r, struct job *j);
+/* The only place a phase changes. */
+#define task_phase(r, t, ph) task_phase_at((r), (t), (ph), __FILE__, __LINE__)
+void task_phase_at(struct run *r, struct task *t, enum phase ph, const char *file, int line);
+const char *phase_name(enum phase ph);
+/* The task's next create starts from req (new reference, or NULL for the
+ * current one): attempts start again, it goes on the ready queue. */
+void task_next_request(struct run *r, struct task *t, json_t *req);
+void task_ready(struct run *r, struct task *t);
+struct task *task_ready_pop(struct run *r);
+void task_ready_front(struct run *r, struct task *t); /* back at the head */
+void task_schedule(struct run *r, struct task *t, uint64_t delay_ms);
+struct task *task_due(struct run *r, uint64_t now); /* a timer that has expired */
+long task_next_due_ms(const struct run *r, uint64_t now); /* -1: no timer */
+/* The exits. Each ends the task exactly once (asserted) and frees it. */
+void task_complete(struct run *r, struct task *t, const struct interaction *it,
+                   const char *text, const json_t *output);
+void task_fail(struct run *r, struct task *t, long code, const char *status, const char *msg,
+               json_t *extra);
+void task_interrupt(struct run *r, struct task *t);
+/* A job that never becomes a task: another shard's, done by an earlier run,
+ * or a duplicate id. Counted, recorded where it must be, freed. */
+enum skip_why { SKIP_SHARD, SKIP_DONE, SKIP_DUPLICATE };
+void job_skip(struct run *r, struct job *j, enum skip_why why);
+/* Tokens of one answered request, to the task and the run. */
+void task_add_usage(struct run *r, struct task *t, const struct interaction *it);
+/* The request a create of t sends. Borrowed. */
+const json_t *task_request(const struct task *t);
+
 uint64_t run_rnd(struct run *r);
-void run_ready_push(struct run *r, struct job *j);
-void run_finish_job(struct run *r, struct job *j);
-void run_record_error(struct run *r, struct job *j, long code, const char *status, const char *msg,
-                      json_t *extra);
-void run_stream_free(struct op *op);
-void run_schedule(struct run *r, struct job *j, uint64_t delay_ms);
-struct job *run_next_job(struct run *r);
 void run_abort(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int run_init_jobs(struct run *r);
+struct job *run_next_job(struct run *r);
 
-/* run_answer.c */
-void run_free_tcalls(struct job *j);
-void run_on_tool_done(void *ctx, void *user, int ok, const char *out, size_t n, const char *why);
-void run_start_polling(struct run *r, struct job *j, int first);
-void run_on_done(struct run *r, struct op *op);
-
-/* run_media.c */
-void run_advance_media(struct run *r, struct job *j);
-void run_hash_step(struct run *r);
-void run_on_upload_done(struct run *r, struct job *j, struct op *op);
-
-/* run_report.c */
+/* ---- run_report.c -------------------------------------------------------------- */
 void run_progress(struct run *r, uint64_t now, int final);
 json_t *run_json_doc(struct run *r, const char *status);
 void run_summary(struct run *r, const char *status);
+
+/* ---- run_media.c --------------------------------------------------------------- */
+/* Move t on to its next media to upload, or to its first create. */
+void media_advance(struct run *r, struct task *t);
+/* Digest a slice of the media being prepared (bounded work a loop turn). */
+void media_hash_step(struct run *r);
+/* An upload op of t finished. */
+void media_upload_done(struct run *r, struct task *t, struct op *op);
+
+/* ---- run_followup.c ------------------------------------------------------------ */
+/* Start the programs answering outputs' function calls. FU_NONE when there
+ * are none with a program (the answer stands as it is). */
+enum followup { FU_NONE, FU_STARTED, FU_FAILED };
+enum followup followup_tools(struct run *r, struct task *t, const json_t *outputs);
+/* A program answering one of t's calls finished. */
+void followup_tool_done(struct run *r, struct tool_done *d);
+/* Ask again for an answer that is not valid against the schema; FU_NONE
+ * when the re-asks are used up. */
+enum followup followup_reask(struct run *r, struct task *t, const json_t *outputs,
+                             const json_t *errors, const char *parse_error);
+/* Move a multi-step pipeline to its next step; FU_NONE after the last. */
+enum followup followup_next_step(struct run *r, struct task *t, const struct interaction *it,
+                                 const char *text, const json_t *output);
+/* Record the step that just ended (multi-step pipelines only). */
+void followup_log_step(struct run *r, struct task *t, const struct interaction *it,
+                       const char *text, const json_t *output);
+
+/* ---- run_answer.c -------------------------------------------------------------- */
+/* Parse a streamed create's events as they arrive (op->on_data). */
+int answer_watch_stream(struct op *op);
+void answer_stream_free(struct op *op);
+/* What one finished attempt came to. */
+enum attempt_end {
+    AE_ACCEPTED, /* the answer was taken: the task moved on or ended */
+    AE_RETRY,    /* scheduled again */
+    AE_FAILED,   /* the task failed for good */
+    AE_ABORT,    /* the run stops; the task runs again on resume */
+};
+enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op);
 
 #endif

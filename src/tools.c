@@ -30,6 +30,7 @@ struct tool_call {
     struct buf out;
     char err[512];
     size_t nerr;
+    struct tool_done res; /* how it ended, once finished */
     uint64_t deadline_ms;
     int timed_out, too_much, exited, status, cancelled;
     char spawn_error[256];
@@ -53,13 +54,11 @@ static char **child_env(void)
     return e;
 }
 
-int toolbox_init(struct toolbox *tb, int max_running, tool_done_fn done, void *ctx)
+int toolbox_init(struct toolbox *tb, int max_running)
 {
     memset(tb, 0, sizeof *tb);
     tb->max_running = max_running > 0 ? max_running : 4;
     tb->max_output = 1u << 20;
-    tb->done = done;
-    tb->ctx = ctx;
     tb->envp = child_env();
     return tb->envp ? 0 : GB_ENOMEM;
 }
@@ -107,6 +106,11 @@ void toolbox_free(struct toolbox *tb)
         n = c->next;
         call_free(c);
     }
+    for (c = tb->done; c; c = n) {
+        n = c->next;
+        call_free(c);
+    }
+    call_free(tb->handed);
     free(tb->envp);
     memset(tb, 0, sizeof *tb);
 }
@@ -286,9 +290,11 @@ static void pump(struct toolbox *tb, struct tool_call *c)
     (void)tb;
 }
 
+/* Say how the call ended and queue it for toolbox_next_done. */
 static void finish(struct toolbox *tb, struct tool_call *c)
 {
-    char why[768] = "";
+    char *why = c->res.why;
+    size_t whysz = sizeof c->res.why;
     int ok = 0;
     /* the last line of stderr says most about a failure */
     char *tail = c->err;
@@ -298,23 +304,37 @@ static void finish(struct toolbox *tb, struct tool_call *c)
     if (nl)
         tail = nl + 1;
     if (c->spawn_error[0])
-        snprintf(why, sizeof why, "%s", c->spawn_error);
+        snprintf(why, whysz, "%s", c->spawn_error);
     else if (c->timed_out)
-        snprintf(why, sizeof why, "'%.200s' timed out after %.1f s and was killed", c->argv[0],
+        snprintf(why, whysz, "'%.200s' timed out after %.1f s and was killed", c->argv[0],
                  (double)c->timeout_ms / 1000.0);
     else if (c->too_much)
-        snprintf(why, sizeof why, "'%.200s' printed more than %zu bytes and was killed",
+        snprintf(why, whysz, "'%.200s' printed more than %zu bytes and was killed",
                  c->argv[0], tb->max_output);
     else if (WIFSIGNALED(c->status))
-        snprintf(why, sizeof why, "'%.200s' was killed by signal %d%s%.300s", c->argv[0],
+        snprintf(why, whysz, "'%.200s' was killed by signal %d%s%.300s", c->argv[0],
                  WTERMSIG(c->status), *tail ? ": " : "", tail);
     else if (WEXITSTATUS(c->status))
-        snprintf(why, sizeof why, "'%.200s' exited with status %d%s%.300s", c->argv[0],
+        snprintf(why, whysz, "'%.200s' exited with status %d%s%.300s", c->argv[0],
                  WEXITSTATUS(c->status), *tail ? ": " : "", tail);
     else
         ok = 1;
-    if (!c->cancelled)
-        tb->done(tb->ctx, c->user, ok, c->out.data ? c->out.data : "", c->out.len, why);
+    if (c->cancelled) {
+        call_free(c);
+        return;
+    }
+    if (ok)
+        why[0] = '\0';
+    c->res.user = c->user;
+    c->res.ok = ok;
+    c->res.out = c->out.data ? c->out.data : "";
+    c->res.n = c->out.len;
+    c->next = NULL;
+    if (tb->done_tail)
+        tb->done_tail->next = c;
+    else
+        tb->done = c;
+    tb->done_tail = c;
 }
 
 void toolbox_step(struct toolbox *tb)
@@ -343,7 +363,6 @@ void toolbox_step(struct toolbox *tb)
             *pp = c->next;
             tb->nrunning--;
             finish(tb, c);
-            call_free(c);
             continue;
         }
         pp = &c->next;
@@ -369,9 +388,22 @@ long toolbox_next_timeout_ms(const struct toolbox *tb)
     return next > now ? (long)(next - now) : 0;
 }
 
+struct tool_done *toolbox_next_done(struct toolbox *tb)
+{
+    call_free(tb->handed);
+    tb->handed = tb->done;
+    if (!tb->handed)
+        return NULL;
+    tb->done = tb->handed->next;
+    if (!tb->done)
+        tb->done_tail = NULL;
+    tb->handed->next = NULL;
+    return &tb->handed->res;
+}
+
 int toolbox_busy(const struct toolbox *tb)
 {
-    return tb->running || tb->queued;
+    return tb->running || tb->queued || tb->done;
 }
 
 void toolbox_cancel(struct toolbox *tb, void *user)
@@ -391,6 +423,17 @@ void toolbox_cancel(struct toolbox *tb, void *user)
             continue;
         }
         tb->queued_tail = c;
+        pp = &c->next;
+    }
+    tb->done_tail = NULL;
+    for (pp = &tb->done; *pp;) {
+        struct tool_call *c = *pp;
+        if (c->user == user) {
+            *pp = c->next;
+            call_free(c);
+            continue;
+        }
+        tb->done_tail = c;
         pp = &c->next;
     }
 }

@@ -12,7 +12,7 @@
 #include "retry.h"
 #include "xfer.h"
 
-struct job;
+struct task; /* the engine's (run_int.h): upload.c only keeps the pointers */
 
 enum upl_state { UPL_RUNNING, UPL_ACTIVE, UPL_FAILED };
 enum upl_step { UPL_START, UPL_CHUNK, UPL_QUERY, UPL_GET };
@@ -35,8 +35,8 @@ struct upl {
     char error[512];
     int attempts;            /* attempts of the current step */
     double poll_s;
-    struct job *owner;       /* the job driving it */
-    struct job *waiters;     /* jobs waiting for it (linked through job->next) */
+    struct task *owner;      /* the task driving it */
+    struct task *waiters;    /* tasks waiting for it (linked through task->next) */
     long long resumes;       /* chunks resumed after a query */
     int requeried;           /* a refused chunk was followed by a query */
 };

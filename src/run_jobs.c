@@ -1,0 +1,555 @@
+/* run_jobs.c: where a job enters the engine and its one exit. A job read
+ * from the inputs becomes a task (task_enter) or is skipped (job_skip); a
+ * task leaves exactly once, through task_complete (results.jsonl),
+ * task_fail (errors.jsonl) or task_interrupt (the journal: it runs again on
+ * resume). Also the lists every stage shares: the ready queue, the timer
+ * heap, the jitter source, and the one function that changes a phase. The
+ * bottom of the engine: it calls no other engine file. */
+#include "run_int.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+uint64_t run_rnd(struct run *r)
+{
+    /* splitmix64: jitter only, never security */
+    uint64_t z = (r->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* ---- phases --------------------------------------------------------------------- */
+
+const char *phase_name(enum phase ph)
+{
+    static const char *const names[PH_NPHASES] = {
+        "new", "hash", "upload", "upload-wait", "create", "poll", "tools", "cancel", "done"};
+    return ph >= 0 && ph < PH_NPHASES ? names[ph] : "?";
+}
+
+void task_phase_at(struct run *r, struct task *t, enum phase ph, const char *file, int line)
+{
+    (void)r;
+    /* an ended task never comes back: its exit already wrote its line */
+    GB_ASSERT(t->phase != PH_DONE);
+    if (t->phase != ph && log_debug_enabled())
+        log_debug("%s: %s -> %s (%s:%d)", t->job->id, phase_name(t->phase), phase_name(ph), file,
+                  line);
+    t->phase = ph;
+}
+
+/* ---- the lists ------------------------------------------------------------------ */
+
+static void all_add(struct run *r, struct task *t)
+{
+    t->all_prev = NULL;
+    t->all_next = r->all;
+    if (r->all)
+        r->all->all_prev = t;
+    r->all = t;
+    r->active++;
+}
+
+static void all_del(struct run *r, struct task *t)
+{
+    if (t->all_prev)
+        t->all_prev->all_next = t->all_next;
+    else
+        r->all = t->all_next;
+    if (t->all_next)
+        t->all_next->all_prev = t->all_prev;
+    r->active--;
+}
+
+void task_ready(struct run *r, struct task *t)
+{
+    t->next = NULL;
+    if (r->ready_tail)
+        r->ready_tail->next = t;
+    else
+        r->ready_head = t;
+    r->ready_tail = t;
+}
+
+void task_ready_front(struct run *r, struct task *t)
+{
+    t->next = r->ready_head;
+    r->ready_head = t;
+    if (!r->ready_tail)
+        r->ready_tail = t;
+}
+
+struct task *task_ready_pop(struct run *r)
+{
+    struct task *t = r->ready_head;
+    if (t) {
+        r->ready_head = t->next;
+        if (!r->ready_head)
+            r->ready_tail = NULL;
+        t->next = NULL;
+    }
+    return t;
+}
+
+void task_next_request(struct run *r, struct task *t, json_t *req)
+{
+    if (req) {
+        json_decref(t->cur_req);
+        t->cur_req = req;
+    }
+    t->attempts = 0;
+    task_phase(r, t, PH_CREATE);
+    task_ready(r, t);
+}
+
+const json_t *task_request(const struct task *t)
+{
+    return t->cur_req ? t->cur_req : t->job->req;
+}
+
+/* ---- the timer heap (retries, polls) --------------------------------------------- */
+
+static void heap_swap(struct run *r, size_t a, size_t b)
+{
+    struct task *t = r->heap[a];
+    r->heap[a] = r->heap[b];
+    r->heap[b] = t;
+    r->heap[a]->heap_i = a;
+    r->heap[b]->heap_i = b;
+}
+
+static void heap_up(struct run *r, size_t i)
+{
+    while (i && r->heap[(i - 1) / 2]->due_ms > r->heap[i]->due_ms) {
+        heap_swap(r, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_down(struct run *r, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < r->nheap && r->heap[l]->due_ms < r->heap[m]->due_ms)
+            m = l;
+        if (l + 1 < r->nheap && r->heap[l + 1]->due_ms < r->heap[m]->due_ms)
+            m = l + 1;
+        if (m == i)
+            return;
+        heap_swap(r, i, m);
+        i = m;
+    }
+}
+
+static int heap_push(struct run *r, struct task *t, uint64_t due)
+{
+    if (r->nheap == r->capheap) {
+        size_t ncap = r->capheap ? r->capheap * 2 : 256;
+        struct task **nh = realloc(r->heap, ncap * sizeof *nh);
+        if (!nh)
+            return GB_ENOMEM;
+        r->heap = nh;
+        r->capheap = ncap;
+    }
+    t->due_ms = due;
+    t->heap_i = r->nheap;
+    r->heap[r->nheap++] = t;
+    heap_up(r, t->heap_i);
+    return 0;
+}
+
+struct task *task_due(struct run *r, uint64_t now)
+{
+    if (!r->nheap || r->heap[0]->due_ms > now)
+        return NULL;
+    struct task *t = r->heap[0];
+    r->nheap--;
+    if (r->nheap) {
+        r->heap[0] = r->heap[r->nheap];
+        r->heap[0]->heap_i = 0;
+        heap_down(r, 0);
+    }
+    t->heap_i = (size_t)-1;
+    return t;
+}
+
+long task_next_due_ms(const struct run *r, uint64_t now)
+{
+    if (!r->nheap)
+        return -1;
+    return (long)(r->heap[0]->due_ms > now ? r->heap[0]->due_ms - now : 0);
+}
+
+void task_schedule(struct run *r, struct task *t, uint64_t delay_ms)
+{
+    if (heap_push(r, t, now_ms() + delay_ms))
+        task_fail(r, t, 500, "INTERNAL", "out of memory", NULL);
+}
+
+/* ---- entry ---------------------------------------------------------------------- */
+
+static void task_free(struct task *t)
+{
+    if (!t)
+        return;
+    if (t->media.fd >= 0)
+        close(t->media.fd);
+    sha256_free(t->media.hash);
+    free(t->media.hash);
+    for (int i = 0; i < t->tools.ncalls; i++) {
+        free(t->tools.calls[i].id);
+        free(t->tools.calls[i].name);
+        json_decref(t->tools.calls[i].args);
+    }
+    free(t->tools.calls);
+    json_decref(t->tools.results);
+    json_decref(t->tools.outputs);
+    free(t->tools.error);
+    json_decref(t->cur_req);
+    json_decref(t->conv);
+    json_decref(t->steps_log);
+    json_decref(t->tool_log);
+    json_decref(t->files);
+    json_decref(t->cont.base);
+    json_decref(t->cont.outputs);
+    free(t->cont.token);
+    free(t->iid);
+    free(t->id_json);
+    job_free(t->job);
+    free(t);
+}
+
+struct task *task_enter(struct run *r, struct job *j)
+{
+    struct task *t = calloc(1, sizeof *t);
+    json_t *q = json_string(j->id);
+    if (t)
+        t->id_json = q ? json_dumps(q, JSON_ENCODE_ANY) : NULL;
+    json_decref(q);
+    r->c.jobs++;
+    if (!t || !t->id_json) {
+        free(t);
+        /* the job still ends once: as an error line, with no task behind it */
+        json_t *o = json_pack("{s:s,s:s,s:{s:i,s:s,s:s},s:s}", "id", j->id, "status", "failed",
+                              "error", "code", 500, "status", "INTERNAL", "message",
+                              "out of memory", "input", j->source);
+        if (o)
+            sink_line(&r->sink, SINK_ERRORS, o);
+        json_decref(o);
+        r->c.failed++;
+        job_free(j);
+        return NULL;
+    }
+    t->job = j;
+    t->media.fd = -1;
+    t->heap_i = (size_t)-1;
+    t->background = j->background;
+    all_add(r, t);
+    return t;
+}
+
+/* ---- the one exit --------------------------------------------------------------- */
+
+static void add_source(json_t *o, const struct job *j)
+{
+    json_object_set_new(o, "input", json_string(j->source));
+    if (j->entry)
+        json_object_set_new(o, "entry", json_string(j->entry));
+    else if (j->line)
+        json_object_set_new(o, "line", json_integer(j->line));
+}
+
+/* Every exit ends here: the task leaves the run, its programs are stopped. */
+static void task_end(struct run *r, struct task *t)
+{
+    task_phase(r, t, PH_DONE);
+    if (t->tools.pending)
+        toolbox_cancel(&r->tb, t);
+    all_del(r, t);
+    task_free(t);
+}
+
+static json_t *usage_json(const struct usage_sum *u)
+{
+    json_t *o = json_pack("{s:I,s:I,s:I}", "total_input_tokens", (json_int_t)u->in,
+                          "total_output_tokens", (json_int_t)u->out, "total_tokens",
+                          (json_int_t)u->total);
+    if (u->thought)
+        json_object_set_new(o, "total_thought_tokens", json_integer(u->thought));
+    return o;
+}
+
+void task_add_usage(struct run *r, struct task *t, const struct interaction *it)
+{
+    if (!it->has_usage)
+        return;
+    t->tok.in += it->usage.input;
+    t->tok.out += it->usage.output;
+    t->tok.total += it->usage.total;
+    t->tok.thought += it->usage.thought;
+    r->c.tok_in += it->usage.input;
+    r->c.tok_out += it->usage.output;
+    r->c.tok_total += it->usage.total;
+    r->c.tok_thought += it->usage.thought;
+    rl_correct(&r->rl, t->job->est_tokens, (long)it->usage.input);
+}
+
+/* Items other than text (tool calls and results, function calls, images by
+ * file name) are kept; inline image data is not repeated. Thought summaries,
+ * when asked for, come out as text in thoughts. */
+static void add_outputs(json_t *o, const json_t *outputs, const json_t *files)
+{
+    json_t *items = json_array();
+    size_t i, k = 0;
+    json_t *item;
+    struct buf thoughts;
+    buf_init(&thoughts, BUF_UNLIMITED);
+    json_array_foreach (outputs, i, item) {
+        const char *ty = jx_str(item, "type");
+        if (ty && !strcmp(ty, "thought")) {
+            size_t q;
+            json_t *part;
+            json_array_foreach (jx_arr(item, "summary"), q, part) {
+                const char *pt = jx_str(part, "text");
+                if (pt && *pt)
+                    buf_printf(&thoughts, "%s%s", thoughts.len ? "\n" : "", pt);
+            }
+            continue;
+        }
+        if (!ty || !strcmp(ty, "text"))
+            continue;
+        json_t *c = json_copy(item);
+        if (!strcmp(ty, "image") && json_object_get(c, "data")) {
+            json_object_del(c, "data");
+            json_t *f = json_array_get(files, k++);
+            if (f)
+                json_object_set(c, "file", f);
+        }
+        json_array_append_new(items, c);
+    }
+    if (json_array_size(items))
+        json_object_set_new(o, "outputs", items);
+    else
+        json_decref(items);
+    if (thoughts.len)
+        json_object_set_new(o, "thoughts", jx_string_lossy(thoughts.data));
+    buf_free(&thoughts);
+}
+
+void task_complete(struct run *r, struct task *t, const struct interaction *it,
+                   const char *text, const json_t *output)
+{
+    const struct job *j = t->job;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(j->id));
+    json_object_set_new(
+        o, "status",
+        json_string(strcmp(it->status, "requires_action") ? "completed" : "requires_action"));
+    if (it->id)
+        json_object_set_new(o, "interaction_id", json_string(it->id));
+    const char *model = it->model ? it->model : jx_str(j->req, "model");
+    if (!model)
+        model = jx_str(j->req, "agent");
+    if (model)
+        json_object_set_new(o, "model", json_string(model));
+    if (output)
+        json_object_set(o, "output", (json_t *)output);
+    json_object_set_new(o, "text", json_string(text));
+    if (t->files && json_array_size(t->files))
+        json_object_set(o, "files", t->files);
+    add_outputs(o, it->outputs, t->files);
+    json_object_set_new(o, "usage", usage_json(&t->tok));
+    json_object_set_new(o, "attempts", json_integer(t->attempts));
+    if (t->total_attempts != t->attempts)
+        json_object_set_new(o, "requests", json_integer(t->total_attempts));
+    if (t->reasks)
+        json_object_set_new(o, "reasks", json_integer(t->reasks));
+    if (t->tool_turns)
+        json_object_set_new(o, "tool_turns", json_integer(t->tool_turns));
+    if (t->cont.n)
+        json_object_set_new(o, "continuations", json_integer(t->cont.n));
+    if (t->tool_log)
+        json_object_set(o, "tool_calls", t->tool_log);
+    if (t->steps_log)
+        json_object_set(o, "steps", t->steps_log);
+    json_object_set_new(o, "latency_ms", json_integer((json_int_t)(t->last_latency_us / 1000)));
+    if (t->ttft_us)
+        json_object_set_new(o, "ttft_ms", json_integer((json_int_t)(t->ttft_us / 1000)));
+    sink_line(&r->sink, SINK_RESULTS, o);
+    json_decref(o);
+    r->c.completed++;
+    if (t->reasks)
+        r->c.reask_ok++;
+    /* done now matters only to errors.jsonl's compaction at the end, so only
+     * ids with an error line of an earlier run are added: a fresh run of a
+     * million jobs keeps one digest set (seen), not two */
+    if (dset_has(&r->res.failed, j->digest))
+        dset_add(&r->res.done, j->digest);
+    task_end(r, t);
+}
+
+/* A failure that is the job's own: one errors.jsonl line, the run goes on.
+ * Failed ids are not "done": they run again on resume. */
+void task_fail(struct run *r, struct task *t, long code, const char *status, const char *msg,
+               json_t *extra)
+{
+    const struct job *j = t->job;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(j->id));
+    json_object_set_new(o, "status", json_string("failed"));
+    /* lossy: an error page or a cut message may not be UTF-8, and json_pack
+     * would then drop the whole "error" object */
+    json_object_set_new(o, "error",
+                        json_pack("{s:I,s:o,s:o}", "code", (json_int_t)code, "status",
+                                  jx_string_lossy(status), "message", jx_string_lossy(msg)));
+    json_object_set_new(o, "attempts", json_integer(t->attempts));
+    json_object_set_new(o, "requests", json_integer(t->total_attempts));
+    if (t->iid)
+        json_object_set_new(o, "interaction_id", json_string(t->iid));
+    if (extra)
+        json_object_update(o, extra);
+    /* what was answered (and billed) but not accepted keeps its text */
+    char *text = t->cont.outputs ? resp_text(t->cont.outputs) : NULL;
+    if (text && *text)
+        json_object_set_new(o, "partial",
+                            json_pack("{s:o,s:i,s:s?}", "text", jx_string_lossy(text),
+                                      "continuations", t->cont.n, "continuation_token",
+                                      t->cont.token));
+    free(text);
+    add_source(o, j);
+    sink_line(&r->sink, SINK_ERRORS, o);
+    json_decref(o);
+    r->c.failed++;
+    if (t->iid && t->background)
+        jrn_iid_done(&r->sink, t->id_json); /* a resumed run creates it anew */
+    task_end(r, t);
+}
+
+void task_interrupt(struct run *r, struct task *t)
+{
+    jrn_interrupted(&r->sink, t->id_json);
+    r->c.interrupted++;
+    task_end(r, t);
+}
+
+void job_skip(struct run *r, struct job *j, enum skip_why why)
+{
+    switch (why) {
+    case SKIP_SHARD:
+        r->c.shard_skipped++;
+        break;
+    case SKIP_DONE:
+        r->c.skipped_done++;
+        break;
+    case SKIP_DUPLICATE:
+        /* the first line with this id runs; this one is reported in
+         * run.json, not run, and not written to errors.jsonl (which holds
+         * each id at most once) */
+        r->c.duplicates++;
+        if (!r->cfg->quiet)
+            log_error("%s:%ld: duplicate id '%.200s': an earlier line has it; ids must be "
+                      "unique within a run, so this line was not run",
+                      j->source, j->line, j->id);
+        if (json_array_size(r->dups) < 1000)
+            json_array_append_new(r->dups, json_pack("{s:s,s:s,s:I}", "id", j->id, "input",
+                                                     j->source, "line", (json_int_t)j->line));
+        break;
+    }
+    job_free(j);
+}
+
+void run_abort(struct run *r, const char *fmt, ...)
+{
+    if (r->aborting)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    gb_vfail(&r->abort_err, GB_ENET, __FILE__, __LINE__, fmt, ap);
+    va_end(ap);
+    r->aborting = 1;
+    r->stopping = 1;
+}
+
+/* ---- the inputs ----------------------------------------------------------------- */
+
+/* Archive entries not worth spooling: another shard's, or done on resume.
+ * Counted here as the loop would count them. */
+static int skip_entry(void *ctx, const char *id)
+{
+    struct run *r = ctx;
+    uint64_t d = hash64(id, strlen(id), 0);
+    if (r->cfg->shard_n && d % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1)) {
+        r->c.lines++;
+        r->c.shard_skipped++;
+        return 1;
+    }
+    if (!r->cfg->dry_run && dset_has(&r->res.done, d)) {
+        r->c.lines++;
+        r->c.skipped_done++;
+        return 1;
+    }
+    return 0;
+}
+
+struct job *run_next_job(struct run *r)
+{
+    while (!r->inputs_done) {
+        if (!r->in) {
+            if (r->in_idx >= r->cfg->ninputs) {
+                r->inputs_done = 1;
+                break;
+            }
+            struct gb_err e = {0};
+            struct arc_opts ao = {r->cfg->max_entry_bytes, 1000.0, r->spool_dir, skip_entry, r};
+            if (input_open(r->cfg->inputs[r->in_idx], &ao, &r->in, &e)) {
+                /* checked before the run started; vanished or unreadable since */
+                log_err(&e);
+                r->input_errors++;
+                r->in_idx++;
+                continue;
+            }
+        }
+        struct job *j = input_next(r->in, &r->jctx);
+        if (j) {
+            r->c.lines++;
+            return j;
+        }
+        json_t *sk = input_skipped(r->in);
+        if (sk)
+            json_array_extend(r->skipped, sk);
+        input_close(r->in);
+        r->in = NULL;
+        r->in_idx++;
+    }
+    return NULL;
+}
+
+static void random_nonce(char *out, size_t n)
+{
+    uint64_t v = 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v)
+        v = now_us() ^ ((uint64_t)getpid() << 32);
+    if (fd >= 0)
+        close(fd);
+    snprintf(out, n, "%016llx", (unsigned long long)v);
+}
+
+int run_init_jobs(struct run *r)
+{
+    const struct config *cfg = r->cfg;
+    r->jctx.pipe = r->pipe;
+    r->jctx.dialect = cfg->dialect;
+    r->jctx.model_override = cfg->model;
+    r->jctx.force_stream = cfg->stream;
+    r->jctx.sniff = &r->sniff;
+    r->jctx.inline_limit = cfg->max_request_bytes;
+    r->jctx.schemas = schema_cache_new();
+    random_nonce(r->jctx.nonce, sizeof r->jctx.nonce);
+    if (!r->skipped)
+        r->skipped = json_array();
+    if (!r->spool_dir)
+        r->spool_dir = fsx_join(cfg->out_dir ? cfg->out_dir : "out", ".spool");
+    return r->jctx.schemas && r->skipped && r->spool_dir ? 0 : GB_ENOMEM;
+}
