@@ -413,7 +413,7 @@ struct job *job_from_line(const struct job_ctx *ctx, const char *source, const c
             goto out;
         }
         if (set_id(j, id))
-            goto oom;
+            goto fail;
     }
     json_t *vars = json_object_get(obj, "vars");
     if (vars && !json_is_object(vars)) {
@@ -432,7 +432,7 @@ struct job *job_from_line(const struct job_ctx *ctx, const char *source, const c
     j->req = base ? jx_merge_patch(base, patch) : NULL;
     json_decref(base);
     if (!j->req)
-        goto oom;
+        goto fail;
     if (vars)
         j->vars = json_deep_copy(vars);
     input = json_object_get(j->req, "input");
@@ -469,7 +469,7 @@ struct job *job_from_line(const struct job_ctx *ctx, const char *source, const c
     shape_response_format(ctx, j);
     job_plan_uploads(ctx, j);
     goto out;
-oom:
+fail:
     job_free(j);
     j = NULL;
 out:

@@ -264,7 +264,7 @@ static int resolve_ref(struct cctx *c, struct snode *n)
     buf_init(&canon, BUF_UNLIMITED);
     if (!kp) {
         rc = GB_FAIL(c->err, GB_ENOMEM, "out of memory");
-        goto done;
+        goto out;
     }
     if (ref[0] != '#' && ref[0] != '\0') { /* "" names this document too */
         size_t idl = c->root_id ? strlen(c->root_id) : 0;
@@ -278,7 +278,7 @@ static int resolve_ref(struct cctx *c, struct snode *n)
                         "unsupported keyword '$ref' to '%s': only references inside the same "
                         "document ('#...') are implemented",
                         ref);
-            goto done;
+            goto out;
         }
     }
     if (ref[0] == '#')
@@ -290,14 +290,14 @@ static int resolve_ref(struct cctx *c, struct snode *n)
             int h = hexval(ref[i + 1]), l = h >= 0 ? hexval(ref[i + 2]) : -1;
             if (h < 0 || l < 0) {
                 rc = sc_bad(c, GB_EINVAL, kp, "bad percent-encoding in reference '%s'", n->ref_str);
-                goto done;
+                goto out;
             }
             ch = (char)(h * 16 + l);
             i += 2;
         }
         if (buf_putc(&frag, ch)) {
             rc = GB_FAIL(c->err, GB_ENOMEM, "out of memory");
-            goto done;
+            goto out;
         }
     }
     struct snode *target = NULL;
@@ -308,11 +308,11 @@ static int resolve_ref(struct cctx *c, struct snode *n)
         if (!t) {
             rc = sc_bad(c, GB_EINVAL, kp,
                         "reference '%s' does not resolve to anything in the schema", n->ref_str);
-            goto done;
+            goto out;
         }
         rc = sc_compile_node(c, t, canon.data ? canon.data : "", &target);
         if (rc)
-            goto done;
+            goto out;
     } else {
         for (size_t i = 0; i < c->nanchors; i++)
             if (strlen(c->anchors[i].name) == frag.len &&
@@ -321,11 +321,11 @@ static int resolve_ref(struct cctx *c, struct snode *n)
         if (!target) {
             rc = sc_bad(c, GB_EINVAL, kp, "reference '%s' names no $anchor in the schema",
                         n->ref_str);
-            goto done;
+            goto out;
         }
     }
     n->ref = target;
-done:
+out:
     buf_free(&canon);
     buf_free(&frag);
     free(kp);
@@ -381,7 +381,7 @@ static int check_cycles(struct cctx *c)
     edges = calloc(maxe, sizeof *edges);
     if (!color || !stack || !next || !edges) {
         rc = GB_FAIL(c->err, GB_ENOMEM, "out of memory");
-        goto done;
+        goto out;
     }
     for (size_t start = 0; start < s->nnodes && !rc; start++) {
         if (color[start])
@@ -416,7 +416,7 @@ static int check_cycles(struct cctx *c)
             }
         }
     }
-done:
+out:
     free(edges);
     free(next);
     free(stack);

@@ -8,6 +8,7 @@
 #define GB_SCHEMA_INT_H
 
 #include <jansson.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -353,6 +354,10 @@ int sgen_prop_list(struct gctx *g, const struct glist *l, const char *key, size_
                    struct glist *out);
 /* A new value valid against every node of in, or NULL. */
 json_t *sgen_value(struct gctx *g, const struct glist *in, int depth);
+/* A string or number every node of l accepts (schema_gen_scalar.c); NULL
+ * when none was found. New. */
+json_t *sgen_string(struct gctx *g, const struct glist *l);
+json_t *sgen_number(struct gctx *g, const struct glist *l, int integer);
 void sgen_init(struct gctx *g, const struct schema *s, uint64_t seed, int attempt);
 /* A valid instance of the whole schema (several attempts), or NULL. */
 json_t *sgen_try(const struct schema *s, uint64_t seed, int attempts);
@@ -376,5 +381,53 @@ int fmt_text(const char *key, size_t keylen, long minl, long maxl, struct rng *r
 /* Words for plausible text, shared by the generators. */
 extern const char *const schema_words[];
 extern const size_t schema_nwords;
+
+
+/* ---- the validator (schema_validate.c) and its messages (schema_messages.c) ---- */
+
+struct vctx {
+    json_t *errors; /* NULL: fast mode */
+    int max, nerr;
+    int depth;
+    int too_deep;
+    struct buf ipath; /* instance path (collecting mode only) */
+    struct rx_scratch *rx;
+};
+
+static inline unsigned sv_inst_types(const json_t *x)
+{
+    switch (json_typeof(x)) {
+    case JSON_OBJECT:
+        return ST_OBJECT;
+    case JSON_ARRAY:
+        return ST_ARRAY;
+    case JSON_STRING:
+        return ST_STRING;
+    case JSON_INTEGER:
+        return ST_INTEGER | ST_NUMBER;
+    case JSON_REAL: {
+        double d = json_real_value(x);
+        return floor(d) == d ? ST_INTEGER | ST_NUMBER : ST_NUMBER;
+    }
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return ST_BOOLEAN;
+    case JSON_NULL:
+        return ST_NULL;
+    }
+    return 0;
+}
+
+const char *sv_type_name(const json_t *x);
+void sv_types_text(unsigned t, char *out, size_t n);
+/* A value for a message: strings in single quotes, the rest as compact JSON,
+ * both cut short when long. */
+void sv_render(const json_t *v, char *out, size_t n);
+void sv_render_list(const json_t *arr, char *out, size_t n);
+void sv_render_num(const struct snum *x, char *out, size_t n);
+/* Add an error (collecting mode, under the cap): the instance path so far,
+ * the node's schema path plus kw, the message. */
+void sv_report(struct vctx *c, const struct snode *n, const char *kw, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -395,7 +395,7 @@ static struct rnode *parse_class(struct rparse *p)
         }
         if (is_esc) {
             if (add_esc(c, &e))
-                goto oom;
+                goto fail_oom;
             continue;
         }
         if (peek(p) == '-' && p->pos + 1 < p->len && p->s[p->pos + 1] != ']') {
@@ -409,7 +409,7 @@ static struct rnode *parse_class(struct rparse *p)
                     goto fail;
                 if (r) { /* [a-\d]: Annex B reads '-' literally */
                     if (add_range(c, lo, lo) || add_range(c, '-', '-') || add_esc(c, &e))
-                        goto oom;
+                        goto fail_oom;
                     continue;
                 }
                 if (char_escape(p, 1, &hi))
@@ -423,13 +423,13 @@ static struct rnode *parse_class(struct rparse *p)
                 goto fail;
             }
             if (add_range(c, lo, hi))
-                goto oom;
+                goto fail_oom;
             continue;
         }
         if (add_range(c, lo, lo))
-            goto oom;
+            goto fail_oom;
     }
-oom:
+fail_oom:
     perr(p, "out of memory");
 fail:
     node_free(n);

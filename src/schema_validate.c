@@ -15,179 +15,8 @@
  * thread's stack. */
 #define MAX_DEPTH 1500
 
-struct vctx {
-    json_t *errors; /* NULL: fast mode */
-    int max, nerr;
-    int depth;
-    int too_deep;
-    struct buf ipath; /* instance path (collecting mode only) */
-    struct rx_scratch *rx;
-};
 
-/* ---- messages ------------------------------------------------------------------ */
-
-static const char *type_name(const json_t *x)
-{
-    switch (json_typeof(x)) {
-    case JSON_OBJECT:
-        return "object";
-    case JSON_ARRAY:
-        return "array";
-    case JSON_STRING:
-        return "string";
-    case JSON_INTEGER:
-        return "integer";
-    case JSON_REAL: {
-        double d = json_real_value(x);
-        return floor(d) == d ? "integer" : "number";
-    }
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "value";
-}
-
-static unsigned inst_types(const json_t *x)
-{
-    switch (json_typeof(x)) {
-    case JSON_OBJECT:
-        return ST_OBJECT;
-    case JSON_ARRAY:
-        return ST_ARRAY;
-    case JSON_STRING:
-        return ST_STRING;
-    case JSON_INTEGER:
-        return ST_INTEGER | ST_NUMBER;
-    case JSON_REAL: {
-        double d = json_real_value(x);
-        return floor(d) == d ? ST_INTEGER | ST_NUMBER : ST_NUMBER;
-    }
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return ST_BOOLEAN;
-    case JSON_NULL:
-        return ST_NULL;
-    }
-    return 0;
-}
-
-static void types_text(unsigned t, char *out, size_t n)
-{
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } names[] = {{ST_OBJECT, "object"}, {ST_ARRAY, "array"},     {ST_STRING, "string"},
-                 {ST_NUMBER, "number"}, {ST_INTEGER, "integer"}, {ST_BOOLEAN, "boolean"},
-                 {ST_NULL, "null"}};
-    if (t & ST_NUMBER)
-        t &= ~(unsigned)ST_INTEGER;
-    size_t len = 0;
-    out[0] = '\0';
-    int first = 1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (!(t & names[i].bit))
-            continue;
-        int w = snprintf(out + len, n - len, "%s%s", first ? "" : " or ", names[i].name);
-        if (w < 0 || (size_t)w >= n - len)
-            return;
-        len += (size_t)w;
-        first = 0;
-    }
-}
-
-/* A value for a message: strings in single quotes, the rest as compact JSON,
- * both cut short when long. */
-static void render(const json_t *v, char *out, size_t n)
-{
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s) {
-        snprintf(out, n, "%s", "(value)");
-        return;
-    }
-    size_t len = strlen(s);
-    const char *body = s;
-    if (json_is_string(v) && len >= 2) {
-        body = s + 1;
-        len -= 2;
-    }
-    const size_t cap = 60;
-    int cut = len > cap;
-    if (cut) {
-        len = cap;
-        while (len > 0 && ((unsigned char)body[len] & 0xC0) == 0x80)
-            len--;
-    }
-    if (json_is_string(v))
-        snprintf(out, n, "'%.*s%s'", (int)len, body, cut ? "..." : "");
-    else
-        snprintf(out, n, "%.*s%s", (int)len, body, cut ? "..." : "");
-    free(s);
-}
-
-static void render_list(const json_t *arr, char *out, size_t n)
-{
-    size_t len = 0;
-    int w = snprintf(out, n, "[");
-    len = (size_t)w;
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        char *s = json_dumps(json_array_get(arr, i), JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!s)
-            break;
-        if (len + strlen(s) + 8 > n || len > 200) {
-            free(s);
-            snprintf(out + len, n - len, "%s...", i ? ", " : "");
-            len = strlen(out);
-            break;
-        }
-        w = snprintf(out + len, n - len, "%s%s", i ? ", " : "", s);
-        free(s);
-        len += (size_t)w;
-    }
-    snprintf(out + len, n - len, "]");
-}
-
-static void render_num(const struct snum *x, char *out, size_t n)
-{
-    if (x->is_int) {
-        snprintf(out, n, "%lld", (long long)x->i);
-        return;
-    }
-    snprintf(out, n, "%.15g", x->d);
-    if (strtod(out, NULL) != x->d)
-        snprintf(out, n, "%.17g", x->d);
-}
-
-static void report(struct vctx *c, const struct snode *n, const char *kw, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void report(struct vctx *c, const struct snode *n, const char *kw, const char *fmt, ...)
-{
-    if (!c->errors || c->nerr >= c->max)
-        return;
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    struct buf sp;
-    buf_init(&sp, BUF_UNLIMITED);
-    buf_puts(&sp, n->path);
-    if (kw) {
-        buf_putc(&sp, '/');
-        buf_puts(&sp, kw);
-    }
-    json_t *e = json_object();
-    json_object_set_new(e, "instance_path",
-                        json_stringn(c->ipath.data ? c->ipath.data : "", c->ipath.len));
-    json_object_set_new(e, "schema_path", json_string(sp.data ? sp.data : ""));
-    json_object_set_new(e, "message", json_string(msg));
-    json_array_append_new(c->errors, e);
-    buf_free(&sp);
-    c->nerr++;
-}
+/* ---- the instance path (collecting mode only) ---------------------------------- */
 
 static size_t push_key(struct vctx *c, const char *key, size_t klen)
 {
@@ -262,14 +91,14 @@ static int check_required(struct vctx *c, const struct snode *n, const json_t *x
     for (size_t i = 0; i < n->nprops; i++) {
         const struct sprop *p = &n->props[i];
         if (p->required && !json_object_getn(x, p->name, p->len)) {
-            report(c, n, "required", "missing required property '%.*s'", (int)p->len, p->name);
+            sv_report(c, n, "required", "missing required property '%.*s'", (int)p->len, p->name);
             FAILED();
         }
     }
     for (size_t i = 0; i < n->nreq_extra; i++) {
         const struct sstr *r = &n->req_extra[i];
         if (!json_object_getn(x, r->s, r->len)) {
-            report(c, n, "required", "missing required property '%.*s'", (int)r->len, r->s);
+            sv_report(c, n, "required", "missing required property '%.*s'", (int)r->len, r->s);
             FAILED();
         }
     }
@@ -324,7 +153,7 @@ static int check_name(struct vctx *c, const struct snode *n, const char *key, si
         c->max = savedmax;
         pop(c, mark);
         const char *why = json_string_value(json_object_get(json_array_get(sub, 0), "message"));
-        report(c, n, "propertyNames", "property name '%.*s' is not allowed: %s", (int)klen, key,
+        sv_report(c, n, "propertyNames", "property name '%.*s' is not allowed: %s", (int)klen, key,
                why ? why : "it does not match 'propertyNames'");
         json_decref(sub);
     }
@@ -337,12 +166,12 @@ static int v_object(struct vctx *c, const struct snode *n, const json_t *x)
     int ok = 1;
     size_t size = json_object_size(x);
     if ((n->flags & SF_MINPROPS) && size < (size_t)n->min_props) {
-        report(c, n, "minProperties", "expected at least %ld propert%s, got %zu", n->min_props,
+        sv_report(c, n, "minProperties", "expected at least %ld propert%s, got %zu", n->min_props,
                n->min_props == 1 ? "y" : "ies", size);
         FAILED();
     }
     if ((n->flags & SF_MAXPROPS) && size > (size_t)n->max_props) {
-        report(c, n, "maxProperties", "expected at most %ld propert%s, got %zu", n->max_props,
+        sv_report(c, n, "maxProperties", "expected at most %ld propert%s, got %zu", n->max_props,
                n->max_props == 1 ? "y" : "ies", size);
         FAILED();
     }
@@ -384,7 +213,7 @@ static int v_object(struct vctx *c, const struct snode *n, const json_t *x)
                 const struct snode *a = n->additional;
                 if (a->is_bool && !a->bool_val) {
                     pop(c, mark);
-                    report(c, n, "additionalProperties", "unexpected property '%.*s'", (int)klen,
+                    sv_report(c, n, "additionalProperties", "unexpected property '%.*s'", (int)klen,
                            key);
                     FAILED();
                 } else if (!v(c, a, val)) {
@@ -410,7 +239,7 @@ static int v_object(struct vctx *c, const struct snode *n, const json_t *x)
             continue;
         for (size_t k = 0; k < d->ndeps; k++)
             if (!json_object_getn(x, d->deps[k].s, d->deps[k].len)) {
-                report(c, n, "dependentRequired",
+                sv_report(c, n, "dependentRequired",
                        "missing property '%.*s', required when '%.*s' is present",
                        (int)d->deps[k].len, d->deps[k].s, (int)d->name.len, d->name.s);
                 FAILED();
@@ -429,12 +258,12 @@ static int v_array(struct vctx *c, const struct snode *n, const json_t *x)
     int ok = 1;
     size_t size = json_array_size(x);
     if ((n->flags & SF_MINITEMS) && size < (size_t)n->min_items) {
-        report(c, n, "minItems", "expected at least %ld item%s, got %zu", n->min_items,
+        sv_report(c, n, "minItems", "expected at least %ld item%s, got %zu", n->min_items,
                n->min_items == 1 ? "" : "s", size);
         FAILED();
     }
     if ((n->flags & SF_MAXITEMS) && size > (size_t)n->max_items) {
-        report(c, n, "maxItems", "expected at most %ld item%s, got %zu", n->max_items,
+        sv_report(c, n, "maxItems", "expected at most %ld item%s, got %zu", n->max_items,
                n->max_items == 1 ? "" : "s", size);
         FAILED();
     }
@@ -446,7 +275,7 @@ static int v_array(struct vctx *c, const struct snode *n, const json_t *x)
             size_t mark = push_index(c, i);
             if (sub->is_bool && !sub->bool_val) {
                 pop(c, mark);
-                report(c, n, i < n->nprefix ? "prefixItems" : "items",
+                sv_report(c, n, i < n->nprefix ? "prefixItems" : "items",
                        "expected at most %zu item%s, got %zu", i, i == 1 ? "" : "s", size);
                 FAILED();
                 break;
@@ -462,12 +291,12 @@ static int v_array(struct vctx *c, const struct snode *n, const json_t *x)
         for (size_t i = 0; i < size; i++)
             hits += (size_t)quiet(c, n->contains, json_array_get(x, i));
         if (hits < (size_t)n->min_contains) {
-            report(c, n, "contains", "expected at least %ld item%s matching 'contains', got %zu",
+            sv_report(c, n, "contains", "expected at least %ld item%s matching 'contains', got %zu",
                    n->min_contains, n->min_contains == 1 ? "" : "s", hits);
             FAILED();
         }
         if (n->max_contains >= 0 && hits > (size_t)n->max_contains) {
-            report(c, n, "maxContains", "expected at most %ld item%s matching 'contains', got %zu",
+            sv_report(c, n, "maxContains", "expected at most %ld item%s matching 'contains', got %zu",
                    n->max_contains, n->max_contains == 1 ? "" : "s", hits);
             FAILED();
         }
@@ -476,10 +305,10 @@ static int v_array(struct vctx *c, const struct snode *n, const json_t *x)
         size_t first, second;
         int dup = schema_find_duplicate(x, &first, &second);
         if (dup < 0) { /* never a silent pass */
-            report(c, n, "uniqueItems", "out of memory while checking uniqueItems");
+            sv_report(c, n, "uniqueItems", "out of memory while checking uniqueItems");
             FAILED();
         } else if (dup) {
-            report(c, n, "uniqueItems", "expected unique items; items %zu and %zu are equal", first,
+            sv_report(c, n, "uniqueItems", "expected unique items; items %zu and %zu are equal", first,
                    second);
             FAILED();
         }
@@ -495,12 +324,12 @@ static int v_string(struct vctx *c, const struct snode *n, const json_t *x)
     if (n->flags & (SF_MINLEN | SF_MAXLEN)) {
         size_t cp = schema_utf8_len(s, len);
         if ((n->flags & SF_MINLEN) && cp < (size_t)n->min_len) {
-            report(c, n, "minLength", "expected at least %ld character%s, got %zu", n->min_len,
+            sv_report(c, n, "minLength", "expected at least %ld character%s, got %zu", n->min_len,
                    n->min_len == 1 ? "" : "s", cp);
             FAILED();
         }
         if ((n->flags & SF_MAXLEN) && cp > (size_t)n->max_len) {
-            report(c, n, "maxLength", "expected at most %ld character%s, got %zu", n->max_len,
+            sv_report(c, n, "maxLength", "expected at most %ld character%s, got %zu", n->max_len,
                    n->max_len == 1 ? "" : "s", cp);
             FAILED();
         }
@@ -508,16 +337,16 @@ static int v_string(struct vctx *c, const struct snode *n, const json_t *x)
     if (n->pattern && rx_match(n->pattern, s, len, c->rx) <= 0) {
         if (c->errors) {
             char val[128];
-            render(x, val, sizeof val);
-            report(c, n, "pattern", "%s does not match pattern '%s'", val, n->pattern_src);
+            sv_render(x, val, sizeof val);
+            sv_report(c, n, "pattern", "%s does not match pattern '%s'", val, n->pattern_src);
         }
         FAILED();
     }
     if (n->format != FMT_NONE && !fmt_check(n->format, s, len)) {
         if (c->errors) {
             char val[128];
-            render(x, val, sizeof val);
-            report(c, n, "format", "%s is not a valid %s", val, n->format_name);
+            sv_render(x, val, sizeof val);
+            sv_report(c, n, "format", "%s is not a valid %s", val, n->format_name);
         }
         FAILED();
     }
@@ -555,41 +384,41 @@ static int v_number(struct vctx *c, const struct snode *n, const json_t *x)
     char val[64], lim[64];
     if ((n->flags & SF_MINIMUM) && cmp_num(x, &n->minimum) < 0) {
         if (c->errors) {
-            render(x, val, sizeof val);
-            render_num(&n->minimum, lim, sizeof lim);
-            report(c, n, "minimum", "expected a number >= %s, got %s", lim, val);
+            sv_render(x, val, sizeof val);
+            sv_render_num(&n->minimum, lim, sizeof lim);
+            sv_report(c, n, "minimum", "expected a number >= %s, got %s", lim, val);
         }
         FAILED();
     }
     if ((n->flags & SF_MAXIMUM) && cmp_num(x, &n->maximum) > 0) {
         if (c->errors) {
-            render(x, val, sizeof val);
-            render_num(&n->maximum, lim, sizeof lim);
-            report(c, n, "maximum", "expected a number <= %s, got %s", lim, val);
+            sv_render(x, val, sizeof val);
+            sv_render_num(&n->maximum, lim, sizeof lim);
+            sv_report(c, n, "maximum", "expected a number <= %s, got %s", lim, val);
         }
         FAILED();
     }
     if ((n->flags & SF_EXMIN) && cmp_num(x, &n->exmin) <= 0) {
         if (c->errors) {
-            render(x, val, sizeof val);
-            render_num(&n->exmin, lim, sizeof lim);
-            report(c, n, "exclusiveMinimum", "expected a number > %s, got %s", lim, val);
+            sv_render(x, val, sizeof val);
+            sv_render_num(&n->exmin, lim, sizeof lim);
+            sv_report(c, n, "exclusiveMinimum", "expected a number > %s, got %s", lim, val);
         }
         FAILED();
     }
     if ((n->flags & SF_EXMAX) && cmp_num(x, &n->exmax) >= 0) {
         if (c->errors) {
-            render(x, val, sizeof val);
-            render_num(&n->exmax, lim, sizeof lim);
-            report(c, n, "exclusiveMaximum", "expected a number < %s, got %s", lim, val);
+            sv_render(x, val, sizeof val);
+            sv_render_num(&n->exmax, lim, sizeof lim);
+            sv_report(c, n, "exclusiveMaximum", "expected a number < %s, got %s", lim, val);
         }
         FAILED();
     }
     if ((n->flags & SF_MULTIPLE) && !is_multiple(x, &n->multiple_of)) {
         if (c->errors) {
-            render(x, val, sizeof val);
-            render_num(&n->multiple_of, lim, sizeof lim);
-            report(c, n, "multipleOf", "expected a multiple of %s, got %s", lim, val);
+            sv_render(x, val, sizeof val);
+            sv_render_num(&n->multiple_of, lim, sizeof lim);
+            sv_report(c, n, "multipleOf", "expected a multiple of %s, got %s", lim, val);
         }
         FAILED();
     }
@@ -619,7 +448,7 @@ static void report_no_branch(struct vctx *c, const struct snode *n, const char *
 {
     if (!c->errors || c->nerr >= c->max)
         return;
-    unsigned want = 0, have = inst_types(x);
+    unsigned want = 0, have = sv_inst_types(x);
     int all_typed = 1;
     for (size_t i = 0; i < nbr; i++) {
         unsigned t = branch_types(br[i]);
@@ -629,11 +458,11 @@ static void report_no_branch(struct vctx *c, const struct snode *n, const char *
     }
     if (all_typed) {
         char types[128];
-        types_text(want, types, sizeof types);
-        report(c, n, kw, "expected %s, got %s", types, type_name(x));
+        sv_types_text(want, types, sizeof types);
+        sv_report(c, n, kw, "expected %s, got %s", types, sv_type_name(x));
         return;
     }
-    report(c, n, kw, "does not match any of the %zu alternatives in %s", nbr, kw);
+    sv_report(c, n, kw, "does not match any of the %zu alternatives in %s", nbr, kw);
     json_t *best = NULL;
     size_t bestn = (size_t)-1;
     size_t mark = c->ipath.len;
@@ -692,7 +521,7 @@ static int v_combinators(struct vctx *c, const struct snode *n, const json_t *x)
             report_no_branch(c, n, "oneOf", n->one_of, n->none_of, x);
             FAILED();
         } else if (hits > 1) {
-            report(c, n, "oneOf",
+            sv_report(c, n, "oneOf",
                    "matches more than one alternative in oneOf (#%zu and #%zu), expected "
                    "exactly one",
                    first, second);
@@ -700,7 +529,7 @@ static int v_combinators(struct vctx *c, const struct snode *n, const json_t *x)
         }
     }
     if (n->not_ && quiet(c, n->not_, x)) {
-        report(c, n, "not", "must not match the schema in 'not'");
+        sv_report(c, n, "not", "must not match the schema in 'not'");
         FAILED();
     }
     if (n->if_) {
@@ -722,8 +551,8 @@ static __attribute__((noinline)) void report_type(struct vctx *c, const struct s
     if (!c->errors)
         return;
     char want[128];
-    types_text(n->types | ((n->flags & SF_NULLABLE) ? ST_NULL : 0), want, sizeof want);
-    report(c, n, "type", "expected %s, got %s", want, type_name(x));
+    sv_types_text(n->types | ((n->flags & SF_NULLABLE) ? ST_NULL : 0), want, sizeof want);
+    sv_report(c, n, "type", "expected %s, got %s", want, sv_type_name(x));
 }
 
 static __attribute__((noinline)) void report_const(struct vctx *c, const struct snode *n,
@@ -732,9 +561,9 @@ static __attribute__((noinline)) void report_const(struct vctx *c, const struct 
     if (!c->errors)
         return;
     char want[128], got[128];
-    render(n->const_val, want, sizeof want);
-    render(x, got, sizeof got);
-    report(c, n, "const", "expected %s, got %s", want, got);
+    sv_render(n->const_val, want, sizeof want);
+    sv_render(x, got, sizeof got);
+    sv_report(c, n, "const", "expected %s, got %s", want, got);
 }
 
 static __attribute__((noinline)) void report_enum(struct vctx *c, const struct snode *n,
@@ -743,9 +572,9 @@ static __attribute__((noinline)) void report_enum(struct vctx *c, const struct s
     if (!c->errors)
         return;
     char got[128], list[320];
-    render(x, got, sizeof got);
-    render_list(n->enum_vals, list, sizeof list);
-    report(c, n, "enum", "%s is not one of %s", got, list);
+    sv_render(x, got, sizeof got);
+    sv_render_list(n->enum_vals, list, sizeof list);
+    sv_report(c, n, "enum", "%s is not one of %s", got, list);
 }
 
 static int v_node(struct vctx *c, const struct snode *n, const json_t *x)
@@ -756,7 +585,7 @@ static int v_node(struct vctx *c, const struct snode *n, const json_t *x)
     if (n->ref && !v(c, n->ref, x))
         FAILED();
     if (n->flags & SF_TYPE) {
-        unsigned t = inst_types(x);
+        unsigned t = sv_inst_types(x);
         if (!(n->types & t)) {
             /* The other keywords would only repeat the point on a value of
              * the wrong type ("42 is not one of [...]"): stop here. */
@@ -809,12 +638,12 @@ static int v(struct vctx *c, const struct snode *n, const json_t *x)
     if (n->is_bool) {
         if (n->bool_val)
             return 1;
-        report(c, n, NULL, "no value is allowed here (the schema is false)");
+        sv_report(c, n, NULL, "no value is allowed here (the schema is false)");
         return 0;
     }
     if (c->depth >= MAX_DEPTH) {
         if (!c->too_deep)
-            report(c, n, NULL, "instance nested too deeply to check");
+            sv_report(c, n, NULL, "instance nested too deeply to check");
         c->too_deep = 1;
         return 0;
     }
@@ -860,7 +689,7 @@ int schema_validate(const struct schema *s, const json_t *instance, json_t **err
         buf_reserve(&c.ipath, 64);
         v(&c, s->root, instance);
         if (json_array_size(c.errors) == 0)
-            report(&c, s->root, NULL, "the instance does not match the schema");
+            sv_report(&c, s->root, NULL, "the instance does not match the schema");
         buf_free(&c.ipath);
         *errors = c.errors;
     }
