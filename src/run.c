@@ -91,6 +91,8 @@ static void start_op(struct run *r, struct task *t)
         if (t->job->stream && answer_watch_stream(op))
             goto fail;
     }
+    if (t->attempts > 0) /* counted when it leaves, not when it is scheduled */
+        r->c.retries++;
     t->attempts++;
     t->total_attempts++;
     r->c.attempts++;
@@ -113,21 +115,24 @@ fail:
     task_fail(r, t, 500, "INTERNAL", "out of memory while building the request", NULL);
 }
 
-/* Start what the in-flight limit and the rate limits allow. */
+/* Start what the in-flight limit and the rate limits allow. Creates come
+ * first, so polls never starve them of slots; polls, cancels and uploads
+ * take no rate tokens (--rpm and --tpm count creates) and never wait behind
+ * a create that is waiting for tokens. */
 static void start_ready(struct run *r)
 {
     uint64_t now = now_ms();
-    while (!r->stopping && r->inflight < (size_t)r->rl.limit && r->ready_head) {
-        struct task *t = task_ready_pop(r);
-        if (t->phase == PH_CREATE) {
-            uint64_t wait;
-            if (!rl_acquire(&r->rl, now, t->job->est_tokens, &wait)) {
-                task_ready_front(r, t); /* wait for tokens */
-                return;
-            }
+    while (!r->stopping && r->inflight < (size_t)r->rl.limit && r->creates.head) {
+        struct task *t = tq_pop(&r->creates);
+        uint64_t wait;
+        if (!rl_acquire(&r->rl, now, t->job->est_tokens, &wait)) {
+            tq_push_front(&r->creates, t); /* wait for tokens */
+            break;
         }
         start_op(r, t);
     }
+    while (!r->stopping && r->inflight < (size_t)r->rl.limit && r->others.head)
+        start_op(r, tq_pop(&r->others));
 }
 
 /* A finished op goes to the stage that started it. */
@@ -257,7 +262,7 @@ static void cancel_all(struct run *r)
  * run stops: they run again on resume. */
 static void drain_waiting(struct run *r)
 {
-    r->ready_head = r->ready_tail = NULL;
+    r->creates = r->others = (struct tqueue){NULL, NULL};
     r->hashing = NULL;
     for (size_t i = 0; i < r->nheap; i++)
         r->heap[i]->heap_i = (size_t)-1;
@@ -296,13 +301,13 @@ static void loop(struct run *r)
             media_hash_step(r);
             start_ready(r);
         }
-        if (r->inflight == 0 && (r->stopping || (r->inputs_done && !r->ready_head && !r->nheap &&
+        if (r->inflight == 0 && (r->stopping || (r->inputs_done && !task_any_ready(r) && !r->nheap &&
                                                  !r->hashing && r->active == 0)))
             break;
         long timeout = 100, due = task_next_due_ms(r, now);
         if (due >= 0 && due < timeout)
             timeout = due;
-        if ((r->ready_head && r->inflight < (size_t)r->rl.limit) || r->hashing)
+        if ((task_any_ready(r) && r->inflight < (size_t)r->rl.limit) || r->hashing)
             timeout = timeout > 5 ? 5 : timeout; /* waiting for tokens, or digesting */
         long tt = toolbox_next_timeout_ms(&r->tb);
         if (tt >= 0 && tt < timeout)

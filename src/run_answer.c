@@ -453,8 +453,8 @@ static enum attempt_end retry_or_stop(struct run *r, struct task *t, const struc
                   "spent; run again to resume",
                   r->consecutive_failures, why);
     } else {
-        r->c.retries++;
-        log_debug("%s: attempt %d: %s; retrying in %ld ms", t->job->id, t->attempts, why, delay);
+        log_debug("%s: attempt %d failed (%s); retry scheduled in %ld ms", t->job->id, t->attempts,
+                  why, delay);
         task_schedule(r, t, (uint64_t)delay);
         return AE_RETRY;
     }

@@ -69,6 +69,7 @@ enum op_kind { OPK_CREATE = 1, OPK_POLL, OPK_CANCEL };
 struct counts {
     long long lines, jobs, completed, failed, skipped_done, duplicates, shard_skipped;
     long long attempts, retries, in_doubt, interrupted;
+    long long unwritten; /* ended, but their line could not be written (disk full) */
     long long reasks, reask_ok, schema_failed, continuations;
     long long tok_in, tok_out, tok_total, tok_thought;
     long long net_errors, timeouts, bad_bodies, polls, tool_calls, tool_failures;
@@ -146,6 +147,10 @@ struct task {
     } cont;
 };
 
+struct tqueue {
+    struct task *head, *tail;
+};
+
 struct run {
     const struct config *cfg;
     struct pipeline *pipe;
@@ -169,7 +174,9 @@ struct run {
     int inputs_done;
     long long total_known; /* -1: unknown (stdin) */
     /* tasks */
-    struct task *ready_head, *ready_tail;
+    /* ready to start: creates wait for rate tokens, the rest (polls,
+     * cancels, uploads) never wait behind them */
+    struct tqueue creates, others;
     struct task **heap;
     size_t nheap, capheap;
     struct task *all;     /* every active task */
@@ -211,19 +218,26 @@ void task_phase_at(struct run *r, struct task *t, enum phase ph, const char *fil
 const char *phase_name(enum phase ph);
 /* The task's next create starts from req (new reference, or NULL for the
  * current one): attempts start again, it goes on the ready queue. */
-void task_next_request(struct run *r, struct task *t, json_t *req);
+#define task_next_request(r, t, req) task_next_request_at((r), (t), (req), __FILE__, __LINE__)
+void task_next_request_at(struct run *r, struct task *t, json_t *req, const char *file, int line);
+/* Ready to start: a create goes on r->creates, anything else on r->others. */
 void task_ready(struct run *r, struct task *t);
-struct task *task_ready_pop(struct run *r);
-void task_ready_front(struct run *r, struct task *t); /* back at the head */
+struct task *tq_pop(struct tqueue *q);
+void tq_push_front(struct tqueue *q, struct task *t);
+int task_any_ready(const struct run *r);
 void task_schedule(struct run *r, struct task *t, uint64_t delay_ms);
 struct task *task_due(struct run *r, uint64_t now); /* a timer that has expired */
 long task_next_due_ms(const struct run *r, uint64_t now); /* -1: no timer */
-/* The exits. Each ends the task exactly once (asserted) and frees it. */
-void task_complete(struct run *r, struct task *t, const struct interaction *it,
-                   const char *text, const json_t *output);
-void task_fail(struct run *r, struct task *t, long code, const char *status, const char *msg,
-               json_t *extra);
-void task_interrupt(struct run *r, struct task *t);
+/* The exits. Each ends the task exactly once (asserted) and frees it; the
+ * phase trace names the caller's line. */
+#define task_complete(r, t, ...) task_complete_at((r), (t), __FILE__, __LINE__, __VA_ARGS__)
+#define task_fail(r, t, ...) task_fail_at((r), (t), __FILE__, __LINE__, __VA_ARGS__)
+#define task_interrupt(r, t) task_interrupt_at((r), (t), __FILE__, __LINE__)
+void task_complete_at(struct run *r, struct task *t, const char *file, int line,
+                      const struct interaction *it, const char *text, const json_t *output);
+void task_fail_at(struct run *r, struct task *t, const char *file, int line, long code,
+                  const char *status, const char *msg, json_t *extra);
+void task_interrupt_at(struct run *r, struct task *t, const char *file, int line);
 /* A job that never becomes a task: another shard's, done by an earlier run,
  * or a duplicate id. Counted, recorded where it must be, freed. */
 enum skip_why { SKIP_SHARD, SKIP_DONE, SKIP_DUPLICATE };

@@ -62,44 +62,54 @@ static void all_del(struct run *r, struct task *t)
     r->active--;
 }
 
-void task_ready(struct run *r, struct task *t)
+static void tq_push(struct tqueue *q, struct task *t)
 {
     t->next = NULL;
-    if (r->ready_tail)
-        r->ready_tail->next = t;
+    if (q->tail)
+        q->tail->next = t;
     else
-        r->ready_head = t;
-    r->ready_tail = t;
+        q->head = t;
+    q->tail = t;
 }
 
-void task_ready_front(struct run *r, struct task *t)
+void tq_push_front(struct tqueue *q, struct task *t)
 {
-    t->next = r->ready_head;
-    r->ready_head = t;
-    if (!r->ready_tail)
-        r->ready_tail = t;
+    t->next = q->head;
+    q->head = t;
+    if (!q->tail)
+        q->tail = t;
 }
 
-struct task *task_ready_pop(struct run *r)
+struct task *tq_pop(struct tqueue *q)
 {
-    struct task *t = r->ready_head;
+    struct task *t = q->head;
     if (t) {
-        r->ready_head = t->next;
-        if (!r->ready_head)
-            r->ready_tail = NULL;
+        q->head = t->next;
+        if (!q->head)
+            q->tail = NULL;
         t->next = NULL;
     }
     return t;
 }
 
-void task_next_request(struct run *r, struct task *t, json_t *req)
+void task_ready(struct run *r, struct task *t)
+{
+    tq_push(t->phase == PH_CREATE ? &r->creates : &r->others, t);
+}
+
+int task_any_ready(const struct run *r)
+{
+    return r->creates.head || r->others.head;
+}
+
+void task_next_request_at(struct run *r, struct task *t, json_t *req, const char *file, int line)
 {
     if (req) {
         json_decref(t->cur_req);
         t->cur_req = req;
     }
     t->attempts = 0;
-    task_phase(r, t, PH_CREATE);
+    task_phase_at(r, t, PH_CREATE, file, line);
     task_ready(r, t);
 }
 
@@ -261,9 +271,9 @@ static void add_source(json_t *o, const struct job *j)
 }
 
 /* Every exit ends here: the task leaves the run, its programs are stopped. */
-static void task_end(struct run *r, struct task *t)
+static void task_end(struct run *r, struct task *t, const char *file, int line)
 {
-    task_phase(r, t, PH_DONE);
+    task_phase_at(r, t, PH_DONE, file, line);
     if (t->tools.pending)
         toolbox_cancel(&r->tb, t);
     all_del(r, t);
@@ -337,8 +347,8 @@ static void add_outputs(json_t *o, const json_t *outputs, const json_t *files)
     buf_free(&thoughts);
 }
 
-void task_complete(struct run *r, struct task *t, const struct interaction *it,
-                   const char *text, const json_t *output)
+void task_complete_at(struct run *r, struct task *t, const char *file, int line,
+                      const struct interaction *it, const char *text, const json_t *output)
 {
     const struct job *j = t->job;
     json_t *o = json_object();
@@ -376,23 +386,27 @@ void task_complete(struct run *r, struct task *t, const struct interaction *it,
     json_object_set_new(o, "latency_ms", json_integer((json_int_t)(t->last_latency_us / 1000)));
     if (t->ttft_us)
         json_object_set_new(o, "ttft_ms", json_integer((json_int_t)(t->ttft_us / 1000)));
-    sink_line(&r->sink, SINK_RESULTS, o);
+    /* counted only once on disk: after a failed write the next run does it again */
+    if (sink_line(&r->sink, SINK_RESULTS, o) == 0) {
+        r->c.completed++;
+        if (t->reasks)
+            r->c.reask_ok++;
+    } else {
+        r->c.unwritten++;
+    }
     json_decref(o);
-    r->c.completed++;
-    if (t->reasks)
-        r->c.reask_ok++;
     /* done now matters only to errors.jsonl's compaction at the end, so only
      * ids with an error line of an earlier run are added: a fresh run of a
      * million jobs keeps one digest set (seen), not two */
     if (dset_has(&r->res.failed, j->digest))
         dset_add(&r->res.done, j->digest);
-    task_end(r, t);
+    task_end(r, t, file, line);
 }
 
 /* A failure that is the job's own: one errors.jsonl line, the run goes on.
  * Failed ids are not "done": they run again on resume. */
-void task_fail(struct run *r, struct task *t, long code, const char *status, const char *msg,
-               json_t *extra)
+void task_fail_at(struct run *r, struct task *t, const char *file, int line, long code,
+                  const char *status, const char *msg, json_t *extra)
 {
     const struct job *j = t->job;
     json_t *o = json_object();
@@ -418,19 +432,21 @@ void task_fail(struct run *r, struct task *t, long code, const char *status, con
                                       t->cont.token));
     free(text);
     add_source(o, j);
-    sink_line(&r->sink, SINK_ERRORS, o);
+    if (sink_line(&r->sink, SINK_ERRORS, o) == 0)
+        r->c.failed++;
+    else
+        r->c.unwritten++;
     json_decref(o);
-    r->c.failed++;
     if (t->iid && t->background)
         jrn_iid_done(&r->sink, t->id_json); /* a resumed run creates it anew */
-    task_end(r, t);
+    task_end(r, t, file, line);
 }
 
-void task_interrupt(struct run *r, struct task *t)
+void task_interrupt_at(struct run *r, struct task *t, const char *file, int line)
 {
     jrn_interrupted(&r->sink, t->id_json);
     r->c.interrupted++;
-    task_end(r, t);
+    task_end(r, t, file, line);
 }
 
 void job_skip(struct run *r, struct job *j, enum skip_why why)

@@ -110,6 +110,7 @@ static json_t *counts_json(const struct run *r)
     json_object_set_new(c, "tool_calls", json_integer(r->c.tool_calls));
     json_object_set_new(c, "tool_failures", json_integer(r->c.tool_failures));
     json_object_set_new(c, "continuations", json_integer(r->c.continuations));
+    json_object_set_new(c, "not_written", json_integer(r->c.unwritten));
     return c;
 }
 
@@ -184,6 +185,12 @@ void run_summary(struct run *r, const char *status)
                 "gembatch:   %lld continuation requests (for answers the service cut at its "
                 "output limit; each one bills the input again)\n",
                 r->c.continuations);
+    if (r->c.unwritten)
+        fprintf(stderr,
+                "gembatch:   %lld job%s ended but could not be written (the output disk failed); "
+                "%s again on resume\n",
+                r->c.unwritten, r->c.unwritten == 1 ? "" : "s",
+                r->c.unwritten == 1 ? "it runs" : "they run");
     if (r->c.duplicates)
         fprintf(stderr, "gembatch:   %lld duplicate-id lines were not run (listed in run.json)\n",
                 r->c.duplicates);

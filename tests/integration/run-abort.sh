@@ -20,6 +20,36 @@ r = json.load(open(sys.argv[1]))
 c = r["counts"]
 assert r["status"] == "aborted", r["status"]
 assert c["completed"] == 0 and c["attempts"] <= 16 and c["interrupted"] > 0, c
+# retries are the attempts that left again for a job already tried: a retry
+# that was scheduled when the run stopped never left and is not counted
+sent = {}
+for l in open(sys.argv[1].replace("run.json", "journal.jsonl")):
+    o = json.loads(l)
+    if o.get("ev") == "send":
+        sent[o["id"]] = sent.get(o["id"], 0) + 1
+assert c["attempts"] == sum(sent.values()), (c, sent)
+assert c["retries"] == sum(n - 1 for n in sent.values()), (c["retries"], sent)
+PY
+# the summary's figures are the journal's: a retry scheduled when the run
+# stopped never left and is not counted, and the abort itself schedules none
+start_emulator slow --fault 500=1 --latency 200
+head -n 3 "$T/m.jsonl" >"$T/m3.jsonl"
+GEMBATCH_DEBUG=1 "$GEMBATCH" run "$T/p.json" "$T/m3.jsonl" --endpoint "$slow_URL" -o "$T/out3" \
+    --max-failures 3 -j 3 --progress none 2>"$T/err3" && fail "the run did not stop"
+python3 - "$T/out3/journal.jsonl" "$T/err3" <<'PY'
+import json, re, sys
+sent = {}
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    if o.get("ev") == "send":
+        sent[o["id"]] = sent.get(o["id"], 0) + 1
+err = open(sys.argv[2]).read()
+m = re.search(r"attempts (\d+) \((\d+) retries\)", err)
+assert m, err
+assert int(m.group(1)) == sum(sent.values()) and int(m.group(2)) == sum(n - 1 for n in sent.values()), (m.groups(), sent)
+# every retry announced in the debug trace was scheduled, and the one that
+# stopped the run was not announced at all
+assert err.count("retry scheduled") <= 2, err
 PY
 expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$up_URL" -o "$T/out" -q
 check_outputs "$T/out" --manifest "$T/m.jsonl" --all-ok
