@@ -462,9 +462,30 @@ static enum attempt_end retry_or_stop(struct run *r, struct task *t, const struc
     return AE_ABORT;
 }
 
+/* A create answered 404 by something that does not know the method (the
+ * service's "Method not found", or a page that is not the API's error
+ * envelope): the endpoint or the API version is wrong, not the job. */
+static int wrong_path(const struct op *op, const struct attempt *a)
+{
+    if (op->kind != OPK_CREATE || op->http != 404)
+        return 0;
+    return !strncmp(a->ae.message, "Method not found", 16) ||
+           !strstr(op->content_type, "json");
+}
+
+#define PATH_404_LIMIT 3
+
 static enum attempt_end fail_for_good(struct run *r, struct task *t, const struct op *op,
                                       const struct attempt *a, const char *why)
 {
+    if (wrong_path(op, a) && ++r->path_404s >= PATH_404_LIMIT) {
+        run_abort(r,
+                  "%s/interactions answered 404 to %d requests (%s); check --endpoint (the base "
+                  "URL, without /v1beta or /v1: gembatch adds the version) and --api-version",
+                  r->base_url, r->path_404s, why);
+        task_ready(r, t); /* recorded as interrupted: it runs again on resume */
+        return AE_ABORT;
+    }
     const struct outcome *o = &a->o;
     long code = o->cls == OC_HTTP       ? (a->ae.code ? a->ae.code : op->http)
                 : o->cls == OC_BAD_BODY ? a->bad_body_code

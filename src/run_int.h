@@ -195,6 +195,7 @@ struct run {
     struct gb_err abort_err;
     long consecutive_failures;
     int any_success;
+    int path_404s; /* creates answered 404 "Method not found" (or not the API's 404) */
     /* progress */
     int tty;
     uint64_t last_progress_ms, rate_t_ms;
