@@ -138,6 +138,10 @@ int cmd_run(int argc, char **argv)
          "function-tool programs running at once (default 4)", 1, 256, NULL},
         {0, "seed", CLI_INT, &seed, "N", "seed for jitter and for the embedded emulator", 0, 0,
          NULL},
+        {0, "id-prefix", CLI_STR, &cfg.id_prefix, "P",
+         "put P before every job id: 'auto' the input's base name and '/' (two archives or "
+         "folders with the same layout run together), 'none' (the default), or P itself",
+         0, 0, NULL},
         CLI_END};
     const struct cli_cmd cmd = {"run", "PIPELINE INPUT... [-o OUTDIR] [options]",
                                 "Run a batch: every manifest line or archive entry becomes a "

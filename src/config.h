@@ -46,6 +46,7 @@ struct config {
     uint64_t seed;               /* jitter and emulator seed */
     long max_tool_turns;
     long tool_concurrency;       /* tool programs running at once */
+    const char *id_prefix;       /* --id-prefix: NULL or "none", "auto", or a literal prefix */
 };
 
 void config_defaults(struct config *c);

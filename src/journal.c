@@ -191,10 +191,19 @@ struct err_scan {
     struct dset failed;
 };
 
+int jrn_is_duplicate_line(const char *line, size_t len)
+{
+    /* the raw text cannot occur inside a JSON string: its quotes would be escaped */
+    static const char mark[] = "\"status\":\"DUPLICATE_ID\"";
+    return memmem(line, len, mark, sizeof mark - 1) != NULL;
+}
+
 static int on_error(void *ctx, const char *line, size_t len)
 {
     struct err_scan *es = ctx;
     uint64_t d;
+    if (jrn_is_duplicate_line(line, len)) /* not a failure of the job: never retried */
+        return 0;
     if (jrn_line_id(line, len, &d) == 0 && !dset_has(&es->r->done, d) &&
         dset_add(&es->failed, d) < 0)
         return GB_ENOMEM;
@@ -433,12 +442,26 @@ static int ci_grow(struct compact *c)
     return 0;
 }
 
+/* A line's key in the compaction: its id's digest, or for a duplicate-id
+ * line the digest of the whole line (kept whatever the id became, once per
+ * manifest line: the same line reported again on resume is the same text). */
+static int compact_key(const char *line, size_t len, uint64_t *d, int *dup)
+{
+    *dup = jrn_is_duplicate_line(line, len);
+    if (*dup) {
+        *d = hash64(line, len, 0x6475706c);
+        return 0;
+    }
+    return jrn_line_id(line, len, d);
+}
+
 static int pass1(void *ctx, const char *line, size_t len)
 {
     struct compact *c = ctx;
     uint64_t d;
+    int dup;
     long long i = c->idx++;
-    if (jrn_line_id(line, len, &d))
+    if (compact_key(line, len, &d, &dup))
         return 0;
     if ((c->n + 1) * 2 > c->cap && ci_grow(c))
         return GB_ENOMEM;
@@ -455,10 +478,11 @@ static int pass2(void *ctx, const char *line, size_t len)
 {
     struct compact *c = ctx;
     uint64_t d;
+    int dup;
     long long i = c->idx++;
-    if (jrn_line_id(line, len, &d))
+    if (compact_key(line, len, &d, &dup))
         return 0; /* a line without an id is not ours: drop it */
-    if (dset_has(c->done, d) || ci_slot(c, d)->last != i)
+    if ((!dup && dset_has(c->done, d)) || ci_slot(c, d)->last != i)
         return 0;
     char *b = malloc(len + 1);
     if (!b)

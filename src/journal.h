@@ -64,4 +64,9 @@ int jrn_iid_done(struct sink *s, const char *id_json);
 int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept,
                        struct gb_err *err);
 
+/* 1 when an errors.jsonl line reports a duplicate id (error status
+ * DUPLICATE_ID): not a failure of the job, so never retried on resume, and
+ * kept by the compaction even once the id completes. */
+int jrn_is_duplicate_line(const char *line, size_t len);
+
 #endif

@@ -202,13 +202,15 @@ static void feed(struct run *r)
         struct job *j = run_next_job(r);
         if (!j)
             break;
+        /* every id of this shard is seen, done or not, so a repeated line is
+         * reported on every run until the manifest is fixed */
         if (r->cfg->shard_n &&
             j->digest % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1))
             job_skip(r, j, SKIP_SHARD);
-        else if (dset_has(&r->res.done, j->digest))
-            job_skip(r, j, SKIP_DONE);
         else if (dset_add(&r->seen, j->digest) == 0)
             job_skip(r, j, SKIP_DUPLICATE);
+        else if (dset_has(&r->res.done, j->digest))
+            job_skip(r, j, SKIP_DONE);
         else {
             spooled += arc_job_spooled(j); /* archives (issue 5) */
             admit(r, j);
@@ -432,6 +434,7 @@ static void teardown(struct run *r)
     json_decref(r->skipped);
     rmdir(r->spool_dir); /* archives (issue 5): the spool dir, when empty */
     free(r->spool_dir);
+    free(r->id_prefix);
     GB_ASSERT(!r->all); /* every task ended in the loop, or none was admitted */
     free(r->heap);
     free(r->hash_buf);

@@ -96,6 +96,7 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
     json_decref(r->skipped);
     rmdir(r->spool_dir); /* archives (issue 5): the spool dir, when empty */
     free(r->spool_dir);
+    free(r->id_prefix);
     free(r);
     return bad ? GB_USAGE : GB_DONE;
 }

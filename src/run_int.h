@@ -170,6 +170,7 @@ struct run {
     /* inputs */
     int in_idx;
     struct input *in;     /* the input being read */
+    char *id_prefix;      /* put before the ids of this input (--id-prefix), or NULL */
     json_t *skipped;      /* archive entries skipped, with reasons */
     int inputs_done;
     long long total_known; /* -1: unknown (stdin) */

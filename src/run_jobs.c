@@ -8,6 +8,7 @@
 #include "run_int.h"
 
 #include <fcntl.h>
+#include <strings.h>
 #include <unistd.h>
 
 uint64_t run_rnd(struct run *r)
@@ -458,19 +459,30 @@ void job_skip(struct run *r, struct job *j, enum skip_why why)
     case SKIP_DONE:
         r->c.skipped_done++;
         break;
-    case SKIP_DUPLICATE:
-        /* the first line with this id runs; this one is reported in
-         * run.json, not run, and not written to errors.jsonl (which holds
-         * each id at most once) */
+    case SKIP_DUPLICATE: {
+        /* the first line with this id runs; this one is an error line of its
+         * own (status DUPLICATE_ID, with its input and line), which resume
+         * never retries and compaction keeps (jrn_is_duplicate_line) */
         r->c.duplicates++;
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s:%ld: duplicate id '%.200s': an earlier line has it; ids "
+                 "must be unique within a run, so this line was not run", j->source, j->line,
+                 j->id);
         if (!r->cfg->quiet)
-            log_error("%s:%ld: duplicate id '%.200s': an earlier line has it; ids must be "
-                      "unique within a run, so this line was not run",
-                      j->source, j->line, j->id);
+            log_error("%s", msg);
         if (json_array_size(r->dups) < 1000)
             json_array_append_new(r->dups, json_pack("{s:s,s:s,s:I}", "id", j->id, "input",
                                                      j->source, "line", (json_int_t)j->line));
+        json_t *o = json_pack("{s:s,s:s,s:{s:i,s:s,s:o},s:i,s:i}", "id", j->id, "status",
+                              "failed", "error", "code", 0, "status", "DUPLICATE_ID", "message",
+                              jx_string_lossy(msg), "attempts", 0, "requests", 0);
+        if (o) {
+            add_source(o, j);
+            sink_line(&r->sink, SINK_ERRORS, o);
+        }
+        json_decref(o);
         break;
+    }
     }
     job_free(j);
 }
@@ -489,18 +501,84 @@ void run_abort(struct run *r, const char *fmt, ...)
 
 /* ---- the inputs ----------------------------------------------------------------- */
 
+/* --id-prefix for one input: 'auto' is its base name without the
+ * extensions of manifests, archives and compressors, then '/'. New string,
+ * or NULL for none. */
+static char *input_prefix(const char *opt, const char *input)
+{
+    if (!opt || !strcmp(opt, "none") || !*opt)
+        return NULL;
+    if (strcmp(opt, "auto"))
+        return strdup(opt);
+    if (!strcmp(input, "-"))
+        return strdup("stdin/");
+    size_t n = strlen(input);
+    while (n > 1 && input[n - 1] == '/')
+        n--;
+    const char *b = input + n;
+    while (b > input && b[-1] != '/')
+        b--;
+    static const char *const exts[] = {".gz", ".bz2", ".xz", ".zst", ".lz4", ".tgz", ".tar",
+                                       ".zip", ".7z", ".cpio", ".jsonl", ".json", ".ndjson"};
+    size_t len = (size_t)(input + n - b);
+    for (int again = 1; again;) {
+        again = 0;
+        for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+            size_t el = strlen(exts[i]);
+            if (len > el && !strncasecmp(b + len - el, exts[i], el)) {
+                len -= el;
+                again = 1;
+            }
+        }
+    }
+    char *p = malloc(len + 2);
+    if (p)
+        snprintf(p, len + 2, "%.*s/", (int)len, b);
+    return p;
+}
+
+static uint64_t id_digest(const struct run *r, const char *id)
+{
+    if (!r->id_prefix)
+        return hash64(id, strlen(id), 0);
+    struct buf b;
+    buf_init(&b, BUF_UNLIMITED);
+    buf_printf(&b, "%s%s", r->id_prefix, id);
+    uint64_t d = hash64(b.data ? b.data : "", b.len, 0);
+    buf_free(&b);
+    return d;
+}
+
+/* The job's id with this input's prefix before it. 0, or GB_ENOMEM. */
+static int apply_prefix(const struct run *r, struct job *j)
+{
+    if (!r->id_prefix)
+        return 0;
+    size_t n = strlen(r->id_prefix) + strlen(j->id) + 1;
+    char *id = malloc(n);
+    if (!id)
+        return GB_ENOMEM;
+    snprintf(id, n, "%s%s", r->id_prefix, j->id);
+    free(j->id);
+    j->id = id;
+    j->digest = hash64(id, strlen(id), 0);
+    return 0;
+}
+
 /* Archive entries not worth spooling: another shard's, or done on resume.
  * Counted here as the loop would count them. */
 static int skip_entry(void *ctx, const char *id)
 {
     struct run *r = ctx;
-    uint64_t d = hash64(id, strlen(id), 0);
+    uint64_t d = id_digest(r, id);
     if (r->cfg->shard_n && d % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1)) {
         r->c.lines++;
         r->c.shard_skipped++;
         return 1;
     }
-    if (!r->cfg->dry_run && dset_has(&r->res.done, d)) {
+    /* a repeated entry is read, so that the loop reports it as a duplicate */
+    if (!r->cfg->dry_run && !dset_has(&r->seen, d) && dset_has(&r->res.done, d)) {
+        dset_add(&r->seen, d);
         r->c.lines++;
         r->c.skipped_done++;
         return 1;
@@ -518,6 +596,8 @@ struct job *run_next_job(struct run *r)
             }
             struct gb_err e = {0};
             struct arc_opts ao = {r->cfg->max_entry_bytes, 1000.0, r->spool_dir, skip_entry, r};
+            free(r->id_prefix);
+            r->id_prefix = input_prefix(r->cfg->id_prefix, r->cfg->inputs[r->in_idx]);
             if (input_open(r->cfg->inputs[r->in_idx], &ao, &r->in, &e)) {
                 /* checked before the run started; vanished or unreadable since */
                 log_err(&e);
@@ -527,6 +607,10 @@ struct job *run_next_job(struct run *r)
             }
         }
         struct job *j = input_next(r->in, &r->jctx);
+        if (j && apply_prefix(r, j)) {
+            job_free(j);
+            j = NULL; /* out of memory: the input ends here */
+        }
         if (j) {
             r->c.lines++;
             return j;

@@ -5,7 +5,8 @@ usage: check_outputs.py OUTDIR [--manifest FILE]... [--all-ok] [--min-ok N]
                         [--schema FILE] [--png]
 
 - every line of results.jsonl and errors.jsonl is whole JSON (no torn lines)
-- no id appears twice, and no id is in both files
+- no id appears twice, and no id is in both files (error lines with status
+  DUPLICATE_ID report a repeated manifest line, not the job: they are apart)
 - with --manifest: the ids of results + errors equal the manifests' ids
   ("id", else line-N), i.e. every job ended exactly once
 - --all-ok: errors.jsonl is empty
@@ -121,6 +122,13 @@ def main():
     manifests = [a[i + 1] for i, x in enumerate(a) if x == "--manifest"]
     res = lines(os.path.join(out, "results.jsonl"))
     errs = lines(os.path.join(out, "errors.jsonl"))
+    dups = [e for e in errs if e.get("error", {}).get("status") == "DUPLICATE_ID"]
+    errs = [e for e in errs if e.get("error", {}).get("status") != "DUPLICATE_ID"]
+    for e in dups:
+        if not e.get("input") or not isinstance(e.get("line"), int):
+            fail(f"a DUPLICATE_ID line without its input and line: {e}")
+    if len({(e["id"], e["input"], e["line"]) for e in dups}) != len(dups):
+        fail("a DUPLICATE_ID line is written twice")
     rid = [r["id"] for r in res]
     eid = [e["id"] for e in errs]
     for name, ids in (("results", rid), ("errors", eid)):
@@ -156,7 +164,8 @@ def main():
                 check_png(os.path.join(out, f))
                 n += 1
         print(f"check_outputs: {n} PNG files decode")
-    print(f"check_outputs: ok: {len(res)} results, {len(errs)} errors")
+    print(f"check_outputs: ok: {len(res)} results, {len(errs)} errors"
+          + (f", {len(dups)} duplicate-id lines" if dups else ""))
 
 
 if __name__ == "__main__":
