@@ -135,7 +135,7 @@ const char rpt_js[] =
     "    $(\"rows\").tBodies[0].replaceChildren(f);\n"
     "    var pages = Math.max(1, Math.ceil(view.length / per));\n"
     "    $(\"count\").textContent = view.length.toLocaleString(\"en-US\") + \" of \" + rows.length.toLocaleString(\"en-US\") + \" rows\";\n"
-    "    $(\"page\").textContent = \"page \" + (page + 1) + \" of \" + pages;\n"
+    "    $(\"page\").textContent = \"page \" + (page + 1).toLocaleString(\"en-US\") + \" of \" + pages.toLocaleString(\"en-US\");\n"
     "    $(\"prev\").disabled = page === 0;\n"
     "    $(\"next\").disabled = page + 1 >= pages;\n"
     "  }\n"

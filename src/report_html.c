@@ -14,74 +14,6 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- writing ------------------------------------------------------------------------ */
-
-int page_flush(struct page *p)
-{
-    if (p->b.len && fwrite(p->b.data, 1, p->b.len, p->f) != p->b.len)
-        p->failed = errno ? errno : EIO;
-    buf_reset(&p->b);
-    return p->failed ? GB_EIO : 0;
-}
-
-void page_text(struct page *p, const char *s)
-{
-    html_esc(&p->b, s, strlen(s), 0);
-}
-
-/* ---- values from run.json ------------------------------------------------------------ */
-
-const json_t *run_get(const struct rpt *r, const char *path)
-{
-    const json_t *v = r->run;
-    char key[64];
-    while (v && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        v = json_is_object(v) ? json_object_get(v, key) : NULL;
-        path += n + (path[n] == '.');
-    }
-    return v;
-}
-
-int run_num(const struct rpt *r, const char *path, double *out)
-{
-    const json_t *v = run_get(r, path);
-    if (!json_is_number(v))
-        return -1;
-    *out = json_number_value(v);
-    return 0;
-}
-
-/* One figure: the value shown for people, and the exact number in
- * data-value with its run.json path in data-key (tests compare the two). */
-void page_fig(struct page *p, const char *label, const char *key, double v, const char *shown,
-              const char *sub)
-{
-    buf_puts(&p->b, "<div class=\"fig\"><dt>");
-    page_text(p, label);
-    buf_puts(&p->b, "</dt><dd><span class=\"v\"");
-    if (key) {
-        buf_printf(&p->b, " data-key=\"%s\"", key);
-        if (v == floor(v) && fabs(v) < 9e15)
-            buf_printf(&p->b, " data-value=\"%.0f\"", v);
-        else
-            buf_printf(&p->b, " data-value=\"%.17g\"", v);
-    }
-    buf_putc(&p->b, '>');
-    page_text(p, shown);
-    buf_puts(&p->b, "</span>");
-    if (sub) {
-        buf_puts(&p->b, "<span class=\"sub\">");
-        buf_puts(&p->b, sub); /* built by the caller from escaped parts */
-        buf_puts(&p->b, "</span>");
-    }
-    buf_puts(&p->b, "</dd></div>");
-}
-
 /* A count from run.json (key) or, without run.json, from the lines. */
 static void fig_count(struct page *p, const struct rpt *r, const char *label, const char *key,
                       double from_lines)
@@ -216,7 +148,7 @@ static void header(struct page *p, const struct rpt *r, const char *name)
         buf_puts(&p->b, " to ");
         page_text(p, t1);
     }
-    const json_t *mi = run_get(r, "merge.inputs");
+    const json_t *mi = run_get(r, "merge.shards");
     if (json_is_array(mi))
         buf_printf(&p->b, " · merged from %zu folders", json_array_size(mi));
     buf_puts(&p->b, "</p>");

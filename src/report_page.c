@@ -1,15 +1,85 @@
-/* report_page.c: the report's chart sections: answers (per-field
+/* report_page.c: the page writer's helpers (buffered writes, figures, run.json
+ * values) and the report's chart sections: answers (per-field
  * distributions), the contact sheet of images, timing (latency, time to
  * first token, throughput), retries, errors by code and cost. Each chart
  * comes with its numbers as a table under a <details>, its text
  * alternative. */
 #include "report_page.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_BARS 40
+
+/* ---- writing ------------------------------------------------------------------------ */
+
+int page_flush(struct page *p)
+{
+    if (p->b.len && fwrite(p->b.data, 1, p->b.len, p->f) != p->b.len)
+        p->failed = errno ? errno : EIO;
+    buf_reset(&p->b);
+    return p->failed ? GB_EIO : 0;
+}
+
+void page_text(struct page *p, const char *s)
+{
+    html_esc(&p->b, s, strlen(s), 0);
+}
+
+/* ---- values from run.json ------------------------------------------------------------ */
+
+const json_t *run_get(const struct rpt *r, const char *path)
+{
+    const json_t *v = r->run;
+    char key[64];
+    while (v && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        v = json_is_object(v) ? json_object_get(v, key) : NULL;
+        path += n + (path[n] == '.');
+    }
+    return v;
+}
+
+int run_num(const struct rpt *r, const char *path, double *out)
+{
+    const json_t *v = run_get(r, path);
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return 0;
+}
+
+/* One figure: the value shown for people, and the exact number in
+ * data-value with its run.json path in data-key (tests compare the two). */
+void page_fig(struct page *p, const char *label, const char *key, double v, const char *shown,
+              const char *sub)
+{
+    buf_puts(&p->b, "<div class=\"fig\"><dt>");
+    page_text(p, label);
+    buf_puts(&p->b, "</dt><dd><span class=\"v\"");
+    if (key) {
+        buf_printf(&p->b, " data-key=\"%s\"", key);
+        if (v == floor(v) && fabs(v) < 9e15)
+            buf_printf(&p->b, " data-value=\"%.0f\"", v);
+        else
+            buf_printf(&p->b, " data-value=\"%.17g\"", v);
+    }
+    buf_putc(&p->b, '>');
+    page_text(p, shown);
+    buf_puts(&p->b, "</span>");
+    if (sub) {
+        buf_puts(&p->b, "<span class=\"sub\">");
+        buf_puts(&p->b, sub); /* built by the caller from escaped parts */
+        buf_puts(&p->b, "</span>");
+    }
+    buf_puts(&p->b, "</dd></div>");
+}
 
 /* The numbers behind a bar chart, as a table for screen readers and for
  * copying. */
@@ -106,18 +176,18 @@ static void field_strings(struct page *p, struct rpt_field *f, const char *id, c
     int enum_like = !f->overflow && f->nvals <= RPT_ENUM_MAX;
     uint64_t other = 0;
     size_t k = rf_top(f, enum_like ? RPT_ENUM_MAX : RPT_TOP_SHOWN, &other);
-    char d[48], desc[400];
+    char d[48], nv[48], desc[400];
     fmt_count((double)f->nvals, d, sizeof d);
+    fmt_count((double)f->n_str, nv, sizeof nv);
     if (k && f->vals[0].n <= 1 && f->n_str > 1) {
         buf_printf(&p->b,
-                   "<p class=\"sub\">%llu values, %s%s distinct: free text, no value repeats "
+                   "<p class=\"sub\">%s values, %s%s distinct: free text, no value repeats "
                    "(see the table).</p>",
-                   (unsigned long long)f->n_str, f->overflow ? "more than " : "", d);
+                   nv, f->overflow ? "more than " : "", d);
         return;
     }
-    buf_printf(&p->b, "<p class=\"sub\">%llu values, %s%s distinct%s</p>",
-               (unsigned long long)f->n_str, f->overflow ? "more than " : "", d,
-               enum_like ? "" : "; the most frequent shown");
+    buf_printf(&p->b, "<p class=\"sub\">%s values, %s%s distinct%s</p>", nv,
+               f->overflow ? "more than " : "", d, enum_like ? "" : "; the most frequent shown");
     struct svg_bar bars[RPT_ENUM_MAX + 1];
     char olabel[64];
     for (size_t i = 0; i < k; i++)
