@@ -3,11 +3,13 @@
  * output folder (or a merged one). Reads OUTDIR; writes only the page. */
 #include "cli.h"
 #include "cmd.h"
+#include "fsx.h"
 #include "log.h"
 #include "report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char details[] =
     "The page holds everything inline (style, script, charts as SVG) and makes no network\n"
@@ -77,9 +79,11 @@ int cmd_report(int argc, char **argv)
         outcome = rc == GB_EIO || rc == GB_ENOMEM ? GB_ABORTED : GB_USAGE;
         goto out;
     }
-    log_info("report of %lld results and %lld failures (%lld table rows, %.1f MiB) in %s%s",
+    char *page = out ? strdup(out) : fsx_join(pos[0], "report.html");
+    log_info("report of %lld results and %lld failures (%lld table rows, %.1f MiB) in %s",
              info.results, info.errors, info.rows, (double)info.bytes / 1048576.0,
-             out ? out : pos[0], out ? "" : "/report.html");
+             page ? page : "?");
+    free(page);
     outcome = info.bad_lines ? GB_SOME_FAILED : GB_DONE;
 out:
     free(pos);

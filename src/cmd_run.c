@@ -79,7 +79,9 @@ static void write_report(const struct config *cfg)
         log_error("the report was not written: %s", err.msg);
         return;
     }
-    log_info("report in %s/report.html", cfg->out_dir);
+    char *page = fsx_join(cfg->out_dir, "report.html");
+    log_info("report in %s", page ? page : cfg->out_dir);
+    free(page);
 }
 
 /* flags whose presence overrides the pipeline's limits (order: config.c SEEN_*) */
