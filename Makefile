@@ -1,6 +1,7 @@
 # gembatch: one binary, out-of-tree objects, no recursive make.
 #   make            build build/gembatch
 #   make test       unit (Criterion) + integration (GNU Parallel) + SDK (Node) suites
+#                   + the HTML report in headless Chromium (make report-test)
 #   make check      the same suites on an ASan+UBSan build in build/san/, then
 #                   `make memcheck` (valgrind over a few scenarios)
 #   make fuzz       libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS each
@@ -29,7 +30,7 @@ LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(patsubst tests/unit/%.c,$(BUILD)/obj/tests/%.o,$(UNIT_SRC))
 
-.PHONY: all test unit integration sdk check clean install demo bench bench-emulator fuzz deps
+.PHONY: all test unit integration sdk report-test check clean install demo bench bench-emulator fuzz deps
 
 all: $(BUILD)/gembatch
 
@@ -63,10 +64,15 @@ integration: $(BUILD)/gembatch
 sdk: $(BUILD)/gembatch
 	GEMBATCH=$(abspath $(BUILD)/gembatch) tests/sdk/run.sh
 
+# gembatch report's pages in Debian's chromium (playwright-core, network blocked)
+report-test: $(BUILD)/gembatch
+	GEMBATCH=$(abspath $(BUILD)/gembatch) tests/browser/run.sh
+
 test: all $(BUILD)/unit-tests
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory sdk
+	@$(MAKE) --no-print-directory report-test
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 check:

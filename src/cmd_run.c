@@ -8,6 +8,7 @@
 #include "fsx.h"
 #include "log.h"
 #include "pipeline.h"
+#include "report.h"
 #include "retry.h"
 #include "run.h"
 
@@ -67,6 +68,22 @@ static const char details[] =
     "  gembatch run pipelines/classify-images.json samples/images.jsonl --emulator\n"
     "  GEMINI_API_KEY=... gembatch run extract.json jobs.jsonl -o out/nightly -j 64 --rpm 1000\n";
 
+/* run --report: the page of what the run left in OUTDIR, also after a failed,
+ * aborted or interrupted run. A page that cannot be written is reported but
+ * leaves the run's exit status alone: the results are what the status is
+ * about. */
+static void write_report(const struct config *cfg)
+{
+    struct gb_err err = {0};
+    if (report_write(cfg->out_dir, NULL, &err)) {
+        log_error("the report was not written: %s", err.msg);
+        return;
+    }
+    char *page = fsx_join(cfg->out_dir, "report.html");
+    log_info("report in %s", page ? page : cfg->out_dir);
+    free(page);
+}
+
 /* flags whose presence overrides the pipeline's limits (order: config.c SEEN_*) */
 enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_N };
 
@@ -79,6 +96,7 @@ int cmd_run(int argc, char **argv)
     const char *out = NULL, *api_version = "v1beta", *key_file = NULL, *shard = NULL,
                *progress = "auto";
     long seed = 0;
+    int report = 0;
     double timeout = cfg.timeout_s;
     const struct cli_opt opts[] = {
         {'o', "out", CLI_STR, &out, "DIR", "output folder (default out/<pipeline name>)", 0, 0,
@@ -142,6 +160,8 @@ int cmd_run(int argc, char **argv)
          "put P before every job id: 'auto' the input's base name and '/' (two archives or "
          "folders with the same layout run together), 'none' (the default), or P itself",
          0, 0, NULL},
+        {0, "report", CLI_FLAG, &report, NULL,
+         "when the run ends, write OUTDIR/report.html (see gembatch report --help)", 0, 0, NULL},
         CLI_END};
     const struct cli_cmd cmd = {"run", "PIPELINE INPUT... [-o OUTDIR] [options]",
                                 "Run a batch: every manifest line or archive entry becomes a "
@@ -265,6 +285,8 @@ int cmd_run(int argc, char **argv)
     outcome = run_batch(&cfg, pipe, &err);
     if (outcome == GB_USAGE || outcome == GB_ABORTED)
         log_err(&err);
+    if (report && outcome != GB_USAGE)
+        write_report(&cfg);
 out:
     if (emu)
         emu_stop(emu);

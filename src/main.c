@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"validate", cmd_validate, "check JSONL instances against a JSON Schema"},
     {"emulate", cmd_emulate, "serve the local Interactions API emulator"},
     {"merge", cmd_merge, "combine the output folders of shards"},
+    {"report", cmd_report, "a self-contained HTML report of an output folder"},
     {"get", cmd_get, "fetch a stored interaction by id"},
     {"delete", cmd_delete, "delete a stored interaction by id"},
 };

@@ -281,5 +281,7 @@ grep -v '^#' "$INDEX" | while IFS='	' read -r name input; do
     # a row: pipeline, input, jobs, ok, failed, tokens, time; every job ok
     awk -v n="$name" '$1 == n && $3 > 0 && $4 == $3 && $5 == 0 && $6 > 0 { ok = 1 } END { exit !ok }' \
         "$T/demo.txt" || fail "demo row for $name is missing or shows failures"
+    [ -s "$T/demo/$name/report.html" ] || fail "demo: no report.html for $name"
 done
 grep -q "PNG files under $T/demo/generate-images/images/" "$T/demo.txt" || fail "demo: no image note"
+grep -q "^Reports: $T/demo/<pipeline>/report.html" "$T/demo.txt" || fail "demo: no line saying where the reports are"
