@@ -262,6 +262,14 @@ struct task *task_enter(struct run *r, struct job *j)
 
 /* ---- the one exit --------------------------------------------------------------- */
 
+/* When the line is written: the report draws throughput over time from it. */
+static void add_finished_at(json_t *o)
+{
+    char ts[32];
+    iso8601_ms(wall_s(), ts);
+    json_object_set_new(o, "finished_at", json_string(ts));
+}
+
 static void add_source(json_t *o, const struct job *j)
 {
     json_object_set_new(o, "input", json_string(j->source));
@@ -387,6 +395,7 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
     json_object_set_new(o, "latency_ms", json_integer((json_int_t)(t->last_latency_us / 1000)));
     if (t->ttft_us)
         json_object_set_new(o, "ttft_ms", json_integer((json_int_t)(t->ttft_us / 1000)));
+    add_finished_at(o);
     /* counted only once on disk: after a failed write the next run does it again */
     if (sink_line(&r->sink, SINK_RESULTS, o) == 0) {
         r->c.completed++;
@@ -433,6 +442,7 @@ void task_fail_at(struct run *r, struct task *t, const char *file, int line, lon
                                       t->cont.token));
     free(text);
     add_source(o, j);
+    add_finished_at(o);
     if (sink_line(&r->sink, SINK_ERRORS, o) == 0)
         r->c.failed++;
     else

@@ -215,6 +215,19 @@ void iso8601(double t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void iso8601_ms(double t, char out[32])
+{
+    time_t s = (time_t)t;
+    int ms = (int)((t - (double)s) * 1000.0);
+    if (ms > 999)
+        ms = 999;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char b[24];
+    strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%s.%03dZ", b, ms < 0 ? 0 : ms);
+}
+
 int fsx_rm_tree(const char *path)
 {
     struct stat st;

@@ -38,5 +38,7 @@ uint64_t now_us(void);          /* monotonic microseconds */
 double wall_s(void);            /* seconds since the epoch, with fraction */
 /* "2026-11-25T13:17:56Z" for t (seconds since the epoch) into out[32]. */
 void iso8601(double t, char out[32]);
+/* The same with milliseconds: 2026-11-25T13:17:56.250Z. */
+void iso8601_ms(double t, char out[32]);
 
 #endif
