@@ -100,6 +100,8 @@ static void start_op(struct run *r, struct task *t)
         r->c.polls++;
     if (!t->first_send_us)
         t->first_send_us = now_us();
+    if (!r->first_send_ms)
+        r->first_send_ms = now_ms();
     /* recorded before it leaves: after a crash this attempt counts as in doubt */
     if (kind == OPK_CREATE)
         jrn_send(&r->sink, t->id_json, t->total_attempts,

@@ -147,6 +147,9 @@ struct task {
     } cont;
 };
 
+/* the progress rate: a sample every RATE_STEP_MS over the last RATE_WINDOW_MS */
+enum { RATE_STEP_MS = 250, RATE_WINDOW_MS = 10000, RATE_SAMPLES = RATE_WINDOW_MS / RATE_STEP_MS + 2 };
+
 struct tqueue {
     struct task *head, *tail;
 };
@@ -199,9 +202,13 @@ struct run {
     int path_404s; /* creates answered 404 "Method not found" (or not the API's 404) */
     /* progress */
     int tty;
-    uint64_t last_progress_ms, rate_t_ms;
-    long long rate_done;
-    double rate;
+    uint64_t last_progress_ms;
+    uint64_t first_send_ms;   /* the first request of the run left then */
+    struct rate_win {         /* samples of jobs ended, for the moving rate */
+        uint64_t t_ms[RATE_SAMPLES];
+        long long ended[RATE_SAMPLES];
+        size_t head, n;
+    } rate_win;
     int bar_drawn;
 };
 

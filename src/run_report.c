@@ -3,6 +3,9 @@
  * changes nothing but its progress fields. Calls no other engine file. */
 #include "run_int.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 /* ---- progress, run.json, summary ---------------------------------------------- */
 
 static void human(double v, char *out, size_t n)
@@ -22,6 +25,56 @@ static long long done_count(const struct run *r)
     return r->c.completed + r->c.failed + r->c.skipped_done + r->c.duplicates + r->c.shard_skipped;
 }
 
+/* Jobs ended per second over the last RATE_WINDOW_MS (a moving window of
+ * samples, so the figure follows the run instead of its whole history); at
+ * the end, the average over the time jobs were being sent. */
+static double rate_now(struct run *r, uint64_t now, int final)
+{
+    long long ended = r->c.completed + r->c.failed;
+    if (final) {
+        uint64_t first = r->first_send_ms ? r->first_send_ms : r->t0_us / 1000;
+        double s = (double)(now > first ? now - first : 1) / 1000.0;
+        return s > 0.001 ? (double)ended / s : 0;
+    }
+    struct rate_win *w = &r->rate_win;
+    if (!w->n || now - w->t_ms[(w->head + w->n - 1) % RATE_SAMPLES] >= RATE_STEP_MS) {
+        size_t at = (w->head + w->n) % RATE_SAMPLES;
+        if (w->n == RATE_SAMPLES)
+            w->head = (w->head + 1) % RATE_SAMPLES;
+        else
+            w->n++;
+        w->t_ms[at] = now;
+        w->ended[at] = ended;
+    }
+    while (w->n > 2 && now - w->t_ms[w->head] > RATE_WINDOW_MS) {
+        w->head = (w->head + 1) % RATE_SAMPLES;
+        w->n--;
+    }
+    uint64_t t0 = w->t_ms[w->head];
+    if (now - t0 < 500) /* too short to say: since the first request */
+        t0 = r->first_send_ms ? r->first_send_ms : t0;
+    long long e0 = t0 == w->t_ms[w->head] ? w->ended[w->head] : 0;
+    return now > t0 ? (double)(ended - e0) * 1000.0 / (double)(now - t0) : 0;
+}
+
+/* The columns the bar may use: the terminal's, else $COLUMNS, else 80. */
+static int term_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    long v = c ? strtol(c, NULL, 10) : 0;
+    return v >= 10 && v <= 1000 ? (int)v : 80;
+}
+
+/* One field of the progress line, and how readily it goes when the line is
+ * too wide (higher goes first). */
+struct pfield {
+    char text[64];
+    int drop;
+};
+
 void run_progress(struct run *r, uint64_t now, int final)
 {
     const struct config *cfg = r->cfg;
@@ -33,50 +86,69 @@ void run_progress(struct run *r, uint64_t now, int final)
         return;
     r->last_progress_ms = now;
     long long done = done_count(r);
-    if (now - r->rate_t_ms >= 1000) {
-        double inst = (double)(r->c.completed + r->c.failed - r->rate_done) * 1000.0 /
-                      (double)(now - r->rate_t_ms + 1);
-        r->rate = r->rate_t_ms ? 0.7 * r->rate + 0.3 * inst : inst;
-        r->rate_t_ms = now;
-        r->rate_done = r->c.completed + r->c.failed;
-    }
-    char total[32] = "?", eta[32] = "", tok[16];
-    if (r->total_known >= 0) {
+    double rate = rate_now(r, now, final);
+    char total[32] = "?", tok[16];
+    if (r->total_known >= 0)
         snprintf(total, sizeof total, "%lld", r->total_known);
-        if (r->rate > 0.01 && r->total_known > done) {
-            long s = (long)((double)(r->total_known - done) / r->rate);
-            snprintf(eta, sizeof eta, " ETA %ld:%02ld", s / 60, s % 60);
-        }
-    }
     human((double)r->c.tok_total, tok, sizeof tok);
-    /* timers hold jobs waiting to retry and background jobs between polls */
+    /* timers hold tasks waiting to retry and background tasks between polls */
     size_t retrying = 0, polling = 0;
     for (size_t i = 0; i < r->nheap; i++)
         *(r->heap[i]->phase == PH_POLL ? &polling : &retrying) += 1;
-    char polls[48] = "";
+    struct pfield f[10];
+    int n = 0;
+#define FIELD(d, ...) (snprintf(f[n].text, sizeof f[n].text, __VA_ARGS__), f[n++].drop = (d))
+    FIELD(0, "%lld/%s done", done, total);
+    FIELD(5, ", %lld ok", r->c.completed);
+    FIELD(r->c.failed ? 4 : 6, ", %lld failed", r->c.failed);
+    FIELD(7, ", %zu in flight", r->inflight);
+    FIELD(retrying ? 7 : 8, ", %zu retrying", retrying);
     if (polling)
-        snprintf(polls, sizeof polls, ", %zu polling", polling);
-    char line[512];
-    snprintf(line, sizeof line,
-             "%lld/%s done, %lld ok, %lld failed, %zu in flight, %zu retrying%s, %.0f req/s, %s "
-             "tokens%s",
-             done, total, r->c.completed, r->c.failed, r->inflight, retrying, polls, r->rate, tok,
-             eta);
-    if (bar) {
-        int width = 20, fill = 0;
-        if (r->total_known > 0)
-            fill = (int)((double)done * width / (double)r->total_known);
-        if (fill > width)
-            fill = width;
-        char b[32];
-        for (int i = 0; i < width; i++)
-            b[i] = i < fill ? '#' : '.';
-        b[width] = '\0';
-        fprintf(stderr, "\r[%s] %s\033[K%s", b, line, final ? "\n" : "");
-        r->bar_drawn = !final;
-    } else {
-        fprintf(stderr, "gembatch: %s\n", line);
+        FIELD(8, ", %zu polling", polling);
+    FIELD(3, ", %.0f req/s", rate);
+    FIELD(9, ", %s tokens", tok);
+    if (r->total_known > done && rate > 0.01 && !final) {
+        long s = (long)((double)(r->total_known - done) / rate);
+        FIELD(2, " ETA %ld:%02ld", s / 60, s % 60);
     }
+#undef FIELD
+    char line[768];
+    if (!bar) {
+        size_t len = 0;
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(line + len, sizeof line - len, "%s", f[i].text);
+        fprintf(stderr, "gembatch: %s\n", line);
+        return;
+    }
+    /* the widest line that fits: drop fields in their order, then narrow the
+     * bar, so it never wraps (a wrapped bar scrolls the screen at every redraw) */
+    int cols = term_columns() - 1, width = 20;
+    for (int level = 10; level >= 0; level--) {
+        size_t len = 0;
+        for (int i = 0; i < n; i++)
+            if (f[i].drop < level || f[i].drop == 0)
+                len += strlen(f[i].text);
+        width = cols - (int)len - 3 >= 20 ? 20 : cols - (int)len - 3;
+        if (width >= 10 || level == 0) {
+            size_t k = 0;
+            for (int i = 0; i < n; i++)
+                if (f[i].drop < level || f[i].drop == 0)
+                    k += (size_t)snprintf(line + k, sizeof line - k, "%s", f[i].text);
+            break;
+        }
+    }
+    if (width < 0)
+        width = 0;
+    int fill = r->total_known > 0 ? (int)((double)done * width / (double)r->total_known) : 0;
+    char b[32];
+    for (int i = 0; i < width; i++)
+        b[i] = i < fill ? '#' : '.';
+    b[width] = '\0';
+    if (width)
+        fprintf(stderr, "\r[%s] %.*s\033[K%s", b, cols - width - 3, line, final ? "\n" : "");
+    else
+        fprintf(stderr, "\r%.*s\033[K%s", cols, line, final ? "\n" : "");
+    r->bar_drawn = !final;
 }
 
 static json_t *counts_json(const struct run *r)

@@ -40,7 +40,7 @@ PY
 
 # ---- bar: on a terminal, redrawn in place with ETA, ended by the summary
 command -v script >/dev/null || fail "script(1) is missing (bsdutils)"
-script -q -e -c "'$GEMBATCH' run '$T/p.json' '$T/m.jsonl' --endpoint '$emu_URL' -o '$T/bar' --restart" \
+COLUMNS=200 script -q -e -c "'$GEMBATCH' run '$T/p.json' '$T/m.jsonl' --endpoint '$emu_URL' -o '$T/bar' --restart" \
     /dev/null >"$T/bar.tty" </dev/null || fail "bar run failed"
 python3 - "$T/bar.tty" <<'PY'
 import re, sys
@@ -51,8 +51,32 @@ assert any("ETA" in f for f in re.findall(r"\r\[[#.]{20}\][^\r\n]*", tty)), "no 
 fills = [f[0].count("#") for f in frames]
 assert fills == sorted(fills) and fills[-1] == 20, fills
 assert "completed in" in tty and "p99" in tty
-print("bar: %d frames" % len(frames), file=sys.stderr)
+# the rate is a moving one: never 0 once jobs end, and the last frame says
+# the run's average (8 in flight / 150 ms: about 53 jobs a second)
+rates = [int(x) for x in re.findall(r"(\d+) req/s", tty)]
+assert rates and rates[-1] > 0, rates
+print("bar: %d frames, last rate %d req/s" % (len(frames), rates[-1]), file=sys.stderr)
 PY
+
+# ---- the bar fits the terminal: fields go in a fixed order as it narrows,
+# and a frame never wraps (it would scroll the screen at every redraw)
+for cols in 80 60 40; do
+    COLUMNS=$cols script -q -e -c "'$GEMBATCH' run '$T/p.json' '$T/m.jsonl' --endpoint '$emu_URL' -o '$T/bar$cols' -j 32" \
+        /dev/null >"$T/bar$cols.tty" </dev/null || fail "bar run at $cols columns failed"
+    python3 - "$T/bar$cols.tty" "$cols" <<'PY'
+import re, sys
+tty = open(sys.argv[1], "rb").read().decode()
+cols = int(sys.argv[2])
+frames = [f for f in re.split(r"[\r\n]", tty) if "/360 done" in f and "completed in" not in f]
+assert frames, tty[:300]
+for f in frames:
+    shown = f.replace("\x1b[K", "")
+    assert len(shown) < cols, (cols, len(shown), shown)
+if cols >= 60:
+    assert any("req/s" in f for f in frames), frames[-1]
+print("bar at %d columns: %d frames, widest %d" % (cols, len(frames), max(len(f.replace("\x1b[K", "")) for f in frames)), file=sys.stderr)
+PY
+done
 
 # ---- -q: not a word unless something is wrong
 expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/quiet" -q \
@@ -67,3 +91,13 @@ grep -q 'embedded emulator at http://127\.0\.0\.1:[0-9]*: results are synthetic'
     || fail "--emulator did not say its results are synthetic: $(cat "$T/emb.err")"
 check_outputs "$T/emb" --manifest "$T/m.jsonl" --all-ok
 python3 -c "import json,sys; o=json.load(open(sys.argv[1]))['options']; assert o['emulator'] is True and o['endpoint']=='embedded emulator', o" "$T/emb/run.json"
+
+# ---- a small run ends with its real rate, not 0 req/s
+head -n 5 "$T/m.jsonl" >"$T/m5.jsonl"
+COLUMNS=200 script -q -e -c "'$GEMBATCH' run '$T/p.json' '$T/m5.jsonl' --endpoint '$emu_URL' -o '$T/small'" \
+    /dev/null >"$T/small.tty" </dev/null || fail "small bar run failed"
+python3 - "$T/small.tty" <<'PY'
+import re, sys
+rates = [int(x) for x in re.findall(r"(\d+) req/s", open(sys.argv[1], "rb").read().decode())]
+assert rates and rates[-1] > 0, rates
+PY
