@@ -35,6 +35,7 @@ struct resume {
     struct iid_map iids;         /* background interactions started, not finished */
     json_t *prev_run;            /* previous run.json, or NULL */
     int had_outputs;             /* results/errors/journal existed and were not empty */
+    int synthetic_lines;         /* some result line was answered by the emulator */
 };
 
 /* Scan OUTDIR (files may be missing). Truncates torn tails in place. */

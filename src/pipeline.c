@@ -242,6 +242,45 @@ static int take_tools(struct pipeline *p, json_t *tools, const char *ptr, struct
     return 0;
 }
 
+static int sha_hex_of(const json_t *v, char hex[65])
+{
+    char *canon = jx_canonical(v);
+    if (!canon)
+        return GB_ENOMEM;
+    uint8_t d[32];
+    sha256_buf(canon, strlen(canon), d);
+    sha256_hex(d, hex);
+    free(canon);
+    return 0;
+}
+
+/* What resume compares: the digest of the pipeline without its limits
+ * (limits change how fast, never what is asked), a digest per top-level
+ * field to name what changed, and the digest of the whole file as earlier
+ * versions made it (a folder they wrote still resumes). */
+static int digest_pipeline(struct pipeline *p)
+{
+    json_t *ident = json_copy(p->doc);
+    p->fields = json_object();
+    if (!ident || !p->fields || sha_hex_of(p->doc, p->digest_whole)) {
+        json_decref(ident);
+        return GB_ENOMEM;
+    }
+    json_object_del(ident, "limits");
+    int rc = sha_hex_of(ident, p->digest);
+    const char *k;
+    json_t *v;
+    json_object_foreach (ident, k, v) {
+        char hex[65];
+        if (rc || (rc = sha_hex_of(v, hex)))
+            break;
+        hex[16] = '\0';
+        json_object_set_new(p->fields, k, json_string(hex));
+    }
+    json_decref(ident);
+    return rc;
+}
+
 int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
 {
     struct pipeline *p = calloc(1, sizeof *p);
@@ -368,15 +407,10 @@ int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
             }
         }
     }
-    char *canon = jx_canonical(p->doc);
-    if (!canon) {
-        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+    if ((rc = digest_pipeline(p))) {
+        GB_FAIL(err, rc, "out of memory");
         goto fail;
     }
-    uint8_t d[32];
-    sha256_buf(canon, strlen(canon), d);
-    sha256_hex(d, p->digest);
-    free(canon);
     *out = p;
     return 0;
 fail_at:
@@ -390,6 +424,7 @@ void pipe_free(struct pipeline *p)
 {
     if (!p)
         return;
+    json_decref(p->fields);
     schema_free(p->schema);
     for (size_t i = 0; i < p->ntools; i++) {
         free(p->tools[i].name);

@@ -41,7 +41,9 @@ struct pipeline {
     size_t ntools;
     json_t *schema_doc;   /* bare JSON Schema of response_format (borrowed), or NULL */
     struct schema *schema;/* compiled schema_doc, or NULL */
-    char digest[65];      /* SHA-256 of the canonical doc */
+    char digest[65];      /* SHA-256 of the canonical doc without "limits": what resume compares */
+    char digest_whole[65];/* SHA-256 of the whole canonical doc (what older runs recorded) */
+    json_t *fields;       /* {field: first 16 hex of its digest}, limits left out */
 };
 
 int pipe_load(const char *path, struct pipeline **out, struct gb_err *err);

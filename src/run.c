@@ -5,6 +5,7 @@
  * What an answer leads to is run_answer.c's; media uploads run_media.c's;
  * what the run tells people run_report.c's. Nothing below calls back here. */
 #include "run_int.h"
+#include "probe.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -331,29 +332,108 @@ static void loop(struct run *r)
     drain_waiting(r);
 }
 
+/* What changed since the run that made OUTDIR's results, as a list of
+ * field names for the refusal. Limits (concurrency, rpm, ...) never count:
+ * they change how fast, not what is asked. */
+static void identity_changes(const struct run *r, const json_t *prev, struct buf *what)
+{
+    const struct config *cfg = r->cfg;
+    json_t *pp = jx_obj(prev, "pipeline");
+    const char *d = jx_str(pp, "digest");
+    if (d && strcmp(d, r->pipe->digest) && strcmp(d, r->pipe->digest_whole)) {
+        json_t *pf = jx_obj(pp, "fields");
+        size_t before = what->len;
+        const char *k;
+        json_t *v;
+        json_object_foreach (r->pipe->fields, k, v) {
+            const char *old = pf ? jx_str(pf, k) : NULL;
+            if (pf && (!old || strcmp(old, json_string_value(v))))
+                buf_printf(what, "%spipeline field '%s'", what->len ? ", " : "", k);
+        }
+        json_object_foreach (pf, k, v) {
+            if (!json_object_get(r->pipe->fields, k))
+                buf_printf(what, "%spipeline field '%s' (removed)", what->len ? ", " : "", k);
+        }
+        if (what->len == before)
+            buf_printf(what, "%sthe pipeline", what->len ? ", " : "");
+    }
+    json_t *o = jx_obj(prev, "options");
+    const char *pm = jx_str(o, "model"), *pv = jx_str(o, "api_version");
+    if ((pm || cfg->model) && (!pm || !cfg->model || strcmp(pm, cfg->model)))
+        buf_printf(what, "%s--model ('%s' then, '%s' now)", what->len ? ", " : "",
+                   pm ? pm : "none", cfg->model ? cfg->model : "none");
+    const char *nv = cfg->dialect == DIALECT_V1 ? "v1" : "v1beta";
+    if (pv && strcmp(pv, nv))
+        buf_printf(what, "%s--api-version ('%s' then, '%s' now)", what->len ? ", " : "", pv, nv);
+    json_t *sh = jx_obj(o, "shard");
+    long long k = 0, n = 0;
+    if (sh) {
+        jx_int(sh, "k", &k);
+        jx_int(sh, "n", &n);
+    }
+    if (k != cfg->shard_k || n != cfg->shard_n)
+        buf_printf(what, "%s--shard ('%lld/%lld' then, '%d/%d' now)", what->len ? ", " : "", k, n,
+                   cfg->shard_k, cfg->shard_n);
+    const char *pi = jx_str(o, "id_prefix");
+    const char *ni = cfg->id_prefix && strcmp(cfg->id_prefix, "none") ? cfg->id_prefix : NULL;
+    if ((pi || ni) && (!pi || !ni || strcmp(pi, ni)))
+        buf_printf(what, "%s--id-prefix ('%s' then, '%s' now)", what->len ? ", " : "",
+                   pi ? pi : "none", ni ? ni : "none");
+}
+
 static int check_resume(struct run *r, struct gb_err *err)
 {
     const char *dir = r->cfg->out_dir;
-    if (r->res.prev_run) {
-        json_t *pp = jx_obj(r->res.prev_run, "pipeline");
-        const char *d = pp ? jx_str(pp, "digest") : NULL;
-        if (d && strcmp(d, r->pipe->digest))
+    const json_t *prev = r->res.prev_run;
+    if (!prev) {
+        if (r->res.had_outputs)
             return GB_FAIL(err, GB_ESTATE,
-                           "'%s' holds the results of a different pipeline (it changed since the "
-                           "last run); use --restart to discard them, or another -o",
+                           "'%s' has results but no run.json, so the pipeline that made them is "
+                           "unknown; use --restart or another -o",
                            dir);
-        if (!d && r->res.had_outputs)
-            return GB_FAIL(err, GB_ESTATE,
-                           "'%s/run.json' has no pipeline digest; use --restart "
-                           "or another -o",
-                           dir);
-    } else if (r->res.had_outputs) {
-        return GB_FAIL(err, GB_ESTATE,
-                       "'%s' has results but no run.json, so the pipeline that "
-                       "made them is unknown; use --restart or another -o",
-                       dir);
+        return 0;
     }
-    return 0;
+    if (!jx_str(jx_obj(prev, "pipeline"), "digest")) {
+        if (r->res.had_outputs)
+            return GB_FAIL(err, GB_ESTATE,
+                           "'%s/run.json' has no pipeline digest; use --restart or another -o", dir);
+        return 0;
+    }
+    /* answers of the emulator and of the service never share a folder; an
+     * endpoint given by URL is asked (one free GET) before anything is paid */
+    int was_synthetic = jx_bool(prev, "synthetic", 0) || r->res.synthetic_lines;
+    int now_synthetic = r->cfg->emulator != 0;
+    if (r->res.had_outputs && was_synthetic && !now_synthetic) {
+        struct gb_err pe = {0};
+        int e = probe_is_emulator(r->base_url, r->cfg->api_key, r->cfg->cacert, &pe);
+        if (e < 0)
+            return GB_FAIL(err, GB_ESTATE,
+                           "'%s' holds synthetic answers made by the emulator, and %s did not "
+                           "answer to say whether it is one (%s); use another -o, or --restart",
+                           dir, r->base_url, pe.msg);
+        now_synthetic = e;
+    }
+    r->folder_real = r->res.had_outputs && !was_synthetic;
+    if (r->res.had_outputs && was_synthetic != now_synthetic)
+        return GB_FAIL(err, GB_ESTATE,
+                       was_synthetic
+                           ? "'%s' holds synthetic answers made by the emulator; a run against a "
+                             "real endpoint would mix real ones in: use another -o, or --restart "
+                             "to discard them"
+                           : "'%s' holds answers of a real endpoint; --emulator would mix "
+                             "synthetic ones in: use another -o, or --restart to discard them",
+                       dir);
+    struct buf what;
+    buf_init(&what, 4096);
+    identity_changes(r, prev, &what);
+    int rc = 0;
+    if (what.len)
+        rc = GB_FAIL(err, GB_ESTATE,
+                     "'%s' holds the results of a different run (changed since: %s); resuming "
+                     "would mix their answers: use --restart to discard them, or another -o",
+                     dir, what.data);
+    buf_free(&what);
+    return rc;
 }
 
 static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe, struct gb_err *err)

@@ -523,6 +523,17 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
     long delay = 0;
     enum verdict v = retry_decide(&r->policy, &a.o, t->attempts, run_rnd(r), &delay);
     enum attempt_end end;
+    if (v == V_OK && (op->synthetic || r->cfg->emulator)) {
+        if (r->folder_real) {
+            run_abort(r, "%s answered as the gembatch emulator, but '%s' holds answers of a real "
+                      "endpoint: synthetic answers must not join them; use another -o",
+                      r->base_url, r->cfg->out_dir);
+            task_ready(r, t); /* not written: it runs again on resume */
+            attempt_free(&a);
+            return AE_ABORT;
+        }
+        t->synthetic = r->synthetic_seen = 1;
+    }
     if (v == V_OK) {
         r->consecutive_failures = 0;
         r->any_success = 1;

@@ -113,6 +113,7 @@ struct task {
     struct usage_sum tok;
     int reasks;                      /* re-asks sent */
     double poll_wait_s;
+    int synthetic;                   /* an answer came from the emulator */
     json_t *files;                   /* images written so far (relative paths) */
     /* media through the Files API (run_media.c) */
     struct {
@@ -200,6 +201,8 @@ struct run {
     long consecutive_failures;
     int any_success;
     int path_404s; /* creates answered 404 "Method not found" (or not the API's 404) */
+    int folder_real;    /* OUTDIR holds answers of a real endpoint: no synthetic one joins */
+    int synthetic_seen; /* some answer of this run came from the emulator */
     /* progress */
     int tty;
     uint64_t last_progress_ms;

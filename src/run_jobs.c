@@ -395,6 +395,8 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
     json_object_set_new(o, "latency_ms", json_integer((json_int_t)(t->last_latency_us / 1000)));
     if (t->ttft_us)
         json_object_set_new(o, "ttft_ms", json_integer((json_int_t)(t->ttft_us / 1000)));
+    if (t->synthetic)
+        json_object_set_new(o, "synthetic", json_true());
     add_finished_at(o);
     /* counted only once on disk: after a failed write the next run does it again */
     if (sink_line(&r->sink, SINK_RESULTS, o) == 0) {
@@ -474,15 +476,22 @@ void job_skip(struct run *r, struct job *j, enum skip_why why)
          * own (status DUPLICATE_ID, with its input and line), which resume
          * never retries and compaction keeps (jrn_is_duplicate_line) */
         r->c.duplicates++;
-        char msg[400];
-        snprintf(msg, sizeof msg, "%s:%ld: duplicate id '%.200s': an earlier line has it; ids "
-                 "must be unique within a run, so this line was not run", j->source, j->line,
-                 j->id);
+        char msg[1200];
+        if (j->entry)
+            snprintf(msg, sizeof msg, "%s: %.200s: duplicate id '%.200s': an earlier entry has "
+                     "it; ids must be unique within a run, so this entry was not run (--id-prefix "
+                     "sets inputs apart)", j->source, j->entry, j->id);
+        else
+            snprintf(msg, sizeof msg, "%s:%ld: duplicate id '%.200s': an earlier line has it; "
+                     "ids must be unique within a run, so this line was not run", j->source,
+                     j->line, j->id);
         if (!r->cfg->quiet)
             log_error("%s", msg);
-        if (json_array_size(r->dups) < 1000)
-            json_array_append_new(r->dups, json_pack("{s:s,s:s,s:I}", "id", j->id, "input",
-                                                     j->source, "line", (json_int_t)j->line));
+        if (json_array_size(r->dups) < 1000) {
+            json_t *d = json_pack("{s:s,s:s}", "id", j->id, "input", j->source);
+            add_source(d, j);
+            json_array_append_new(r->dups, d);
+        }
         json_t *o = json_pack("{s:s,s:s,s:{s:i,s:s,s:o},s:i,s:i}", "id", j->id, "status",
                               "failed", "error", "code", 0, "status", "DUPLICATE_ID", "message",
                               jx_string_lossy(msg), "attempts", 0, "requests", 0);

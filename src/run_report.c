@@ -207,6 +207,8 @@ json_t *run_json_doc(struct run *r, const char *status)
                             json_pack("{s:i,s:i}", "k", cfg->shard_k, "n", cfg->shard_n));
     if (cfg->model)
         json_object_set_new(opts, "model", json_string(cfg->model));
+    if (cfg->id_prefix && strcmp(cfg->id_prefix, "none"))
+        json_object_set_new(opts, "id_prefix", json_string(cfg->id_prefix));
     double wall = (double)(now_us() - r->t0_us) / 1e6;
     json_t *lat = hist_to_json(&r->lat);
     json_t *tok = json_pack("{s:I,s:I,s:I,s:I}", "input", (json_int_t)r->c.tok_in, "output",
@@ -217,13 +219,15 @@ json_t *run_json_doc(struct run *r, const char *status)
                           "inputs", inputs, "options", opts, "started", started, "ended", ended,
                           "wall_s", wall, "status", status, "counts", counts_json(r), "tokens", tok,
                           "latency_ms", lat, "version", GEMBATCH_VERSION);
+    json_object_set(jx_obj(o, "pipeline"), "fields", r->pipe->fields);
     if (r->ttft.n)
         json_object_set_new(o, "ttft_ms", hist_to_json(&r->ttft));
     if (json_array_size(r->dups))
         json_object_set(o, "duplicates", r->dups);
     if (json_array_size(r->skipped))
         json_object_set(o, "skipped_entries", r->skipped);
-    if (cfg->emulator)
+    if (cfg->emulator || r->synthetic_seen || r->res.synthetic_lines ||
+        jx_bool(r->res.prev_run, "synthetic", 0))
         json_object_set_new(o, "synthetic", json_true());
     return o;
 }

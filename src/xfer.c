@@ -134,6 +134,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
         /* a new status line (redirect, 100): forget headers of the last one */
         if (n > 5 && !strncmp(p, "HTTP/", 5)) {
             op->retry_after[0] = op->upload_status[0] = op->content_type[0] = '\0';
+            op->service_tier[0] = '\0';
+            op->synthetic = 0;
             op->size_received = -1;
         }
         return n;
@@ -148,6 +150,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
         copy_value(op->upload_status, sizeof op->upload_status, v, vl);
     } else if (IS("content-type")) {
         copy_value(op->content_type, sizeof op->content_type, v, vl);
+    } else if (IS("x-gemini-service-tier")) {
+        copy_value(op->service_tier, sizeof op->service_tier, v, vl);
+    } else if (IS(EMULATOR_HEADER)) {
+        op->synthetic = 1;
     } else if (IS("x-goog-upload-size-received")) {
         char tmp[32];
         copy_value(tmp, sizeof tmp, v, vl);

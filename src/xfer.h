@@ -13,6 +13,10 @@
 #include "buf.h"
 #include "request.h"
 
+/* Every answer of the gembatch emulator carries this header, so answers
+ * that are synthetic are known as such wherever they come from. */
+#define EMULATOR_HEADER "x-gembatch-emulator"
+
 struct xfer_opts {
     const char *cacert;        /* extra CA bundle, or NULL */
     long connect_timeout_ms;
@@ -60,6 +64,8 @@ struct op {
     char *upload_url;          /* x-goog-upload-url */
     long long size_received;   /* x-goog-upload-size-received, -1 if absent */
     char content_type[96];
+    char service_tier[24];     /* x-gemini-service-tier: the tier that served it */
+    int synthetic;             /* answered by the gembatch emulator (EMULATOR_HEADER) */
     uint64_t t_start_us, t_end_us, t_first_byte_us;
     int resp_overflow;
     int64_t bytes_sent;        /* request bytes that left (CURLINFO_SIZE_UPLOAD_T) */

@@ -51,8 +51,10 @@ python3 - "$T/sandbox/work/out" "$T/sandbox/work/out-stream" "$T/emu.log" <<'PY'
 import json, re, sys
 out, stream, log = sys.argv[1:4]
 def load(d, f):
-    return {o["id"]: o for o in map(json.loads, open(f"{d}/{f}"))}
+    return {o["id"]: o for o in map(json.loads, open(f"{d}/{f}"))
+            if o.get("error", {}).get("status") != "DUPLICATE_ID"}
 ok, err = load(out, "results.jsonl"), load(out, "errors.jsonl")
+dups = [o for o in map(json.loads, open(f"{out}/errors.jsonl")) if o["error"]["status"] == "DUPLICATE_ID"]
 # good entries around the bad ones still ran; "/etc/x.png" runs as etc/x.png
 for i in ("ok.png", "etc/x.png", "ln/evil.png", "last.png", "first.png", "after.png", "a.png", "b.png",
           "ctl%1B[2J.png"):
@@ -71,8 +73,11 @@ for i, src in (("bomb.png", "zbomb.zip"),):
     assert src in m and "bomb.png" in m and "decompression bomb" in m, m
     n = int(re.search(r"(\d+) bytes out of", m).group(1))
     assert n < 16 << 20, f"extracted {n} bytes of the bomb before stopping"
-# the gzip bomb: same id as the zip's, so it is a duplicate in this run; read
-# its own run below. The zip bomb from a file is skipped cheaply: after.png ran.
+# the gzip bomb: same id as the zip's, so it is a duplicate in this run (a
+# line of its own, naming its archive); read its own run below. The zip bomb
+# from a file is skipped cheaply: after.png ran.
+assert [(d["id"], d["entry"]) for d in dups] == [("bomb.png", "bomb.png")], dups
+assert "gzbomb.tar.gz" in dups[0]["input"], dups
 r = json.load(open(f"{out}/run.json"))
 sk = {s["entry"]: s["reason"] for s in r.get("skipped_entries", [])}
 for i, why in (("sym.png", "symbolic link"), ("ln", "symbolic link"), ("hard.png", "hard link"),

@@ -27,8 +27,11 @@ python3 - "$T" <<'PY'
 import json, sys
 t = sys.argv[1]
 res = {json.loads(l)["id"] for l in open(t + "/out/results.jsonl")}
-errs = {json.loads(l)["id"]: json.loads(l) for l in open(t + "/out/errors.jsonl")}
+lines = [json.loads(l) for l in open(t + "/out/errors.jsonl")]
+dups = [e for e in lines if e["error"]["status"] == "DUPLICATE_ID"]
+errs = {e["id"]: e for e in lines if e["error"]["status"] != "DUPLICATE_ID"}
 assert res == {"ok1", "ok2"}, res
+assert [(d["id"], d["line"]) for d in dups] == [("ok1", 10)], dups
 want = {"line-2": (2, "invalid JSON"), "line-3": (3, "UTF-8"), "nofile": (4, "not found"),
         "novar": (5, "'what'"), "line-6": (6, "JSON object"), "wrongtype": (7, "array of paths"),
         "both": (8, "\"path\" and also"), "line-11": (11, "NUL"),

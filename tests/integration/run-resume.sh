@@ -35,7 +35,7 @@ assert_eq "$(nlines "$T/out/results.jsonl")" 200 "results after a no-op run"
 echo '{"name":"resume","model":"gemini-2.5-pro"}' >"$T/p2.json"
 "$GEMBATCH" run "$T/p2.json" "$T/m.jsonl" --endpoint "$good_URL" -o "$T/out" -q 2>"$T/err" \
     && fail "a changed pipeline was not refused"
-grep -q "different pipeline" "$T/err" || fail "no message for a changed pipeline"
+grep -q "different run (changed since: pipeline field 'model')" "$T/err" || fail "no message naming the changed field: $(cat "$T/err")"
 expect_rc 0 "$GEMBATCH" run "$T/p2.json" "$T/half.jsonl" --endpoint "$good_URL" -o "$T/out" \
     -q --restart
 assert_eq "$(nlines "$T/out/results.jsonl")" 100 "results after --restart"

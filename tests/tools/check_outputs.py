@@ -125,9 +125,9 @@ def main():
     dups = [e for e in errs if e.get("error", {}).get("status") == "DUPLICATE_ID"]
     errs = [e for e in errs if e.get("error", {}).get("status") != "DUPLICATE_ID"]
     for e in dups:
-        if not e.get("input") or not isinstance(e.get("line"), int):
-            fail(f"a DUPLICATE_ID line without its input and line: {e}")
-    if len({(e["id"], e["input"], e["line"]) for e in dups}) != len(dups):
+        if not e.get("input") or not (isinstance(e.get("line"), int) or e.get("entry")):
+            fail(f"a DUPLICATE_ID line without its input and line or entry: {e}")
+    if len({(e["id"], e["input"], e.get("line"), e.get("entry")) for e in dups}) != len(dups):
         fail("a DUPLICATE_ID line is written twice")
     rid = [r["id"] for r in res]
     eid = [e["id"] for e in errs]

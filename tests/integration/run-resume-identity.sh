@@ -1,0 +1,65 @@
+# run-resume-identity: resume refuses (exit 2, nothing sent) a folder whose
+# answers another run made: a changed pipeline field, --model, --shard,
+# --api-version or --id-prefix, naming what changed; it accepts changed
+# limits. Synthetic (emulator) and real answers never share a folder, either
+# way round; result lines of the emulator say "synthetic": true.
+. "$(dirname "$0")/lib.sh"
+start_emulator emu --log "$T/emu.log"
+cat >"$T/p.json" <<'P'
+{"name":"ident","model":"gemini-2.5-flash","prompt":"Say {{w}}","limits":{"concurrency":4}}
+P
+py "
+import json
+for i in range(20): print(json.dumps({'id': 'i%d' % i, 'vars': {'w': 'word %d' % i}}))" >"$T/m.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" -q
+sent=$(nlines "$T/emu.log")
+
+refused() { # refused WHAT ARGS...: exit 2, the message names WHAT, nothing sent
+    what=$1; shift
+    rc=0
+    "$GEMBATCH" run "$@" --endpoint "$emu_URL" -o "$T/out" --progress none 2>"$T/err" || rc=$?
+    [ "$rc" = 2 ] || fail "not refused (exit $rc) when $what changed: $(cat "$T/err")"
+    grep -qF -- "$what" "$T/err" || fail "the refusal does not name $what: $(cat "$T/err")"
+    grep -q "different run" "$T/err" || fail "unexpected message: $(cat "$T/err")"
+    [ "$(nlines "$T/emu.log")" = "$sent" ] || fail "requests were sent when $what changed"
+}
+refused "--model ('none' then, 'gemini-2.5-pro' now)" "$T/p.json" "$T/m.jsonl" --model gemini-2.5-pro
+refused "--shard ('0/0' then, '1/2' now)" "$T/p.json" "$T/m.jsonl" --shard 1/2
+refused "--api-version ('v1beta' then, 'v1' now)" "$T/p.json" "$T/m.jsonl" --api-version v1
+refused "--id-prefix ('none' then, 'x/' now)" "$T/p.json" "$T/m.jsonl" --id-prefix x/
+sed 's/Say /Write /' "$T/p.json" >"$T/p2.json"
+refused "pipeline field 'prompt'" "$T/p2.json" "$T/m.jsonl"
+# two fields at once: both named
+sed 's/Say /Write /; s/"gemini-2.5-flash"/"gemini-2.5-pro"/' "$T/p.json" >"$T/p3.json"
+refused "pipeline field 'model', pipeline field 'prompt'" "$T/p3.json" "$T/m.jsonl"
+# limits only: accepted, and nothing left to do
+sed 's/"concurrency":4/"concurrency":9,"rpm":600/' "$T/p.json" >"$T/p4.json"
+expect_rc 0 "$GEMBATCH" run "$T/p4.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" -q -j 3
+[ "$(nlines "$T/emu.log")" = "$sent" ] || fail "a limits-only change sent requests"
+
+# ---- synthetic and real answers apart
+python3 "$ROOT/tests/bad-inputs/server.py" good >"$T/real.url" 2>/dev/null &
+_pids="$_pids $!"
+i=0; while [ ! -s "$T/real.url" ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "server.py did not start"; sleep 0.05; done
+real=$(head -n 1 "$T/real.url")
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --emulator -o "$T/syn" -q
+python3 - "$T/syn" <<'PY'
+import json, sys
+d = sys.argv[1]
+assert json.load(open(d + "/run.json")).get("synthetic") is True
+assert all(json.loads(l).get("synthetic") is True for l in open(d + "/results.jsonl"))
+PY
+rc=0
+GEMINI_API_KEY=k "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$real" -o "$T/syn" \
+    --progress none 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] || fail "a real endpoint resumed a synthetic folder (exit $rc): $(cat "$T/err")"
+grep -q "holds synthetic answers made by the emulator" "$T/err" || fail "$(cat "$T/err")"
+# a real folder is not resumed with --emulator
+GEMINI_API_KEY=k "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$real" -o "$T/realout" -q ||
+    fail "run against the stand-in failed"
+rc=0
+"$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --emulator -o "$T/realout" --progress none 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] || fail "--emulator resumed a real folder (exit $rc): $(cat "$T/err")"
+grep -q "holds answers of a real endpoint" "$T/err" || fail "$(cat "$T/err")"
+grep -q '"synthetic"' "$T/realout/results.jsonl" && fail "real answers marked synthetic"
+true
