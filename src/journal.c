@@ -184,6 +184,7 @@ static int on_result(void *ctx, const char *line, size_t len)
     /* written by gembatch itself: the literal text is its compact form */
     if (!r->synthetic_lines && memmem(line, len, "\"synthetic\":true", 16))
         r->synthetic_lines = 1;
+    r->results_lines++;
     if (jrn_line_id(line, len, &d) == 0 && dset_add(&r->done, d) < 0)
         return GB_ENOMEM;
     return 0;
@@ -239,10 +240,17 @@ static int on_journal(void *ctx, const char *line, size_t len)
     const char *ev = o ? jx_str(o, "ev") : NULL, *id = o ? jx_str(o, "id") : NULL;
     const char *dg = o ? jx_str(o, "digest") : NULL;
     int rc = 0;
+    if (ev && !strcmp(ev, "begin") && jx_str(o, "run"))
+        snprintf(js->r->journal_run, sizeof js->r->journal_run, "%s", jx_str(o, "run"));
     if (ev && (id || dg)) {
         uint64_t d = id ? hash64(id, strlen(id), 0) : strtoull(dg, NULL, 16);
         if (!strcmp(ev, "send")) {
+            js->r->journal_sends++;
             dset_add(&js->pending, d);
+        } else if (!strcmp(ev, "use")) {
+            json_t *tok = json_object_get(o, "tok");
+            for (size_t i = 0; i < 4 && i < json_array_size(tok); i++)
+                js->r->journal_tok[i] += json_integer_value(json_array_get(tok, i));
         } else if (!strcmp(ev, "ans")) {
             dset_del(&js->pending, d);
             rc = on_answer(js, o, d);
@@ -330,10 +338,13 @@ void jrn_free(struct resume *r)
 
 /* ---- writing ------------------------------------------------------------------- */
 
-int jrn_begin(struct sink *s, const struct resume *r)
+static int jline(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int jrn_begin(struct sink *s, const struct resume *r, const char *run_id)
 {
     if (ftruncate(s->fd[SINK_JOURNAL], 0))
         return GB_EIO;
+    jline(s, "{\"ev\":\"begin\",\"run\":\"%s\"}", run_id);
     for (size_t i = 0; i < r->iids.cap; i++) {
         if (!r->iids.v[i].d)
             continue;
@@ -379,6 +390,13 @@ int jrn_send(struct sink *s, const char *id_json, int attempt, const char *what)
     return jline(s, "{\"ev\":\"send\",\"id\":%s,\"op\":\"%s\",\"n\":%d}", id_json, what, attempt);
 }
 
+int jrn_usage(struct sink *s, const char *id_json, long long in, long long out, long long total,
+              long long thought)
+{
+    return jline(s, "{\"ev\":\"use\",\"id\":%s,\"tok\":[%lld,%lld,%lld,%lld]}", id_json, in, out,
+                 total, thought);
+}
+
 int jrn_answer(struct sink *s, const char *id_json, long http)
 {
     return jline(s, "{\"ev\":\"ans\",\"id\":%s,\"http\":%ld}", id_json, http);
@@ -417,7 +435,7 @@ struct compact {
     long long idx;
     const struct dset *done;
     int out_fd;
-    long long kept;
+    long long kept, kept_dups;
     int write_failed;
 };
 
@@ -496,10 +514,11 @@ static int pass2(void *ctx, const char *line, size_t len)
         c->write_failed = 1;
     free(b);
     c->kept++;
+    c->kept_dups += dup;
     return 0;
 }
 
-int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept,
+int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept, long long *kept_dups,
                        struct gb_err *err)
 {
     char *path = fsx_join(dir, "errors.jsonl");
@@ -534,6 +553,8 @@ int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept
     }
     if (kept)
         *kept = c.kept;
+    if (kept_dups)
+        *kept_dups = c.kept_dups;
 out:
     if (c.out_fd >= 0) {
         close(c.out_fd);

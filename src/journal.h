@@ -36,6 +36,12 @@ struct resume {
     json_t *prev_run;            /* previous run.json, or NULL */
     int had_outputs;             /* results/errors/journal existed and were not empty */
     int synthetic_lines;         /* some result line was answered by the emulator */
+    long long results_lines;     /* whole result lines */
+    /* what the journal says the run that wrote it did (for run.json's totals
+     * when that run stopped before writing them) */
+    char journal_run[24];        /* its run id ("" for journals of older versions) */
+    long long journal_sends;     /* requests it sent */
+    long long journal_tok[4];    /* tokens billed to it: input, output, total, thought */
 };
 
 /* Scan OUTDIR (files may be missing). Truncates torn tails in place. */
@@ -51,7 +57,12 @@ int iid_put(struct iid_map *m, uint64_t d, const char *iid);
 void iid_del(struct iid_map *m, uint64_t d);
 
 /* Start this run's journal: truncate it and carry over unresolved iids. */
-int jrn_begin(struct sink *s, const struct resume *r);
+/* Start this run's journal: emptied, then its run id, then the background
+ * interactions still running (carried over). */
+int jrn_begin(struct sink *s, const struct resume *r, const char *run_id);
+/* The tokens one answered request billed. */
+int jrn_usage(struct sink *s, const char *id_json, long long in, long long out, long long total,
+              long long thought);
 
 /* Journal events. id_json is the id as a JSON string literal (with quotes). */
 int jrn_send(struct sink *s, const char *id_json, int attempt, const char *what);
@@ -62,7 +73,7 @@ int jrn_iid_done(struct sink *s, const char *id_json);
 
 /* Rewrite errors.jsonl keeping the latest line per id and dropping ids in
  * done (so it holds one line per job that failed for good). */
-int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept,
+int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept, long long *kept_dups,
                        struct gb_err *err);
 
 /* 1 when an errors.jsonl line reports a duplicate id (error status

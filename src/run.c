@@ -436,6 +436,41 @@ static int check_resume(struct run *r, struct gb_err *err)
     return rc;
 }
 
+/* What earlier runs into OUTDIR did, from run.json's totals; a run that
+ * stopped without writing its own (a crash: run.json still says running,
+ * with its run id) is read off the journal it left. Folders of earlier
+ * versions have no totals: their last run's counts are the start. */
+static void totals_base(struct run *r)
+{
+    const json_t *prev = r->res.prev_run;
+    struct totals *b = &r->base;
+    memset(b, 0, sizeof *b);
+    json_t *pt = jx_obj(prev, "totals");
+    if (pt) {
+        jx_int(pt, "runs", &b->runs);
+        jx_int(pt, "attempts", &b->attempts);
+        json_t *tk = jx_obj(pt, "tokens");
+        jx_int(tk, "input", &b->tok[0]);
+        jx_int(tk, "output", &b->tok[1]);
+        jx_int(tk, "total", &b->tok[2]);
+        jx_int(tk, "thought", &b->tok[3]);
+        const char *st = jx_str(prev, "status"), *id = jx_str(prev, "run_id");
+        if (st && !strcmp(st, "running") && id && !strcmp(id, r->res.journal_run)) {
+            b->attempts += r->res.journal_sends;
+            for (int i = 0; i < 4; i++)
+                b->tok[i] += r->res.journal_tok[i];
+        }
+    } else if (prev) {
+        b->runs = 1;
+        jx_int(jx_obj(prev, "counts"), "attempts", &b->attempts);
+        json_t *tk = jx_obj(prev, "tokens");
+        jx_int(tk, "input", &b->tok[0]);
+        jx_int(tk, "output", &b->tok[1]);
+        jx_int(tk, "total", &b->tok[2]);
+        jx_int(tk, "thought", &b->tok[3]);
+    }
+}
+
 static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe, struct gb_err *err)
 {
     r->cfg = cfg;
@@ -443,6 +478,8 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     r->t0_us = now_us();
     r->t0_wall = wall_s();
     r->rng = cfg->seed ? cfg->seed : (now_us() ^ ((uint64_t)getpid() << 20));
+    r->failed_after = -1;
+    fsx_random_hex(r->run_id, 16);
     r->dups = json_array();
     r->total_known = 0;
     hist_init(&r->lat);
@@ -481,13 +518,17 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
                  r->res.restarted_prev, r->res.restarted_prev == 1 ? "" : "s",
                  r->res.answered_prev, r->res.answered_prev == 1 ? "" : "s",
                  r->res.restarted_prev == 1 ? "it runs" : "they run");
-    if ((rc = jrn_begin(&r->sink, &r->res)))
-        return GB_FAIL(err, rc, "cannot start the journal in '%s'", cfg->out_dir);
+    totals_base(r);
+    /* run.json first, with the totals that now include a run the journal
+     * told of; then the journal is emptied. A crash in between leaves a
+     * journal whose run id run.json no longer names: not counted twice. */
     json_t *rj = run_json_doc(r, "running");
     rc = sink_run_json(&r->sink, rj);
     json_decref(rj);
     if (rc)
         return GB_FAIL(err, GB_EIO, "%s", r->sink.write_error);
+    if ((rc = jrn_begin(&r->sink, &r->res, r->run_id)))
+        return GB_FAIL(err, rc, "cannot start the journal in '%s'", cfg->out_dir);
     struct xfer_opts xo = {cfg->cacert, 30000, 0};
     char ua[64];
     snprintf(ua, sizeof ua, "gembatch/%s", GEMBATCH_VERSION);
@@ -546,11 +587,13 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     run_progress(r, now_ms(), 1);
-    long long kept = 0;
+    long long kept = 0, kept_dups = 0;
     struct gb_err ce = {0};
     sink_sync(&r->sink, 0, 1);
-    if (jrn_compact_errors(cfg->out_dir, &r->res.done, &kept, &ce))
+    if (jrn_compact_errors(cfg->out_dir, &r->res.done, &kept, &kept_dups, &ce))
         log_err(&ce);
+    else
+        r->failed_after = kept - kept_dups;
     const char *status = r->aborting ? "aborted" : r->interrupted ? "interrupted" : "completed";
     json_t *rj = run_json_doc(r, status);
     sink_run_json(&r->sink, rj);

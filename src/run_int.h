@@ -202,6 +202,13 @@ struct run {
     int any_success;
     int path_404s; /* creates answered 404 "Method not found" (or not the API's 404) */
     int folder_real;    /* OUTDIR holds answers of a real endpoint: no synthetic one joins */
+    char run_id[24];    /* this run's, in run.json and the journal's first line */
+    /* run.json's totals: what every earlier run into OUTDIR did (base), to
+     * which this run's counts are added */
+    struct totals {
+        long long runs, attempts, tok[4];
+    } base;
+    long long failed_after; /* failure lines left after the compaction, -1 before */
     int synthetic_seen; /* some answer of this run came from the emulator */
     /* progress */
     int tty;

@@ -311,6 +311,8 @@ void task_add_usage(struct run *r, struct task *t, const struct interaction *it)
     r->c.tok_out += it->usage.output;
     r->c.tok_total += it->usage.total;
     r->c.tok_thought += it->usage.thought;
+    jrn_usage(&r->sink, t->id_json, it->usage.input, it->usage.output, it->usage.total,
+              it->usage.thought);
     rl_correct(&r->rl, t->job->est_tokens, (long)it->usage.input);
 }
 
@@ -644,17 +646,6 @@ struct job *run_next_job(struct run *r)
     return NULL;
 }
 
-static void random_nonce(char *out, size_t n)
-{
-    uint64_t v = 0;
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v)
-        v = now_us() ^ ((uint64_t)getpid() << 32);
-    if (fd >= 0)
-        close(fd);
-    snprintf(out, n, "%016llx", (unsigned long long)v);
-}
-
 int run_init_jobs(struct run *r)
 {
     const struct config *cfg = r->cfg;
@@ -665,7 +656,7 @@ int run_init_jobs(struct run *r)
     r->jctx.sniff = &r->sniff;
     r->jctx.inline_limit = cfg->max_request_bytes;
     r->jctx.schemas = schema_cache_new();
-    random_nonce(r->jctx.nonce, sizeof r->jctx.nonce);
+    fsx_random_hex(r->jctx.nonce, 16);
     if (!r->skipped)
         r->skipped = json_array();
     if (!r->spool_dir)

@@ -186,6 +186,20 @@ static json_t *counts_json(const struct run *r)
     return c;
 }
 
+/* The folder's figures across every run into it (this one included). */
+static json_t *totals_json(const struct run *r)
+{
+    const struct totals *b = &r->base;
+    long long failed = r->failed_after >= 0 ? r->failed_after : r->res.failed_prev;
+    return json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}", "runs", (json_int_t)(b->runs + 1),
+                     "completed", (json_int_t)(r->res.results_lines + r->c.completed), "failed",
+                     (json_int_t)failed, "attempts", (json_int_t)(b->attempts + r->c.attempts),
+                     "tokens", "input", (json_int_t)(b->tok[0] + r->c.tok_in), "output",
+                     (json_int_t)(b->tok[1] + r->c.tok_out), "total",
+                     (json_int_t)(b->tok[2] + r->c.tok_total), "thought",
+                     (json_int_t)(b->tok[3] + r->c.tok_thought));
+}
+
 json_t *run_json_doc(struct run *r, const char *status)
 {
     const struct config *cfg = r->cfg;
@@ -220,6 +234,8 @@ json_t *run_json_doc(struct run *r, const char *status)
                           "wall_s", wall, "status", status, "counts", counts_json(r), "tokens", tok,
                           "latency_ms", lat, "version", GEMBATCH_VERSION);
     json_object_set(jx_obj(o, "pipeline"), "fields", r->pipe->fields);
+    json_object_set_new(o, "run_id", json_string(r->run_id));
+    json_object_set_new(o, "totals", totals_json(r));
     if (r->ttft.n)
         json_object_set_new(o, "ttft_ms", hist_to_json(&r->ttft));
     if (json_array_size(r->dups))

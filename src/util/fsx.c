@@ -250,3 +250,21 @@ int fsx_rm_tree(const char *path)
     closedir(d);
     return rc | rmdir(path);
 }
+
+void fsx_random_hex(char *out, size_t nhex)
+{
+    uint64_t v[2] = {0, 0};
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, v, sizeof v) != (ssize_t)sizeof v) {
+        v[0] = now_us() ^ ((uint64_t)getpid() << 32);
+        v[1] = v[0] * 0x9e3779b97f4a7c15ull;
+    }
+    if (fd >= 0)
+        close(fd);
+    char b[40];
+    snprintf(b, sizeof b, "%016llx%016llx", (unsigned long long)v[0], (unsigned long long)v[1]);
+    if (nhex > 32)
+        nhex = 32;
+    memcpy(out, b, nhex);
+    out[nhex] = '\0';
+}

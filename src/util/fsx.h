@@ -38,6 +38,9 @@ uint64_t now_us(void);          /* monotonic microseconds */
 double wall_s(void);            /* seconds since the epoch, with fraction */
 /* "2026-11-25T13:17:56Z" for t (seconds since the epoch) into out[32]. */
 void iso8601(double t, char out[32]);
+/* nhex (at most 32) random hex digits and a NUL into out (nhex + 1 bytes):
+ * run ids and markers, never secrets. */
+void fsx_random_hex(char *out, size_t nhex);
 /* The same with milliseconds: 2026-11-25T13:17:56.250Z. */
 void iso8601_ms(double t, char out[32]);
 

@@ -33,7 +33,7 @@ static void setup_run(struct fixture *f)
     struct gb_err e = {0};
     cr_assert_eq(sink_open(&f->r.sink, f->dir, 0, &e), 0, "%s", e.msg);
     cr_assert_eq(jrn_scan(f->dir, &f->r.res, &e), 0, "%s", e.msg);
-    cr_assert_eq(jrn_begin(&f->r.sink, &f->r.res), 0);
+    cr_assert_eq(jrn_begin(&f->r.sink, &f->r.res, "unit"), 0);
     cr_assert_eq(toolbox_init(&f->r.tb, 2), 0);
 }
 
