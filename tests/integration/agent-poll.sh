@@ -127,3 +127,25 @@ python3 -c "
 import json, sys
 c = json.load(open(sys.argv[1]))['counts']
 assert c['skipped_done'] + c['jobs'] == 40 and 4 <= c['jobs'] <= 24 and c['completed'] > 0, c" "$T/out4/run.json"
+
+# polls take no rate tokens and never wait behind a create that does: with
+# --rpm 20 the creates leave 3 s apart, and the first agent is polled (every
+# 0.5 s or so) long before the second create leaves
+start_emulator rpmemu --background-polls 2 --log "$T/rpmemu.log"
+head -n 3 "$T/m.jsonl" >"$T/m3.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m3.jsonl" --endpoint "$rpmemu_URL" -o "$T/rpm" -q \
+    --poll-interval 0.5 --rpm 20
+python3 - "$T/rpmemu.log" <<'PY'
+import json, sys
+seq = []
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    if o["method"] == "POST" and o["path"].endswith("/interactions"):
+        seq.append("create")
+    elif o["method"] == "GET" and "/interactions/" in o["path"]:
+        seq.append("poll")
+assert seq.count("create") == 3, seq
+second = [i for i, s in enumerate(seq) if s == "create"][1]
+assert "poll" in seq[:second], f"the first agent was not polled before the second create: {seq}"
+print("rpm-limited creates, polls between them:", " ".join(seq), file=sys.stderr)
+PY
