@@ -217,14 +217,20 @@ void iso8601(double t, char out[32])
 
 void iso8601_ms(double t, char out[32])
 {
+    /* one thread's cache of the last second formatted: a busy run writes
+     * many lines a second, and gmtime_r + strftime dominate this otherwise */
+    static __thread time_t last = -1;
+    static __thread char b[24];
     time_t s = (time_t)t;
     int ms = (int)((t - (double)s) * 1000.0);
     if (ms > 999)
         ms = 999;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    char b[24];
-    strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (s != last) {
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+        last = s;
+    }
     snprintf(out, 32, "%s.%03dZ", b, ms < 0 ? 0 : ms);
 }
 
