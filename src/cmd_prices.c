@@ -251,8 +251,10 @@ static void print_model(const struct prices *p, const struct price_row *r, const
         print_rates(r, r->long_rate, title);
     }
     printf("\n'-' no price: tokens of that kind, or a tier not offered, make the cost unknown.\n");
-    printf("max output tokens  %s%lld\n", r->max_output_tokens < 0 ? "not stated" : "",
-           r->max_output_tokens < 0 ? 0 : r->max_output_tokens);
+    if (r->max_output_tokens < 0)
+        printf("max output tokens  not stated\n");
+    else
+        printf("max output tokens  %lld\n", r->max_output_tokens);
     printf("tiers offered      ");
     for (int t = 0, first = 1; t < TIER_N; t++)
         if (!isnan(r->mult[t])) {
@@ -367,7 +369,7 @@ struct model_sum {
 struct usage_sums {
     struct model_sum *m;
     size_t n;
-    long lines, unpriced;
+    long lines, skipped, unpriced; /* skipped: no model or no usage (an errors line) */
 };
 
 static struct model_sum *sum_for(struct usage_sums *s, const char *model)
@@ -460,9 +462,10 @@ static void print_usage_sums(const struct usage_sums *s, time_t at, int as_json)
                                   "total_cached_tokens", (json_int_t)e->u.cached, "cost_usd",
                                   costs_json(e->cost)));
         }
-        json_t *o = json_pack("{s:s, s:I, s:I, s:o, s:o}", "at", day, "lines",
-                              (json_int_t)s->lines, "unpriced", (json_int_t)s->unpriced,
-                              "models", models, "total_cost_usd", costs_json(total));
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "at", day, "lines",
+                              (json_int_t)s->lines, "skipped", (json_int_t)s->skipped,
+                              "unpriced", (json_int_t)s->unpriced, "models", models,
+                              "total_cost_usd", costs_json(total));
         print_json(o);
         json_decref(o);
         return;
@@ -488,6 +491,8 @@ static void print_usage_sums(const struct usage_sums *s, time_t at, int as_json)
         }
         printf("\n");
     }
+    if (s->skipped)
+        printf("(%ld lines without \"model\" or \"usage\" left out)\n", s->skipped);
 }
 
 static int price_usage_file(const struct prices *p, const struct opts *o)
@@ -510,9 +515,11 @@ static int price_usage_file(const struct prices *p, const struct opts *o)
             n--;
         if (!n)
             continue;
-        if (usage_line(p, o->at, o->usage_file, lineno, line, (size_t)n, &s) < 0)
+        int rc = usage_line(p, o->at, o->usage_file, lineno, line, (size_t)n, &s);
+        if (rc < 0)
             goto out;
         s.lines++;
+        s.skipped += rc;
     }
     print_usage_sums(&s, o->at, o->json);
     if (s.unpriced)

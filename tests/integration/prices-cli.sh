@@ -118,10 +118,12 @@ print("standard %.6f USD for %d results" % (want["standard"], len(lines)))' \
 
 # a line for a model without a price: its cost is unknown, never guessed; exit 1
 printf '%s\n' '{"model":"gemini-9-ultra","usage":{"total_input_tokens":10}}' \
-    '{"model":"gemini-2.5-flash","usage":{"total_input_tokens":1000000}}' >"$T/mixed.jsonl"
+    '{"model":"gemini-2.5-flash","usage":{"total_input_tokens":1000000}}' \
+    '{"id":"e1","status":"failed","error":{"code":500}}' >"$T/mixed.jsonl"
 expect_rc 1 "$GEMBATCH" prices --usage "$T/mixed.jsonl" --json >"$T/mixed.json" 2>"$T/err"
 py 'import json,sys; c=json.load(open(sys.argv[1]))
 assert c["unpriced"] == 1 and c["total_cost_usd"]["standard"] is None, c
+assert c["lines"] == 3 and c["skipped"] == 1, c
 m={x["model"]: x for x in c["models"]}
 assert m["gemini-2.5-flash"]["cost_usd"]["standard"] == 0.3, m
 assert m["gemini-9-ultra"]["cost_usd"]["standard"] is None' "$T/mixed.json" || fail "unpriced line"
