@@ -27,6 +27,10 @@ SRC      := $(sort $(wildcard src/*.c src/util/*.c))
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+# prices/gemini.json goes into the binary (gembatch works without the source
+# tree); scripts/embed turns it into a C array at build time.
+GEN_OBJ  := $(BUILD)/obj/gen/prices_data.o
+LIB_OBJ  += $(GEN_OBJ)
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(patsubst tests/unit/%.c,$(BUILD)/obj/tests/%.o,$(UNIT_SRC))
 
@@ -35,6 +39,14 @@ UNIT_OBJ := $(patsubst tests/unit/%.c,$(BUILD)/obj/tests/%.o,$(UNIT_SRC))
 all: $(BUILD)/gembatch
 
 $(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/prices_data.c: prices/gemini.json scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed prices_builtin prices/gemini.json >$@.tmp && mv $@.tmp $@
+
+$(GEN_OBJ): $(BUILD)/gen/prices_data.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -100,7 +112,7 @@ FUZZ_CFLAGS   = -std=gnu11 $(WARN) $(FUZZ_SAN) -D_GNU_SOURCE -DGEMBATCH_VERSION=
                 -Isrc -Isrc/util $(PKG_CFLAGS) -MMD -MP
 FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_TARGETS ?= $(FUZZ_ALL)
-FUZZ_LIB_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC)) $(FUZZ_BUILD)/obj/gen/prices_data.o
 
 .PHONY: fuzz-cc
 fuzz-cc:
@@ -109,6 +121,10 @@ fuzz-cc:
 	    exit 2; }
 
 $(FUZZ_BUILD)/obj/%.o: src/%.c | fuzz-cc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/obj/gen/prices_data.o: $(BUILD)/gen/prices_data.c | fuzz-cc
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -184,6 +200,8 @@ install: $(BUILD)/gembatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/gembatch $(DESTDIR)$(PREFIX)/bin/gembatch
 	if [ -f docs/gembatch.1 ]; then install -m 0644 docs/gembatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -d $(DESTDIR)$(PREFIX)/share/gembatch/prices
+	install -m 0644 prices/gemini.json $(DESTDIR)$(PREFIX)/share/gembatch/prices/gemini.json
 
 clean:
 	rm -rf build

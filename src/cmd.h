@@ -19,5 +19,6 @@ int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_prices(int argc, char **argv);
 
 #endif

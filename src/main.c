@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"report", cmd_report, "a self-contained HTML report of an output folder"},
     {"get", cmd_get, "fetch a stored interaction by id"},
     {"delete", cmd_delete, "delete a stored interaction by id"},
+    {"prices", cmd_prices, "the price table used for cost: [MODEL] [--json]"},
 };
 
 static void usage(FILE *out)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const statuses[] = {
     "completed", "in_progress", "requires_action", "failed", "cancelled", "incomplete",
@@ -26,6 +27,74 @@ static long long usage_get(const json_t *u, const char *a, const char *b)
     if (b && !jx_int(u, b, &v))
         return v;
     return 0;
+}
+
+static const char *const modality_names[USAGE_NMOD] = {"text", "image", "audio", "video",
+                                                       "document"};
+
+const char *usage_modality_name(enum usage_modality m)
+{
+    return (unsigned)m < USAGE_NMOD ? modality_names[m] : "?";
+}
+
+int usage_modality_of(const char *name)
+{
+    for (int i = 0; name && i < USAGE_NMOD; i++)
+        if (!strcasecmp(name, modality_names[i]))
+            return i;
+    return -1;
+}
+
+void usage_add(struct usage *acc, const struct usage *u)
+{
+    acc->input += u->input;
+    acc->output += u->output;
+    acc->total += u->total;
+    acc->thought += u->thought;
+    acc->cached += u->cached;
+    acc->tool += u->tool;
+    acc->initial_input += u->initial_input;
+    for (int m = 0; m < USAGE_NMOD; m++) {
+        acc->input_by[m] += u->input_by[m];
+        acc->output_by[m] += u->output_by[m];
+        acc->cached_by[m] += u->cached_by[m];
+        acc->tool_by[m] += u->tool_by[m];
+    }
+}
+
+/* [{modality, tokens}] into by[] (both dialects; G1 names fewer modalities).
+ * An entry with an unknown modality, or no count, counts nowhere: prices.c
+ * bills what the breakdown does not cover at the text rate. A count that is
+ * not a non-negative integer is dropped rather than trusted. */
+static void by_modality(const json_t *u, const char *key, long long by[USAGE_NMOD])
+{
+    json_t *a = jx_arr(u, key);
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e) {
+        int m = usage_modality_of(jx_str(e, "modality"));
+        long long n;
+        if (m >= 0 && !jx_int(e, "tokens", &n) && n >= 0)
+            by[m] += n;
+    }
+}
+
+void resp_usage_from_json(const json_t *u, struct usage *out)
+{
+    memset(out, 0, sizeof *out);
+    out->input = usage_get(u, "total_input_tokens", NULL);
+    out->output = usage_get(u, "total_output_tokens", NULL);
+    out->total = usage_get(u, "total_tokens", NULL);
+    out->thought = usage_get(u, "total_thought_tokens", "total_reasoning_tokens");
+    out->cached = usage_get(u, "total_cached_tokens", NULL);
+    out->tool = usage_get(u, "total_tool_use_tokens", NULL);
+    out->initial_input = usage_get(u, "initial_input_tokens", NULL);
+    by_modality(u, "input_tokens_by_modality", out->input_by);
+    by_modality(u, "output_tokens_by_modality", out->output_by);
+    by_modality(u, "cached_tokens_by_modality", out->cached_by);
+    by_modality(u, "tool_use_tokens_by_modality", out->tool_by);
+    if (!out->total)
+        out->total = out->input + out->output + out->thought + out->tool;
 }
 
 /* G3 steps -> G1-style content list: model_output/user_input contents are
@@ -70,6 +139,7 @@ int resp_from_json(json_t *doc, struct interaction *it, struct gb_err *err)
         return GB_FAIL(err, GB_EINVAL, "response has no valid Interaction \"status\"");
     }
     it->model = jx_str(doc, "model");
+    it->service_tier = jx_str(doc, "service_tier");
     if (!it->model)
         it->model = jx_str(doc, "agent");
     json_t *outputs = json_object_get(doc, "outputs");
@@ -88,15 +158,7 @@ int resp_from_json(json_t *doc, struct interaction *it, struct gb_err *err)
     json_t *u = jx_obj(doc, "usage");
     if (u) {
         it->has_usage = 1;
-        it->usage.input = usage_get(u, "total_input_tokens", NULL);
-        it->usage.output = usage_get(u, "total_output_tokens", NULL);
-        it->usage.total = usage_get(u, "total_tokens", NULL);
-        it->usage.thought = usage_get(u, "total_thought_tokens", "total_reasoning_tokens");
-        it->usage.cached = usage_get(u, "total_cached_tokens", NULL);
-        it->usage.tool = usage_get(u, "total_tool_use_tokens", NULL);
-        if (!it->usage.total)
-            it->usage.total = it->usage.input + it->usage.output + it->usage.thought +
-                              it->usage.tool;
+        resp_usage_from_json(u, &it->usage);
     }
     return 0;
 }

@@ -11,9 +11,31 @@
 
 #include "err.h"
 
+/* Token counts of one answer (or a sum of answers: usage_add). The totals are
+ * the service's; the *_by arrays are its per-modality breakdowns
+ * (input_tokens_by_modality, ...), zero where it sent none, so a breakdown
+ * may sum to less than its total: the rest is text (prices.c relies on it). */
+enum usage_modality {
+    USAGE_TEXT, USAGE_IMAGE, USAGE_AUDIO, USAGE_VIDEO, USAGE_DOCUMENT, USAGE_NMOD
+};
+
 struct usage {
     long long input, output, total, thought, cached, tool;
+    long long initial_input; /* G3: input of the first turn; 0 when absent */
+    long long input_by[USAGE_NMOD], output_by[USAGE_NMOD], cached_by[USAGE_NMOD],
+        tool_by[USAGE_NMOD];
 };
+
+/* An Interactions usage object (either dialect: total_thought_tokens or
+ * total_reasoning_tokens; the *_by_modality arrays) into out; what is absent
+ * or not a count is 0. Also reads a results line's "usage". */
+void resp_usage_from_json(const json_t *u, struct usage *out);
+/* acc += u, field by field (continuation hops, tool turns: each is billed). */
+void usage_add(struct usage *acc, const struct usage *u);
+/* "text", "image", ... for a modality; usage_modality_of is its inverse
+ * (case-insensitive, -1 for a name it does not know). */
+const char *usage_modality_name(enum usage_modality m);
+int usage_modality_of(const char *name);
 
 struct interaction {
     json_t *doc;
@@ -21,6 +43,7 @@ struct interaction {
     const char *status;     /* completed, in_progress, requires_action, failed, cancelled, ... */
     const char *model;      /* model or agent */
     json_t *outputs;        /* new array of content items (G3 steps flattened) */
+    const char *service_tier; /* the Interaction's service_tier as sent, or NULL */
     struct usage usage;
     int has_usage;
 };
