@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "budget.h"
 #include "job.h"
 
 struct pipeline;
@@ -47,6 +48,13 @@ struct config {
     long max_tool_turns;
     long tool_concurrency;       /* tool programs running at once */
     const char *id_prefix;       /* --id-prefix: NULL or "none", "auto", or a literal prefix */
+    /* money and tiers (issue 15) */
+    const char *prices_path;     /* --prices FILE, or NULL for the built-in table */
+    int has_max_cost;            /* --max-cost (or limits.max_cost_usd) was given */
+    struct budget_arg max_cost;
+    const char *tier;            /* --tier: the tier of requests that name none */
+    double finish_by_s;          /* --finish-by as wall-clock seconds, 0 = none */
+    int timeout_set;             /* --timeout or limits.timeout_s was given */
 };
 
 void config_defaults(struct config *c);

@@ -8,6 +8,7 @@
 #include "sink.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -251,6 +252,11 @@ static int on_journal(void *ctx, const char *line, size_t len)
             json_t *tok = json_object_get(o, "tok");
             for (size_t i = 0; i < 4 && i < json_array_size(tok); i++)
                 js->r->journal_tok[i] += json_integer_value(json_array_get(tok, i));
+            json_t *usd = json_object_get(o, "usd");
+            if (json_is_number(usd))
+                js->r->journal_usd += json_number_value(usd);
+            else
+                js->r->journal_unpriced++;
         } else if (!strcmp(ev, "ans")) {
             dset_del(&js->pending, d);
             rc = on_answer(js, o, d);
@@ -391,10 +397,13 @@ int jrn_send(struct sink *s, const char *id_json, int attempt, const char *what)
 }
 
 int jrn_usage(struct sink *s, const char *id_json, long long in, long long out, long long total,
-              long long thought)
+              long long thought, double usd)
 {
-    return jline(s, "{\"ev\":\"use\",\"id\":%s,\"tok\":[%lld,%lld,%lld,%lld]}", id_json, in, out,
-                 total, thought);
+    char u[40] = "null";
+    if (!isnan(usd))
+        snprintf(u, sizeof u, "%.17g", usd);
+    return jline(s, "{\"ev\":\"use\",\"id\":%s,\"tok\":[%lld,%lld,%lld,%lld],\"usd\":%s}", id_json,
+                 in, out, total, thought, u);
 }
 
 int jrn_answer(struct sink *s, const char *id_json, long http)

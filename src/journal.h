@@ -42,6 +42,8 @@ struct resume {
     char journal_run[24];        /* its run id ("" for journals of older versions) */
     long long journal_sends;     /* requests it sent */
     long long journal_tok[4];    /* tokens billed to it: input, output, total, thought */
+    double journal_usd;          /* what they cost (the known part) */
+    long long journal_unpriced;  /* answered requests whose cost was unknown */
 };
 
 /* Scan OUTDIR (files may be missing). Truncates torn tails in place. */
@@ -62,7 +64,7 @@ void iid_del(struct iid_map *m, uint64_t d);
 int jrn_begin(struct sink *s, const struct resume *r, const char *run_id);
 /* The tokens one answered request billed. */
 int jrn_usage(struct sink *s, const char *id_json, long long in, long long out, long long total,
-              long long thought);
+              long long thought, double usd);
 
 /* Journal events. id_json is the id as a JSON string literal (with quotes). */
 int jrn_send(struct sink *s, const char *id_json, int attempt, const char *what);

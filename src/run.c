@@ -66,6 +66,56 @@ static int past_deadline(struct run *r, struct task *t, uint64_t now)
     return 1;
 }
 
+/* The tier a create goes out at: as asked, except flex under --finish-by
+ * when the time left is short (tiers.c decides from the latencies seen). */
+static enum tier route_tier(struct run *r, enum tier asked)
+{
+    if (asked != TIER_FLEX || r->cfg->finish_by_s <= 0)
+        return asked;
+    long long left = r->active;
+    if (r->total_known > 0 && !r->inputs_done)
+        left += r->total_known - (r->c.lines);
+    struct tier_route tr = {asked,
+                            wall_s(),
+                            r->cfg->finish_by_s,
+                            lat_est_value(&r->lat_flex),
+                            lat_est_value(&r->lat_std),
+                            (long)left,
+                            (long)r->rl.limit};
+    return tier_route(&tr);
+}
+
+/* Reserve what a create may cost and choose its tier. 0 to send it; else it
+ * was dealt with (the budget is reached: the run stops taking new work; or
+ * its cost cannot be bounded under --max-cost: the job fails). */
+static int admit_cost(struct run *r, struct task *t)
+{
+    enum tier send = route_tier(r, cost_tier_asked(r, task_request(t)));
+    switch (cost_reserve(r, t, send)) {
+    case BUDGET_OK:
+        t->tier_sent = send;
+        return 0;
+    case BUDGET_UNPRICED:
+        task_fail(r, t, 0, "UNPRICED",
+                  "no price is known for its model, so under --max-cost its cost cannot be "
+                  "bounded and it was not sent (give the rates with --prices FILE)",
+                  NULL);
+        return 1;
+    case BUDGET_FULL:
+        break;
+    }
+    if (!r->budget_stop && !r->cfg->quiet) {
+        if (r->bar_drawn)
+            fputc('\n', stderr);
+        log_info("the budget is reached (--max-cost): nothing more is sent; letting %zu "
+                 "requests in flight finish",
+                 r->inflight);
+    }
+    r->budget_stop = r->stopping = 1;
+    tq_push_front(&r->creates, t); /* recorded as interrupted: it runs again on resume */
+    return 1;
+}
+
 static void start_op(struct run *r, struct task *t)
 {
     if (t->phase == PH_UPLOAD) {
@@ -75,10 +125,16 @@ static void start_op(struct run *r, struct task *t)
     if (past_deadline(r, t, now_ms()))
         return;
     enum op_kind kind = t->phase == PH_POLL ? OPK_POLL : t->phase == PH_CANCEL ? OPK_CANCEL : OPK_CREATE;
+    if (kind == OPK_CREATE && admit_cost(r, t))
+        return;
     struct op *op = op_new(&r->xf, kind, t, kind == OPK_POLL ? "GET" : "POST", url_for(r, t, kind));
     if (!op || !op->url)
         goto fail;
     op->timeout_ms = (long)(r->cfg->timeout_s * 1000);
+    /* flex answers may take minutes: at least 10 unless a timeout was given */
+    if (kind != OPK_CANCEL && t->tier_sent == TIER_FLEX && !r->cfg->timeout_set &&
+        op->timeout_ms < FLEX_TIMEOUT_MS)
+        op->timeout_ms = FLEX_TIMEOUT_MS;
     if (kind == OPK_CANCEL) {
         body_from_text(&op->body, "", 0);
         op->has_body = 1;
@@ -86,7 +142,20 @@ static void start_op(struct run *r, struct task *t)
     }
     if (kind == OPK_CREATE) {
         struct gb_err e = {0};
-        if (body_from_request(&op->body, &r->jctx, task_request(t), t->job, &e))
+        const json_t *req = task_request(t);
+        json_t *routed = NULL; /* the same request at the tier it goes out at */
+        const char *named = jx_str(req, "service_tier");
+        if (t->tier_sent != TIER_STANDARD ? !named || strcmp(named, tier_name(t->tier_sent))
+                                          : named && strcmp(named, "standard")) {
+            routed = json_copy((json_t *)req);
+            if (!routed)
+                goto fail;
+            json_object_set_new(routed, "service_tier", json_string(tier_name(t->tier_sent)));
+            req = routed;
+        }
+        int rc = body_from_request(&op->body, &r->jctx, req, t->job, &e);
+        json_decref(routed);
+        if (rc)
             goto fail;
         op->has_body = 1;
         if (t->job->stream && answer_watch_stream(op))
@@ -115,6 +184,8 @@ static void start_op(struct run *r, struct task *t)
 fail:
     answer_stream_free(op);
     op_free(op);
+    if (kind == OPK_CREATE)
+        cost_unanswered(r, t, 0);
     task_fail(r, t, 500, "INTERNAL", "out of memory while building the request", NULL);
 }
 
@@ -176,6 +247,11 @@ static void admit(struct run *r, struct job *j)
         return;
     }
     j->est_tokens = req_estimate_tokens(j->req, j);
+    /* --tier for requests whose tier is the pipeline's (a line may name its own) */
+    const char *line_tier = jx_str(j->req, "service_tier");
+    const char *pipe_tier = jx_str(r->pipe->base, "service_tier");
+    if (r->cfg->tier && (!line_tier || (pipe_tier && !strcmp(line_tier, pipe_tier))))
+        json_object_set_new(j->req, "service_tier", json_string(r->cfg->tier));
     const char *iid = iid_get(&r->res.iids, j->digest);
     if (iid && t->background) {
         /* started by an earlier run: poll it instead of paying again */
@@ -242,6 +318,35 @@ static void install_signals(struct sigaction *old_int, struct sigaction *old_ter
 
 /* ---- the loop ------------------------------------------------------------------ */
 
+/* Near --finish-by a flex attempt still in flight is given up when waiting
+ * for it would leave too little time to send what is left at standard; it
+ * goes again at standard (it may have been billed: counted in doubt). */
+static void check_flex(struct run *r, uint64_t now)
+{
+    if (r->cfg->finish_by_s <= 0 || now - r->last_flex_check_ms < 500)
+        return;
+    r->last_flex_check_ms = now;
+    for (struct task *t = r->all; t; t = t->all_next) {
+        struct op *op = t->op;
+        if (!op || op->kind != OPK_CREATE || t->tier_sent != TIER_FLEX)
+            continue;
+        struct tier_route tr = {TIER_FLEX,      wall_s(),           r->cfg->finish_by_s,
+                                lat_est_value(&r->lat_flex), lat_est_value(&r->lat_std),
+                                (long)r->active, (long)r->rl.limit};
+        if (!tier_abandon(&tr))
+            continue;
+        xfer_cancel(&r->xf, op);
+        answer_stream_free(op);
+        op_free(op);
+        t->op = NULL;
+        r->inflight--;
+        r->flex_moved++;
+        cost_unanswered(r, t, 1);
+        t->attempts--; /* not the request's fault */
+        task_ready(r, t);
+    }
+}
+
 static void cancel_all(struct run *r)
 {
     for (struct task *t = r->all; t; t = t->all_next) {
@@ -253,8 +358,11 @@ static void cancel_all(struct run *r)
         xfer_cancel(&r->xf, op);
         /* a request that left whole may have been billed; not when the key
          * was refused (nothing is billed then) */
-        if (op->kind == OPK_CREATE && !r->auth_refused && (uint64_t)sent >= op->body.total)
+        int doubt = op->kind == OPK_CREATE && !r->auth_refused && (uint64_t)sent >= op->body.total;
+        if (doubt)
             r->c.in_doubt++;
+        if (op->kind == OPK_CREATE)
+            cost_unanswered(r, t, doubt);
         answer_stream_free(op);
         op_free(op);
         t->op = NULL;
@@ -298,6 +406,7 @@ static void loop(struct run *r)
         if (r->sink.write_failed)
             run_abort(r, "%s", r->sink.write_error);
         run_progress(r, now, 0);
+        check_flex(r, now);
         if (!r->stopping) {
             feed(r);
             struct task *t;
@@ -455,10 +564,16 @@ static void totals_base(struct run *r)
         jx_int(tk, "total", &b->tok[2]);
         jx_int(tk, "thought", &b->tok[3]);
         const char *st = jx_str(prev, "status"), *id = jx_str(prev, "run_id");
+        json_t *usd = json_object_get(pt, "cost_usd");
+        if (json_is_number(usd))
+            b->usd = json_number_value(usd);
+        jx_int(pt, "unpriced_requests", &b->unpriced);
         if (st && !strcmp(st, "running") && id && !strcmp(id, r->res.journal_run)) {
             b->attempts += r->res.journal_sends;
             for (int i = 0; i < 4; i++)
                 b->tok[i] += r->res.journal_tok[i];
+            b->usd += r->res.journal_usd;
+            b->unpriced += r->res.journal_unpriced;
         }
     } else if (prev) {
         b->runs = 1;
@@ -519,6 +634,10 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
                  r->res.answered_prev, r->res.answered_prev == 1 ? "" : "s",
                  r->res.restarted_prev == 1 ? "it runs" : "they run");
     totals_base(r);
+    lat_est_init(&r->lat_flex, FLEX_TIMEOUT_MS / 1000.0);
+    lat_est_init(&r->lat_std, 30);
+    if ((rc = cost_init(r, r->base.usd, err)))
+        return rc;
     /* run.json first, with the totals that now include a run the journal
      * told of; then the journal is emptied. A crash in between leaves a
      * journal whose run id run.json no longer names: not counted twice. */
@@ -571,6 +690,7 @@ static void teardown(struct run *r)
     sniff_free(&r->sniff);
     json_decref(r->dups);
     free(r->base_url);
+    cost_free(r);
 }
 
 int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *err)
@@ -594,7 +714,10 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
         log_err(&ce);
     else
         r->failed_after = kept - kept_dups;
-    const char *status = r->aborting ? "aborted" : r->interrupted ? "interrupted" : "completed";
+    const char *status = r->aborting      ? "aborted"
+                         : r->interrupted ? "interrupted"
+                         : r->budget_stop ? "stopped_at_budget"
+                                          : "completed";
     json_t *rj = run_json_doc(r, status);
     sink_run_json(&r->sink, rj);
     json_decref(rj);
@@ -604,6 +727,8 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
         outcome = GB_ABORTED;
     } else if (r->interrupted) {
         outcome = GB_INTERRUPTED;
+    } else if (r->budget_stop) {
+        outcome = GB_BUDGET;
     } else {
         outcome = r->c.failed || r->c.duplicates || r->input_errors ? GB_SOME_FAILED : GB_DONE;
     }

@@ -8,6 +8,8 @@
  * is handed. Calls run_followup.c and run_jobs.c in the engine. */
 #include "run_int.h"
 
+#include <math.h>
+
 /* ---- streamed creates -------------------------------------------------------------- */
 
 /* A streamed create: SSE events are parsed as they arrive and assembled into
@@ -118,6 +120,7 @@ struct attempt {
     long bad_body_code;     /* the code a task failed on this body gets */
     struct decoded *imgs;   /* inline images of a finished answer, decoded */
     size_t nimg;
+    const char *tier_header; /* x-gemini-service-tier: the tier that served it, or "" */
 };
 
 static void attempt_free(struct attempt *a)
@@ -177,6 +180,7 @@ static void read_stream(struct run *r, struct task *t, struct op *op, struct att
 static void read_attempt(struct run *r, struct task *t, struct op *op, struct attempt *a)
 {
     a->o = (struct outcome){OC_OK, op->http, -1, NULL};
+    a->tier_header = op->service_tier;
     if (op->cc != CURLE_OK) {
         a->o.cls = op->resp_overflow ? OC_BAD_BODY : classify_cc(op->cc);
         if (op->resp_overflow)
@@ -249,7 +253,7 @@ static void start_polling(struct run *r, struct task *t, int first)
  * is validated whole), and each hop's usage counts. */
 #define MAX_CONTINUATIONS 64
 
-static void continue_answer(struct run *r, struct task *t, struct interaction *it)
+static void continue_answer(struct run *r, struct task *t, struct interaction *it, double usd)
 {
     const char *tok = jx_str(it->doc, "continuation_token");
     const char *why = NULL;
@@ -260,7 +264,7 @@ static void continue_answer(struct run *r, struct task *t, struct interaction *i
               "make progress";
     else if (t->cont.n >= MAX_CONTINUATIONS)
         why = "the answer still required continuation after 64 continuation requests";
-    task_add_usage(r, t, it);
+    task_add_usage(r, t, it, usd);
     if (!t->cont.outputs)
         t->cont.outputs = json_array();
     json_array_extend(t->cont.outputs, it->outputs);
@@ -282,7 +286,7 @@ static void continue_answer(struct run *r, struct task *t, struct interaction *i
     t->cont.token = strdup(tok);
     t->cont.n++;
     r->c.continuations++;
-    task_next_request(r, t, req);
+    task_next_request(r, t, req, KIND_CONTINUATION);
 }
 
 /* The last hop came back: its outputs follow the earlier hops', and later
@@ -330,10 +334,10 @@ static void schema_failed(struct run *r, struct task *t, json_t *errors, const c
 
 /* A completed (or requires_action) answer: images to disk, then tools, the
  * schema, the next step, and the result. */
-static void on_finished(struct run *r, struct task *t, struct attempt *a)
+static void on_finished(struct run *r, struct task *t, struct attempt *a, double usd)
 {
     struct interaction *it = &a->it;
-    task_add_usage(r, t, it);
+    task_add_usage(r, t, it, usd);
     write_images(r, t, a);
     if (followup_tools(r, t, it->outputs) != FU_NONE)
         return;
@@ -373,7 +377,7 @@ static void on_finished(struct run *r, struct task *t, struct attempt *a)
 /* An answer that ended some other way (failed, cancelled, incomplete,
  * budget_exceeded, ...). It is not accepted, but it was billed: its text
  * stays in the error line's partial. */
-static void on_unfinished(struct run *r, struct task *t, struct interaction *it)
+static void on_unfinished(struct run *r, struct task *t, struct interaction *it, double usd)
 {
     const char *st = it->status;
     char msg[600];
@@ -386,7 +390,7 @@ static void on_unfinished(struct run *r, struct task *t, struct interaction *it)
     for (; st[n] && n < sizeof up - 1; n++)
         up[n] = (char)(st[n] >= 'a' && st[n] <= 'z' ? st[n] - 32 : st[n]);
     up[n] = '\0';
-    task_add_usage(r, t, it);
+    task_add_usage(r, t, it, usd);
     json_decref(t->cont.outputs);
     t->cont.outputs = json_incref(it->outputs);
     task_fail(r, t, 500, up, msg, NULL);
@@ -401,11 +405,16 @@ static void follow_answer(struct run *r, struct task *t, struct attempt *a, int 
         t->iid = strdup(it->id);
     }
     const char *st = it->status;
+    int running = !strcmp(st, "in_progress") || !strcmp(st, "queued") ||
+                  (!strcmp(st, "requires_continuation") && t->background && t->iid);
+    /* priced once its billing is final: background work when its last poll
+     * says so (the create's reservation waits for it) */
+    double usd = running ? NAN : cost_answered(r, t, it, a->tier_header);
     if (!strcmp(st, "requires_continuation")) {
         if (t->background && t->iid) /* the service continues background work itself */
             start_polling(r, t, kind == OPK_CREATE);
         else
-            continue_answer(r, t, it);
+            continue_answer(r, t, it, usd);
         return;
     }
     if (t->cont.token)
@@ -421,9 +430,9 @@ static void follow_answer(struct run *r, struct task *t, struct attempt *a, int 
         return;
     }
     if (!strcmp(st, "completed") || !strcmp(st, "requires_action"))
-        on_finished(r, t, a);
+        on_finished(r, t, a, usd);
     else
-        on_unfinished(r, t, it);
+        on_unfinished(r, t, it, usd);
 }
 
 /* ---- retries and aborts -------------------------------------------------------------- */
@@ -513,6 +522,20 @@ static enum attempt_end cancel_done(struct run *r, struct task *t, const struct 
     return AE_FAILED;
 }
 
+/* A flex request the service shed (503 UNAVAILABLE or 429
+ * RESOURCE_EXHAUSTED, as the flex documents say): not a failure of the job
+ * nor of the endpoint. */
+static int was_shed(const struct task *t, const struct op *op, const struct attempt *a)
+{
+    return op->kind == OPK_CREATE && t->tier_sent == TIER_FLEX && a->o.cls == OC_HTTP &&
+           (op->http == 503 || op->http == 429);
+}
+
+/* Shed attempts this many times in a row fail the request (a flex capacity
+ * that never comes back; with --finish-by the request moves to standard
+ * long before). */
+#define SHED_MAX 50
+
 enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
 {
     if (op->kind == OPK_CANCEL)
@@ -520,14 +543,28 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
     t->last_latency_us = op->t_end_us - op->t_start_us;
     struct attempt a = {0};
     read_attempt(r, t, op, &a);
+    int shed = was_shed(t, op, &a);
+    if (shed) {
+        /* retried with backoff like any 503/429, but it does not use up the
+         * request's attempts (only SHED_MAX bounds it) and it slows the send
+         * rate; it says nothing about the endpoint's health */
+        r->c.shed++;
+        t->shed++;
+        t->attempts--;
+        rl_on_429(&r->rl, now_ms());
+    }
     long delay = 0;
-    enum verdict v = retry_decide(&r->policy, &a.o, t->attempts, run_rnd(r), &delay);
+    struct retry_policy sp = r->policy; /* the backoff grows with each shed in a row */
+    sp.max_attempts = SHED_MAX;
+    enum verdict v = shed ? retry_decide(&sp, &a.o, t->shed, run_rnd(r), &delay)
+                          : retry_decide(&r->policy, &a.o, t->attempts, run_rnd(r), &delay);
     enum attempt_end end;
     if (v == V_OK && (op->synthetic || r->cfg->emulator)) {
         if (r->folder_real) {
             run_abort(r, "%s answered as the gembatch emulator, but '%s' holds answers of a real "
                       "endpoint: synthetic answers must not join them; use another -o",
                       r->base_url, r->cfg->out_dir);
+            cost_unanswered(r, t, 0);
             task_ready(r, t); /* not written: it runs again on resume */
             attempt_free(&a);
             return AE_ABORT;
@@ -538,16 +575,27 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
         r->consecutive_failures = 0;
         r->any_success = 1;
         rl_on_success(&r->rl);
-        if (op->kind == OPK_CREATE)
+        if (op->kind == OPK_CREATE) {
             hist_add(&r->lat, t->last_latency_us);
+            lat_est_add(t->tier_sent == TIER_FLEX ? &r->lat_flex : &r->lat_std,
+                        (double)t->last_latency_us / 1e6);
+        }
         follow_answer(r, t, &a, op->kind);
         attempt_free(&a);
         return AE_ACCEPTED;
     }
-    if (a.o.cls == OC_NET || a.o.cls == OC_TIMEOUT || a.o.cls == OC_BAD_BODY ||
-        (a.o.cls == OC_HTTP && op->http >= 500))
+    if (op->kind == OPK_CREATE) {
+        /* an error envelope was not billed; a request that left whole and got
+         * no usable answer may have been */
+        int doubt = a.o.cls == OC_BAD_BODY ||
+                    ((a.o.cls == OC_TIMEOUT || a.o.cls == OC_NET) &&
+                     (uint64_t)op->bytes_sent >= op->body.total);
+        cost_unanswered(r, t, doubt);
+    }
+    if (!shed && (a.o.cls == OC_NET || a.o.cls == OC_TIMEOUT || a.o.cls == OC_BAD_BODY ||
+                  (a.o.cls == OC_HTTP && op->http >= 500)))
         r->consecutive_failures++;
-    if (op->http == 429)
+    if (op->http == 429 && !shed)
         rl_on_429(&r->rl, now_ms());
     char why[1400];
     describe(op, &a, why, sizeof why);

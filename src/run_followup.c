@@ -99,7 +99,7 @@ static void conv_add_user(json_t *conv, const json_t *content, int g3)
  * by previous_interaction_id when the interaction is stored, else with the
  * whole conversation. */
 static void follow_up(struct run *r, struct task *t, json_t *base, const json_t *outputs,
-                      const json_t *content)
+                      const json_t *content, enum req_kind kind)
 {
     int g3 = r->jctx.dialect == DIALECT_V1;
     if (!base)
@@ -116,7 +116,7 @@ static void follow_up(struct run *r, struct task *t, json_t *base, const json_t 
         json_object_set_new(base, "input", json_deep_copy(t->conv));
     }
     /* a follow-up carries no media of ours: the placeholders stay in job->req */
-    task_next_request(r, t, base);
+    task_next_request(r, t, base, kind);
 }
 
 /* ---- re-asks ---------------------------------------------------------------------- */
@@ -150,7 +150,7 @@ enum followup followup_reask(struct run *r, struct task *t, const json_t *output
     json_t *fix = correction(errors, parse_error);
     t->reasks++;
     r->c.reasks++;
-    follow_up(r, t, NULL, outputs, fix);
+    follow_up(r, t, NULL, outputs, fix, KIND_REASK);
     json_decref(fix);
     return FU_STARTED;
 }
@@ -231,7 +231,7 @@ enum followup followup_next_step(struct run *r, struct task *t, const struct int
         json_decref(content);
         return step_failed(r, t, k, e.msg);
     }
-    follow_up(r, t, base, it->outputs, content);
+    follow_up(r, t, base, it->outputs, content, KIND_STEP);
     json_decref(content);
     return FU_STARTED;
 }
@@ -363,7 +363,7 @@ void followup_tool_done(struct run *r, struct tool_done *d)
     t->tool_turns++;
     json_t *outputs = json_incref(t->tools.outputs);
     json_t *results = json_incref(t->tools.results);
-    follow_up(r, t, NULL, outputs, results);
+    follow_up(r, t, NULL, outputs, results, KIND_TOOL_TURN);
     json_decref(outputs);
     json_decref(results);
 }

@@ -17,6 +17,7 @@
 #define GB_RUN_INT_H
 
 #include "b64.h"
+#include "budget.h"
 #include "cmd.h"
 #include "config.h"
 #include "fsx.h"
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "pipeline.h"
+#include "prices.h"
 #include "ratelimit.h"
 #include "request.h"
 #include "response.h"
@@ -39,6 +41,7 @@
 #include "sink.h"
 #include "sniff.h"
 #include "sse.h"
+#include "tiers.h"
 #include "tools.h"
 #include "upload.h"
 #include "xfer.h"
@@ -63,6 +66,9 @@ enum phase {
     PH_NPHASES
 };
 
+/* What a create asks for, for the ledger's "by kind". */
+enum req_kind { KIND_FIRST, KIND_REASK, KIND_CONTINUATION, KIND_TOOL_TURN, KIND_STEP, KIND_N };
+
 /* What an op in flight is for (xfer's op->kind; uploads use OPK_UPLOAD). */
 enum op_kind { OPK_CREATE = 1, OPK_POLL, OPK_CANCEL };
 
@@ -73,6 +79,7 @@ struct counts {
     long long reasks, reask_ok, schema_failed, continuations;
     long long tok_in, tok_out, tok_total, tok_thought;
     long long net_errors, timeouts, bad_bodies, polls, tool_calls, tool_failures;
+    long long shed;      /* flex requests the service shed (503/429), retried */
     long long http[600];
 };
 
@@ -114,6 +121,13 @@ struct task {
     int reasks;                      /* re-asks sent */
     double poll_wait_s;
     int synthetic;                   /* an answer came from the emulator */
+    /* money (run_cost.c) */
+    enum req_kind kind;              /* what the current create asks for */
+    enum tier tier_sent;             /* the tier the current attempt went out at */
+    double reserved_usd;             /* its worst case, held by the budget */
+    double cost_usd;                 /* what the answered requests cost (known part) */
+    int cost_known;                  /* 0 once one of them could not be priced */
+    int shed;                        /* attempts of the current request the service shed */
     json_t *files;                   /* images written so far (relative paths) */
     /* media through the Files API (run_media.c) */
     struct {
@@ -153,6 +167,24 @@ enum { RATE_STEP_MS = 250, RATE_WINDOW_MS = 10000, RATE_SAMPLES = RATE_WINDOW_MS
 
 struct tqueue {
     struct task *head, *tail;
+};
+
+/* The ledger: what this run's answered requests cost, by model, tier and
+ * kind ({"usd","requests","unknown"} each), and the budget. */
+struct model_row {
+    char *model;
+    struct price_row row;
+};
+
+struct ledger {
+    struct prices *prices;
+    struct model_row *rows;
+    size_t nrows, caprows;
+    struct budget budget;
+    json_t *by_model, *by_tier, *by_kind;
+    double total_usd;
+    long long priced, unknown, downgraded;
+    double doubt_worst_usd; /* worst case of requests in doubt (NAN: unknown) */
 };
 
 struct run {
@@ -207,8 +239,15 @@ struct run {
      * which this run's counts are added */
     struct totals {
         long long runs, attempts, tok[4];
+        double usd;           /* what they cost (the known part) */
+        long long unpriced;   /* answered requests whose cost was unknown */
     } base;
     long long failed_after; /* failure lines left after the compaction, -1 before */
+    struct ledger ledger;
+    int budget_stop;        /* the budget is reached: nothing more is sent (exit 4) */
+    struct lat_est lat_flex, lat_std; /* how long an answer takes at each tier */
+    uint64_t last_flex_check_ms;
+    long long flex_moved;   /* flex attempts given up near --finish-by, sent at standard */
     int synthetic_seen; /* some answer of this run came from the emulator */
     /* progress */
     int tty;
@@ -221,6 +260,10 @@ struct run {
     } rate_win;
     int bar_drawn;
 };
+
+/* a flex attempt's timeout unless one was given: the published advice is
+ * at least 10 minutes (tiers-and-pricing.md, FLEX-I) */
+enum { FLEX_TIMEOUT_MS = 600000 };
 
 /* media digests are read this much at a time, at most HASH_BUDGET a loop turn */
 enum { HASH_CHUNK = 4 << 20, HASH_BUDGET = 16 << 20 };
@@ -237,8 +280,10 @@ void task_phase_at(struct run *r, struct task *t, enum phase ph, const char *fil
 const char *phase_name(enum phase ph);
 /* The task's next create starts from req (new reference, or NULL for the
  * current one): attempts start again, it goes on the ready queue. */
-#define task_next_request(r, t, req) task_next_request_at((r), (t), (req), __FILE__, __LINE__)
-void task_next_request_at(struct run *r, struct task *t, json_t *req, const char *file, int line);
+#define task_next_request(r, t, req, kind)                                                  \
+    task_next_request_at((r), (t), (req), (kind), __FILE__, __LINE__)
+void task_next_request_at(struct run *r, struct task *t, json_t *req, enum req_kind kind,
+                          const char *file, int line);
 /* Ready to start: a create goes on r->creates, anything else on r->others. */
 void task_ready(struct run *r, struct task *t);
 struct task *tq_pop(struct tqueue *q);
@@ -261,8 +306,9 @@ void task_interrupt_at(struct run *r, struct task *t, const char *file, int line
  * or a duplicate id. Counted, recorded where it must be, freed. */
 enum skip_why { SKIP_SHARD, SKIP_DONE, SKIP_DUPLICATE };
 void job_skip(struct run *r, struct job *j, enum skip_why why);
-/* Tokens of one answered request, to the task and the run. */
-void task_add_usage(struct run *r, struct task *t, const struct interaction *it);
+/* Tokens of one answered request (and its cost, NAN unknown) to the task,
+ * the run and the journal. */
+void task_add_usage(struct run *r, struct task *t, const struct interaction *it, double usd);
 /* The request a create of t sends. Borrowed. */
 const json_t *task_request(const struct task *t);
 
@@ -270,6 +316,25 @@ uint64_t run_rnd(struct run *r);
 void run_abort(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int run_init_jobs(struct run *r);
 struct job *run_next_job(struct run *r);
+
+/* ---- run_cost.c: prices, the ledger, the budget --------------------------------- */
+const char *kind_name(enum req_kind k);
+/* Load the prices, start the budget (spent_before_usd: what the folder's
+ * earlier runs spent), and warn about the pipeline's unknown models. */
+int cost_init(struct run *r, double spent_before_usd, struct gb_err *err);
+void cost_free(struct run *r);
+/* The tier a request asks for (its service_tier; standard when absent). */
+enum tier cost_tier_asked(const struct run *r, const json_t *req);
+/* Before a create leaves at tier: reserve its worst case (--max-cost). */
+enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier);
+/* An answer came: price it at the tier it was billed, settle, add it up.
+ * The cost in USD, NAN when unknown. */
+double cost_answered(struct run *r, struct task *t, const struct interaction *it,
+                     const char *header_tier);
+/* No answer came: give the reservation back, or keep it as spent when the
+ * request may have been billed (in doubt). */
+void cost_unanswered(struct run *r, struct task *t, int in_doubt);
+json_t *cost_json(const struct run *r);
 
 /* ---- run_report.c -------------------------------------------------------------- */
 void run_progress(struct run *r, uint64_t now, int final);

@@ -103,8 +103,11 @@ int task_any_ready(const struct run *r)
     return r->creates.head || r->others.head;
 }
 
-void task_next_request_at(struct run *r, struct task *t, json_t *req, const char *file, int line)
+void task_next_request_at(struct run *r, struct task *t, json_t *req, enum req_kind kind,
+                          const char *file, int line)
 {
+    t->kind = kind;
+    t->shed = 0;
     if (req) {
         json_decref(t->cur_req);
         t->cur_req = req;
@@ -256,6 +259,7 @@ struct task *task_enter(struct run *r, struct job *j)
     t->media.fd = -1;
     t->heap_i = (size_t)-1;
     t->background = j->background;
+    t->cost_known = 1;
     all_add(r, t);
     return t;
 }
@@ -299,7 +303,7 @@ static json_t *usage_json(const struct usage_sum *u)
     return o;
 }
 
-void task_add_usage(struct run *r, struct task *t, const struct interaction *it)
+void task_add_usage(struct run *r, struct task *t, const struct interaction *it, double usd)
 {
     if (!it->has_usage)
         return;
@@ -312,7 +316,7 @@ void task_add_usage(struct run *r, struct task *t, const struct interaction *it)
     r->c.tok_total += it->usage.total;
     r->c.tok_thought += it->usage.thought;
     jrn_usage(&r->sink, t->id_json, it->usage.input, it->usage.output, it->usage.total,
-              it->usage.thought);
+              it->usage.thought, usd);
     rl_correct(&r->rl, t->job->est_tokens, (long)it->usage.input);
 }
 
@@ -381,6 +385,8 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
         json_object_set(o, "files", t->files);
     add_outputs(o, it->outputs, t->files);
     json_object_set_new(o, "usage", usage_json(&t->tok));
+    /* what its answered requests cost; null when one of them cannot be priced */
+    json_object_set_new(o, "cost_usd", t->cost_known ? json_real(t->cost_usd) : json_null());
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     if (t->total_attempts != t->attempts)
         json_object_set_new(o, "requests", json_integer(t->total_attempts));
@@ -433,6 +439,8 @@ void task_fail_at(struct run *r, struct task *t, const char *file, int line, lon
                                   jx_string_lossy(status), "message", jx_string_lossy(msg)));
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     json_object_set_new(o, "requests", json_integer(t->total_attempts));
+    if (t->tok.total || t->cost_usd > 0 || !t->cost_known)
+        json_object_set_new(o, "cost_usd", t->cost_known ? json_real(t->cost_usd) : json_null());
     if (t->iid)
         json_object_set_new(o, "interaction_id", json_string(t->iid));
     if (extra)

@@ -26,7 +26,7 @@ void media_advance(struct run *r, struct task *t)
     while (t->media.k < j->nmedia && !(j->media[t->media.k].upload && !j->media[t->media.k].uri))
         t->media.k++;
     if (t->media.k >= j->nmedia) {
-        task_next_request(r, t, NULL);
+        task_next_request(r, t, NULL, KIND_FIRST);
         return;
     }
     const struct media *m = &j->media[t->media.k];

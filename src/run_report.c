@@ -3,6 +3,7 @@
  * changes nothing but its progress fields. Calls no other engine file. */
 #include "run_int.h"
 
+#include <math.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -183,6 +184,9 @@ static json_t *counts_json(const struct run *r)
     json_object_set_new(c, "tool_failures", json_integer(r->c.tool_failures));
     json_object_set_new(c, "continuations", json_integer(r->c.continuations));
     json_object_set_new(c, "not_written", json_integer(r->c.unwritten));
+    json_object_set_new(c, "shed", json_integer(r->c.shed));
+    if (r->flex_moved)
+        json_object_set_new(c, "flex_moved_to_standard", json_integer(r->flex_moved));
     return c;
 }
 
@@ -191,13 +195,19 @@ static json_t *totals_json(const struct run *r)
 {
     const struct totals *b = &r->base;
     long long failed = r->failed_after >= 0 ? r->failed_after : r->res.failed_prev;
-    return json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}", "runs", (json_int_t)(b->runs + 1),
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}", "runs", (json_int_t)(b->runs + 1),
                      "completed", (json_int_t)(r->res.results_lines + r->c.completed), "failed",
                      (json_int_t)failed, "attempts", (json_int_t)(b->attempts + r->c.attempts),
                      "tokens", "input", (json_int_t)(b->tok[0] + r->c.tok_in), "output",
                      (json_int_t)(b->tok[1] + r->c.tok_out), "total",
                      (json_int_t)(b->tok[2] + r->c.tok_total), "thought",
                      (json_int_t)(b->tok[3] + r->c.tok_thought));
+    if (r->ledger.prices) {
+        json_object_set_new(o, "cost_usd", json_real(b->usd + r->ledger.total_usd));
+        json_object_set_new(o, "unpriced_requests",
+                            json_integer(b->unpriced + r->ledger.unknown));
+    }
+    return o;
 }
 
 json_t *run_json_doc(struct run *r, const char *status)
@@ -223,6 +233,19 @@ json_t *run_json_doc(struct run *r, const char *status)
         json_object_set_new(opts, "model", json_string(cfg->model));
     if (cfg->id_prefix && strcmp(cfg->id_prefix, "none"))
         json_object_set_new(opts, "id_prefix", json_string(cfg->id_prefix));
+    if (cfg->tier)
+        json_object_set_new(opts, "tier", json_string(cfg->tier));
+    if (cfg->has_max_cost)
+        json_object_set_new(opts, "max_cost",
+                            json_pack("{s:f,s:b}", "usd", cfg->max_cost.usd, "additional",
+                                      cfg->max_cost.additional));
+    if (cfg->finish_by_s > 0) {
+        char fb[32];
+        iso8601(cfg->finish_by_s, fb);
+        json_object_set_new(opts, "finish_by", json_string(fb));
+    }
+    if (cfg->prices_path)
+        json_object_set_new(opts, "prices", json_string(cfg->prices_path));
     double wall = (double)(now_us() - r->t0_us) / 1e6;
     json_t *lat = hist_to_json(&r->lat);
     json_t *tok = json_pack("{s:I,s:I,s:I,s:I}", "input", (json_int_t)r->c.tok_in, "output",
@@ -235,6 +258,8 @@ json_t *run_json_doc(struct run *r, const char *status)
                           "latency_ms", lat, "version", GEMBATCH_VERSION);
     json_object_set(jx_obj(o, "pipeline"), "fields", r->pipe->fields);
     json_object_set_new(o, "run_id", json_string(r->run_id));
+    if (r->ledger.prices)
+        json_object_set_new(o, "cost", cost_json(r));
     json_object_set_new(o, "totals", totals_json(r));
     if (r->ttft.n)
         json_object_set_new(o, "ttft_ms", hist_to_json(&r->ttft));
@@ -246,6 +271,69 @@ json_t *run_json_doc(struct run *r, const char *status)
         jx_bool(r->res.prev_run, "synthetic", 0))
         json_object_set_new(o, "synthetic", json_true());
     return o;
+}
+
+/* Dollars the way people read them: cents for big figures, more digits for
+ * the fractions of a cent a single request costs. */
+static void usd(double v, char *out, size_t n)
+{
+    if (isnan(v))
+        snprintf(out, n, "unknown");
+    else if (v >= 100 || v == 0)
+        snprintf(out, n, "$%.2f", v);
+    else if (v >= 0.01)
+        snprintf(out, n, "$%.4f", v);
+    else
+        snprintf(out, n, "$%.6f", v);
+}
+
+static void cost_summary(const struct run *r)
+{
+    const struct ledger *l = &r->ledger;
+    if (!l->prices)
+        return;
+    char total[32], all[32], by[256] = "";
+    usd(l->total_usd, total, sizeof total);
+    usd(r->base.usd + l->total_usd, all, sizeof all);
+    size_t k = 0;
+    const char *name;
+    json_t *e;
+    if (json_object_size(l->by_tier) > 1 ||
+        (json_object_size(l->by_tier) == 1 && !json_object_get(l->by_tier, "standard"))) {
+        json_object_foreach (l->by_tier, name, e) {
+            char v[32];
+            usd(json_real_value(json_object_get(e, "usd")), v, sizeof v);
+            k += (size_t)snprintf(by + k, sizeof by - k, "%s%s %s", k ? ", " : " (", name, v);
+            if (k >= sizeof by)
+                break;
+        }
+        if (k < sizeof by - 1)
+            snprintf(by + k, sizeof by - k, ")");
+    }
+    fprintf(stderr, "gembatch:   cost %s%s", total, by);
+    if (l->unknown)
+        fprintf(stderr, ", %lld request%s not priced (model not in the price table)", l->unknown,
+                l->unknown == 1 ? "" : "s");
+    if (r->base.usd > 0)
+        fprintf(stderr, "; %s for this folder in all", all);
+    fputc('\n', stderr);
+    if (l->doubt_worst_usd > 0) {
+        char d[32];
+        usd(l->doubt_worst_usd, d, sizeof d);
+        fprintf(stderr, "gembatch:   in doubt: at most %s more may have been billed\n", d);
+    }
+    if (r->c.shed)
+        fprintf(stderr, "gembatch:   %lld flex request%s shed by the service and sent again%s\n",
+                r->c.shed, r->c.shed == 1 ? " was" : "s were",
+                r->flex_moved ? "; some went at standard to end by --finish-by" : "");
+    if (r->budget_stop) {
+        char lim[32];
+        usd(l->budget.limit_usd, lim, sizeof lim);
+        fprintf(stderr,
+                "gembatch:   stopped at the budget: %s for this folder of %s allowed; run again "
+                "with a higher --max-cost (or +USD) to go on\n",
+                all, lim);
+    }
 }
 
 void run_summary(struct run *r, const char *status)
@@ -277,6 +365,7 @@ void run_summary(struct run *r, const char *status)
                 "gembatch:   %lld continuation requests (for answers the service cut at its "
                 "output limit; each one bills the input again)\n",
                 r->c.continuations);
+    cost_summary(r);
     if (r->c.unwritten)
         fprintf(stderr,
                 "gembatch:   %lld job%s ended but could not be written (the output disk failed); "

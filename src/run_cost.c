@@ -1,0 +1,230 @@
+/* run_cost.c: money as data. Each answered request is priced at the tier
+ * the service says it billed (prices.c), at the model that answered it, and
+ * added to the ledger by model, tier and kind (first answer, re-ask,
+ * continuation, tool turn, step); a cost that cannot be known stays unknown,
+ * never a guess. With --max-cost every create reserves its worst case before
+ * it leaves (budget.c) and settles it when its answer comes. Calls no other
+ * engine file. */
+#include "run_int.h"
+
+#include <math.h>
+
+#include <time.h>
+
+const char *kind_name(enum req_kind k)
+{
+    static const char *const names[KIND_N] = {"first", "reask", "continuation", "tool_turn",
+                                              "step"};
+    return k >= 0 && k < KIND_N ? names[k] : "first";
+}
+
+/* ---- the price rows of the models this run uses ------------------------------------ */
+
+/* The row of model (looked up once per distinct model: a run uses a few).
+ * NULL when out of memory. */
+static const struct price_row *row_of(struct run *r, const char *model)
+{
+    struct ledger *l = &r->ledger;
+    if (!model)
+        model = "";
+    for (size_t i = 0; i < l->nrows; i++)
+        if (!strcmp(l->rows[i].model, model))
+            return &l->rows[i].row;
+    if (l->nrows == l->caprows) {
+        size_t n = l->caprows ? l->caprows * 2 : 8;
+        struct model_row *nr = realloc(l->rows, n * sizeof *nr);
+        if (!nr)
+            return NULL;
+        l->rows = nr;
+        l->caprows = n;
+    }
+    struct model_row *m = &l->rows[l->nrows];
+    m->model = strdup(model);
+    if (!m->model)
+        return NULL;
+    if (prices_find(l->prices, model, time(NULL), &m->row) && *model && !r->cfg->quiet) {
+        const char *why = prices_unpriced(l->prices, model);
+        log_warn("no price for '%s' (%s); its cost is unknown%s", model,
+                 why ? why : "not in the price table", r->cfg->prices_path ? "" :
+                 "; give the rates with --prices FILE (gembatch prices shows the table)");
+    }
+    l->nrows++;
+    return &m->row;
+}
+
+/* The model or agent a request goes to. */
+static const char *model_of(const json_t *req)
+{
+    const char *m = jx_str(req, "model");
+    return m ? m : jx_str(req, "agent");
+}
+
+enum tier cost_tier_asked(const struct run *r, const json_t *req)
+{
+    enum tier t = TIER_STANDARD;
+    const char *s = jx_str(req, "service_tier");
+    if (s && tier_parse(s, &t))
+        t = TIER_STANDARD; /* the service refuses it; the error line says so */
+    (void)r;
+    return t == TIER_BATCH ? TIER_STANDARD : t;
+}
+
+/* ---- start and end ---------------------------------------------------------------- */
+
+int cost_init(struct run *r, double spent_before_usd, struct gb_err *err)
+{
+    struct ledger *l = &r->ledger;
+    int rc = prices_load(r->cfg->prices_path, &l->prices, err);
+    if (rc)
+        return rc;
+    l->by_model = json_object();
+    l->by_tier = json_object();
+    l->by_kind = json_object();
+    if (!l->by_model || !l->by_tier || !l->by_kind)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    budget_init(&l->budget, r->cfg->has_max_cost ? &r->cfg->max_cost : NULL, spent_before_usd);
+    /* the pipeline's models, so an unknown one is said at the start; under
+     * --max-cost a request to it could never be sent, so it stops here */
+    const char *models[64];
+    size_t n = 0, i;
+    json_t *st;
+    if (r->cfg->model)
+        models[n++] = r->cfg->model;
+    else if (model_of(r->pipe->base))
+        models[n++] = model_of(r->pipe->base);
+    json_array_foreach (r->pipe->steps, i, st)
+        if (n < 64 && model_of(st) && !r->cfg->model)
+            models[n++] = model_of(st);
+    for (i = 0; i < n; i++) {
+        const struct price_row *row = row_of(r, models[i]);
+        if (r->cfg->has_max_cost && row && !row->known)
+            return GB_FAIL(err, GB_EINVAL,
+                           "no price is known for '%s', so --max-cost cannot bound what it "
+                           "spends; give its rates with --prices FILE (see gembatch prices)",
+                           models[i]);
+    }
+    return 0;
+}
+
+void cost_free(struct run *r)
+{
+    struct ledger *l = &r->ledger;
+    for (size_t i = 0; i < l->nrows; i++)
+        free(l->rows[i].model);
+    free(l->rows);
+    json_decref(l->by_model);
+    json_decref(l->by_tier);
+    json_decref(l->by_kind);
+    prices_free(l->prices);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- before a create leaves -------------------------------------------------------- */
+
+/* What the request may cost at worst: its input estimate plus its
+ * max_output_tokens (or the model's cap) at tier. NAN when unknown. */
+static double worst_of(struct run *r, struct task *t, enum tier tier)
+{
+    const json_t *req = task_request(t);
+    const struct price_row *row = row_of(r, model_of(req));
+    struct usage in = {0};
+    in.input = t->job->est_tokens;
+    long long max_out = 0;
+    jx_int(jx_obj(req, "generation_config"), "max_output_tokens", &max_out);
+    return row ? price_worst(row, tier, &in, max_out) : NAN;
+}
+
+enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier)
+{
+    struct ledger *l = &r->ledger;
+    double w = r->cfg->has_max_cost ? worst_of(r, t, tier) : 0;
+    enum budget_verdict v = budget_reserve(&l->budget, w);
+    if (v == BUDGET_OK)
+        t->reserved_usd = isnan(w) ? 0 : w;
+    return v;
+}
+
+/* ---- when the answer comes ---------------------------------------------------------- */
+
+static void add_to(json_t *group, const char *key, double usd)
+{
+    json_t *e = json_object_get(group, key);
+    if (!e) {
+        e = json_pack("{s:f,s:I,s:I}", "usd", 0.0, "requests", (json_int_t)0, "unknown",
+                      (json_int_t)0);
+        json_object_set_new(group, key, e);
+    }
+    json_t *n = json_object_get(e, "requests");
+    json_integer_set(n, json_integer_value(n) + 1);
+    if (isnan(usd)) {
+        json_t *u = json_object_get(e, "unknown");
+        json_integer_set(u, json_integer_value(u) + 1);
+    } else {
+        json_t *v = json_object_get(e, "usd");
+        json_real_set(v, json_real_value(v) + usd);
+    }
+}
+
+double cost_answered(struct run *r, struct task *t, const struct interaction *it,
+                     const char *header_tier)
+{
+    struct ledger *l = &r->ledger;
+    const char *model = it->model ? it->model : model_of(task_request(t));
+    const struct price_row *row = row_of(r, model);
+    enum tier billed = tier_served(it->service_tier, header_tier, t->tier_sent);
+    double usd = row && it->has_usage ? price_usage(row, billed, &it->usage) : NAN;
+    if (r->cfg->has_max_cost)
+        budget_settle(&l->budget, t->reserved_usd, usd);
+    t->reserved_usd = 0;
+    t->cost_known &= !isnan(usd);
+    if (!isnan(usd))
+        t->cost_usd += usd;
+    if (isnan(usd)) {
+        l->unknown++;
+    } else {
+        l->priced++;
+        l->total_usd += usd;
+    }
+    add_to(l->by_model, model ? model : "?", usd);
+    add_to(l->by_tier, tier_name(billed), usd);
+    add_to(l->by_kind, kind_name(t->kind), usd);
+    if (billed != t->tier_sent)
+        l->downgraded++; /* priority over its limit, served and billed as standard */
+    return usd;
+}
+
+void cost_unanswered(struct run *r, struct task *t, int in_doubt)
+{
+    struct ledger *l = &r->ledger;
+    if (r->cfg->has_max_cost) {
+        if (in_doubt)
+            budget_settle(&l->budget, t->reserved_usd, NAN);
+        else
+            budget_release(&l->budget, t->reserved_usd);
+    }
+    if (in_doubt)
+        l->doubt_worst_usd += t->reserved_usd ? t->reserved_usd : worst_of(r, t, t->tier_sent);
+    t->reserved_usd = 0;
+}
+
+/* ---- what run.json says ------------------------------------------------------------- */
+
+json_t *cost_json(const struct run *r)
+{
+    const struct ledger *l = &r->ledger;
+    json_t *o = json_pack("{s:f,s:I,s:I,s:O,s:O,s:O,s:s}", "total_usd", l->total_usd,
+                          "priced_requests", (json_int_t)l->priced, "unknown_requests",
+                          (json_int_t)l->unknown, "by_model", l->by_model, "by_tier", l->by_tier,
+                          "by_kind", l->by_kind, "prices", prices_origin(l->prices));
+    if (!isnan(l->doubt_worst_usd))
+        json_object_set_new(o, "in_doubt_worst_usd", json_real(l->doubt_worst_usd));
+    if (l->downgraded)
+        json_object_set_new(o, "served_below_tier", json_integer(l->downgraded));
+    if (r->cfg->has_max_cost) {
+        double lim = l->budget.limit_usd;
+        json_object_set_new(o, "budget", json_pack("{s:f,s:b,s:I}", "limit_usd", lim, "reached",
+                                                   r->budget_stop, "refused_requests",
+                                                   (json_int_t)l->budget.refused));
+    }
+    return o;
+}
