@@ -18,6 +18,7 @@ expect lines (# comments and blank lines ignored):
   results N          results.jsonl has N lines
   errors N           errors.jsonl has N lines
   absent PATH        PATH (relative to CASEDIR) does not exist
+  lacks PATH RE      no file at or under PATH (relative to CASEDIR) matches RE
   check ARGS...      more arguments for tests/tools/check_outputs.py
   maxcpu SECS        the command used at most SECS of CPU (not under valgrind)
 Whatever the case, every errors.jsonl line must carry an error object with a
@@ -89,6 +90,14 @@ for raw in open(os.path.join(case, "expect"), encoding="utf-8"):
     elif key == "absent":
         if os.path.lexists(os.path.join(case, rest)):
             bad.append(f"'{rest}' exists")
+    elif key == "lacks":
+        where, _, rx = rest.partition(" ")
+        top = os.path.join(case, where)
+        files = [top] if os.path.isfile(top) else [
+            os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs]
+        for f in files:
+            if re.search(rx.encode(), open(f, "rb").read()):
+                bad.append(f"'{os.path.relpath(f, case)}' matches /{rx}/")
     elif key == "check":
         check_args += rest.split()
     elif key == "maxcpu":

@@ -5,6 +5,7 @@ answers every request the way MODE says (see MODES). Used by
 tests/integration/bad-inputs.sh for the corpus cases whose `expect` names a
 `server` mode. Standard library only."""
 import json
+import os
 import socket
 import sys
 import threading
@@ -23,6 +24,7 @@ def j(obj):
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     mode = "good"
+    upload_url = ""
     count = 0
     lock = threading.Lock()
 
@@ -70,9 +72,30 @@ class H(BaseHTTPRequestHandler):
         self.drain()
         self.answer()
 
+    def files_api(self, upload_url):
+        """The Files API's resumable protocol, with the upload URL the mode
+        hands out; True when this request was one of its steps."""
+        cmd = (self.headers.get("X-Goog-Upload-Command") or "").lower()
+        if self.path.startswith("/upload/") and cmd == "start":
+            self.send(200, b"", extra=[("X-Goog-Upload-URL", upload_url),
+                                       ("X-Goog-Upload-Status", "active")])
+            return True
+        if self.path.startswith("/upload/") and "finalize" in cmd:
+            f = {"name": "files/hostile", "uri": "http://127.0.0.1/v1beta/files/hostile",
+                 "mimeType": "image/png", "state": "ACTIVE"}
+            self.send(200, j({"file": f}), extra=[("X-Goog-Upload-Status", "final")])
+            return True
+        if self.path.startswith("/upload/"):
+            self.send(400, j({"error": {"code": 400, "message": "unexpected upload step",
+                                        "status": "INVALID_ARGUMENT"}}))
+            return True
+        return False
+
     def answer(self):
         m = self.mode
-        if m == "good":
+        if m.startswith("upload_") and self.files_api(H.upload_url):
+            return
+        if m.startswith("upload_") or m == "good":
             self.send(200, j(GOOD))
         elif m == "huge":
             # a 300 MiB JSON body, larger than the client's response limit
@@ -239,8 +262,49 @@ class H(BaseHTTPRequestHandler):
             self.send(500, j({"error": {"code": 500, "message": "unknown mode " + m, "status": "INTERNAL"}}))
 
 
+def thief(log_path):
+    """Another service on another port: anything that reaches it (the key,
+    the file's bytes, a gopher request) is written to log_path, which a case
+    then requires to be absent. Returns its port."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+
+    def serve():
+        while True:
+            c, _ = ls.accept()
+            c.settimeout(1.0)
+            got = b""
+            try:
+                while len(got) < 1 << 20:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    got += b
+            except OSError:
+                pass
+            with open(log_path, "ab") as f:
+                f.write(b"connection: " + got + b"\n")
+            c.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return ls.getsockname()[1]
+
+
 def main():
     H.mode = sys.argv[1] if len(sys.argv) > 1 else "good"
+    case = os.environ.get("CASE_DIR", ".")
+    if H.mode.startswith("upload_"):
+        port = thief(os.path.join(case, "thief.log"))
+        H.upload_url = {
+            # the Files API hands out another port's URL: the key and the bytes
+            # must stay with the endpoint
+            "upload_other_port": "http://127.0.0.1:%d/upload/v1beta/files?upload_id=u1" % port,
+            # a file:// URL: curl must never read a local file as the "answer"
+            "upload_file_url": "file://" + os.path.join(os.path.abspath(case), "secret.txt"),
+            # gopher:// sends raw bytes to any service
+            "upload_gopher": "gopher://127.0.0.1:%d/_PING%%0D%%0A" % port,
+        }[H.mode]
     srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
     srv.daemon_threads = True
     print("http://127.0.0.1:%d" % srv.server_address[1], flush=True)

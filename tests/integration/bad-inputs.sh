@@ -35,7 +35,7 @@ run_case() {
     spid=
     mode=$(sed -n 's/^server //p' "$w/expect")
     if [ -n "$mode" ]; then
-        "$PY" "$CORPUS/server.py" "$mode" >"$w/server.url" 2>"$w/server.err" &
+        CASE_DIR=$w "$PY" "$CORPUS/server.py" "$mode" >"$w/server.url" 2>"$w/server.err" &
         spid=$!
         _i=0
         while [ ! -s "$w/server.url" ]; do
