@@ -232,6 +232,11 @@ int cmd_run(int argc, char **argv)
         log_err(&err);
         goto out;
     }
+    log_set_secret(cfg.api_key); /* a key echoed by a server is blanked on stderr */
+    if (!cfg.emulator && config_check_endpoint(cfg.endpoint, &err)) {
+        cli_usage_error(&cmd, "%s", err.msg);
+        goto out;
+    }
     config_split_limits(&cfg);
     if (cfg.dry_run) {
         outcome = run_dry(&cfg, pipe);
@@ -262,6 +267,7 @@ int cmd_run(int argc, char **argv)
     if (outcome == GB_USAGE || outcome == GB_ABORTED)
         log_err(&err);
 out:
+    log_set_secret(NULL);
     if (emu)
         emu_stop(emu);
     pipe_free(pipe);

@@ -164,6 +164,16 @@ class H(BaseHTTPRequestHandler):
                                         "details": "nope"}}))
         elif m == "error_huge_message":
             self.send(400, j({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "m" * 200000}}))
+        elif m == "error_escapes":
+            # terminal control sequences in a message: OSC 0 (set the title),
+            # CSI 2J (clear), a forged line, an 8-bit CSI; and the key echoed
+            key = self.headers.get("x-goog-api-key") or ""
+            msg = "\x1b]0;pwned\x07\x1b[2J\ngembatch: all done\u009b2J key " + key
+            self.send(400, j({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": msg}}))
+        elif m == "body_escapes":
+            # raw control bytes in a 200 body (not valid JSON, but printed)
+            self.send(200, b'{"id":"ix_esc","text":"\x1b]0;pwned\x07\x1b[2J","key":"'
+                      + (self.headers.get("x-goog-api-key") or "").encode() + b'"}')
         elif m == "error_utf8_long":
             # a long non-ASCII message: cutting it to fit must not split a character
             self.send(400, j({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "\u00e9" * 3000}}))

@@ -48,9 +48,10 @@ run_case() {
     if [ -x "$w/setup.sh" ]; then
         (cd "$w" && ./setup.sh) || { case_fail "setup.sh failed"; [ -z "$spid" ] || kill "$spid"; return 0; }
     fi
-    cmd=$(sed -n 's/^cmd //p' "$w/expect")
+    # @URL@ in cmd and args stands for the server's (or the emulator's) URL
+    cmd=$(sed -n 's/^cmd //p' "$w/expect" | sed "s|@URL@|$url|g")
     [ -n "$cmd" ] || cmd="run pipeline.json input.jsonl"
-    args=$(sed -n 's/^args //p' "$w/expect")
+    args=$(sed -n 's/^args //p' "$w/expect" | sed "s|@URL@|$url|g")
     set -- $cmd
     if [ "$1" = run ]; then
         set -- "$@" -o out --endpoint "$url" --progress none $args
