@@ -203,6 +203,11 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     if (!op->t_first_byte_us)
         op->t_first_byte_us = now_us();
+    /* past its own ceiling first: that is the message a lone huge body gets */
+    if (!op->on_data && op->resp.len + n > op->resp.max) {
+        op->resp_overflow = 1;
+        return 0; /* abort: CURLE_WRITE_ERROR */
+    }
     if (charge(op, n)) {
         op->over_budget = 1;
         return 0; /* abort: CURLE_WRITE_ERROR; xfer_next_done says why */

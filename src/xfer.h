@@ -23,9 +23,11 @@ struct xfer_opts {
     int max_host_connections;  /* 0 = unlimited */
 };
 
-/* The default budget: one response at the per-response ceiling fits, and
- * whatever many hostile servers send, the sum stays there (issue 14). */
-#define XFER_BUDGET_DEFAULT ((size_t)256 << 20)
+/* The default budget: one response at the per-response ceiling fits with
+ * room to spare (so a single oversized body is told it passed its own
+ * limit), and whatever many hostile servers send, the sum stays there
+ * (issue 14: eight 2 GiB bodies reached 776 MB before). */
+#define XFER_BUDGET_DEFAULT ((size_t)320 << 20)
 /* The per-response ceiling op_new sets (op->resp_max). */
 #define XFER_RESP_MAX ((size_t)256 << 20)
 
