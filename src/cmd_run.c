@@ -68,7 +68,8 @@ static const char details[] =
     "  GEMINI_API_KEY=... gembatch run extract.json jobs.jsonl -o out/nightly -j 64 --rpm 1000\n";
 
 /* flags whose presence overrides the pipeline's limits (order: config.c SEEN_*) */
-enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_N };
+enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN,
+       SEEN_N };
 
 int cmd_run(int argc, char **argv)
 {
@@ -138,6 +139,17 @@ int cmd_run(int argc, char **argv)
          "function-tool programs running at once (default 4)", 1, 256, NULL},
         {0, "seed", CLI_INT, &seed, "N", "seed for jitter and for the embedded emulator", 0, 0,
          NULL},
+        {0, "max-images-per-answer", CLI_INT, &cfg.max_images_per_answer, "N",
+         "images one answer may bring; more fail the job with TOO_MANY_IMAGES (default 64)", 1,
+         1000000, &seen[SEEN_IMG_ANSWER]},
+        {0, "max-images", CLI_INT, &cfg.max_images, "N",
+         "images one run may write; past it jobs fail with IMAGE_LIMIT_REACHED (default "
+         "100000)",
+         1, 1000000000, &seen[SEEN_IMG_RUN]},
+        {0, "max-buffered", CLI_SIZE, &cfg.max_buffered_bytes, "SIZE",
+         "response bytes all transfers may hold at once; one past it is stopped and retried "
+         "(K/M/G; default 320M; one response is at most 256M)",
+         0, 0, NULL},
         CLI_END};
     const struct cli_cmd cmd = {"run", "PIPELINE INPUT... [-o OUTDIR] [options]",
                                 "Run a batch: every manifest line or archive entry becomes a "
@@ -157,6 +169,10 @@ int cmd_run(int argc, char **argv)
     }
     if (npos < 2) {
         cli_usage_error(&cmd, npos ? "no INPUT given" : "no PIPELINE or INPUT given");
+        goto out;
+    }
+    if (cfg.max_buffered_bytes < (1u << 20)) {
+        cli_usage_error(&cmd, "--max-buffered takes at least 1M");
         goto out;
     }
     cfg.timeout_s = timeout;

@@ -4,7 +4,9 @@
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
+#include "sink.h"
 #include "url.h"
+#include "xfer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,9 +35,13 @@ void config_defaults(struct config *c)
     c->reask = 2;
     c->max_tool_turns = 8;
     c->tool_concurrency = 4;
+    c->max_images_per_answer = SINK_MAX_IMAGES_PER_ANSWER;
+    c->max_images = SINK_MAX_IMAGES_PER_RUN;
+    c->max_buffered_bytes = XFER_BUDGET_DEFAULT;
 }
 
-enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT };
+/* flags whose presence overrides the pipeline's limits (order: cmd_run.c) */
+enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN };
 
 void config_apply_pipeline(struct config *c, const struct pipeline *p, const int *seen)
 {
@@ -51,6 +57,10 @@ void config_apply_pipeline(struct config *c, const struct pipeline *p, const int
         c->timeout_s = p->limits.timeout_s;
     if (c->deadline_s <= 0 && p->limits.deadline_s > 0)
         c->deadline_s = p->limits.deadline_s;
+    if (!seen[SEEN_IMG_ANSWER] && p->limits.max_images_per_answer)
+        c->max_images_per_answer = p->limits.max_images_per_answer;
+    if (!seen[SEEN_IMG_RUN] && p->limits.max_images)
+        c->max_images = p->limits.max_images;
     c->reask = p->reask;
     c->max_tool_turns = p->max_tool_turns;
 }

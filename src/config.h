@@ -46,6 +46,9 @@ struct config {
     uint64_t seed;               /* jitter and emulator seed */
     long max_tool_turns;
     long tool_concurrency;       /* tool programs running at once */
+    long max_images_per_answer;  /* images one answer may bring (sink.h's default) */
+    long max_images;             /* images one run may write */
+    uint64_t max_buffered_bytes; /* response bytes held at once by all transfers */
 };
 
 void config_defaults(struct config *c);

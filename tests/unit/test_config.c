@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "pipeline.h"
 
 static const char *const vars[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN",
                                    "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_COUNT",
@@ -258,4 +259,30 @@ Test(config, endpoint_must_be_http)
     cr_assert_null(strstr(err.msg, "hunter2"), "%s", err.msg);
     cr_assert_null(strstr(err.msg, "=s"), "%s", err.msg);
     cr_assert(strstr(err.msg, "gopher://REDACTED@h:70/?key=REDACTED"), "%s", err.msg);
+}
+
+/* issue 14 point 4: the image caps come from the pipeline's limits unless a
+ * flag set them */
+Test(config, image_caps_from_pipeline_unless_flagged)
+{
+    struct config c;
+    struct pipeline p;
+    memset(&p, 0, sizeof p);
+    p.limits.max_images_per_answer = 8;
+    p.limits.max_images = 500;
+    int seen[16] = {0};
+    config_defaults(&c);
+    cr_expect_eq(c.max_images_per_answer, 64);
+    cr_expect_eq(c.max_images, 100000);
+    cr_expect_eq(c.max_buffered_bytes, 320u << 20);
+    config_apply_pipeline(&c, &p, seen);
+    cr_expect_eq(c.max_images_per_answer, 8);
+    cr_expect_eq(c.max_images, 500);
+    config_defaults(&c);
+    c.max_images_per_answer = 200;
+    seen[5] = seen[6] = 1; /* the flags were given */
+    c.max_images = 7;
+    config_apply_pipeline(&c, &p, seen);
+    cr_expect_eq(c.max_images_per_answer, 200);
+    cr_expect_eq(c.max_images, 7);
 }
