@@ -264,9 +264,36 @@ class H(BaseHTTPRequestHandler):
                 n = H.count
             self.send(200, j(dict(GOOD, id="ix_%d" % n, status="requires_continuation",
                                   continuation_token="ct_%d" % n)))
+        elif m == "big_image":
+            # one 150 MiB PNG-typed image, streamed (bench/imgstream.sh); the
+            # issue measured 577 MB of RSS for it, 3.7 times its size
+            import base64
+            block = os.urandom(3 << 20)
+            blocks = int(os.environ.get("BIG_IMAGE_MIB", "150")) // 3
+            enc = base64.b64encode(block)
+            head = (b'{"id":"ix_big","status":"completed","model":"m","outputs":[{"type":"image",'
+                    b'"mime_type":"image/png","data":"')
+            tail = b'"}],"usage":{"total_input_tokens":1,"total_output_tokens":1,"total_tokens":2}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(head) + len(enc) * blocks + len(tail)))
+            self.end_headers()
+            try:
+                self.wfile.write(head)
+                for _ in range(blocks):
+                    self.wfile.write(enc)
+                self.wfile.write(tail)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
         elif m == "many_images":
             png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
             outs = [{"type": "image", "mime_type": "image/png", "data": png} for _ in range(200)]
+            self.send(200, j(dict(GOOD, outputs=outs)))
+        elif m == "images_20k":
+            # one answer with 20,000 tiny PNGs: it stalled every other job while
+            # 20,000 fsync'd files were made; now over the per-answer cap
+            png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+            outs = [{"type": "image", "mime_type": "image/png", "data": png} for _ in range(20000)]
             self.send(200, j(dict(GOOD, outputs=outs)))
         else:
             self.send(500, j({"error": {"code": 500, "message": "unknown mode " + m, "status": "INTERNAL"}}))
