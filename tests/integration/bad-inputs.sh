@@ -60,12 +60,13 @@ run_case() {
     fi
     want_rc=$(sed -n 's/^rc //p' "$w/expect")
     rc=0
-    # run through python for the CPU time it used (expect: maxcpu)
+    # run through python for the CPU time and peak RSS it used (maxcpu, maxrss)
     (cd "$w" && exec "$PY" -c 'import resource, subprocess, sys
 rc = subprocess.call(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=open("stdout", "wb"),
                      stderr=open("stderr", "wb"))
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 open("cpu", "w").write("%.3f" % (u.ru_utime + u.ru_stime))
+open("rss", "w").write("%d" % u.ru_maxrss)
 sys.exit(rc if rc >= 0 else 128 - rc)' "$GEMBATCH" "$@") || rc=$?
     if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
     if [ "$rc" != "$want_rc" ]; then
