@@ -73,7 +73,7 @@ static int start_item(struct imgstream *s, struct buf *out)
     s->nchars = 0;
     char ph[64];
     int pl = snprintf(ph, sizeof ph, IMGS_PLACEHOLDER_PREFIX "%s:%zu", s->nonce, s->n - 1);
-    return buf_append(out, ph, (size_t)pl) ? GB_ENOMEM : 0;
+    return buf_append(out, ph, (size_t)pl);
 }
 
 /* The item went wrong: its file goes, the rest of its string is skipped. */
@@ -250,7 +250,7 @@ static size_t plain_string(struct imgstream *s, const char *p, size_t n, struct 
             break;
         }
     }
-    *rc = buf_append(out, p, i) ? GB_ENOMEM : 0;
+    *rc = buf_append(out, p, i);
     return i;
 }
 
@@ -271,9 +271,9 @@ static size_t pend_string(struct imgstream *s, const char *p, size_t n, struct b
             s->esc = 1;
         } else if (c == '"') { /* short: it goes out as it came */
             s->in_str = 0;
-            *rc = buf_append(out, s->pend.data, s->pend.len) || buf_append(out, p, i + 1)
-                      ? GB_ENOMEM
-                      : 0;
+            *rc = buf_append(out, s->pend.data, s->pend.len);
+            if (!*rc)
+                *rc = buf_append(out, p, i + 1);
             buf_reset(&s->pend);
             return i + 1;
         }
@@ -281,16 +281,14 @@ static size_t pend_string(struct imgstream *s, const char *p, size_t n, struct b
             break;
     }
     if (i == n) {
-        *rc = buf_append(&s->pend, p, n) ? GB_ENOMEM : 0;
+        *rc = buf_append(&s->pend, p, n);
         return n;
     }
     /* long enough: spool what was held, then go on decoding (the held bytes
      * hold no closing quote, so spool_string takes them all) */
     size_t take = i + 1;
-    if (buf_append(&s->pend, p, take)) {
-        *rc = GB_ENOMEM;
+    if ((*rc = buf_append(&s->pend, p, take)))
         return take;
-    }
     s->esc = 0;
     s->nu = -1;
     s->str_role = R_SPOOL;
@@ -312,7 +310,7 @@ static size_t spool_string(struct imgstream *s, const char *p, size_t n, struct 
             s->in_str = 0;
             *rc = s->str_role == R_SPOOL ? end_item(s) : 0;
             if (!*rc)
-                *rc = buf_append(out, "\"", 1) ? GB_ENOMEM : 0;
+                *rc = buf_append(out, "\"", 1);
             return i + 1;
         }
         if (s->str_role == R_DISCARD) {
@@ -363,8 +361,8 @@ static int json_feed(struct imgstream *s, const char *p, size_t n, struct buf *o
         size_t k = i;
         while (k < n && !memchr("\"{}[],", p[k], 6))
             k++;
-        if (k > i && buf_append(out, p + i, k - i))
-            return GB_ENOMEM;
+        if (k > i && (rc = buf_append(out, p + i, k - i)))
+            return rc;
         i = k;
         if (i == n)
             break;
@@ -388,8 +386,8 @@ static int json_feed(struct imgstream *s, const char *p, size_t n, struct buf *o
             l->expect_key = 1;
             l->key = K_OTHER;
         }
-        if (buf_append(out, &c, 1))
-            return GB_ENOMEM;
+        if ((rc = buf_append(out, &c, 1)))
+            return rc;
     }
     return rc;
 }
@@ -402,7 +400,7 @@ static int line_break_in_string(struct imgstream *s, struct buf *out)
 {
     int rc = 0;
     if (s->in_str && s->str_role == R_PEND)
-        rc = buf_append(out, s->pend.data, s->pend.len) ? GB_ENOMEM : 0;
+        rc = buf_append(out, s->pend.data, s->pend.len);
     if (s->in_str)
         reset_json(s);
     return rc;
@@ -417,7 +415,7 @@ static int sse_feed(struct imgstream *s, const char *p, size_t n, struct buf *ou
         if (s->saw_cr) {
             s->saw_cr = 0;
             if (c == '\n') { /* the second half of CR LF */
-                rc = buf_append(out, "\n", 1) ? GB_ENOMEM : 0;
+                rc = buf_append(out, "\n", 1);
                 i++;
                 continue;
             }
@@ -431,7 +429,7 @@ static int sse_feed(struct imgstream *s, const char *p, size_t n, struct buf *ou
             s->ls = LS_FIELD;
             s->nfield = s->line_len = 0;
             if (!rc)
-                rc = buf_append(out, &c, 1) ? GB_ENOMEM : 0;
+                rc = buf_append(out, &c, 1);
             i++;
             continue;
         }
@@ -460,7 +458,7 @@ static int sse_feed(struct imgstream *s, const char *p, size_t n, struct buf *ou
                 continue;
             }
         }
-        rc = buf_append(out, &c, 1) ? GB_ENOMEM : 0;
+        rc = buf_append(out, &c, 1);
     }
     return rc;
 }

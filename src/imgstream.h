@@ -86,9 +86,10 @@ struct imgstream {
 int imgs_init(struct imgstream *s, enum imgs_mode mode, int spool_dirfd, size_t threshold,
               size_t max_items);
 /* Feed n bytes of the body; what is kept (all of it but the spooled strings,
- * each replaced by its placeholder) is appended to out. 0; GB_ELIMIT past
- * max_items; GB_EIO when a spool write failed; GB_ENOMEM. Any non-zero
- * value means: stop the transfer. */
+ * each replaced by its placeholder) is appended to out. 0, or non-zero to
+ * stop the transfer: GB_ELIMIT with over_limit set past max_items, GB_ELIMIT
+ * alone when out reached its ceiling (the kept body is too large), GB_EIO
+ * with failed and err set when a spool write failed, GB_ENOMEM. */
 int imgs_feed(struct imgstream *s, const char *p, size_t n, struct buf *out);
 /* The body ended: a string still open was cut short (its item turns bad and
  * its first bytes go out as they came, so the body stays as broken as it was). */

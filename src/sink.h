@@ -128,6 +128,9 @@ int sink_batch_close(struct sink *s, struct sink_batch *b, enum sink_file f,
 int sink_image_fd(const struct sink *s);
 /* Images queued and not yet on disk. */
 size_t sink_images_pending(const struct sink *s);
+/* Wait until every queued image is on disk and write the lines they held
+ * (before a follow-up sends a generated image back by its path, say). */
+int sink_images_drain(struct sink *s);
 
 /* internal to sink.c and sink_img.c */
 void sink_note_failure(struct sink *s, const char *what, const char *name, int e);

@@ -418,3 +418,8 @@ size_t sink_images_pending(const struct sink *s)
     pthread_mutex_unlock(&s->w->mu);
     return n;
 }
+
+int sink_images_drain(struct sink *s)
+{
+    return sink_release_held(s, 1);
+}
