@@ -474,9 +474,11 @@ static int bring_images(struct merge *m, const struct shard *s, const char *id,
     simg = sroot >= 0 ? fsx_dir_at(sroot, "images", 0, 0) : -1;
     sdir = simg >= 0 ? fsx_dir_at(simg, name, 0, 0) : -1;
     if (sdir < 0) {
-        if (errno == ELOOP || errno == ENOTDIR)
+        if (errno == ELOOP || errno == ENOTDIR) {
+            m->problems++; /* its result names files the merged folder lacks */
             log_warn("'%s' (or its images folder) is a symbolic link or not a folder; not "
                      "followed, its images were left out", rel);
+        }
         goto out;
     }
     int dup_fd = dup(sdir);
@@ -495,8 +497,10 @@ static int bring_images(struct merge *m, const struct shard *s, const char *id,
         if (fstatat(sdir, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
             continue;
         if (!S_ISREG(st.st_mode)) {
-            if (S_ISLNK(st.st_mode))
+            if (S_ISLNK(st.st_mode)) {
+                m->problems++;
                 log_warn("'%s/%s' is a symbolic link; not followed, left out", rel, de->d_name);
+            }
             continue;
         }
         if (ddir < 0) {
