@@ -37,9 +37,17 @@ static void teardown(void)
 
 TestSuite(imgs, .init = setup, .fini = teardown);
 
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        abort(); /* the compiler sees the test cannot go on */
+    return p;
+}
+
 static unsigned char *pattern(size_t n, unsigned seed)
 {
-    unsigned char *b = malloc(n);
+    unsigned char *b = xmalloc(n);
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1103515245u + 12345u;
         b[i] = (unsigned char)(seed >> 16);
@@ -49,7 +57,7 @@ static unsigned char *pattern(size_t n, unsigned seed)
 
 static char *b64(const unsigned char *p, size_t n)
 {
-    char *t = malloc(b64_enc_len(n) + 1);
+    char *t = xmalloc(b64_enc_len(n) + 1);
     t[b64_encode(p, n, t)] = '\0';
     return t;
 }
@@ -81,7 +89,7 @@ static unsigned char *file_bytes(const char *name, size_t *n)
     cr_assert(fd >= 0, "%s missing", name);
     struct stat st;
     fstat(fd, &st);
-    unsigned char *b = malloc((size_t)st.st_size + 1);
+    unsigned char *b = xmalloc((size_t)st.st_size + 1);
     cr_assert_eq(read(fd, b, (size_t)st.st_size), st.st_size);
     close(fd);
     *n = (size_t)st.st_size;
@@ -114,7 +122,7 @@ Test(imgs, g1_outputs_any_chunking)
     unsigned char *img = pattern(n, 1);
     char *data = b64(img, n);
     size_t tl = strlen(data) + 512;
-    char *body = malloc(tl);
+    char *body = xmalloc(tl);
     snprintf(body, tl,
              "{\"id\":\"ix\",\"status\":\"completed\",\"outputs\":[{\"type\":\"text\",\"text\":"
              "\"a \\\"data\\\": here\"},{\"type\":\"image\",\"mime_type\":\"image/png\",\"data\":"
@@ -153,8 +161,9 @@ Test(imgs, short_strings_and_other_data_keys_pass_unchanged)
     char big[200001];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    char *body = malloc(sizeof big * 2 + 512);
-    sprintf(body,
+    size_t bl = sizeof big * 2 + 512;
+    char *body = xmalloc(bl);
+    snprintf(body, bl,
             "{\"outputs\":[{\"type\":\"image\",\"data\":\"iVBORw0KGgo=\"},{\"type\":"
             "\"function_call\",\"arguments\":{\"data\":\"%s\"}}],\"data\":\"%s\"}",
             big, big);
@@ -178,7 +187,7 @@ Test(imgs, escapes_are_undone)
     /* "\/" for '/', and \u0041 for 'A' */
     size_t n = 100000;
     unsigned char *img = pattern(n, 2);
-    char *data = b64(img, n), *esc = malloc(strlen(data) * 6 + 1);
+    char *data = b64(img, n), *esc = xmalloc(strlen(data) * 6 + 1);
     size_t w = 0;
     for (size_t i = 0; data[i]; i++) {
         if (data[i] == '/') {
@@ -192,8 +201,8 @@ Test(imgs, escapes_are_undone)
         }
     }
     esc[w] = '\0';
-    char *body = malloc(w + 100);
-    sprintf(body, "{\"steps\":[{\"type\":\"model_output\",\"content\":[{\"type\":\"image\","
+    char *body = xmalloc(w + 100);
+    snprintf(body, w + 100, "{\"steps\":[{\"type\":\"model_output\",\"content\":[{\"type\":\"image\","
                   "\"data\":\"%s\"}]}]}",
             esc);
     struct imgstream s;
@@ -217,12 +226,12 @@ Test(imgs, escapes_are_undone)
 
 Test(imgs, bad_base64_is_a_bad_item_and_no_file)
 {
-    char *bad = malloc(100001);
+    char *bad = xmalloc(100001);
     memset(bad, 'A', 100000);
     memcpy(bad + 50000, "*not*base64*", 12);
     bad[100000] = '\0';
-    char *body = malloc(100100);
-    sprintf(body, "{\"outputs\":[{\"type\":\"image\",\"data\":\"%s\"},{\"type\":\"text\","
+    char *body = xmalloc(100100);
+    snprintf(body, 100100, "{\"outputs\":[{\"type\":\"image\",\"data\":\"%s\"},{\"type\":\"text\","
                   "\"text\":\"after\"}]}",
             bad);
     struct imgstream s;
@@ -251,8 +260,9 @@ Test(imgs, cut_body_leaves_no_file_and_stays_broken)
     size_t n = 100000;
     unsigned char *img = pattern(n, 3);
     char *data = b64(img, n);
-    char *body = malloc(strlen(data) + 100);
-    sprintf(body, "{\"outputs\":[{\"type\":\"image\",\"data\":\"%s\"}]}", data);
+    size_t bl = strlen(data) + 100;
+    char *body = xmalloc(bl);
+    snprintf(body, bl, "{\"outputs\":[{\"type\":\"image\",\"data\":\"%s\"}]}", data);
     struct imgstream s;
     imgs_init(&s, IMGS_JSON, dfd, 4096, 4);
     int rc;
@@ -290,7 +300,7 @@ Test(imgs, forged_placeholders_name_nothing)
 
 Test(imgs, too_many_items_stop_the_stream)
 {
-    char *data = malloc(8001);
+    char *data = xmalloc(8001);
     memset(data, 'Q', 8000);
     data[8000] = '\0';
     struct buf body;
@@ -317,7 +327,7 @@ static const char *sse_body(const char *data, int crlf, int g3)
     static char *b;
     free(b);
     size_t tl = strlen(data) + 1024;
-    b = malloc(tl);
+    b = xmalloc(tl);
     const char *nl = crlf ? "\r\n" : "\n";
     if (g3)
         snprintf(b, tl,
@@ -361,7 +371,7 @@ Test(imgs, sse_both_dialects_and_line_ends)
             json_t *v = json_stringn(at, strlen(ph));
             check_item(&s, v, img, n);
             json_decref(v);
-            char *again = malloc(strlen(kept) + strlen(data));
+            char *again = xmalloc(strlen(kept) + strlen(data));
             size_t pre = (size_t)(at - kept);
             memcpy(again, kept, pre);
             strcpy(again + pre, data);
