@@ -202,9 +202,10 @@ Test(imgs, escapes_are_undone)
     }
     esc[w] = '\0';
     char *body = xmalloc(w + 100);
-    snprintf(body, w + 100, "{\"steps\":[{\"type\":\"model_output\",\"content\":[{\"type\":\"image\","
-                  "\"data\":\"%s\"}]}]}",
-            esc);
+    snprintf(body, w + 100,
+             "{\"steps\":[{\"type\":\"model_output\",\"content\":[{\"type\":\"image\","
+             "\"data\":\"%s\"}]}]}",
+             esc);
     struct imgstream s;
     imgs_init(&s, IMGS_JSON, dfd, 4096, 4);
     int rc;
