@@ -172,24 +172,6 @@ static size_t redact(const struct sink *s, char *text, size_t n)
     return s->secret ? esc_redact(text, n, s->secret, strlen(s->secret)) : n;
 }
 
-void sink_note_failure(struct sink *s, const char *what, const char *name, int e)
-{
-    if (!s->write_failed) {
-        if (e == ELOOP)
-            snprintf(s->write_error, sizeof s->write_error,
-                     "%s: '%s/%s' is a symbolic link; gembatch does not follow links in its "
-                     "output folder",
-                     what, s->dir, name ? name : "");
-        else if (name)
-            snprintf(s->write_error, sizeof s->write_error, "%s: '%s/%s': %s", what, s->dir,
-                     name, strerror(e));
-        else
-            snprintf(s->write_error, sizeof s->write_error, "%s in '%s': %s", what, s->dir,
-                     strerror(e));
-    }
-    s->write_failed = 1;
-}
-
 static void note_failure(struct sink *s, const char *what)
 {
     sink_note_failure(s, what, NULL, errno);
@@ -213,13 +195,6 @@ int sink_line(struct sink *s, enum sink_file f, const json_t *obj)
     }
     s->dirty[f] = 1;
     return 0;
-}
-
-int sink_images_dir(struct sink *s)
-{
-    if (s->imgfd < 0)
-        s->imgfd = fsx_dir_at(s->dirfd, "images", 1, 0777);
-    return s->imgfd;
 }
 
 int sink_image(struct sink *s, const char *id, int k, const void *data, size_t n,

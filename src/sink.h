@@ -132,7 +132,7 @@ size_t sink_images_pending(const struct sink *s);
  * (before a follow-up sends a generated image back by its path, say). */
 int sink_images_drain(struct sink *s);
 
-/* internal to sink.c and sink_img.c */
+/* internal: defined in sink_img.c, used by sink.c too */
 void sink_note_failure(struct sink *s, const char *what, const char *name, int e);
 int sink_images_dir(struct sink *s);
 void sink_writer_stop(struct sink *s);

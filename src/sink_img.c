@@ -5,7 +5,9 @@
  * The loop only queues (bounded by SINK_QUEUE_BYTES) and, from sink_flush,
  * writes the result lines whose images are all on disk. Per-answer and
  * per-run caps are checked here too. The writer touches nothing of struct
- * sink but what it was handed: a batch's folder and its queued jobs. */
+ * sink but what it was handed: a batch's folder and its queued jobs.
+ * sink.c calls down into this file; nothing here calls sink.c: the failure
+ * record and the images folder, which both need, live here. */
 #include "sink.h"
 #include "esc.h"
 #include "fsx.h"
@@ -60,6 +62,33 @@ struct sink_writer {
     int efd;                 /* eventfd: a round finished */
     int imgfd;               /* borrowed: OUTDIR/images */
 };
+
+/* ---- shared with sink.c, which calls down into this file (never the reverse) ---- */
+
+void sink_note_failure(struct sink *s, const char *what, const char *name, int e)
+{
+    if (!s->write_failed) {
+        if (e == ELOOP)
+            snprintf(s->write_error, sizeof s->write_error,
+                     "%s: '%s/%s' is a symbolic link; gembatch does not follow links in its "
+                     "output folder",
+                     what, s->dir, name ? name : "");
+        else if (name)
+            snprintf(s->write_error, sizeof s->write_error, "%s: '%s/%s': %s", what, s->dir,
+                     name, strerror(e));
+        else
+            snprintf(s->write_error, sizeof s->write_error, "%s in '%s': %s", what, s->dir,
+                     strerror(e));
+    }
+    s->write_failed = 1;
+}
+
+int sink_images_dir(struct sink *s)
+{
+    if (s->imgfd < 0)
+        s->imgfd = fsx_dir_at(s->dirfd, "images", 1, 0777);
+    return s->imgfd;
+}
 
 /* ---- the writer thread ------------------------------------------------------- */
 
