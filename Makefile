@@ -189,6 +189,14 @@ bench-emulator: all
 bench-million: all
 	bench/million.sh
 
+# one answer with a 150 MiB image: today's run beside the streaming path (issue 14)
+.PHONY: bench-imgstream
+bench-imgstream: all $(BUILD)/libgembatch.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/imgstream_rss bench/imgstream_rss.c \
+	    $(BUILD)/libgembatch.a $(LDLIBS)
+	bench/imgstream.sh
+
 .PHONY: bench-schema
 bench-schema: $(BUILD)/libgembatch.a
 	@mkdir -p $(BUILD)/bench

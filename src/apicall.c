@@ -1,13 +1,18 @@
 /* apicall.c: `gembatch get ID` and `gembatch delete ID` on one libcurl easy
  * handle: the same endpoint, API version, key and CA rules as `run`. The
- * response body goes to stdout; errors to stderr with the service's status. */
+ * response body goes to stdout with its control characters escaped (a
+ * server's bytes must not drive the terminal); errors to stderr with the
+ * service's status. Only http(s), no redirects: the key stays with the
+ * endpoint. */
 #include "apicall.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd.h"
 #include "config.h"
+#include "esc.h"
 #include "log.h"
 #include "response.h"
+#include "url.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -65,10 +70,15 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
         endpoint_seen = 1;
     }
     struct gb_err err = {0};
+    if (config_check_endpoint(cfg.endpoint, &err)) {
+        cli_usage_error(&cmd, "%s", err.msg);
+        goto out;
+    }
     if (config_load_key(&cfg, key_file, &err)) {
         log_err(&err);
         goto out;
     }
+    log_set_secret(cfg.api_key);
     if (!cfg.api_key && !endpoint_seen) {
         log_error("no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) or give --api-key-file");
         goto out;
@@ -106,6 +116,8 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (cfg.cacert)
         curl_easy_setopt(e, CURLOPT_CAINFO, cfg.cacert);
     if (!strcmp(method, "DELETE"))
@@ -115,10 +127,17 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
     long http = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
     if (cc != CURLE_OK) {
-        log_error("cannot reach %s: %s", cfg.endpoint, curl_easy_strerror(cc));
+        char *shown = url_redact(cfg.endpoint);
+        log_error("cannot reach %s: %s", shown ? shown : "the endpoint", curl_easy_strerror(cc));
+        free(shown);
         outcome = GB_ABORTED;
     } else if (http >= 200 && http < 300) {
-        fwrite(body.data ? body.data : "", 1, body.len, stdout);
+        /* JSON never holds a raw control character but line feeds and tabs
+         * between tokens, so valid bodies pass unchanged; a key echoed back
+         * is blanked as it is on stderr */
+        if (body.len && cfg.api_key)
+            body.len = esc_redact(body.data, body.len, cfg.api_key, strlen(cfg.api_key));
+        esc_fwrite(body.data ? body.data : "", body.len, stdout);
         if (!body.len || body.data[body.len - 1] != '\n')
             fputc('\n', stdout);
         outcome = GB_DONE;
@@ -130,6 +149,7 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
                                                                             : GB_SOME_FAILED;
     }
 out:
+    log_set_secret(NULL);
     curl_slist_free_all(h);
     if (e)
         curl_easy_cleanup(e);

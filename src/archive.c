@@ -639,9 +639,18 @@ static int spool_open(struct arc *x, const char *id, char **path)
 {
     *path = NULL;
     if (!x->spool_ready) {
-        if (fsx_mkdir_p(x->o.spool_dir))
+        /* private when we make it (0700); an existing one is used as it is,
+         * never chmod'ed (it may not be ours), and a link is refused: the
+         * entries' bytes must not land elsewhere (issue 14) */
+        struct stat st;
+        if (mkdir(x->o.spool_dir, 0700) && errno != EEXIST)
             return -1;
-        chmod(x->o.spool_dir, 0700);
+        if (lstat(x->o.spool_dir, &st))
+            return -1;
+        if (!S_ISDIR(st.st_mode)) {
+            errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+            return -1;
+        }
         x->spool_ready = 1;
     }
     const char *base = strrchr(id, '/') ? strrchr(id, '/') + 1 : id;

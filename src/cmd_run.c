@@ -85,7 +85,8 @@ static void write_report(const struct config *cfg)
 }
 
 /* flags whose presence overrides the pipeline's limits (order: config.c SEEN_*) */
-enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_N };
+enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN,
+       SEEN_N };
 
 int cmd_run(int argc, char **argv)
 {
@@ -162,6 +163,17 @@ int cmd_run(int argc, char **argv)
          0, 0, NULL},
         {0, "report", CLI_FLAG, &report, NULL,
          "when the run ends, write OUTDIR/report.html (see gembatch report --help)", 0, 0, NULL},
+        {0, "max-images-per-answer", CLI_INT, &cfg.max_images_per_answer, "N",
+         "images one answer may bring; more fail the job with TOO_MANY_IMAGES (default 64)", 1,
+         1000000, &seen[SEEN_IMG_ANSWER]},
+        {0, "max-images", CLI_INT, &cfg.max_images, "N",
+         "images one run may write; past it jobs fail with IMAGE_LIMIT_REACHED (default "
+         "100000)",
+         1, 1000000000, &seen[SEEN_IMG_RUN]},
+        {0, "max-buffered", CLI_SIZE, &cfg.max_buffered_bytes, "SIZE",
+         "response bytes all transfers may hold at once; one past it is stopped and retried "
+         "(K/M/G; default 320M; one response is at most 256M)",
+         0, 0, NULL},
         CLI_END};
     const struct cli_cmd cmd = {"run", "PIPELINE INPUT... [-o OUTDIR] [options]",
                                 "Run a batch: every manifest line or archive entry becomes a "
@@ -181,6 +193,10 @@ int cmd_run(int argc, char **argv)
     }
     if (npos < 2) {
         cli_usage_error(&cmd, npos ? "no INPUT given" : "no PIPELINE or INPUT given");
+        goto out;
+    }
+    if (cfg.max_buffered_bytes < (1u << 20)) {
+        cli_usage_error(&cmd, "--max-buffered takes at least 1M");
         goto out;
     }
     cfg.timeout_s = timeout;
@@ -256,6 +272,11 @@ int cmd_run(int argc, char **argv)
         log_err(&err);
         goto out;
     }
+    log_set_secret(cfg.api_key); /* a key echoed by a server is blanked on stderr */
+    if (!cfg.emulator && config_check_endpoint(cfg.endpoint, &err)) {
+        cli_usage_error(&cmd, "%s", err.msg);
+        goto out;
+    }
     config_split_limits(&cfg);
     if (cfg.dry_run) {
         outcome = run_dry(&cfg, pipe);
@@ -288,6 +309,7 @@ int cmd_run(int argc, char **argv)
     if (report && outcome != GB_USAGE)
         write_report(&cfg);
 out:
+    log_set_secret(NULL);
     if (emu)
         emu_stop(emu);
     pipe_free(pipe);

@@ -2,12 +2,17 @@
  * config, plus the API key (read from the environment or a file, kept in
  * memory only, never printed) and shard selection. */
 #include "config.h"
+#include "log.h"
 #include "pipeline.h"
+#include "sink.h"
+#include "url.h"
+#include "xfer.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void config_defaults(struct config *c)
 {
@@ -30,9 +35,13 @@ void config_defaults(struct config *c)
     c->reask = 2;
     c->max_tool_turns = 8;
     c->tool_concurrency = 4;
+    c->max_images_per_answer = SINK_MAX_IMAGES_PER_ANSWER;
+    c->max_images = SINK_MAX_IMAGES_PER_RUN;
+    c->max_buffered_bytes = XFER_BUDGET_DEFAULT;
 }
 
-enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT };
+/* flags whose presence overrides the pipeline's limits (order: cmd_run.c) */
+enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN };
 
 void config_apply_pipeline(struct config *c, const struct pipeline *p, const int *seen)
 {
@@ -48,6 +57,10 @@ void config_apply_pipeline(struct config *c, const struct pipeline *p, const int
         c->timeout_s = p->limits.timeout_s;
     if (c->deadline_s <= 0 && p->limits.deadline_s > 0)
         c->deadline_s = p->limits.deadline_s;
+    if (!seen[SEEN_IMG_ANSWER] && p->limits.max_images_per_answer)
+        c->max_images_per_answer = p->limits.max_images_per_answer;
+    if (!seen[SEEN_IMG_RUN] && p->limits.max_images)
+        c->max_images = p->limits.max_images;
     c->reask = p->reask;
     c->max_tool_turns = p->max_tool_turns;
 }
@@ -130,6 +143,29 @@ int config_parse_shard(struct config *c, const char *s, struct gb_err *err)
     return 0;
 }
 
+/* A key with a control character would end the header line it is sent in
+ * (a CR LF injects headers of its own): refused, and never printed. */
+static int check_key(const char *k, const char *from, struct gb_err *err)
+{
+    for (const unsigned char *c = (const unsigned char *)k; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return GB_FAIL(err, GB_EINVAL,
+                           "the API key from %s contains a control character (a line break or "
+                           "tab?); give the key alone on one line",
+                           from);
+    return 0;
+}
+
+/* A key file others can read is a key others can use: say so, go on. */
+static void warn_if_shared(FILE *f, const char *key_file)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+        log_warn("--api-key-file '%s' is readable by %s (mode %03o); chmod 600 it", key_file,
+                 st.st_mode & S_IROTH ? "other users" : "its group",
+                 (unsigned)(st.st_mode & 0777));
+}
+
 int config_load_key(struct config *c, const char *key_file, struct gb_err *err)
 {
     if (key_file) {
@@ -137,6 +173,7 @@ int config_load_key(struct config *c, const char *key_file, struct gb_err *err)
         if (!f)
             return GB_FAIL(err, GB_ENOENT, "cannot read --api-key-file '%s': %s", key_file,
                            strerror(errno));
+        warn_if_shared(f, key_file);
         char line[1024];
         char *ok = fgets(line, sizeof line, f);
         fclose(f);
@@ -147,22 +184,41 @@ int config_load_key(struct config *c, const char *key_file, struct gb_err *err)
             line[--n] = '\0';
         if (!n)
             return GB_FAIL(err, GB_EINVAL, "--api-key-file '%s' is empty", key_file);
-        c->api_key = strdup(line);
+        char from[600];
+        snprintf(from, sizeof from, "--api-key-file '%.500s'", key_file);
+        int rc = check_key(line, from, err);
+        c->api_key = rc ? NULL : strdup(line);
         memset(line, 0, sizeof line);
-        return c->api_key ? 0 : GB_ENOMEM;
+        return rc ? rc : c->api_key ? 0 : GB_ENOMEM;
     }
     int own = 0;
     const char *k = config_shard_env(c, "GEMINI_API_KEY", &own);
+    const char *from = own ? "GEMINI_API_KEY_<K>" : "GEMINI_API_KEY";
     if (!k || !*k) {
         k = getenv("GOOGLE_API_KEY");
+        from = "GOOGLE_API_KEY";
         own = 0;
     }
     if (k && *k) {
+        int rc = check_key(k, from, err);
+        if (rc)
+            return rc;
         c->api_key = strdup(k);
         c->key_per_shard = own;
         return c->api_key ? 0 : GB_ENOMEM;
     }
     return 0;
+}
+
+int config_check_endpoint(const char *endpoint, struct gb_err *err)
+{
+    if (url_is_http(endpoint))
+        return 0;
+    char *shown = url_redact(endpoint);
+    GB_FAIL(err, GB_EINVAL, "the endpoint '%s' is not an http:// or https:// URL",
+            shown ? shown : "?");
+    free(shown);
+    return GB_EINVAL;
 }
 
 const char *config_shard_env(const struct config *c, const char *name, int *from_shard)

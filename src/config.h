@@ -55,6 +55,9 @@ struct config {
     const char *tier;            /* --tier: the tier of requests that name none */
     double finish_by_s;          /* --finish-by as wall-clock seconds, 0 = none */
     int timeout_set;             /* --timeout or limits.timeout_s was given */
+    long max_images_per_answer;  /* images one answer may bring (sink.h's default) */
+    long max_images;             /* images one run may write */
+    uint64_t max_buffered_bytes; /* response bytes held at once by all transfers */
 };
 
 void config_defaults(struct config *c);
@@ -65,8 +68,14 @@ void config_free(struct config *c);
 /* "K/N" -> shard_k, shard_n; "auto" from SLURM/Kubernetes variables. */
 int config_parse_shard(struct config *c, const char *s, struct gb_err *err);
 
-/* Read the API key: GEMINI_API_KEY, GOOGLE_API_KEY, or --api-key-file. */
+/* Read the API key: GEMINI_API_KEY, GOOGLE_API_KEY, or --api-key-file. A key
+ * with a control character is refused (GB_EINVAL: exit 2); a key file that
+ * its group or others can read gets a warning. */
 int config_load_key(struct config *c, const char *key_file, struct gb_err *err);
+
+/* The endpoint must be an http:// or https:// URL with a host; the error
+ * shows it redacted (url_redact). */
+int config_check_endpoint(const char *endpoint, struct gb_err *err);
 
 /* For shard K of a sharded run, the variable NAME_<K> (GEMINI_API_KEY_2) when
  * set, else NAME: shards can spend different keys' quotas or use other

@@ -1,6 +1,8 @@
 /* journal.c: read an OUTDIR back for resume, and write the attempt journal.
  * Memory is bounded by the number of ids (8-16 bytes each), never by the
- * size of the files: lines are streamed through a 64 KiB buffer. */
+ * size of the files: lines are streamed through a 64 KiB buffer. Files are
+ * opened relative to OUTDIR without following a link: a link planted in
+ * place of results.jsonl must not make resume read, or truncate, its target. */
 #include "journal.h"
 #include "fsx.h"
 #include "jsonx.h"
@@ -118,9 +120,9 @@ int jrn_line_id(const char *line, size_t len, uint64_t *digest)
 }
 
 /* Drop a last line without its newline. 1 if something was dropped. */
-static int drop_torn_tail(const char *path)
+static int drop_torn_tail(int dirfd, const char *name)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC);
+    int fd = fsx_open_at(dirfd, name, O_RDWR, 0);
     if (fd < 0)
         return 0;
     struct stat st;
@@ -154,12 +156,28 @@ static int drop_torn_tail(const char *path)
 
 typedef int (*line_fn)(void *ctx, const char *line, size_t len);
 
-static int each_line(const char *path, line_fn fn, void *ctx, struct gb_err *err)
+/* Each line of dir/name (dirfd); a missing file has none. A link or a
+ * non-file in its place is an error naming it. */
+static int each_line(int dirfd, const char *dir, const char *name, line_fn fn, void *ctx,
+                     struct gb_err *err)
 {
     struct man_reader r;
-    if (access(path, F_OK))
+    int fd = fsx_open_at(dirfd, name, O_RDONLY, 0);
+    if (fd < 0 && errno == ENOENT)
         return 0;
-    int rc = man_open(path, 0, &r, err);
+    if (fd < 0)
+        return GB_FAIL(err, errno == ELOOP || errno == EINVAL ? GB_ESTATE : GB_EIO,
+                       "cannot read '%s/%s': %s", dir, name,
+                       errno == ELOOP    ? "it is a symbolic link (links are not followed)"
+                       : errno == EINVAL ? "it is not a regular file"
+                                         : strerror(errno));
+    char *shown = fsx_join(dir, name);
+    if (!shown) {
+        close(fd);
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    }
+    int rc = man_open_fd(fd, 1, shown, dir, "", 0, 0, &r, err); /* owns fd, even failing */
+    free(shown);
     if (rc)
         return rc;
     const char *line;
@@ -272,33 +290,56 @@ static int on_journal(void *ctx, const char *line, size_t len)
     return rc;
 }
 
-static int nonempty(const char *path)
+static int nonempty(int dirfd, const char *name)
 {
     struct stat st;
-    return stat(path, &st) == 0 && st.st_size > 0;
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+           st.st_size > 0;
+}
+
+/* run.json of the last run, or NULL when there is none (*rc 0) or it is
+ * unreadable, a link, not a file (*rc set, err filled). */
+static json_t *load_prev_run(int dirfd, const char *dir, struct gb_err *err, int *rc)
+{
+    *rc = 0;
+    int fd = fsx_open_at(dirfd, "run.json", O_RDONLY, 0);
+    if (fd < 0 && errno == ENOENT)
+        return NULL;
+    json_error_t je;
+    json_t *v = fd >= 0 ? json_loadfd(fd, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je) : NULL;
+    const char *why = fd < 0 ? (errno == ELOOP ? "it is a symbolic link" : strerror(errno))
+                             : je.text;
+    if (fd >= 0)
+        close(fd);
+    if (!v)
+        *rc = GB_FAIL(err, GB_EINVAL, "'%s/run.json' is unreadable (%s); use --restart or "
+                                      "another -o", dir, why);
+    return v;
 }
 
 int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
 {
     memset(r, 0, sizeof *r);
     dset_init(&r->done);
-    char *res = fsx_join(dir, "results.jsonl"), *errs = fsx_join(dir, "errors.jsonl"),
-         *jr = fsx_join(dir, "journal.jsonl"), *run = fsx_join(dir, "run.json");
     int rc = 0;
     struct err_scan es = {r, {0}};
     struct jscan js = {r, {0}, {0}};
     dset_init(&r->failed);
     dset_init(&js.pending);
-    if (!res || !errs || !jr || !run) {
-        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
-        goto out;
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        if (errno == ENOENT)
+            return 0; /* nothing there yet */
+        return GB_FAIL(err, GB_EIO, "cannot open '%s': %s", dir, strerror(errno));
     }
-    r->had_outputs = nonempty(res) || nonempty(errs) || nonempty(jr);
-    r->torn += drop_torn_tail(res);
-    r->torn += drop_torn_tail(errs);
-    drop_torn_tail(jr);
-    if ((rc = each_line(res, on_result, r, err)) || (rc = each_line(errs, on_error, &es, err)) ||
-        (rc = each_line(jr, on_journal, &js, err)))
+    r->had_outputs = nonempty(dirfd, "results.jsonl") || nonempty(dirfd, "errors.jsonl") ||
+                     nonempty(dirfd, "journal.jsonl");
+    r->torn += drop_torn_tail(dirfd, "results.jsonl");
+    r->torn += drop_torn_tail(dirfd, "errors.jsonl");
+    drop_torn_tail(dirfd, "journal.jsonl");
+    if ((rc = each_line(dirfd, dir, "results.jsonl", on_result, r, err)) ||
+        (rc = each_line(dirfd, dir, "errors.jsonl", on_error, &es, err)) ||
+        (rc = each_line(dirfd, dir, "journal.jsonl", on_journal, &js, err)))
         goto out;
     r->failed_prev = (long long)es.failed.n + es.failed.has_zero;
     r->failed = es.failed; /* kept: their error lines go once they succeed */
@@ -313,23 +354,12 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
             r->restarted_prev++;
             r->answered_prev += js.answered.v[i];
         }
-    if (access(run, F_OK) == 0) {
-        struct gb_err e2 = {0};
-        r->prev_run = jx_load_file(run, &e2);
-        if (!r->prev_run) {
-            rc = GB_FAIL(err, GB_EINVAL, "'%s' is unreadable (%s); use --restart or another -o",
-                         run, e2.msg);
-            goto out;
-        }
-    }
+    r->prev_run = load_prev_run(dirfd, dir, err, &rc);
 out:
     dset_free(&es.failed);
     dset_free(&js.pending);
     dmap_free(&js.answered);
-    free(res);
-    free(errs);
-    free(jr);
-    free(run);
+    close(dirfd);
     return rc;
 }
 
@@ -530,47 +560,47 @@ static int pass2(void *ctx, const char *line, size_t len)
 int jrn_compact_errors(const char *dir, const struct dset *done, long long *kept, long long *kept_dups,
                        struct gb_err *err)
 {
-    char *path = fsx_join(dir, "errors.jsonl");
-    char *tmp = fsx_join(dir, "errors.jsonl.compact");
+    static const char name[] = "errors.jsonl";
+    char tmp[64] = "";
     struct compact c = {0};
     c.done = done;
     c.out_fd = -1;
     int rc = 0;
-    if (!path || !tmp) {
-        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return GB_FAIL(err, GB_EIO, "cannot open '%s': %s", dir, strerror(errno));
+    if ((rc = each_line(dirfd, dir, name, pass1, &c, err)))
         goto out;
-    }
-    if ((rc = each_line(path, pass1, &c, err)))
-        goto out;
-    c.out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* a fresh temporary (O_EXCL, never through a link), 0666: the umask decides */
+    c.out_fd = fsx_tmp_at(dirfd, name, tmp, sizeof tmp);
     if (c.out_fd < 0) {
-        rc = GB_FAIL(err, GB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        rc = GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", dir, strerror(errno));
         goto out;
     }
     c.idx = 0;
-    if ((rc = each_line(path, pass2, &c, err)))
+    if ((rc = each_line(dirfd, dir, name, pass2, &c, err)))
         goto out;
     if (c.write_failed || fsync(c.out_fd) || close(c.out_fd)) {
         c.out_fd = -1;
-        rc = GB_FAIL(err, GB_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        rc = GB_FAIL(err, GB_EIO, "cannot write '%s/%s': %s", dir, tmp, strerror(errno));
         goto out;
     }
     c.out_fd = -1;
-    if (rename(tmp, path)) {
-        rc = GB_FAIL(err, GB_EIO, "cannot replace '%s': %s", path, strerror(errno));
+    if (renameat(dirfd, tmp, dirfd, name)) {
+        rc = GB_FAIL(err, GB_EIO, "cannot replace '%s/%s': %s", dir, name, strerror(errno));
         goto out;
     }
+    tmp[0] = '\0';
     if (kept)
         *kept = c.kept;
     if (kept_dups)
         *kept_dups = c.kept_dups;
 out:
-    if (c.out_fd >= 0) {
+    if (c.out_fd >= 0)
         close(c.out_fd);
-        unlink(tmp);
-    }
+    if (rc && tmp[0])
+        unlinkat(dirfd, tmp, 0);
     free(c.v);
-    free(path);
-    free(tmp);
+    close(dirfd);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "manifest.h"
+#include "url.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,11 +48,13 @@ static int lines_open(struct lines *l, const char *path, struct gb_err *err)
     memset(l, 0, sizeof *l);
     l->path = path;
     buf_init(&l->cur, LINE_MAX_BYTES);
-    l->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* a shard's own files, never a link's target (issue 14) */
+    l->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (l->fd < 0)
         return errno == ENOENT ? 1
                                : GB_FAIL(err, GB_EIO, "cannot read '%s': %s", path,
-                                         strerror(errno));
+                                         errno == ELOOP ? "it is a symbolic link (not followed)"
+                                                        : strerror(errno));
     l->chunk = malloc(CHUNK);
     return l->chunk ? 0 : GB_FAIL(err, GB_ENOMEM, "out of memory");
 }
@@ -182,6 +185,7 @@ struct merge {
     int n;
     int out_lock;
     char *stage;
+    char *stage_images;  /* stage/images */
     FILE *f_res, *f_err, *f_jrn;
     struct dmap ids;     /* id digest -> 1 + 2 * folder + (0 results, 1 errors) */
     char *copybuf;
@@ -194,6 +198,25 @@ static int in_path(const char *dir, const char *name, char **out)
 {
     *out = fsx_join(dir, name);
     return *out ? 0 : GB_ENOMEM;
+}
+
+/* A shard's run.json, not through a link. New reference, or NULL (err). */
+static json_t *load_run_json(const char *path, struct gb_err *err)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        GB_FAIL(err, GB_EINVAL, "cannot read '%s': %s", path,
+                errno == ELOOP ? "it is a symbolic link (not followed)" : strerror(errno));
+        return NULL;
+    }
+    json_error_t je;
+    json_t *v = json_loadfd(fd, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    close(fd);
+    if (!v) {
+        GB_FAIL(err, GB_EINVAL, "%s", je.text);
+        gb_err_at(err, path, je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0);
+    }
+    return v;
 }
 
 /* Check each input: a folder, given once, not the output, not being written,
@@ -229,7 +252,7 @@ static int open_inputs(struct merge *m, struct gb_err *err)
             break;
         /* a run holds this lock exclusively while it writes; share it so no
          * run starts writing while we read */
-        s->lock_fd = open(p, O_RDONLY | O_CLOEXEC);
+        s->lock_fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (s->lock_fd >= 0 && flock(s->lock_fd, LOCK_SH | LOCK_NB)) {
             rc = GB_FAIL(err, GB_ESTATE, "'%s' is being written by a gembatch run; wait for it "
                                          "to finish, then merge", s->dir);
@@ -244,7 +267,7 @@ static int open_inputs(struct merge *m, struct gb_err *err)
                          s->dir);
             break;
         }
-        s->run = m->runs[i] = jx_load_file(p, err);
+        s->run = m->runs[i] = load_run_json(p, err);
         json_t *pp = s->run ? jx_obj(s->run, "pipeline") : NULL;
         const char *d = pp ? jx_str(pp, "digest") : NULL;
         if (!s->run) {
@@ -308,9 +331,11 @@ static int open_output(struct merge *m, struct gb_err *err)
                        strerror(errno));
     if ((rc = in_path(out, ".gembatch.lock", &lock)))
         goto out;
-    m->out_lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    m->out_lock = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (m->out_lock < 0) {
-        rc = GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", out, strerror(errno));
+        rc = GB_FAIL(err, errno == ELOOP ? GB_ESTATE : GB_EIO, "cannot write in '%s': %s", out,
+                     errno == ELOOP ? "its .gembatch.lock is a symbolic link (not followed)"
+                                    : strerror(errno));
         goto out;
     }
     if (flock(m->out_lock, LOCK_EX | LOCK_NB)) {
@@ -325,6 +350,11 @@ static int open_output(struct merge *m, struct gb_err *err)
     }
     if ((rc = in_path(out, STAGE, &m->stage)) || (rc = in_path(m->stage, "images", &img)))
         goto out;
+    m->stage_images = strdup(img);
+    if (!m->stage_images) {
+        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto out;
+    }
     if (fsx_rm_tree(m->stage) || fsx_mkdir_p(img)) {
         rc = GB_FAIL(err, GB_EIO, "cannot prepare '%s': %s", m->stage, strerror(errno));
         goto out;
@@ -339,12 +369,15 @@ out:
     return rc;
 }
 
-static int copy_file(struct merge *m, const char *src, const char *dst)
+/* Copy sdir/name to ddir/name: the source opened without following a link,
+ * the copy created new (O_EXCL) with the source's mode bits, so never wider
+ * than the source's (and the umask may narrow it). */
+static int copy_file(struct merge *m, int sdir, int ddir, const char *name, mode_t mode)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = GB_EIO;
+    int in = fsx_open_at(sdir, name, O_RDONLY, 0), out = -1, rc = GB_EIO;
     if (in < 0)
         goto out;
-    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0666);
     if (out < 0)
         goto out;
     for (;;) {
@@ -367,61 +400,131 @@ out:
     return rc;
 }
 
-/* Bring images/<safe id>/ of the shard that holds the kept result: the
- * result's "files" paths name that folder, so they stay valid. Hard links
- * when the folders share a file system (images are never rewritten in
- * place), copies otherwise. Only regular files: a link inside a shard
- * folder is not followed. */
-static int bring_images(struct merge *m, const struct shard *s, const char *id,
-                        struct gb_err *err)
+/* A hard link of sdir/name as ddir/name, only when it still is the regular
+ * file st describes (linkat never follows a link, but a file swapped for one
+ * after fstatat would be linked as a link: checked, and undone). 0 linked,
+ * 1 not possible here (copy instead), <0 an error (errno). */
+static int link_file(struct merge *m, int sdir, int ddir, const char *name,
+                     const struct stat *st)
 {
-    char *safe = fsx_safe_name(id, strlen(id)), *rel = NULL, *src = NULL, *dst = NULL;
-    char *sp = NULL, *dp = NULL;
+    if (m->no_link || m->o->copy)
+        return 1;
+    if (linkat(sdir, name, ddir, name, 0)) {
+        if (errno == EXDEV) {
+            m->no_link = 1; /* another file system: every link would fail */
+            return 1;
+        }
+        return errno == EPERM || errno == EMLINK || errno == ENOTSUP || errno == EACCES ? 1 : -1;
+    }
+    struct stat got;
+    if (fstatat(ddir, name, &got, AT_SYMLINK_NOFOLLOW) || !S_ISREG(got.st_mode) ||
+        got.st_ino != st->st_ino || got.st_dev != st->st_dev) {
+        unlinkat(ddir, name, 0);
+        errno = ELOOP;
+        return -1;
+    }
+    return 0;
+}
+
+/* The images folder names a result line points to ("files":
+ * ["images/<name>/0.png", ...]): one name, as written by whichever version
+ * of gembatch made the shard, or NULL. New string. */
+static char *folder_of(const char *line, size_t len)
+{
+    if (!memmem(line, len, "\"files\"", 7))
+        return NULL;
+    json_t *o = json_loadb(line, len, 0, NULL), *f;
+    size_t i;
+    char *name = NULL;
+    json_array_foreach (jx_arr(o, "files"), i, f) {
+        const char *p = json_string_value(f), *slash;
+        if (!p || strncmp(p, "images/", 7) || !(slash = strchr(p + 7, '/')) || slash == p + 7)
+            continue;
+        size_t n = (size_t)(slash - (p + 7));
+        if (p[7] == '.' || memchr(p + 7, '\\', n))
+            continue; /* never "..", never hidden: not a folder a run makes */
+        name = strndup(p + 7, n);
+        break;
+    }
+    json_decref(o);
+    return name;
+}
+
+/* Bring images/<name>/ of the shard that holds the kept result: the
+ * result's "files" paths name that folder (so shards written before the
+ * folder naming changed still work), and they stay valid. Hard links when
+ * the folders share a file system (images are never rewritten in place),
+ * copies otherwise. Links are never followed: images/, the folder and each
+ * entry must be the real thing, or they are left out with a warning. */
+static int bring_images(struct merge *m, const struct shard *s, const char *id,
+                        const char *line, size_t len, struct gb_err *err)
+{
+    char *name = folder_of(line, len), *rel = NULL;
+    int sroot = -1, simg = -1, sdir = -1, dimg = -1, ddir = -1, rc = 0;
     DIR *d = NULL;
-    int rc = 0, made = 0;
-    if (!safe || !(rel = fsx_join("images", safe)) || !(src = fsx_join(s->dir, rel)) ||
-        !(dst = fsx_join(m->stage, rel))) {
+    (void)id;
+    if (!name)
+        return 0; /* no images for this id */
+    if (!(rel = malloc(strlen(s->dir) + strlen(name) + 16))) {
         rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
         goto out;
     }
-    d = opendir(src);
-    if (!d)
-        goto out; /* no images for this id */
+    sprintf(rel, "%s/images/%s", s->dir, name);
+    sroot = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    simg = sroot >= 0 ? fsx_dir_at(sroot, "images", 0, 0) : -1;
+    sdir = simg >= 0 ? fsx_dir_at(simg, name, 0, 0) : -1;
+    if (sdir < 0) {
+        if (errno == ELOOP || errno == ENOTDIR) {
+            m->problems++; /* its result names files the merged folder lacks */
+            log_warn("'%s' (or its images folder) is a symbolic link or not a folder; not "
+                     "followed, its images were left out", rel);
+        }
+        goto out;
+    }
+    int dup_fd = dup(sdir);
+    d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        goto out;
+    }
     struct dirent *de;
     while ((de = readdir(d))) {
         struct stat st;
         /* dot files and "x.png.tmp-XXXXXX" are a writer's temporaries */
         if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-"))
             continue;
-        free(sp);
-        free(dp);
-        dp = NULL;
-        if (!(sp = fsx_join(src, de->d_name)) || !(dp = fsx_join(dst, de->d_name))) {
-            rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
-            break;
-        }
-        if (lstat(sp, &st) || !S_ISREG(st.st_mode))
+        if (fstatat(sdir, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
             continue;
-        if (!made && fsx_mkdir_p(dst)) {
-            rc = GB_FAIL(err, GB_EIO, "cannot create '%s': %s", dst, strerror(errno));
-            break;
-        }
-        made = 1;
-        if (!m->no_link && !m->o->copy) {
-            if (link(sp, dp) == 0) {
-                m->linked++;
-                continue;
+        if (!S_ISREG(st.st_mode)) {
+            if (S_ISLNK(st.st_mode)) {
+                m->problems++;
+                log_warn("'%s/%s' is a symbolic link; not followed, left out", rel, de->d_name);
             }
-            if (errno == EXDEV) {
-                m->no_link = 1; /* another file system: every link would fail */
-            } else if (errno != EPERM && errno != EMLINK && errno != ENOTSUP && errno != EACCES) {
-                rc = GB_FAIL(err, GB_EIO, "cannot link '%s' to '%s': %s", sp, dp,
+            continue;
+        }
+        if (ddir < 0) {
+            dimg = dimg >= 0 ? dimg : open(m->stage_images, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            ddir = dimg >= 0 ? fsx_dir_at(dimg, name, 1, 0777) : -1;
+            if (ddir < 0) {
+                rc = GB_FAIL(err, GB_EIO, "cannot create '%s/%s': %s", m->stage_images, name,
                              strerror(errno));
                 break;
             }
         }
-        if (copy_file(m, sp, dp)) {
-            rc = GB_FAIL(err, GB_EIO, "cannot copy '%s' to '%s': %s", sp, dp, strerror(errno));
+        int lr = link_file(m, sdir, ddir, de->d_name, &st);
+        if (lr == 0) {
+            m->linked++;
+            continue;
+        }
+        if (lr < 0) {
+            rc = GB_FAIL(err, GB_EIO, "cannot link '%s/%s': %s", rel, de->d_name,
+                         strerror(errno));
+            break;
+        }
+        if (copy_file(m, sdir, ddir, de->d_name, st.st_mode)) {
+            rc = GB_FAIL(err, GB_EIO, "cannot copy '%s/%s': %s", rel, de->d_name,
+                         strerror(errno));
             break;
         }
         m->copied++;
@@ -429,12 +532,11 @@ static int bring_images(struct merge *m, const struct shard *s, const char *id,
 out:
     if (d)
         closedir(d);
-    free(sp);
-    free(dp);
-    free(dst);
-    free(src);
+    for (int *fd = (int[]){sroot, simg, sdir, dimg, ddir}, k = 0; k < 5; k++)
+        if (fd[k] >= 0)
+            close(fd[k]);
     free(rel);
-    free(safe);
+    free(name);
     return rc;
 }
 
@@ -494,7 +596,7 @@ static int merge_results(struct merge *m, struct gb_err *err)
                 duplicate(m, id, (int)((prev - 1) >> 1), i, "results.jsonl");
             else if ((rc = dmap_put(&m->ids, d, 1 + 2 * (uint32_t)i)))
                 GB_FAIL(err, rc, "out of memory");
-            else if (!(rc = bring_images(m, &m->sh[i], id, err)) &&
+            else if (!(rc = bring_images(m, &m->sh[i], id, line, len, err)) &&
                      !(rc = put_line(m, m->f_res, line, len, err)))
                 m->sh[i].results++;
             free(id);
@@ -757,7 +859,13 @@ static json_t *merge_info(struct merge *m)
         set_copy(e, "started", r);
         set_copy(e, "ended", r);
         set_copy(e, "inputs", r);
-        json_object_set_new(e, "options", opts ? json_deep_copy(opts) : json_object());
+        json_t *oc = opts ? json_deep_copy(opts) : json_object();
+        const char *ep = jx_str(oc, "endpoint");
+        char *shown = ep ? url_redact(ep) : NULL; /* older shards stored it verbatim */
+        if (shown)
+            json_object_set_new(oc, "endpoint", json_string(shown));
+        free(shown);
+        json_object_set_new(e, "options", oc);
         json_object_set_new(e, "results", json_integer(m->sh[i].results));
         json_object_set_new(e, "errors", json_integer(m->sh[i].errors));
         json_array_append_new(shards, e);
@@ -940,6 +1048,7 @@ out:
     if (m.stage)
         fsx_rm_tree(m.stage);
     free(m.stage);
+    free(m.stage_images);
     if (m.out_lock >= 0)
         close(m.out_lock);
     for (int i = 0; m.sh && i < m.n; i++) {

@@ -146,7 +146,10 @@ static int read_limits(struct pipeline *p, struct gb_err *err)
     if ((rc = get_limit_long(l, "concurrency", 4096, &p->limits.concurrency, err)) ||
         (rc = get_limit_long(l, "rpm", 100000000, &p->limits.rpm, err)) ||
         (rc = get_limit_long(l, "tpm", 2000000000, &p->limits.tpm, err)) ||
-        (rc = get_limit_long(l, "max_attempts", 100, &p->limits.max_attempts, err)))
+        (rc = get_limit_long(l, "max_attempts", 100, &p->limits.max_attempts, err)) ||
+        (rc = get_limit_long(l, "max_images_per_answer", 1000000,
+                             &p->limits.max_images_per_answer, err)) ||
+        (rc = get_limit_long(l, "max_images", 1000000000, &p->limits.max_images, err)))
         return rc;
     double t;
     if (json_object_get(l, "timeout_s")) {
@@ -163,10 +166,12 @@ static int read_limits(struct pipeline *p, struct gb_err *err)
     json_t *v;
     json_object_foreach(l, k, v) {
         if (strcmp(k, "concurrency") && strcmp(k, "rpm") && strcmp(k, "tpm") &&
-            strcmp(k, "max_attempts") && strcmp(k, "timeout_s") && strcmp(k, "deadline_s"))
+            strcmp(k, "max_attempts") && strcmp(k, "timeout_s") && strcmp(k, "deadline_s") &&
+            strcmp(k, "max_images_per_answer") && strcmp(k, "max_images"))
             return GB_FAIL(err, GB_EINVAL,
                            "/limits/%s: unknown limit; known: concurrency, rpm, tpm, "
-                           "max_attempts, timeout_s, deadline_s", k);
+                           "max_attempts, timeout_s, deadline_s, max_images_per_answer, "
+                           "max_images", k);
     }
     return 0;
 }

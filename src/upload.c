@@ -5,7 +5,9 @@
 #include "upload.h"
 #include "err.h"
 #include "jsonx.h"
+#include "log.h"
 #include "response.h"
+#include "url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +79,8 @@ struct upl *uploads_add(struct uploads *u, const uint8_t sha[32], uint64_t size,
     return r;
 }
 
-/* A private copy of the common headers plus extras. */
+/* A private copy of the common headers plus extras (xfer adds the key when
+ * the op's URL is on the endpoint's origin). */
 static struct curl_slist *headers(struct xfer *x, const char *const *extra)
 {
     struct curl_slist *l = NULL;
@@ -246,8 +249,21 @@ enum upl_next upl_done(struct uploads *u, struct upl *rec, struct op *op,
                 json_decref(doc);
                 return fail(rec, "the Files API gave no upload URL for '%s'%s", rec->path, "");
             }
+            /* The bytes and the key go to the endpoint and nowhere else: the
+             * server's URL keeps its path and query but takes the endpoint's
+             * scheme, host and port, as SDK 3.x does; a URL that is not http(s)
+             * (file://, gopher://) is refused, never followed. */
             free(rec->upload_url);
-            rec->upload_url = strdup(op->upload_url);
+            rec->upload_url = NULL;
+            if (url_rebase(op->upload_url, u->endpoint, &rec->upload_url)) {
+                json_decref(doc);
+                return fail(rec, "the Files API gave an upload URL for '%s' that is not http or "
+                                 "https%s; it was not followed",
+                            rec->path, "");
+            }
+            if (strcmp(rec->upload_url, op->upload_url))
+                log_debug("the upload URL for '%s' named another origin; sent to the endpoint's",
+                          rec->path);
             rec->offset = 0;
             rec->step = rec->size ? UPL_CHUNK : UPL_QUERY;
             u->files++;

@@ -1,11 +1,14 @@
 /* xfer.c: the transfer loop's machinery. Owns the curl multi handle, the pool
  * of easy handles, and every op in flight; HTTP/2 multiplexing where the
  * server offers it (PIPEWAIT), keep-alive reuse otherwise. Knows nothing
- * about jobs, retries or files: those decisions live in run.c and retry.c. */
+ * about jobs, retries or files: those decisions live in run.c and retry.c.
+ * Guards what a hostile server could steer: the protocols curl may use, the
+ * origin the key goes to, and the memory all responses take together. */
 #include "xfer.h"
 #include "err.h"
 #include "fsx.h"
 #include "log.h"
+#include "url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,72 @@
 #include <strings.h>
 
 enum { SCRATCH = 48 * 1024 };
+
+static const char key_name[] = "x-goog-api-key:";
+
+/* "scheme://authority" of url as written, or NULL when the authority holds
+ * something a plain prefix comparison could misjudge. */
+static char *authority_prefix(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep)
+        return NULL;
+    size_t n = (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#");
+    if (memchr(url, '@', n) || memchr(url, '\\', n) || memchr(url, '%', n))
+        return NULL;
+    return strndup(url, n);
+}
+
+static int set_origin(struct xfer *x, const char *url)
+{
+    free(x->origin);
+    free(x->origin_prefix);
+    x->origin = url_origin(url);
+    x->origin_prefix = authority_prefix(url);
+    return x->origin ? 0 : GB_EINVAL;
+}
+
+/* 1 if url is on the endpoint's origin, the only place the key may go. */
+static int key_may_go(const struct xfer *x, const char *url)
+{
+    if (!x->key_header || !x->origin)
+        return 0;
+    if (x->origin_prefix) {
+        size_t n = strlen(x->origin_prefix);
+        if (!strncmp(url, x->origin_prefix, n) && strchr("/?#", url[n]))
+            return 1; /* the same authority, character for character */
+    }
+    char *o = url_origin(url);
+    int same = o && !strcmp(o, x->origin);
+    free(o);
+    return same;
+}
+
+static void budget_drop(struct xfer_budget *b)
+{
+    if (b && --b->refs == 0)
+        free(b);
+}
+
+static void uncharge(struct op *op)
+{
+    if (op->budget)
+        op->budget->used -= op->held;
+    op->held = 0;
+}
+
+/* Charge n response bytes to the budget: 0, or -1 when it would pass it. */
+static int charge(struct op *op, size_t n)
+{
+    struct xfer_budget *b = op->budget;
+    if (!b)
+        return 0;
+    if (n > b->max - b->used)
+        return -1;
+    b->used += n;
+    op->held += n;
+    return 0;
+}
 
 int xfer_init(struct xfer *x, const struct xfer_opts *o, const char *api_key,
               const char *user_agent)
@@ -22,8 +91,11 @@ int xfer_init(struct xfer *x, const struct xfer_opts *o, const char *api_key,
     x->multi = curl_multi_init();
     x->scratch = malloc(SCRATCH);
     x->scratch_sz = SCRATCH;
-    if (!x->multi || !x->scratch)
+    x->budget = calloc(1, sizeof *x->budget);
+    if (!x->multi || !x->scratch || !x->budget)
         return GB_ENOMEM;
+    x->budget->refs = 1;
+    x->budget->max = XFER_BUDGET_DEFAULT;
     curl_multi_setopt(x->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     if (o->max_host_connections > 0)
         curl_multi_setopt(x->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->max_host_connections);
@@ -37,21 +109,39 @@ int xfer_init(struct xfer *x, const struct xfer_opts *o, const char *api_key,
     l = curl_slist_append(l, h);
     snprintf(h, sizeof h, "x-goog-api-client: %s", user_agent);
     l = curl_slist_append(l, h);
-    if (api_key && *api_key) {
-        /* the key lives only in this header list; never printed or logged */
-        size_t n = strlen(api_key) + 32;
-        char *kh = malloc(n);
-        if (!kh)
-            return GB_ENOMEM;
-        snprintf(kh, n, "x-goog-api-key: %s", api_key);
-        l = curl_slist_append(l, kh);
-        memset(kh, 0, n);
-        free(kh);
-    }
     if (!l)
         return GB_ENOMEM;
     x->common = l;
+    if (api_key && *api_key) {
+        /* the key lives only in this header and common_key; never printed or
+         * logged, and sent only to the endpoint's origin (key_may_go) */
+        size_t n = strlen(api_key) + sizeof key_name + 1;
+        x->key_header = malloc(n);
+        if (!x->key_header)
+            return GB_ENOMEM;
+        snprintf(x->key_header, n, "%s %s", key_name, api_key);
+        for (struct curl_slist *c = x->common; c; c = c->next)
+            if (!(x->common_key = curl_slist_append(x->common_key, c->data)))
+                return GB_ENOMEM;
+        if (!(x->common_key = curl_slist_append(x->common_key, x->key_header)))
+            return GB_ENOMEM;
+    }
     return 0;
+}
+
+static void wipe_free(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
+static void slist_wipe_free(struct curl_slist *l)
+{
+    for (struct curl_slist *c = l; c; c = c->next)
+        memset(c->data, 0, strlen(c->data));
+    curl_slist_free_all(l);
 }
 
 void xfer_free(struct xfer *x)
@@ -62,6 +152,11 @@ void xfer_free(struct xfer *x)
     if (x->multi)
         curl_multi_cleanup(x->multi);
     curl_slist_free_all(x->common);
+    slist_wipe_free(x->common_key);
+    wipe_free(x->key_header);
+    free(x->origin);
+    free(x->origin_prefix);
+    budget_drop(x->budget);
     free(x->scratch);
     memset(x, 0, sizeof *x);
 }
@@ -77,8 +172,11 @@ struct op *op_new(struct xfer *x, int kind, void *user, const char *method, char
     op->user = user;
     op->method = method;
     op->url = url;
-    op->resp_max = 256u << 20;
+    op->resp_max = XFER_RESP_MAX;
     op->size_received = -1;
+    op->budget = x->budget;
+    if (op->budget)
+        op->budget->refs++;
     body_init(&op->body, x->scratch, x->scratch_sz);
     buf_init(&op->resp, op->resp_max);
     return op;
@@ -88,8 +186,11 @@ void op_free(struct op *op)
 {
     if (!op)
         return;
+    uncharge(op);
+    budget_drop(op->budget);
     body_free(&op->body);
     buf_free(&op->resp);
+    slist_wipe_free(op->sent_headers);
     curl_slist_free_all(op->headers);
     free(op->upload_url);
     free(op->url);
@@ -102,6 +203,15 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     if (!op->t_first_byte_us)
         op->t_first_byte_us = now_us();
+    /* past its own ceiling first: that is the message a lone huge body gets */
+    if (!op->on_data && op->resp.len + n > op->resp.max) {
+        op->resp_overflow = 1;
+        return 0; /* abort: CURLE_WRITE_ERROR */
+    }
+    if (charge(op, n)) {
+        op->over_budget = 1;
+        return 0; /* abort: CURLE_WRITE_ERROR; xfer_next_done says why */
+    }
     if (op->on_data)
         return op->on_data(op, p, n) ? 0 : n;
     if (buf_append(&op->resp, p, n)) {
@@ -178,8 +288,37 @@ static int body_seek_cb(void *ud, curl_off_t off, int origin)
     return body_seek(ud, (int64_t)off, origin);
 }
 
+/* The headers of this attempt: the key only for the endpoint's origin. Ops
+ * with their own list (uploads) get a copy with the key added or removed. */
+static int pick_headers(struct xfer *x, struct op *op, struct curl_slist **out)
+{
+    int key = key_may_go(x, op->url);
+    op->key_withheld = x->key_header && !key;
+    if (op->key_withheld)
+        log_debug("not sending the API key with a request outside the endpoint's origin");
+    slist_wipe_free(op->sent_headers);
+    op->sent_headers = NULL;
+    if (!op->headers) {
+        *out = key ? x->common_key : x->common;
+        return 0;
+    }
+    for (struct curl_slist *c = op->headers; c; c = c->next)
+        if (strncasecmp(c->data, key_name, sizeof key_name - 1) &&
+            !(op->sent_headers = curl_slist_append(op->sent_headers, c->data)))
+            return GB_ENOMEM;
+    if (key && !(op->sent_headers = curl_slist_append(op->sent_headers, x->key_header)))
+        return GB_ENOMEM;
+    *out = op->sent_headers;
+    return 0;
+}
+
 int xfer_add(struct xfer *x, struct op *op)
 {
+    struct curl_slist *hdrs = NULL;
+    if (!x->origin && op->url && set_origin(x, op->url))
+        log_debug("the first request's URL has no http(s) origin: the key goes nowhere");
+    if (pick_headers(x, op, &hdrs))
+        return GB_ENOMEM;
     CURL *e = x->npool ? x->pool[--x->npool] : curl_easy_init();
     if (!e)
         return GB_ENOMEM;
@@ -188,7 +327,9 @@ int xfer_add(struct xfer *x, struct op *op)
     op->http = 0;
     op->errbuf[0] = '\0';
     op->resp_overflow = 0;
+    op->over_budget = 0;
     op->t_first_byte_us = 0;
+    uncharge(op);
     buf_reset(&op->resp);
     op->resp.max = op->resp_max;
     curl_easy_setopt(e, CURLOPT_URL, op->url);
@@ -199,7 +340,11 @@ int xfer_add(struct xfer *x, struct op *op)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, op);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, op);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, op->headers ? op->headers : x->common);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+    /* whatever URL a server hands us (an upload URL, a redirect if one were
+     * ever followed), curl speaks http or https only: never file://, gopher:// */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -310,6 +455,11 @@ struct op *xfer_next_done(struct xfer *x)
             if (op->body.error[0])
                 snprintf(op->errbuf, sizeof op->errbuf, "%s", op->body.error);
         }
+        if (op->over_budget)
+            snprintf(op->errbuf, sizeof op->errbuf,
+                     "the responses in flight together passed the memory budget for response "
+                     "bodies (%zu MiB, --max-buffered); this one was stopped to stay under it",
+                     x->budget->max >> 20);
         release(x, op);
         return op;
     }
@@ -320,4 +470,28 @@ void xfer_cancel(struct xfer *x, struct op *op)
 {
     if (op && op->easy)
         release(x, op);
+}
+
+int xfer_set_origin(struct xfer *x, const char *endpoint)
+{
+    return set_origin(x, endpoint);
+}
+
+void xfer_set_budget(struct xfer *x, size_t bytes)
+{
+    x->budget->max = bytes ? bytes : XFER_BUDGET_DEFAULT;
+}
+
+void xfer_op_release(struct op *op, size_t n)
+{
+    if (n > op->held)
+        n = op->held;
+    op->held -= n;
+    if (op->budget)
+        op->budget->used -= n;
+}
+
+size_t xfer_buffered(const struct xfer *x)
+{
+    return x->budget ? x->budget->used : 0;
 }

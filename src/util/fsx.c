@@ -3,6 +3,7 @@
 #include "fsx.h"
 #include "err.h"
 #include "hash64.h"
+#include "sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,33 +58,97 @@ int fsx_fsync_dir(const char *dir)
     return rc;
 }
 
-int fsx_write_atomic(const char *path, const void *data, size_t n)
+int fsx_open_at(int dirfd, const char *name, int flags, mode_t mode)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
+    int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+    struct stat st;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL; /* a FIFO, a device, a folder: not a file of ours */
+        return -1;
+    }
+    return fd;
+}
+
+int fsx_dir_at(int dirfd, const char *name, int create, mode_t mode)
+{
+    if (create && mkdirat(dirfd, name, mode) && errno != EEXIST)
+        return -1;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOTDIR && fsx_is_link_at(dirfd, name))
+        errno = ELOOP; /* Linux says ENOTDIR for a link with O_DIRECTORY: say what it is */
+    return fd;
+}
+
+int fsx_is_link_at(int dirfd, const char *name)
+{
+    struct stat st;
+    return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+int fsx_tmp_at(int dirfd, const char *name, char *tmp, size_t tmpsz)
+{
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    uint64_t r = now_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)tmp;
+    for (int tries = 0; tries < 100; tries++) {
+        char sfx[7];
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        for (int i = 0; i < 6; i++)
+            sfx[i] = digits[(r >> (10 + 5 * i)) % (sizeof digits - 1)];
+        sfx[6] = '\0';
+        if ((size_t)snprintf(tmp, tmpsz, "%s.tmp-%s", name, sfx) >= tmpsz) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+int fsx_write_atomic_at(int dirfd, const char *name, const void *data, size_t n)
+{
+    size_t tl = strlen(name) + 16;
+    char *tmp = malloc(tl);
     if (!tmp)
         return GB_ENOMEM;
-    snprintf(tmp, len + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
+    int fd = fsx_tmp_at(dirfd, name, tmp, tl);
     if (fd < 0) {
         free(tmp);
         return GB_EIO;
     }
     int rc = fsx_write_all(fd, data, n);
-    if (!rc && fchmod(fd, 0644))
-        rc = GB_EIO;
     if (!rc && fsync(fd))
         rc = GB_EIO;
     if (close(fd) && !rc)
         rc = GB_EIO;
-    if (!rc && rename(tmp, path))
+    if (!rc && renameat(dirfd, tmp, dirfd, name))
         rc = GB_EIO;
     if (rc) {
         int e = errno;
-        unlink(tmp);
+        unlinkat(dirfd, tmp, 0);
         errno = e;
     }
     free(tmp);
+    return rc;
+}
+
+int fsx_write_atomic(const char *path, const void *data, size_t n)
+{
+    char *dir = fsx_dirname(path);
+    if (!dir)
+        return GB_ENOMEM;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (dfd < 0)
+        return GB_EIO;
+    int rc = fsx_write_atomic_at(dfd, fsx_basename(path), data, n);
+    int e = errno;
+    close(dfd);
+    errno = e;
     return rc;
 }
 
@@ -185,6 +250,46 @@ char *fsx_safe_name(const char *s, size_t n)
         k += (size_t)snprintf(r + k, 16, "%s%08x", k ? "-" : "id-", (unsigned)(h >> 32));
     }
     r[k] = '\0';
+    return r;
+}
+
+static int safe_char(unsigned char c, size_t k)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || (c == '.' && k > 0);
+}
+
+char *fsx_id_name(const char *s, size_t n)
+{
+    enum { MAXN = 80 };
+    size_t k = 0;
+    int changed = n == 0 || n > MAXN;
+    for (size_t i = 0; i < n && !changed; i++)
+        changed = !safe_char((unsigned char)s[i], i);
+    char *r = malloc(MAXN + 40);
+    if (!r)
+        return NULL;
+    if (!changed) {
+        memcpy(r, s, n);
+        r[n] = '\0';
+        return r;
+    }
+    for (size_t i = 0; i < n && k < MAXN; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (safe_char(c, k))
+            r[k++] = (char)c;
+        else if (k == 0 || r[k - 1] != '_')
+            r[k++] = '_';
+    }
+    uint8_t d[32];
+    char hex[65];
+    if (sha256_buf(s, n, d)) {
+        free(r);
+        return NULL;
+    }
+    sha256_hex(d, hex);
+    /* '~' is outside the safe set: a changed name never equals an unchanged one */
+    snprintf(r + k, 40, "%s~%.32s", k ? "" : "id", hex);
     return r;
 }
 

@@ -1,13 +1,27 @@
 /* log.c: the single place that writes human messages to stderr. Each message
- * is formatted first and written with one fputs so threads (the in-process
- * emulator) do not interleave half lines. */
+ * is formatted first, the API key (log_set_secret) is blanked out of it, its
+ * control characters are escaped (a server's text is in many messages: it
+ * must not drive the terminal or forge a line), and it is written with one
+ * fputs so threads (the in-process emulator) do not interleave half lines. */
 #include "log.h"
+#include "esc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int quiet;
+static char *secret; /* a copy of the API key, wiped when replaced */
+
+void log_set_secret(const char *key)
+{
+    if (secret) {
+        memset(secret, 0, strlen(secret));
+        free(secret);
+    }
+    secret = key && *key ? strdup(key) : NULL;
+}
 
 void log_set_quiet(int q)
 {
@@ -30,13 +44,17 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
     int n = snprintf(line, sizeof line, "gembatch: %s", prefix);
     if (n < 0 || (size_t)n >= sizeof line)
         n = 0;
-    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    size_t len = 0;
-    while (line[len])
-        len++;
-    line[len] = '\n';
-    line[len + 1] = '\0';
-    fputs(line, stderr);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    size_t len = strlen(line);
+    if (secret)
+        len = esc_redact(line, len, secret, strlen(secret));
+    /* an escape is at most 6 bytes for 1 to 2 of the line: the escaped text
+     * fits, or is cut at a character boundary */
+    char out[4 * sizeof line];
+    size_t k = esc_text(line, len, out, sizeof out - 1);
+    out[k] = '\n';
+    out[k + 1] = '\0';
+    fputs(out, stderr);
 }
 
 void log_error(const char *fmt, ...)

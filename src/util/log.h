@@ -1,5 +1,7 @@
 /* log.h: messages to stderr, shaped "gembatch: what is wrong; what to do".
- * Ownership: nothing allocated. Never pass the API key to any of these. */
+ * Control characters in a message are escaped (esc.h), whatever their source.
+ * Ownership: nothing allocated but the copy log_set_secret keeps. Never pass
+ * the API key to any of these. */
 #ifndef GB_LOG_H
 #define GB_LOG_H
 
@@ -13,6 +15,9 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int log_debug_enabled(void);
 /* Print an error with its input location (and code location when debugging). */
 void log_err(const struct gb_err *err);
+/* The API key (copied; NULL forgets and wipes it): from then on it is
+ * blanked out of every message, in case a server echoes it back. */
+void log_set_secret(const char *key);
 /* Silence info messages (-q). */
 void log_set_quiet(int quiet);
 

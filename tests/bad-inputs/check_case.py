@@ -18,8 +18,11 @@ expect lines (# comments and blank lines ignored):
   results N          results.jsonl has N lines
   errors N           errors.jsonl has N lines
   absent PATH        PATH (relative to CASEDIR) does not exist
+  lacks PATH RE      no file at or under PATH (relative to CASEDIR) matches RE
   check ARGS...      more arguments for tests/tools/check_outputs.py
   maxcpu SECS        the command used at most SECS of CPU (not under valgrind)
+  maxrss MIB         the command's peak RSS was at most MIB (not under valgrind or
+                     the sanitizers, whose shadow memory makes RSS meaningless)
 Whatever the case, every errors.jsonl line must carry an error object with a
 status and a non-empty message, in valid UTF-8."""
 import json
@@ -89,12 +92,25 @@ for raw in open(os.path.join(case, "expect"), encoding="utf-8"):
     elif key == "absent":
         if os.path.lexists(os.path.join(case, rest)):
             bad.append(f"'{rest}' exists")
+    elif key == "lacks":
+        where, _, rx = rest.partition(" ")
+        top = os.path.join(case, where)
+        files = [top] if os.path.isfile(top) else [
+            os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs]
+        for f in files:
+            if re.search(rx.encode(), open(f, "rb").read()):
+                bad.append(f"'{os.path.relpath(f, case)}' matches /{rx}/")
     elif key == "check":
         check_args += rest.split()
     elif key == "maxcpu":
         cpu = float(text("cpu") or "0")
         if os.environ.get("GEMBATCH_VALGRIND") != "1" and cpu > float(rest):
             bad.append(f"used {cpu:.2f} s of CPU, more than {rest}")
+    elif key == "maxrss":
+        rss = int(text("rss") or "0") / 1024
+        plain = os.environ.get("GEMBATCH_VALGRIND") != "1" and not os.environ.get("GEMBATCH_SAN")
+        if plain and rss > float(rest):
+            bad.append(f"peak RSS {rss:.0f} MiB, more than {rest} MiB")
     elif key not in ("rc", "cmd", "args", "server", "heavy", "needs-nonroot"):
         bad.append(f"expect: unknown line {line!r}")
 

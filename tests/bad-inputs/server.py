@@ -5,6 +5,7 @@ answers every request the way MODE says (see MODES). Used by
 tests/integration/bad-inputs.sh for the corpus cases whose `expect` names a
 `server` mode. Standard library only."""
 import json
+import os
 import socket
 import sys
 import threading
@@ -23,6 +24,7 @@ def j(obj):
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     mode = "good"
+    upload_url = ""
     count = 0
     lock = threading.Lock()
 
@@ -70,9 +72,30 @@ class H(BaseHTTPRequestHandler):
         self.drain()
         self.answer()
 
+    def files_api(self, upload_url):
+        """The Files API's resumable protocol, with the upload URL the mode
+        hands out; True when this request was one of its steps."""
+        cmd = (self.headers.get("X-Goog-Upload-Command") or "").lower()
+        if self.path.startswith("/upload/") and cmd == "start":
+            self.send(200, b"", extra=[("X-Goog-Upload-URL", upload_url),
+                                       ("X-Goog-Upload-Status", "active")])
+            return True
+        if self.path.startswith("/upload/") and "finalize" in cmd:
+            f = {"name": "files/hostile", "uri": "http://127.0.0.1/v1beta/files/hostile",
+                 "mimeType": "image/png", "state": "ACTIVE"}
+            self.send(200, j({"file": f}), extra=[("X-Goog-Upload-Status", "final")])
+            return True
+        if self.path.startswith("/upload/"):
+            self.send(400, j({"error": {"code": 400, "message": "unexpected upload step",
+                                        "status": "INVALID_ARGUMENT"}}))
+            return True
+        return False
+
     def answer(self):
         m = self.mode
-        if m == "good":
+        if m.startswith("upload_") and self.files_api(H.upload_url):
+            return
+        if m.startswith("upload_") or m == "good":
             self.send(200, j(GOOD))
         elif m == "huge":
             # a 300 MiB JSON body, larger than the client's response limit
@@ -141,6 +164,16 @@ class H(BaseHTTPRequestHandler):
                                         "details": "nope"}}))
         elif m == "error_huge_message":
             self.send(400, j({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "m" * 200000}}))
+        elif m == "error_escapes":
+            # terminal control sequences in a message: OSC 0 (set the title),
+            # CSI 2J (clear), a forged line, an 8-bit CSI; and the key echoed
+            key = self.headers.get("x-goog-api-key") or ""
+            msg = "\x1b]0;pwned\x07\x1b[2J\ngembatch: all done\u009b2J key " + key
+            self.send(400, j({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": msg}}))
+        elif m == "body_escapes":
+            # raw control bytes in a 200 body (not valid JSON, but printed)
+            self.send(200, b'{"id":"ix_esc","text":"\x1b]0;pwned\x07\x1b[2J","key":"'
+                      + (self.headers.get("x-goog-api-key") or "").encode() + b'"}')
         elif m == "error_utf8_long":
             # a long non-ASCII message: cutting it to fit must not split a character
             self.send(400, j({"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "\u00e9" * 3000}}))
@@ -231,16 +264,84 @@ class H(BaseHTTPRequestHandler):
                 n = H.count
             self.send(200, j(dict(GOOD, id="ix_%d" % n, status="requires_continuation",
                                   continuation_token="ct_%d" % n)))
+        elif m == "big_image":
+            # one 150 MiB PNG-typed image, streamed (bench/imgstream.sh); the
+            # issue measured 577 MB of RSS for it, 3.7 times its size
+            import base64
+            block = os.urandom(3 << 20)
+            blocks = int(os.environ.get("BIG_IMAGE_MIB", "150")) // 3
+            enc = base64.b64encode(block)
+            head = (b'{"id":"ix_big","status":"completed","model":"m","outputs":[{"type":"image",'
+                    b'"mime_type":"image/png","data":"')
+            tail = b'"}],"usage":{"total_input_tokens":1,"total_output_tokens":1,"total_tokens":2}}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(head) + len(enc) * blocks + len(tail)))
+            self.end_headers()
+            try:
+                self.wfile.write(head)
+                for _ in range(blocks):
+                    self.wfile.write(enc)
+                self.wfile.write(tail)
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass
         elif m == "many_images":
             png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
             outs = [{"type": "image", "mime_type": "image/png", "data": png} for _ in range(200)]
+            self.send(200, j(dict(GOOD, outputs=outs)))
+        elif m == "images_20k":
+            # one answer with 20,000 tiny PNGs: it stalled every other job while
+            # 20,000 fsync'd files were made; now over the per-answer cap
+            png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+            outs = [{"type": "image", "mime_type": "image/png", "data": png} for _ in range(20000)]
             self.send(200, j(dict(GOOD, outputs=outs)))
         else:
             self.send(500, j({"error": {"code": 500, "message": "unknown mode " + m, "status": "INTERNAL"}}))
 
 
+def thief(log_path):
+    """Another service on another port: anything that reaches it (the key,
+    the file's bytes, a gopher request) is written to log_path, which a case
+    then requires to be absent. Returns its port."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+
+    def serve():
+        while True:
+            c, _ = ls.accept()
+            c.settimeout(1.0)
+            got = b""
+            try:
+                while len(got) < 1 << 20:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    got += b
+            except OSError:
+                pass
+            with open(log_path, "ab") as f:
+                f.write(b"connection: " + got + b"\n")
+            c.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return ls.getsockname()[1]
+
+
 def main():
     H.mode = sys.argv[1] if len(sys.argv) > 1 else "good"
+    case = os.environ.get("CASE_DIR", ".")
+    if H.mode.startswith("upload_"):
+        port = thief(os.path.join(case, "thief.log"))
+        H.upload_url = {
+            # the Files API hands out another port's URL: the key and the bytes
+            # must stay with the endpoint
+            "upload_other_port": "http://127.0.0.1:%d/upload/v1beta/files?upload_id=u1" % port,
+            # a file:// URL: curl must never read a local file as the "answer"
+            "upload_file_url": "file://" + os.path.join(os.path.abspath(case), "secret.txt"),
+            # gopher:// sends raw bytes to any service
+            "upload_gopher": "gopher://127.0.0.1:%d/_PING%%0D%%0A" % port,
+        }[H.mode]
     srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
     srv.daemon_threads = True
     print("http://127.0.0.1:%d" % srv.server_address[1], flush=True)

@@ -208,6 +208,22 @@ def emu_request():
     w("emu_request", "seed-notjson.bin", b'\x00{"model":')
 
 
+def imgstream():
+    """first byte: bit 0 SSE, the rest the piece size; then the body"""
+    img = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+    g1 = {"id": "ix", "outputs": [{"type": "text", "text": "a \"data\": x"},
+                                  {"type": "image", "mime_type": "image/png", "data": img}]}
+    g3 = {"steps": [{"type": "model_output", "content": [{"type": "image", "data": img.replace("/", "\\/")}]}]}
+    w("imgstream", "seed-g1.bin", b"\x06" + json.dumps(g1).encode())
+    w("imgstream", "seed-g3-escaped.bin", b"\x08" + json.dumps(g3).encode().replace(b"\\\\/", b"\\/"))
+    w("imgstream", "seed-args.bin", b"\x02" + json.dumps({"outputs": [{"type": "function_call", "arguments": {"data": "x" * 40}}]}).encode())
+    w("imgstream", "seed-bad.bin", b"\x04" + json.dumps({"outputs": [{"type": "image", "data": "*" * 40}]}).encode())
+    ev = {"event_type": "content.delta", "index": 0, "delta": {"type": "image", "data": img}}
+    w("imgstream", "seed-sse.bin", b"\x03data: " + json.dumps(ev).encode() + b"\r\n\r\n: c\n\ndata:{}\n\n")
+    w("imgstream", "seed-sse-split.bin", b"\x05data: {\"delta\":\ndata: {\"data\":\"" + img.encode() + b"\"}}\n\n")
+    w("imgstream", "seed-cut.bin", b"\x07" + json.dumps(g1).encode()[:120])
+
+
 if __name__ == "__main__":
-    for f in (manifest_line, pipeline, sse, schema, b64, response, emu_request):
+    for f in (manifest_line, pipeline, sse, schema, b64, response, emu_request, imgstream):
         f()

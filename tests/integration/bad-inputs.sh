@@ -35,7 +35,7 @@ run_case() {
     spid=
     mode=$(sed -n 's/^server //p' "$w/expect")
     if [ -n "$mode" ]; then
-        "$PY" "$CORPUS/server.py" "$mode" >"$w/server.url" 2>"$w/server.err" &
+        CASE_DIR=$w "$PY" "$CORPUS/server.py" "$mode" >"$w/server.url" 2>"$w/server.err" &
         spid=$!
         _i=0
         while [ ! -s "$w/server.url" ]; do
@@ -48,9 +48,10 @@ run_case() {
     if [ -x "$w/setup.sh" ]; then
         (cd "$w" && ./setup.sh) || { case_fail "setup.sh failed"; [ -z "$spid" ] || kill "$spid"; return 0; }
     fi
-    cmd=$(sed -n 's/^cmd //p' "$w/expect")
+    # @URL@ in cmd and args stands for the server's (or the emulator's) URL
+    cmd=$(sed -n 's/^cmd //p' "$w/expect" | sed "s|@URL@|$url|g")
     [ -n "$cmd" ] || cmd="run pipeline.json input.jsonl"
-    args=$(sed -n 's/^args //p' "$w/expect")
+    args=$(sed -n 's/^args //p' "$w/expect" | sed "s|@URL@|$url|g")
     set -- $cmd
     if [ "$1" = run ]; then
         set -- "$@" -o out --endpoint "$url" --progress none $args
@@ -59,12 +60,13 @@ run_case() {
     fi
     want_rc=$(sed -n 's/^rc //p' "$w/expect")
     rc=0
-    # run through python for the CPU time it used (expect: maxcpu)
+    # run through python for the CPU time and peak RSS it used (maxcpu, maxrss)
     (cd "$w" && exec "$PY" -c 'import resource, subprocess, sys
 rc = subprocess.call(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=open("stdout", "wb"),
                      stderr=open("stderr", "wb"))
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 open("cpu", "w").write("%.3f" % (u.ru_utime + u.ru_stime))
+open("rss", "w").write("%d" % u.ru_maxrss)
 sys.exit(rc if rc >= 0 else 128 - rc)' "$GEMBATCH" "$@") || rc=$?
     if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
     if [ "$rc" != "$want_rc" ]; then

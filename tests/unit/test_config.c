@@ -3,9 +3,15 @@
  * rpm/tpm split across shards. Each Criterion test runs in its own process,
  * so setting the environment here touches no other test. */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "pipeline.h"
 
 static const char *const vars[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN",
                                    "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_COUNT",
@@ -175,4 +181,108 @@ Test(config, defaults_as_documented)
     cr_expect_eq(c.reask, 2);
     cr_expect_eq(c.max_tool_turns, 8);
     config_free(&c);
+}
+
+/* issue 14 point 8: a key with a control character would end the header line
+ * and inject its own; it is refused (exit 2 in cmd_run), and never printed */
+Test(config, key_with_control_characters_is_refused)
+{
+    struct config c;
+    struct gb_err err = {0};
+    clean_env();
+    config_defaults(&c);
+    setenv("GEMINI_API_KEY", "AIzaGood\r\nX-Evil: 1", 1);
+    cr_assert_eq(config_load_key(&c, NULL, &err), GB_EINVAL);
+    cr_assert_null(c.api_key);
+    cr_assert(strstr(err.msg, "GEMINI_API_KEY") && strstr(err.msg, "control character"), "%s",
+              err.msg);
+    cr_assert_null(strstr(err.msg, "AIzaGood"), "the key is never printed");
+    setenv("GEMINI_API_KEY", "AIza\tGood", 1);
+    cr_assert_eq(config_load_key(&c, NULL, &err), GB_EINVAL);
+    setenv("GEMINI_API_KEY", "AIzaGood-123_ok", 1);
+    cr_assert_eq(config_load_key(&c, NULL, &err), 0);
+    cr_assert_str_eq(c.api_key, "AIzaGood-123_ok");
+    config_free(&c);
+}
+
+Test(config, key_file_with_control_characters_is_refused)
+{
+    char path[] = "/tmp/gb-key-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, "AIzaGood\rX-Evil: 1\n", 19), 19);
+    close(fd);
+    struct config c;
+    struct gb_err err = {0};
+    config_defaults(&c);
+    cr_assert_eq(config_load_key(&c, path, &err), GB_EINVAL);
+    cr_assert_null(c.api_key);
+    cr_assert(strstr(err.msg, "--api-key-file"), "%s", err.msg);
+    unlink(path);
+    config_free(&c);
+}
+
+Test(config, key_file_readable_by_others_warns, .init = cr_redirect_stderr)
+{
+    char path[] = "/tmp/gb-key-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, "AIzaGood\n", 9), 9);
+    close(fd);
+    struct config c;
+    struct gb_err err = {0};
+    config_defaults(&c);
+    cr_assert_eq(config_load_key(&c, path, &err), 0); /* mkstemp: 0600, no warning */
+    config_free(&c);
+    chmod(path, 0644);
+    config_defaults(&c);
+    cr_assert_eq(config_load_key(&c, path, &err), 0);
+    cr_assert_str_eq(c.api_key, "AIzaGood");
+    config_free(&c);
+    unlink(path);
+    fflush(stderr);
+    char want[256];
+    snprintf(want, sizeof want,
+             "gembatch: warning: --api-key-file '%s' is readable by other users (mode 644); "
+             "chmod 600 it\n",
+             path);
+    cr_assert_stderr_eq_str(want);
+}
+
+Test(config, endpoint_must_be_http)
+{
+    struct gb_err err = {0};
+    cr_assert_eq(config_check_endpoint("https://generativelanguage.googleapis.com", &err), 0);
+    cr_assert_eq(config_check_endpoint("http://127.0.0.1:8080/", &err), 0);
+    cr_assert_eq(config_check_endpoint("file:///etc/passwd", &err), GB_EINVAL);
+    cr_assert_eq(config_check_endpoint("gopher://u:hunter2@h:70/?key=s", &err), GB_EINVAL);
+    cr_assert_null(strstr(err.msg, "hunter2"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "=s"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "gopher://REDACTED@h:70/?key=REDACTED"), "%s", err.msg);
+}
+
+/* issue 14 point 4: the image caps come from the pipeline's limits unless a
+ * flag set them */
+Test(config, image_caps_from_pipeline_unless_flagged)
+{
+    struct config c;
+    struct pipeline p;
+    memset(&p, 0, sizeof p);
+    p.limits.max_images_per_answer = 8;
+    p.limits.max_images = 500;
+    int seen[16] = {0};
+    config_defaults(&c);
+    cr_expect_eq(c.max_images_per_answer, 64);
+    cr_expect_eq(c.max_images, 100000);
+    cr_expect_eq(c.max_buffered_bytes, 320u << 20);
+    config_apply_pipeline(&c, &p, seen);
+    cr_expect_eq(c.max_images_per_answer, 8);
+    cr_expect_eq(c.max_images, 500);
+    config_defaults(&c);
+    c.max_images_per_answer = 200;
+    seen[5] = seen[6] = 1; /* the flags were given */
+    c.max_images = 7;
+    config_apply_pipeline(&c, &p, seen);
+    cr_expect_eq(c.max_images_per_answer, 200);
+    cr_expect_eq(c.max_images, 7);
 }

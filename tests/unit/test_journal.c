@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "journal.h"
 
@@ -56,4 +59,74 @@ Test(journal, iid_map_deletes_inside_a_cluster)
     cr_expect_str_eq(iid_get(&m, (7ull << 32) | 5), "ix_new");
     check_owners(&m);
     map_free(&m);
+}
+
+/* ---- planted links (issue 14 point 2) ------------------------------------------- */
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *get(const char *path)
+{
+    static char b[4096];
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    size_t n = fread(b, 1, sizeof b - 1, f);
+    fclose(f);
+    b[n] = '\0';
+    return b;
+}
+
+/* resume neither reads nor truncates what a planted link points to: before,
+ * a victim without a final newline lost its last line (the "torn tail") */
+Test(journal, scan_refuses_a_link_as_results)
+{
+    char root[] = "/tmp/gb-jrn-XXXXXX", p[256], v[256];
+    cr_assert_not_null(mkdtemp(root));
+    snprintf(v, sizeof v, "%s/victim", root);
+    put(v, "line one\nno newline at the end");
+    snprintf(p, sizeof p, "%s/out", root);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/out/results.jsonl", root);
+    cr_assert_eq(symlink(v, p), 0);
+    struct resume r;
+    struct gb_err err = {0};
+    snprintf(p, sizeof p, "%s/out", root);
+    cr_assert_eq(jrn_scan(p, &r, &err), GB_ESTATE);
+    cr_assert(strstr(err.msg, "results.jsonl") && strstr(err.msg, "symbolic link"), "%s",
+              err.msg);
+    jrn_free(&r);
+    cr_assert_str_eq(get(v), "line one\nno newline at the end");
+    snprintf(p, sizeof p, "rm -rf '%s'", root);
+    cr_assert_eq(system(p), 0);
+}
+
+Test(journal, compaction_never_writes_through_a_link)
+{
+    char root[] = "/tmp/gb-jrn-XXXXXX", p[256], v[256];
+    cr_assert_not_null(mkdtemp(root));
+    snprintf(v, sizeof v, "%s/victim", root);
+    put(v, "precious\n");
+    snprintf(p, sizeof p, "%s/errors.jsonl", root);
+    put(p, "{\"id\":\"a\",\"n\":1}\n{\"id\":\"a\",\"n\":2}\n");
+    /* the name the old code truncated, and the name a guess of the new one */
+    snprintf(p, sizeof p, "%s/errors.jsonl.compact", root);
+    cr_assert_eq(symlink(v, p), 0);
+    struct dset done;
+    dset_init(&done);
+    long long kept = 0;
+    struct gb_err err = {0};
+    cr_assert_eq(jrn_compact_errors(root, &done, &kept, &err), 0, "%s", err.msg);
+    cr_assert_eq(kept, 1);
+    cr_assert_str_eq(get(v), "precious\n");
+    snprintf(p, sizeof p, "%s/errors.jsonl", root);
+    cr_assert_str_eq(get(p), "{\"id\":\"a\",\"n\":2}\n");
+    dset_free(&done);
+    snprintf(p, sizeof p, "rm -rf '%s'", root);
+    cr_assert_eq(system(p), 0);
 }

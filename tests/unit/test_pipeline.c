@@ -135,3 +135,29 @@ Test(pipeline, bad_pipelines_name_the_pointer)
     cr_expect_eq(e.line, 1);
     free(p);
 }
+
+/* issue 14 point 4: image caps as pipeline limits, checked like the others */
+Test(pipeline, image_limits)
+{
+    char d[] = "/tmp/gb-pipe-img-XXXXXX", p[128];
+    cr_assert_not_null(mkdtemp(d));
+    snprintf(p, sizeof p, "%s/p.json", d);
+    FILE *f = fopen(p, "w");
+    fputs("{\"name\":\"n\",\"model\":\"m\",\"limits\":{\"max_images_per_answer\":4,"
+          "\"max_images\":1000}}",
+          f);
+    fclose(f);
+    struct pipeline *pl = NULL;
+    struct gb_err e = {0};
+    cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+    cr_expect_eq(pl->limits.max_images_per_answer, 4);
+    cr_expect_eq(pl->limits.max_images, 1000);
+    pipe_free(pl);
+    f = fopen(p, "w");
+    fputs("{\"name\":\"n\",\"model\":\"m\",\"limits\":{\"max_images_per_answer\":0}}", f);
+    fclose(f);
+    cr_assert_eq(pipe_load(p, &pl, &e), GB_EINVAL);
+    cr_expect(strstr(e.msg, "/limits/max_images_per_answer"), "%s", e.msg);
+    unlink(p);
+    rmdir(d);
+}
