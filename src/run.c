@@ -6,6 +6,7 @@
  * what the run tells people run_report.c's. Nothing below calls back here. */
 #include "run_int.h"
 #include "probe.h"
+#include "url.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -116,6 +117,22 @@ static int admit_cost(struct run *r, struct task *t)
     return 1;
 }
 
+/* Large media of an answer are decoded into OUTDIR/.spool as they stream
+ * in, unless a stateless follow-up (store false with re-asks, tools or
+ * steps) may have to send them back as they came. -1: keep them inline. */
+static int spool_for(struct run *r, struct task *t)
+{
+    int followups = r->pipe->steps || r->pipe->ntools || t->job->schema;
+    return t->job->store || !followups ? sink_spool_fd(&r->sink) : -1;
+}
+
+static size_t max_images(const struct run *r, const struct task *t)
+{
+    long cap = r->cfg->max_images_per_answer > 0 ? r->cfg->max_images_per_answer
+                                                 : SINK_MAX_IMAGES_PER_ANSWER;
+    return (size_t)cap + t->job->nmedia; /* a server may echo our own media back */
+}
+
 static void start_op(struct run *r, struct task *t)
 {
     if (t->phase == PH_UPLOAD) {
@@ -158,9 +175,10 @@ static void start_op(struct run *r, struct task *t)
         if (rc)
             goto fail;
         op->has_body = 1;
-        if (t->job->stream && answer_watch_stream(op))
-            goto fail;
     }
+    if (kind != OPK_CANCEL && answer_watch(op, kind == OPK_CREATE && t->job->stream,
+                                           spool_for(r, t), max_images(r, t)))
+        goto fail;
     if (t->attempts > 0) /* counted when it leaves, not when it is scheduled */
         r->c.retries++;
     t->attempts++;
@@ -427,7 +445,10 @@ static void loop(struct run *r)
         if (tt >= 0 && tt < timeout)
             timeout = tt;
         struct curl_waitfd fds[96];
-        unsigned nfds = toolbox_fds(&r->tb, fds, sizeof fds / sizeof fds[0]);
+        unsigned nfds = toolbox_fds(&r->tb, fds, sizeof fds / sizeof fds[0] - 1);
+        int imgfd = sink_image_fd(&r->sink); /* the image writer finished a round */
+        if (imgfd >= 0)
+            fds[nfds++] = (struct curl_waitfd){imgfd, CURL_WAIT_POLLIN, 0};
         sink_flush(&r->sink); /* the "send" lines of what is about to leave */
         xfer_poll(&r->xf, (int)timeout, fds, nfds);
         toolbox_step(&r->tb);
@@ -519,7 +540,7 @@ static int check_resume(struct run *r, struct gb_err *err)
             return GB_FAIL(err, GB_ESTATE,
                            "'%s' holds synthetic answers made by the emulator, and %s did not "
                            "answer to say whether it is one (%s); use another -o, or --restart",
-                           dir, r->base_url, pe.msg);
+                           dir, r->shown_url, pe.msg);
         now_synthetic = e;
     }
     r->folder_real = r->res.had_outputs && !was_synthetic;
@@ -610,11 +631,20 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     while (strlen(r->base_url) && r->base_url[strlen(r->base_url) - 1] == '/')
         r->base_url[strlen(r->base_url) - 1] = '\0';
     snprintf(r->base_url + strlen(r->base_url), 16, "/%s", version);
+    r->shown_url = url_redact(r->base_url); /* what messages show: no user:password, no ?key= */
+    if (!r->shown_url)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
     if (run_init_jobs(r))
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     int rc;
     if ((rc = sink_open(&r->sink, cfg->out_dir, cfg->restart, err)))
         return rc;
+    /* a key a server echoes back never reaches the disk (the embedded
+     * emulator's stand-in key is no secret, and too short to blank) */
+    sink_set_secret(&r->sink, cfg->emulator && cfg->api_key && !strcmp(cfg->api_key, "emulator")
+                                  ? NULL
+                                  : cfg->api_key);
+    sink_set_image_limits(&r->sink, cfg->max_images_per_answer, cfg->max_images);
     if ((rc = jrn_scan(cfg->out_dir, &r->res, err)) || (rc = check_resume(r, err)))
         return rc;
     if (r->res.torn && !cfg->quiet)
@@ -651,8 +681,10 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     struct xfer_opts xo = {cfg->cacert, 30000, 0};
     char ua[64];
     snprintf(ua, sizeof ua, "gembatch/%s", GEMBATCH_VERSION);
-    if (xfer_init(&r->xf, &xo, cfg->api_key, ua))
+    if (xfer_init(&r->xf, &xo, cfg->api_key, ua) || xfer_set_origin(&r->xf, cfg->endpoint))
         return GB_FAIL(err, GB_ENOMEM, "cannot start libcurl");
+    if (cfg->max_buffered_bytes)
+        xfer_set_budget(&r->xf, (size_t)cfg->max_buffered_bytes);
     rl_init(&r->rl, (int)cfg->concurrency, cfg->rpm, cfg->tpm, now_ms());
     r->policy = (struct retry_policy){(int)cfg->max_attempts, 1000, 60000};
     for (int i = 0; i < cfg->ninputs && r->total_known >= 0; i++) {
@@ -690,6 +722,7 @@ static void teardown(struct run *r)
     sniff_free(&r->sniff);
     json_decref(r->dups);
     free(r->base_url);
+    free(r->shown_url);
     cost_free(r);
 }
 

@@ -10,59 +10,117 @@
 
 #include <math.h>
 
-/* ---- streamed creates -------------------------------------------------------------- */
+/* ---- the body as it arrives --------------------------------------------------------- */
 
-/* A streamed create: SSE events are parsed as they arrive and assembled into
- * the Interaction a plain call returns. */
-struct stream_ctx {
+/* What watches a body while it streams in: the SSE parser and assembler of a
+ * streamed create, and the scanner that decodes large media straight into
+ * OUTDIR/.spool (imgstream.h) instead of holding them as base64 text. */
+struct answer_body {
+    int sse;
     struct sse parser;
     struct sse_asm as;
     int bad;
+    int spooling;           /* large media go to the spool */
+    struct imgstream is;
+    struct buf scratch;     /* SSE: what the scanner kept, for the parser */
 };
 
 static int on_sse_event(void *ctx, const char *event, const char *data, size_t len)
 {
-    struct stream_ctx *sc = ctx;
+    struct answer_body *b = ctx;
     (void)event;
-    int rc = sse_asm_event(&sc->as, data, len);
+    int rc = sse_asm_event(&b->as, data, len);
     if (rc)
-        sc->bad = 1;
+        b->bad = 1;
     return rc == GB_ELIMIT ? rc : 0; /* past the size limit: stop the transfer */
 }
 
-static int on_stream_data(struct op *op, const char *p, size_t n)
+/* The scanner stopped the transfer: say why in the op. */
+static int scanner_stopped(struct op *op, struct answer_body *b, int rc)
+{
+    if (b->is.over_limit)
+        snprintf(op->errbuf, sizeof op->errbuf,
+                 "the answer brought more images than the %zu one answer may bring "
+                 "(--max-images-per-answer)",
+                 b->is.max_items);
+    else if (b->is.failed)
+        snprintf(op->errbuf, sizeof op->errbuf, "cannot write an image to the spool: %s",
+                 strerror(b->is.err));
+    else if (rc == GB_ELIMIT)
+        op->resp_overflow = 1;
+    return 1;
+}
+
+static int on_body(struct op *op, const char *p, size_t n)
 {
     long http = 0;
     curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE, &http);
     if (http < 200 || http >= 300) /* an error envelope: keep it whole */
         return buf_append(&op->resp, p, n) ? 1 : 0;
-    struct stream_ctx *sc = op->data_ctx;
-    int rc = sse_feed(&sc->parser, p, n);
+    struct answer_body *b = op->data_ctx;
+    int rc;
+    if (!b->sse) { /* a JSON body with large media spooled */
+        size_t before = op->resp.len;
+        rc = imgs_feed(&b->is, p, n, &op->resp);
+        size_t kept = op->resp.len - before;
+        xfer_op_release(op, kept < n ? n - kept : 0);
+        return rc ? scanner_stopped(op, b, rc) : 0;
+    }
+    const char *q = p;
+    size_t m = n;
+    if (b->spooling) {
+        b->scratch.len = 0;
+        if ((rc = imgs_feed(&b->is, p, n, &b->scratch)))
+            return scanner_stopped(op, b, rc);
+        q = b->scratch.data ? b->scratch.data : "";
+        m = b->scratch.len;
+        xfer_op_release(op, n - m);
+    }
+    rc = sse_feed(&b->parser, q, m);
     if (rc == GB_ELIMIT)
         op->resp_overflow = 1; /* reported as a response over the limit */
     return rc ? 1 : 0;
 }
 
-int answer_watch_stream(struct op *op)
+int answer_watch(struct op *op, int sse, int spool_fd, size_t max_images)
 {
-    struct stream_ctx *sc = calloc(1, sizeof *sc);
-    if (!sc)
+    if (!sse && spool_fd < 0)
+        return 0; /* the body is kept whole, as xfer does by itself */
+    struct answer_body *b = calloc(1, sizeof *b);
+    if (!b)
         return GB_ENOMEM;
-    sse_init(&sc->parser, 64u << 20, on_sse_event, sc);
-    sse_asm_init(&sc->as);
-    op->data_ctx = sc;
-    op->on_data = on_stream_data;
+    b->sse = sse;
+    if (sse) {
+        sse_init(&b->parser, 64u << 20, on_sse_event, b);
+        sse_asm_init(&b->as);
+    }
+    buf_init(&b->scratch, BUF_UNLIMITED);
+    if (spool_fd >= 0) {
+        if (imgs_init(&b->is, sse ? IMGS_SSE : IMGS_JSON, spool_fd, 0, max_images)) {
+            op->data_ctx = b;
+            answer_stream_free(op);
+            return GB_ENOMEM;
+        }
+        b->spooling = 1;
+    }
+    op->data_ctx = b;
+    op->on_data = on_body;
     return 0;
 }
 
 void answer_stream_free(struct op *op)
 {
-    struct stream_ctx *sc = op ? op->data_ctx : NULL;
-    if (!sc)
+    struct answer_body *b = op ? op->data_ctx : NULL;
+    if (!b)
         return;
-    sse_free(&sc->parser);
-    sse_asm_free(&sc->as);
-    free(sc);
+    if (b->sse) {
+        sse_free(&b->parser);
+        sse_asm_free(&b->as);
+    }
+    if (b->spooling)
+        imgs_free(&b->is);
+    buf_free(&b->scratch);
+    free(b);
     op->data_ctx = NULL;
 }
 
@@ -105,9 +163,12 @@ static const char *ext_for(const char *mime)
     return "bin";
 }
 
+/* One image of an answer: decoded bytes in memory, or a file the scanner
+ * already decoded into the spool. */
 struct decoded {
     unsigned char *data;
     size_t n;
+    struct imgs_item *spooled;
     const char *ext;
 };
 
@@ -118,8 +179,9 @@ struct attempt {
     struct api_error ae;    /* when it is an error envelope */
     struct gb_err pe;       /* why a 2xx body is unusable */
     long bad_body_code;     /* the code a task failed on this body gets */
-    struct decoded *imgs;   /* inline images of a finished answer, decoded */
+    struct decoded *imgs;   /* images of a finished answer, checked */
     size_t nimg;
+    int too_many_images;    /* the scanner stopped at --max-images-per-answer */
     const char *tier_header; /* x-gemini-service-tier: the tier that served it, or "" */
 };
 
@@ -131,8 +193,9 @@ static void attempt_free(struct attempt *a)
     interaction_free(&a->it);
 }
 
-/* Decode every inline image of outputs; -1 if one is not valid base64. */
-static int decode_images(struct attempt *a)
+/* Every image of outputs, checked before anything is decided: a spooled one
+ * must be ours and whole, an inline one valid base64; -1 otherwise. */
+static int decode_images(struct attempt *a, struct answer_body *b)
 {
     size_t i;
     json_t *item;
@@ -145,21 +208,36 @@ static int decode_images(struct attempt *a)
         if (!nv)
             return -1;
         a->imgs = nv;
+        const char *ext = ext_for(jx_str(item, "mime_type"));
         size_t len = json_string_length(d);
+        struct imgs_item *sp =
+            b && b->spooling ? imgs_lookup(&b->is, json_string_value(d), len) : NULL;
+        if (sp) {
+            if (sp->bad || !sp->bytes)
+                return -1;
+            nv[a->nimg++] = (struct decoded){NULL, (size_t)sp->bytes, sp, ext};
+            continue;
+        }
         unsigned char *buf = malloc(b64_dec_max(len));
         long long got = buf ? b64_decode(json_string_value(d), len, buf) : -1;
         if (got <= 0) {
             free(buf);
             return -1;
         }
-        nv[a->nimg++] = (struct decoded){buf, (size_t)got, ext_for(jx_str(item, "mime_type"))};
+        nv[a->nimg++] = (struct decoded){buf, (size_t)got, NULL, ext};
     }
     return 0;
 }
 
 static void read_stream(struct run *r, struct task *t, struct op *op, struct attempt *a)
 {
-    struct stream_ctx *sc = op->data_ctx;
+    struct answer_body *sc = op->data_ctx;
+    if (sc->spooling) { /* a string cut short at the end goes to the parser as it came */
+        sc->scratch.len = 0;
+        imgs_finish(&sc->is, &sc->scratch);
+        if (sc->scratch.len)
+            sse_feed(&sc->parser, sc->scratch.data, sc->scratch.len);
+    }
     sse_finish(&sc->parser);
     json_t *doc = sc->bad ? NULL : sse_asm_result(&sc->as);
     if (sc->as.first_delta_us) {
@@ -181,10 +259,21 @@ static void read_attempt(struct run *r, struct task *t, struct op *op, struct at
 {
     a->o = (struct outcome){OC_OK, op->http, -1, NULL};
     a->tier_header = op->service_tier;
+    struct answer_body *b = op->data_ctx;
     if (op->cc != CURLE_OK) {
-        a->o.cls = op->resp_overflow ? OC_BAD_BODY : classify_cc(op->cc);
-        if (op->resp_overflow)
+        /* a body past the limits (its own, or all transfers' together) is a
+         * bad body, retried; so is one whose images could not be spooled */
+        int scanner = b && b->spooling && (b->is.over_limit || b->is.failed);
+        a->o.cls = op->resp_overflow || op->over_budget || scanner ? OC_BAD_BODY
+                                                                    : classify_cc(op->cc);
+        if (op->over_budget || scanner)
+            snprintf(a->pe.msg, sizeof a->pe.msg, "%s", op->errbuf);
+        else if (op->resp_overflow)
             snprintf(a->pe.msg, sizeof a->pe.msg, "the response is larger than the response limit");
+        if (b && b->spooling && b->is.over_limit) {
+            a->too_many_images = 1;
+            a->bad_body_code = 0;
+        }
         if (a->o.cls == OC_TIMEOUT)
             r->c.timeouts++;
         else if (a->o.cls == OC_NET)
@@ -194,14 +283,15 @@ static void read_attempt(struct run *r, struct task *t, struct op *op, struct at
             (uint64_t)op->bytes_sent >= op->body.total)
             r->c.in_doubt++;
     } else if (op->http >= 200 && op->http < 300) {
-        if (op->data_ctx)
+        if (b && b->sse)
             read_stream(r, t, op, a);
-        else if (resp_parse_interaction(op->resp.data ? op->resp.data : "", op->resp.len, &a->it,
+        else if ((b && b->spooling && imgs_finish(&b->is, &op->resp)) ||
+                 resp_parse_interaction(op->resp.data ? op->resp.data : "", op->resp.len, &a->it,
                                         &a->pe))
             a->o.cls = OC_BAD_BODY;
         const char *st = a->o.cls == OC_OK ? a->it.status : NULL;
         if (st && (!strcmp(st, "completed") || !strcmp(st, "requires_action")) &&
-            decode_images(a)) {
+            decode_images(a, b)) {
             a->o.cls = OC_BAD_BODY;
             a->bad_body_code = 502;
             snprintf(a->pe.msg, sizeof a->pe.msg,
@@ -307,18 +397,44 @@ static void end_continuation(struct task *t, struct interaction *it)
 
 /* ---- a finished answer ----------------------------------------------------------------- */
 
-static void write_images(struct run *r, struct task *t, const struct attempt *a)
+/* Hand the answer's images to the sink's writer (off the loop; the task's
+ * result line waits until they are on disk). 0, or -1 when the task was
+ * dealt with: over the image caps it fails; when the output folder fails
+ * the run stops and the task runs again on resume. */
+static int write_images(struct run *r, struct task *t, struct attempt *a)
 {
+    if (!a->nimg)
+        return 0;
+    const char *status = NULL;
+    char msg[300];
+    if (sink_images_admit(&r->sink, a->nimg, &status, msg, sizeof msg)) {
+        task_fail(r, t, 0, status, msg, NULL);
+        return -1;
+    }
     if (!t->files)
         t->files = json_array();
+    if (!t->img_batch && !(t->img_batch = sink_batch_new(&r->sink, t->job->id))) {
+        run_abort(r, "%s", r->sink.write_error);
+        task_ready(r, t);
+        return -1;
+    }
     for (size_t i = 0; i < a->nimg; i++) {
         char *rel = NULL;
-        int k = (int)json_array_size(t->files);
-        if (sink_image(&r->sink, t->job->id, k, a->imgs[i].data, a->imgs[i].n, a->imgs[i].ext,
-                       &rel) == 0)
+        int k = (int)json_array_size(t->files), rc;
+        struct decoded *d = &a->imgs[i];
+        if (d->spooled) {
+            rc = sink_batch_image_file(&r->sink, t->img_batch, k, d->spooled->spool, d->ext, &rel);
+            if (rc == 0)
+                imgs_claim(d->spooled);
+        } else {
+            rc = sink_batch_image(&r->sink, t->img_batch, k, d->data, d->n, d->ext, &rel);
+            d->data = NULL; /* taken, whatever happened */
+        }
+        if (rc == 0 && rel)
             json_array_append_new(t->files, json_string(rel));
         free(rel);
     }
+    return 0;
 }
 
 static void schema_failed(struct run *r, struct task *t, json_t *errors, const char *text)
@@ -338,7 +454,8 @@ static void on_finished(struct run *r, struct task *t, struct attempt *a, double
 {
     struct interaction *it = &a->it;
     task_add_usage(r, t, it, usd);
-    write_images(r, t, a);
+    if (write_images(r, t, a))
+        return;
     if (followup_tools(r, t, it->outputs) != FU_NONE)
         return;
     char *text = resp_text(it->outputs);
@@ -455,7 +572,7 @@ static enum attempt_end retry_or_stop(struct run *r, struct task *t, const struc
     if (!r->any_success && a->o.cls == OC_NET && r->consecutive_failures >= 3 &&
         (op->cc == CURLE_COULDNT_CONNECT || op->cc == CURLE_COULDNT_RESOLVE_HOST ||
          op->cc == CURLE_COULDNT_RESOLVE_PROXY)) {
-        run_abort(r, "endpoint %s is unreachable: %s", r->base_url, why);
+        run_abort(r, "endpoint %s is unreachable: %s", r->shown_url, why);
     } else if (r->consecutive_failures >= r->cfg->max_failures) {
         run_abort(r,
                   "%ld attempts in a row failed (last: %s); stopping so nothing more is "
@@ -491,7 +608,7 @@ static enum attempt_end fail_for_good(struct run *r, struct task *t, const struc
         run_abort(r,
                   "%s/interactions answered 404 to %d requests (%s); check --endpoint (the base "
                   "URL, without /v1beta or /v1: gembatch adds the version) and --api-version",
-                  r->base_url, r->path_404s, why);
+                  r->shown_url, r->path_404s, why);
         task_ready(r, t); /* recorded as interrupted: it runs again on resume */
         return AE_ABORT;
     }
@@ -543,6 +660,13 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
     t->last_latency_us = op->t_end_us - op->t_start_us;
     struct attempt a = {0};
     read_attempt(r, t, op, &a);
+    if (a.too_many_images) { /* billed, and asking again would bring as many */
+        if (op->kind == OPK_CREATE)
+            cost_unanswered(r, t, 1);
+        task_fail(r, t, 0, "TOO_MANY_IMAGES", a.pe.msg, NULL);
+        attempt_free(&a);
+        return AE_FAILED;
+    }
     int shed = was_shed(t, op, &a);
     if (shed) {
         /* retried with backoff like any 503/429, but it does not use up the
@@ -563,7 +687,7 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
         if (r->folder_real) {
             run_abort(r, "%s answered as the gembatch emulator, but '%s' holds answers of a real "
                       "endpoint: synthetic answers must not join them; use another -o",
-                      r->base_url, r->cfg->out_dir);
+                      r->shown_url, r->cfg->out_dir);
             cost_unanswered(r, t, 0);
             task_ready(r, t); /* not written: it runs again on resume */
             attempt_free(&a);
@@ -606,7 +730,7 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
             run_abort(r,
                       "TLS failure talking to %s: %s; check --cacert (verification is never "
                       "switched off)",
-                      r->base_url, why);
+                      r->shown_url, why);
         } else {
             r->auth_refused = 1;
             run_abort(r, "authentication refused (%s); check GEMINI_API_KEY%s or --api-key-file",

@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fsx.h"
+#include "imgstream.h"
 #include "hash64.h"
 #include "hist.h"
 #include "input.h"
@@ -129,6 +130,7 @@ struct task {
     int cost_known;                  /* 0 once one of them could not be priced */
     int shed;                        /* attempts of the current request the service shed */
     json_t *files;                   /* images written so far (relative paths) */
+    struct sink_batch *img_batch;    /* its images going to disk; the result line waits */
     /* media through the Files API (run_media.c) */
     struct {
         size_t k;                    /* media being uploaded */
@@ -203,6 +205,7 @@ struct run {
     struct task *hashing; /* tasks digesting a media file (linked by next) */
     unsigned char *hash_buf;
     char *base_url;       /* endpoint + "/" + version */
+    char *shown_url;      /* base_url redacted (url_redact), for messages */
     /* inputs */
     int in_idx;
     struct input *in;     /* the input being read */
@@ -368,8 +371,10 @@ void followup_log_step(struct run *r, struct task *t, const struct interaction *
                        const char *text, const json_t *output);
 
 /* ---- run_answer.c -------------------------------------------------------------- */
-/* Parse a streamed create's events as they arrive (op->on_data). */
-int answer_watch_stream(struct op *op);
+/* Watch a create's or poll's body as it arrives (op->on_data): the events
+ * of a stream (sse), and large media decoded into the spool (spool_fd >= 0;
+ * at most max_images files). Nothing to watch: nothing is set. */
+int answer_watch(struct op *op, int sse, int spool_fd, size_t max_images);
 void answer_stream_free(struct op *op);
 /* What one finished attempt came to. */
 enum attempt_end {

@@ -287,6 +287,9 @@ static void add_source(json_t *o, const struct job *j)
 static void task_end(struct run *r, struct task *t, const char *file, int line)
 {
     task_phase_at(r, t, PH_DONE, file, line);
+    if (t->img_batch) /* no line: images already queued still land */
+        sink_batch_close(&r->sink, t->img_batch, SINK_RESULTS, NULL);
+    t->img_batch = NULL;
     if (t->tools.pending)
         toolbox_cancel(&r->tb, t);
     all_del(r, t);
@@ -406,8 +409,12 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
     if (t->synthetic)
         json_object_set_new(o, "synthetic", json_true());
     add_finished_at(o);
-    /* counted only once on disk: after a failed write the next run does it again */
-    if (sink_line(&r->sink, SINK_RESULTS, o) == 0) {
+    /* counted only once on disk: after a failed write the next run does it
+     * again; a line with images waits for them (sink_batch_close) */
+    struct sink_batch *b = t->img_batch;
+    t->img_batch = NULL;
+    if ((b ? sink_batch_close(&r->sink, b, SINK_RESULTS, o) : sink_line(&r->sink, SINK_RESULTS, o)) ==
+        0) {
         r->c.completed++;
         if (t->reasks)
             r->c.reask_ok++;

@@ -2,6 +2,7 @@
  * (counts, tokens, latency histogram) and the summary. Reads struct run;
  * changes nothing but its progress fields. Calls no other engine file. */
 #include "run_int.h"
+#include "url.h"
 
 #include <math.h>
 #include <sys/ioctl.h>
@@ -213,6 +214,7 @@ static json_t *totals_json(const struct run *r)
 json_t *run_json_doc(struct run *r, const char *status)
 {
     const struct config *cfg = r->cfg;
+    char *endpoint = cfg->emulator ? NULL : url_redact(cfg->endpoint);
     char started[32], ended[32];
     iso8601(r->t0_wall, started);
     iso8601(wall_s(), ended);
@@ -223,9 +225,10 @@ json_t *run_json_doc(struct run *r, const char *status)
         json_pack("{s:I,s:I,s:I,s:I,s:f,s:s,s:s,s:b,s:b,s:I}", "concurrency",
                   (json_int_t)cfg->concurrency, "rpm", (json_int_t)cfg->rpm, "tpm",
                   (json_int_t)cfg->tpm, "max_attempts", (json_int_t)cfg->max_attempts, "timeout_s",
-                  cfg->timeout_s, "endpoint", cfg->emulator ? "embedded emulator" : cfg->endpoint,
+                  cfg->timeout_s, "endpoint", cfg->emulator ? "embedded emulator" : endpoint ? endpoint : "?",
                   "api_version", cfg->dialect == DIALECT_V1 ? "v1" : "v1beta", "stream",
                   cfg->stream, "emulator", cfg->emulator, "reask", (json_int_t)cfg->reask);
+    free(endpoint);
     if (cfg->shard_n)
         json_object_set_new(opts, "shard",
                             json_pack("{s:i,s:i}", "k", cfg->shard_k, "n", cfg->shard_n));

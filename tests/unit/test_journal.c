@@ -121,7 +121,7 @@ Test(journal, compaction_never_writes_through_a_link)
     dset_init(&done);
     long long kept = 0;
     struct gb_err err = {0};
-    cr_assert_eq(jrn_compact_errors(root, &done, &kept, &err), 0, "%s", err.msg);
+    cr_assert_eq(jrn_compact_errors(root, &done, &kept, NULL, &err), 0, "%s", err.msg);
     cr_assert_eq(kept, 1);
     cr_assert_str_eq(get(v), "precious\n");
     snprintf(p, sizeof p, "%s/errors.jsonl", root);
