@@ -42,7 +42,7 @@ void emu_log_request(struct req *r, unsigned status)
     const char *fn = fault_name(r->fault);
     json_object_set_new(o, "fault", fn ? json_string(fn) : json_null());
     json_object_set_new(o, "parts", r->log_parts ? json_incref(r->log_parts) : json_array());
-    if (r->route == R_UPLOAD_CHUNK || r->route == R_UPLOAD_START) {
+    if (r->rt && (r->rt->flags & RT_UPLOAD)) {
         const char *cmd = req_header(r, "X-Goog-Upload-Command");
         const char *fname = req_header(r, "X-Goog-Upload-File-Name");
         json_t *u = json_pack("{s:s, s:I, s:I}", "command", cmd ? cmd : "", "offset",
