@@ -533,14 +533,15 @@ int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, stru
     buf_init(&text, BUF_UNLIMITED);
     buf_init(&raw, BUF_UNLIMITED);
     memset(a, 0, sizeof *a);
+    e->http = 0; /* a failure that says nothing else is out of memory */
     a->outputs = json_array();
     a->status = "completed";
     if (!a->outputs)
-        goto oom;
+        goto fail;
     if (c->thinking_summaries && c->model && json_array_append_new(a->outputs, thought_item(c)))
-        goto oom;
+        goto fail;
     if (builtin_tools(c, a->outputs))
-        goto oom;
+        goto fail;
     int fn = pick_function(c);
     if (fn >= 0) {
         if (function_call(c, fn, a->outputs, e))
@@ -556,7 +557,7 @@ int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, stru
                                 : c->want_audio ? "Generated audio: 0.5 s audio/wav.\n"
                                 : NULL;
             if (answer_text(c, extra, &text))
-                goto oom;
+                goto fail;
             txt = buf_detach(&text, NULL);
         }
         json_t *item = json_object();
@@ -565,27 +566,27 @@ int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, stru
         int rc = json_array_append_new(a->outputs, item);
         free(txt);
         if (rc)
-            goto oom;
+            goto fail;
         if (c->want_image) {
             if (emu_png_for(c->hash, &raw) ||
                 json_array_append_new(a->outputs, media_item("image", "image/png", &raw)))
-                goto oom;
+                goto fail;
             buf_reset(&raw);
         }
         if (c->want_audio) {
             if (wav_for(c->hash, &raw) ||
                 json_array_append_new(a->outputs, media_item("audio", "audio/wav", &raw)))
-                goto oom;
+                goto fail;
         }
     }
     if (!(a->usage = usage_json(c, a->outputs, &a->total_tokens)))
-        goto oom;
+        goto fail;
     buf_free(&text);
     buf_free(&raw);
     return 0;
-oom:
-    emu_fail(e, 500, "INTERNAL", "out of memory");
 fail:
+    if (!e->http)
+        emu_fail(e, 500, "INTERNAL", "out of memory");
     buf_free(&text);
     buf_free(&raw);
     emu_answer_free(a);
