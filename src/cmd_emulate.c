@@ -32,7 +32,10 @@ static const char details[] =
     "the schema. With generation_config.thinking_summaries \"auto\" a thought (a summary\n"
     "and a signature) comes first. IMAGE modality or an image model adds a PNG; function tools give\n"
     "a function_call (status requires_action), and after function results a text\n"
-    "answer, unless tool_choice is \"any\": then every turn calls. Agents need\n"
+    "answer, unless tool_choice is \"any\": then every turn calls. With a tool_search\n"
+    "tool, functions marked defer_loading are found first: tool_search_call and\n"
+    "tool_search_result come before the call (execution \"client\": the call waits,\n"
+    "requires_action, for the client's tool_search_result). Agents need\n"
     "background=true; background interactions answer in_progress to the first\n"
     "--background-polls GETs, then completed. --rpm counts interaction creates.\n"
     "\n"
@@ -50,12 +53,18 @@ static const char details[] =
     "  continuation  /v1/ only: a model's text answer (not background, not an\n"
     "             agent; a thought before it comes with the first hop) is cut into\n"
     "             2 or 3 hops, as --hop-tokens cuts long ones\n"
+    "  idle       an answer waiting on the client (status requires_action) says\n"
+    "             idle, the newer name of that state (SDK 3.6.1)\n"
     "\n"
     "Continuation (/v1/ only, as the service's per-request output limit): an answer\n"
     "cut by --hop-tokens or the continuation fault ends with status\n"
     "requires_continuation and a continuation_token. A create with that token\n"
     "(and previous_interaction_id naming the hop that issued it, or the same input\n"
     "again with store false) gets the next hop. Every hop bills the input again.\n"
+    "\n"
+    "Content blocks, steps, turns and tools are checked key by key, like the top\n"
+    "level, with the keys of the dialect's SDK types (/v1beta/: 1.33.0, /v1/: 3.6.1):\n"
+    "an unknown key is 400 INVALID_ARGUMENT naming it and where it is.\n"
     "\n"
     "--log writes one JSON line per request: ts, method, path, status (0: dropped),\n"
     "dialect (g1|g3), model or agent, interaction_id, previous_interaction_id and\n"
@@ -84,7 +93,7 @@ int cmd_emulate(int argc, char **argv)
         {0, "latency", CLI_INT, &o.latency_ms, "MS", "delay every answer by MS milliseconds (0)", 0, 3600000, NULL},
         {0, "jitter", CLI_INT, &o.jitter_ms, "MS", "plus a uniform 0..MS ms more per answer (0)", 0, 3600000, NULL},
         {0, "rpm", CLI_INT, &o.rpm, "N", "creates per minute before 429 RESOURCE_EXHAUSTED (0: no limit)", 0, 1e9, NULL},
-        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation", 0, 0, NULL},
+        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation idle", 0, 0, NULL},
         {0, "api-key", CLI_STR, &o.api_key, "KEY", "accept only this x-goog-api-key (default: any key)", 0, 0, NULL},
         {0, "seed", CLI_STR, &seed_s, "N", "seed of the synthetic model and the fault draws (0)", 0, 0, NULL},
         {0, "log", CLI_STR, &o.log_path, "FILE", "append one JSON line per request to FILE", 0, 0, NULL},

@@ -11,7 +11,7 @@
 
 static const char *const fault_names[F_NKINDS] = {"", "429", "500", "503", "reset", "slow",
                                                   "bad_json", "schema_violation", "failed",
-                                                  "continuation"};
+                                                  "continuation", "idle"};
 
 const char *fault_name(int kind)
 {
@@ -47,7 +47,7 @@ int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, stru
         if (!kind)
             return GB_FAIL(err, GB_EINVAL,
                            "--fault: unknown kind '%s'; kinds: 429, 500, 503, reset, slow, "
-                           "bad_json, schema_violation, failed, continuation",
+                           "bad_json, schema_violation, failed, continuation, idle",
                            item);
         char *end;
         double rate = strtod(eq + 1, &end);

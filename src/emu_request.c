@@ -52,22 +52,6 @@ int emu_known_agent(const char *name)
     return 0;
 }
 
-/* Every top-level field of either dialect (reference 2.1). Like the service
- * (proto JSON), anything else is rejected: it catches local extensions such as
- * a manifest's "vars" leaking into a request. */
-static const char *const request_fields[] = {
-    "model", "agent", "input", "system_instruction", "tools", "generation_config",
-    "agent_config", "response_format", "response_mime_type", "response_modalities", "stream",
-    "background", "store", "previous_interaction_id", "continuation_token", "safety_settings",
-    "labels", "service_tier", "webhook_config", "environment", "environment_id",
-    "cached_content",
-};
-
-static const char *const tool_types[] = {
-    "function", "google_search", "code_execution", "url_context", "mcp_server", "file_search",
-    "computer_use", "google_maps", "retrieval",
-};
-
 /* ---- parse state ------------------------------------------------------------------ */
 
 enum role { ROLE_NONE = 0, ROLE_USER, ROLE_MODEL };
@@ -227,6 +211,32 @@ static int fn_result(struct walk *w, const json_t *it, const char *where)
 
 static int item(struct walk *w, const json_t *it, const char *where, int in_turn);
 
+/* The functions a tool search (the service's, or the client's own) brought
+ * into the model's context: the names of its result's definitions. */
+static int loaded_by(struct walk *w, const json_t *it, const char *where)
+{
+    const json_t *res = json_object_get(it, "result");
+    char path[96];
+    if (res && !json_is_array(res)) {
+        snprintf(path, sizeof path, "%s.result", where);
+        return bad_field(w->e, path, "expected a list of function definitions");
+    }
+    if (!w->c->loaded && !(w->c->loaded = json_array()))
+        return emu_fail(w->e, 500, "INTERNAL", "out of memory");
+    size_t i;
+    const json_t *f;
+    json_array_foreach(res, i, f) {
+        const json_t *name = json_object_get(f, "name");
+        if (!json_is_object(f) || !json_is_string(name)) {
+            snprintf(path, sizeof path, "%s.result[%zu]", where, i);
+            return bad_field(w->e, path, "a function definition needs a 'name'");
+        }
+        if (json_array_append(w->c->loaded, (json_t *)name))
+            return emu_fail(w->e, 500, "INTERNAL", "out of memory");
+    }
+    return 0;
+}
+
 static int content_list(struct walk *w, const json_t *content, const char *where)
 {
     char path[96];
@@ -274,6 +284,8 @@ static int item(struct walk *w, const json_t *it, const char *where, int in_turn
         return bad_field(w->e, path, "a content item needs a string 'type'");
     }
     const char *t = json_string_value(tv);
+    if (emu_check_item(it, t, w->c->dialect, where, w->e))
+        return -1;
     if (!in_turn) {
         int r = role_of_type(t);
         if (r != w->run_role) {
@@ -322,8 +334,11 @@ static int item(struct walk *w, const json_t *it, const char *where, int in_turn
         "url_context_call", "url_context_result", "google_search_call", "google_search_result",
         "mcp_server_tool_call", "mcp_server_tool_result", "file_search_call",
         "file_search_result", "google_maps_call", "google_maps_result", "retrieval_call",
-        "retrieval_result", "processing_call", "processing_result",
+        "retrieval_result", "processing_call", "processing_result", "tool_search_call",
+        "tool_search_result",
     };
+    if (!strcmp(t, "tool_search_result") && loaded_by(w, it, where))
+        return -1;
     for (size_t i = 0; i < sizeof model_items / sizeof model_items[0]; i++)
         if (!strcmp(t, model_items[i])) {
             /* the model spoke after the last results: they were answered */
@@ -352,6 +367,8 @@ static int input(struct walk *w, const json_t *in)
     json_array_foreach(in, i, el) {
         snprintf(path, sizeof path, "input[%zu]", i);
         if (json_is_object(el) && json_object_get(el, "role")) {
+            if (emu_check_item(el, NULL, w->c->dialect, path, w->e))
+                return -1;
             const char *role = json_string_value(json_object_get(el, "role"));
             if (!role || (strcmp(role, "user") && strcmp(role, "model"))) {
                 snprintf(path, sizeof path, "input[%zu].role", i);
@@ -387,23 +404,6 @@ static int opt_bool(struct emu_err *e, const json_t *body, const char *key, int 
     return 0;
 }
 
-static int check_fields(const json_t *body, struct emu_err *e)
-{
-    const char *k;
-    const json_t *v;
-    json_object_foreach((json_t *)body, k, v) {
-        size_t i, n = sizeof request_fields / sizeof request_fields[0];
-        for (i = 0; i < n; i++)
-            if (!strcmp(k, request_fields[i]))
-                break;
-        if (i == n)
-            return emu_fail(e, 400, "INVALID_ARGUMENT",
-                            "Invalid JSON payload received. Unknown name \"%s\": Cannot find field.",
-                            k);
-    }
-    return 0;
-}
-
 static int schema_ref(const struct emu_env *env, const json_t *doc, const char *where,
                       struct emu_schema_ref **out, struct emu_err *e)
 {
@@ -436,13 +436,12 @@ static int tools(const struct emu_env *env, struct emu_call *c, struct emu_err *
         const char *type = json_string_value(json_object_get(t, "type"));
         if (!json_is_object(t) || !type)
             return bad_field(e, path, "a tool needs a string 'type'");
-        size_t k, nt = sizeof tool_types / sizeof tool_types[0];
-        for (k = 0; k < nt; k++)
-            if (!strcmp(type, tool_types[k]))
-                break;
-        if (k == nt)
+        if (!emu_tool_type_known(type))
             return emu_fail(e, 400, "INVALID_ARGUMENT", "Invalid value at '%s' (\"%s\")", path,
                             type);
+        snprintf(path, sizeof path, "tools[%zu]", i);
+        if (emu_check_tool(t, type, c->dialect, path, e))
+            return -1;
         if (strcmp(type, "function"))
             continue;
         snprintf(path, sizeof path, "tools[%zu].name", i);
@@ -626,7 +625,7 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
                  "Invalid JSON payload received. Expected an object at the top level.");
         goto fail;
     }
-    if (check_fields(c->body, e))
+    if (emu_check_request_fields(c->body, e))
         goto fail;
     c->dialect = emu_dialect(path, h, c->body);
     const json_t *model = json_object_get(c->body, "model");
@@ -766,6 +765,7 @@ void emu_call_free(struct emu_call *c)
     emu_schema_put(c->schema);
     json_decref(c->tools);
     json_decref(c->fn_results);
+    json_decref(c->loaded);
     json_decref(c->body);
     memset(c, 0, sizeof *c);
 }

@@ -90,7 +90,7 @@ static void fail_interaction(json_t *inter)
 /* The inverse of emu_status_name; completed for anything else. */
 static int status_enum(const char *s)
 {
-    for (int st = EMU_ST_IN_PROGRESS; s && st <= EMU_ST_CANCELLED; st++)
+    for (int st = EMU_ST_IN_PROGRESS; s && st < EMU_ST_NSTATUS; st++)
         if (!strcmp(s, emu_status_name(st)))
             return st;
     return EMU_ST_COMPLETED;
@@ -306,6 +306,12 @@ static int create_answer(struct req *r, const struct emu_call *c, struct emu_ans
         return nomem(err);
     if (rc > 0 && r->fault == F_CONT)
         r->fault = F_NONE; /* not a model's text answer: the draw is spent */
+    if (r->fault == F_IDLE) {
+        if (!strcmp(a->status, "requires_action"))
+            a->status = "idle"; /* the newer name of the same state */
+        else
+            r->fault = F_NONE; /* nothing waits on the client: the draw is spent */
+    }
     return 0;
 }
 

@@ -113,7 +113,7 @@ static int fault_applies(int fault, const struct emu_route *rt)
 {
     if (fault == F_FAILED)
         return rt && (rt->flags & RT_FAULT_FAILED);
-    if (fault == F_CONT)
+    if (fault == F_CONT || fault == F_IDLE)
         return rt && (rt->flags & RT_FAULT_MODEL);
     return 1;
 }

@@ -18,7 +18,7 @@
 /* ---- faults, latency and rate-limit draws (emu_faults.c) ----------------- */
 
 enum fault { F_NONE = 0, F_429, F_500, F_503, F_RESET, F_SLOW, F_BAD_JSON, F_SCHEMA, F_FAILED,
-             F_CONT, F_NKINDS };
+             F_CONT, F_IDLE, F_NKINDS };
 
 struct fault_spec {
     int kind;
@@ -166,7 +166,7 @@ enum {
     RT_RPM = 2,         /* counts toward --rpm */
     RT_KEYLESS = 4,     /* no API key needed: the upload URL is the credential */
     RT_FAULT_FAILED = 8,  /* the failed fault applies */
-    RT_FAULT_MODEL = 16,  /* the faults that shape a model's answer apply (continuation) */
+    RT_FAULT_MODEL = 16,  /* the faults that shape a model's answer apply (continuation, idle) */
     RT_OWN_ERRORS = 32, /* answer() also answers an error decided from the headers */
     RT_UPLOAD = 64,     /* the log gets the upload fields */
 };
