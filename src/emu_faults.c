@@ -11,7 +11,7 @@
 
 static const char *const fault_names[F_NKINDS] = {"", "429", "500", "503", "reset", "slow",
                                                   "bad_json", "schema_violation", "failed",
-                                                  "continuation", "idle"};
+                                                  "continuation", "idle", "shed"};
 
 const char *fault_name(int kind)
 {
@@ -47,7 +47,7 @@ int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, stru
         if (!kind)
             return GB_FAIL(err, GB_EINVAL,
                            "--fault: unknown kind '%s'; kinds: 429, 500, 503, reset, slow, "
-                           "bad_json, schema_violation, failed, continuation, idle",
+                           "bad_json, schema_violation, failed, continuation, idle, shed",
                            item);
         char *end;
         double rate = strtod(eq + 1, &end);
@@ -73,8 +73,10 @@ static double unit(uint64_t x)
 
 /* One draw per request, from a counter: a retried request gets a fresh draw
  * (drawing from the request hash would fail the same request forever). */
-int emu_fault_draw(struct emu_faults *f)
+int emu_fault_draw(struct emu_faults *f, double *pos)
 {
+    if (pos)
+        *pos = 0;
     if (!f->n)
         return F_NONE;
     uint64_t n = __atomic_fetch_add(&f->fault_ctr, 1, __ATOMIC_RELAXED);
@@ -82,10 +84,23 @@ int emu_fault_draw(struct emu_faults *f)
     double acc = 0;
     for (int i = 0; i < f->n; i++) {
         acc += f->spec[i].rate;
-        if (u < acc)
+        if (u < acc) {
+            if (pos)
+                *pos = (u - (acc - f->spec[i].rate)) / f->spec[i].rate;
             return f->spec[i].kind;
+        }
     }
     return F_NONE;
+}
+
+void emu_fault_shed(double pos, struct emu_err *err)
+{
+    if (pos < 0.5)
+        emu_fail(err, 503, "UNAVAILABLE",
+                 "This model is currently experiencing high demand. Spikes in demand are usually "
+                 "temporary. Please try again later.");
+    else
+        emu_fail(err, 429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).");
 }
 
 int emu_fault_error(int kind, struct emu_err *err)

@@ -148,6 +148,10 @@ struct emu_env {
     struct emu_schemas *schemas; /* may be NULL */
 };
 
+/* service_tier (reference tiers-and-pricing 1.1): lowercase names only */
+enum emu_tier { EMU_TIER_NONE = 0, EMU_TIER_STANDARD, EMU_TIER_FLEX, EMU_TIER_PRIORITY };
+const char *emu_tier_name(int tier); /* "standard", ...; NULL for none */
+
 struct emu_call {
     json_t *body;           /* owned reference to the whole request object */
     int dialect;
@@ -175,6 +179,7 @@ struct emu_call {
     int signatures_in;      /* thought signatures sent back in the input */
     int tool_choice_none;
     int tool_choice_any;    /* "any" (or allowed_tools mode any): a call every turn */
+    int tier;               /* enum emu_tier the request asked for (NONE: not given) */
     uint8_t hash[32];       /* the answer seed: SHA-256(seed, body minus transport fields) */
 };
 

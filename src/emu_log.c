@@ -62,6 +62,11 @@ void emu_log_request(struct req *r, unsigned status)
             json_object_set_new(u, "file_name", json_string(fname));
         json_object_set_new(o, "upload", u);
     }
+    if (r->rt && (r->rt->flags & RT_TIER)) {
+        const char *asked = emu_tier_name(r->tier_asked), *served = emu_tier_name(r->tier_served);
+        json_object_set_new(o, "tier_asked", asked ? json_string(asked) : json_null());
+        json_object_set_new(o, "tier_served", served ? json_string(served) : json_null());
+    }
     if (r->log_file[0])
         json_object_set_new(o, "file", json_string(r->log_file));
     if (r->delay_ms)

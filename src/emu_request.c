@@ -573,13 +573,41 @@ static int generation_config(struct emu_call *c, struct emu_err *e)
     return 0;
 }
 
+/* service_tier: the three documented lowercase names (uppercase "FLEX" is
+ * refused by the service, reported by a client library); "deferred" is
+ * documented for Vertex only. */
+static int service_tier(struct emu_call *c, struct emu_err *e)
+{
+    const json_t *v = json_object_get(c->body, "service_tier");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return bad_field(e, "service_tier", "expected \"standard\", \"flex\" or \"priority\"");
+    const char *s = json_string_value(v);
+    for (int t = EMU_TIER_STANDARD; t <= EMU_TIER_PRIORITY; t++)
+        if (!strcmp(s, emu_tier_name(t))) {
+            c->tier = t;
+            return 0;
+        }
+    if (!strcmp(s, "deferred"))
+        return emu_fail(e, 400, "INVALID_ARGUMENT",
+                        "Invalid value at 'service_tier' (\"deferred\"): the deferred tier is not "
+                        "available on this API; use \"standard\", \"flex\" or \"priority\".");
+    return emu_fail(e, 400, "INVALID_ARGUMENT",
+                    "Invalid value at 'service_tier' (\"%.40s\"): expected \"standard\", \"flex\" or "
+                    "\"priority\".",
+                    s);
+}
+
 static int hash_sink(void *ctx, const char *p, size_t n)
 {
     return sha256_update(ctx, p, n);
 }
 
 /* The answer depends on the seed and the body minus the transport fields, so
- * a streamed, a background and a plain request get the same outputs. */
+ * a streamed, a background and a plain request get the same outputs; and
+ * minus service_tier, so every tier gets the same answer and usage (a
+ * client's pricing per tier can be checked exactly). */
 static int answer_hash(uint64_t seed, const json_t *body, uint8_t out[32])
 {
     json_t *copy = json_copy((json_t *)body); /* shallow: shares the children */
@@ -590,6 +618,7 @@ static int answer_hash(uint64_t seed, const json_t *body, uint8_t out[32])
     json_object_del(copy, "stream");
     json_object_del(copy, "background");
     json_object_del(copy, "store");
+    json_object_del(copy, "service_tier");
     uint8_t s[8];
     for (int i = 0; i < 8; i++)
         s[i] = (uint8_t)(seed >> (8 * i));
@@ -737,7 +766,8 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
         json_decref(c->tools);
         c->tools = json_incref((json_t *)tl);
     }
-    if (generation_config(c, e) || modalities(c, e) || response_format(env, c, e))
+    if (generation_config(c, e) || modalities(c, e) || response_format(env, c, e) ||
+        service_tier(c, e))
         goto fail;
     const char *name = c->model ? c->model : c->agent;
     if (strstr(name, "image"))

@@ -99,7 +99,7 @@ static int status_enum(const char *s)
 /* The Interaction both SDK generations read: outputs (G1) and steps (G3),
  * usage with both thinking-token names, request fields echoed (G3 types). */
 static json_t *interaction(const struct emu_call *c, const struct emu_answer *a, const char *id,
-                           const char *ts)
+                           const char *ts, int tier)
 {
     json_t *o = json_object();
     if (!o)
@@ -122,6 +122,8 @@ static json_t *interaction(const struct emu_call *c, const struct emu_answer *a,
         if (v && !json_is_null(v))
             json_object_set(o, echo[i], v);
     }
+    if (c->tier) /* echoed as the tier that served it (priority may be downgraded) */
+        json_object_set_new(o, "service_tier", json_string(emu_tier_name(tier)));
     return o;
 }
 
@@ -281,6 +283,26 @@ static int create_parse(struct req *r, struct emu_call *c, struct emu_err *err)
     return 0;
 }
 
+/* The tier that serves the request (*served). Only flex is sheddable: the
+ * shed fault refuses a flex request and is spent on any other. Priority
+ * past --priority-rpm is served, and billed, as standard, not refused. */
+static int create_tier(struct req *r, const struct emu_call *c, int *served,
+                       struct emu_err *err)
+{
+    r->tier_asked = c->tier;
+    if (r->fault == F_SHED) {
+        if (c->tier == EMU_TIER_FLEX) {
+            emu_fault_shed(r->fault_pos, err);
+            return -1;
+        }
+        r->fault = F_NONE;
+    }
+    *served = c->tier == EMU_TIER_NONE ? EMU_TIER_STANDARD : c->tier;
+    if (*served == EMU_TIER_PRIORITY && emu_bucket_take(&r->e->priority))
+        *served = EMU_TIER_STANDARD;
+    return 0;
+}
+
 /* The answer: the next hop of a continuation_token, or the model's own
  * (cut into hops by the continuation fault or --hop-tokens; *cont then
  * holds the hops still to come). */
@@ -347,7 +369,7 @@ static int create_store(struct req *r, const struct emu_call *c, const struct em
 /* The Interaction of the answer: stored when asked, sent as JSON (the
  * running rendering for background work) or as an event stream. */
 static int create_reply(struct req *r, const struct emu_call *c, const struct emu_answer *a,
-                        json_t *cont, struct emu_err *err)
+                        json_t *cont, int tier, struct emu_err *err)
 {
     struct emu *e = r->e;
     char *final_json = NULL, *pending = NULL;
@@ -358,7 +380,7 @@ static int create_reply(struct req *r, const struct emu_call *c, const struct em
     emu_new_id(e, id);
     snprintf(r->log_iid, sizeof r->log_iid, "%s", id);
     emu_iso8601(emu_now_ms(), ts);
-    json_t *inter = interaction(c, a, id, ts), *events = NULL;
+    json_t *inter = interaction(c, a, id, ts, tier), *events = NULL;
     if (inter && cont && issue_token(r, inter, cont, c->store ? id : ""))
         goto out;
     if (r->fault == F_FAILED) {
@@ -388,6 +410,9 @@ static int create_reply(struct req *r, const struct emu_call *c, const struct em
         reply_json_text(r, final_json, final_len);
         final_json = NULL;
     }
+    /* every answer says which tier served it (the priority docs' signal) */
+    r->tier_served = tier;
+    reply_header(r, "x-gemini-service-tier", "%s", emu_tier_name(tier));
     rc = 0;
 out:
     if (rc)
@@ -412,8 +437,9 @@ static void route_create(struct req *r)
     struct emu_answer a = {0};
     struct emu_err err = {0};
     json_t *cont = NULL; /* the hops still to come, or NULL */
-    if (create_parse(r, &c, &err) || create_answer(r, &c, &a, &cont, &err) ||
-        create_reply(r, &c, &a, cont, &err))
+    int tier = EMU_TIER_STANDARD;
+    if (create_parse(r, &c, &err) || create_tier(r, &c, &tier, &err) ||
+        create_answer(r, &c, &a, &cont, &err) || create_reply(r, &c, &a, cont, tier, &err))
         reply_error(r, &err);
     json_decref(cont);
     emu_answer_free(&a);
@@ -670,7 +696,8 @@ static void route_file_delete(struct req *r)
 
 static const struct emu_route routes[] = {
     {"POST", "/{v}/interactions/?", NULL,
-     RT_BIG_BODY | RT_RPM | RT_FAULT_FAILED | RT_FAULT_MODEL | RT_OWN_ERRORS, NULL, route_create},
+     RT_BIG_BODY | RT_RPM | RT_FAULT_FAILED | RT_FAULT_MODEL | RT_OWN_ERRORS | RT_TIER, NULL,
+     route_create},
     {"GET", "/{v}/interactions/{id}", NULL, 0, NULL, route_get},
     {"DELETE", "/{v}/interactions/{id}", NULL, 0, NULL, route_delete},
     {"POST", "/{v}/interactions/{id}/cancel", NULL, 0, NULL, route_cancel},

@@ -113,7 +113,7 @@ static int fault_applies(int fault, const struct emu_route *rt)
 {
     if (fault == F_FAILED)
         return rt && (rt->flags & RT_FAULT_FAILED);
-    if (fault == F_CONT || fault == F_IDLE)
+    if (fault == F_CONT || fault == F_IDLE || fault == F_SHED)
         return rt && (rt->flags & RT_FAULT_MODEL);
     return 1;
 }
@@ -123,7 +123,7 @@ static void begin(struct req *r)
 {
     struct emu *e = r->e;
     const struct emu_route *rt = r->rt;
-    r->fault = emu_fault_draw(&e->faults);
+    r->fault = emu_fault_draw(&e->faults, &r->fault_pos);
     if (!fault_applies(r->fault, rt))
         r->fault = F_NONE;
     if (!rt) {
@@ -221,6 +221,8 @@ static void finish(struct req *r)
     else
         r->rt->answer(r);
     r->delay_ms = emu_delay_draw(&e->faults, e->o.latency_ms, e->o.jitter_ms);
+    if (r->tier_served == EMU_TIER_FLEX) /* flex waits for spare capacity */
+        r->delay_ms += emu_delay_draw(&e->faults, e->o.flex_latency_ms, e->o.flex_jitter_ms);
     if (r->fault == F_SLOW)
         r->delay_ms += e->o.slow_ms;
     emu_log_request(r, r->rep.status);
@@ -397,6 +399,7 @@ int emu_start(const struct emu_opts *o, struct emu **out, struct gb_err *err)
     e->log_fd = -1;
     e->listen_fd = -1;
     emu_bucket_init(&e->rpm, o->rpm);
+    emu_bucket_init(&e->priority, o->priority_rpm);
     pthread_mutex_init(&e->tmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -528,6 +531,7 @@ void emu_stop(struct emu *e)
     free(e->faults_text);
     free(e->log_path);
     emu_bucket_free(&e->rpm);
+    emu_bucket_free(&e->priority);
     pthread_mutex_destroy(&e->tmu);
     pthread_cond_destroy(&e->tcv);
     free(e);

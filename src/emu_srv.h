@@ -18,7 +18,7 @@
 /* ---- faults, latency and rate-limit draws (emu_faults.c) ----------------- */
 
 enum fault { F_NONE = 0, F_429, F_500, F_503, F_RESET, F_SLOW, F_BAD_JSON, F_SCHEMA, F_FAILED,
-             F_CONT, F_IDLE, F_NKINDS };
+             F_CONT, F_IDLE, F_SHED, F_NKINDS };
 
 struct fault_spec {
     int kind;
@@ -35,12 +35,17 @@ struct emu_faults {
 
 /* "429=0.1,reset=0.02" (NULL: none). GB_EINVAL with a message naming the item. */
 int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, struct gb_err *err);
-/* One draw per request, from a counter: F_NONE or the fault it gets. */
-int emu_fault_draw(struct emu_faults *f);
+/* One draw per request, from a counter: F_NONE or the fault it gets; *pos
+ * (may be NULL) is where in that kind's band the draw fell, in [0, 1). */
+int emu_fault_draw(struct emu_faults *f, double *pos);
 const char *fault_name(int kind); /* "503", ...; NULL for F_NONE */
 /* The error a fault answers with before any body is read (429, 500, 503):
  * fills err and returns 1; 0 for every other kind. */
 int emu_fault_error(int kind, struct emu_err *err);
+/* The shed fault on a flex request: 503 UNAVAILABLE for the lower half of
+ * its band, 429 RESOURCE_EXHAUSTED for the upper (both documented for flex
+ * shedding), no Retry-After (none is documented). */
+void emu_fault_shed(double pos, struct emu_err *err);
 /* latency_ms plus a seeded uniform 0..jitter_ms. */
 long emu_delay_draw(struct emu_faults *f, long latency_ms, long jitter_ms);
 
@@ -84,6 +89,8 @@ struct req {
     struct emu_hdrs hdrs;
     int dialect;
     int fault;
+    double fault_pos;       /* where in the fault's band the draw fell */
+    int tier_asked, tier_served; /* enum emu_tier of a create (served NONE: not served) */
     int pre;                /* an answer was decided from the headers alone */
     struct emu_err err;     /* ...this one */
     struct buf body;
@@ -133,6 +140,7 @@ struct emu {
     int log_fd;
     struct emu_faults faults;
     struct emu_bucket rpm;  /* --rpm, over the routes that count */
+    struct emu_bucket priority; /* --priority-rpm: priority served as priority */
     uint64_t id_ctr, nreq;  /* atomic */
     uint64_t nonce;
     pthread_t timer;
@@ -166,9 +174,11 @@ enum {
     RT_RPM = 2,         /* counts toward --rpm */
     RT_KEYLESS = 4,     /* no API key needed: the upload URL is the credential */
     RT_FAULT_FAILED = 8,  /* the failed fault applies */
-    RT_FAULT_MODEL = 16,  /* the faults that shape a model's answer apply (continuation, idle) */
+    RT_FAULT_MODEL = 16,  /* the faults that shape a model's answer apply (continuation,
+                           * idle, shed) */
     RT_OWN_ERRORS = 32, /* answer() also answers an error decided from the headers */
     RT_UPLOAD = 64,     /* the log gets the upload fields */
+    RT_TIER = 128,      /* a model request: service_tier applies, the log has the tiers */
 };
 
 /* One row per endpoint, used both to route and to dispatch (the pages[]

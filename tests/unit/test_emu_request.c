@@ -578,3 +578,32 @@ Test(emu_request, the_drivers_request_shapes_pass)
                           "\"generation_config\":{\"temperature\":0}}");
     }
 }
+
+/* ---- service_tier (issue 15 point 5) -------------------------------------------------- */
+
+Test(emu_request, service_tier_values_and_the_answer_does_not_depend_on_it)
+{
+    struct emu_call c, d;
+    static const char *const tiers[] = {"standard", "flex", "priority"};
+    for (int i = 0; i < 3; i++) {
+        char body[160];
+        snprintf(body, sizeof body, M "\"input\":\"x\",\"service_tier\":\"%s\"}", tiers[i]);
+        ok(body, &c);
+        cr_expect_eq(c.tier, EMU_TIER_STANDARD + i, "%s", tiers[i]);
+        cr_expect_str_eq(emu_tier_name(c.tier), tiers[i]);
+        ok(M "\"input\":\"x\"}", &d);
+        cr_expect_eq(d.tier, EMU_TIER_NONE);
+        cr_expect_eq(memcmp(c.hash, d.hash, 32), 0, "%s: same answer seed as no tier", tiers[i]);
+        emu_call_free(&c);
+        emu_call_free(&d);
+    }
+    ok(M "\"input\":\"x\",\"service_tier\":null}", &c);
+    cr_expect_eq(c.tier, EMU_TIER_NONE);
+    emu_call_free(&c);
+    bad(M "\"input\":\"x\",\"service_tier\":\"FLEX\"}", 400, "INVALID_ARGUMENT",
+        "Invalid value at 'service_tier' (\"FLEX\")");
+    bad(M "\"input\":\"x\",\"service_tier\":\"deferred\"}", 400, "INVALID_ARGUMENT",
+        "not available on this API");
+    bad(M "\"input\":\"x\",\"service_tier\":2}", 400, "INVALID_ARGUMENT", "service_tier");
+    cr_expect_null(emu_tier_name(EMU_TIER_NONE));
+}
