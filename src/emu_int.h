@@ -189,6 +189,12 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
                    const char *body, size_t len, struct emu_call *c, struct emu_err *e);
 void emu_call_free(struct emu_call *c);
 
+/* The input of a create (emu_input.c): fills c's parts, text_chars,
+ * last_text, fn_results, loaded, signatures_in and turns (of the input
+ * alone). On failure fills e; c is left for the caller to free. */
+int emu_input_walk(const struct emu_env *env, const json_t *in, struct emu_call *c,
+                   struct emu_err *e);
+
 /* Key sets (emu_fields.c), from each dialect's SDK types: 0, or a 400 in e
  * naming the first unknown key (or bad value) and where it is. */
 int emu_check_request_fields(const json_t *body, struct emu_err *e);
