@@ -92,10 +92,13 @@ static const struct keyset tools[] = {
 /* A G1 role/content turn: the same in G3, which also takes it. */
 static const char turn_keys[] = "content role";
 
-/* key is one of the space-separated words of set */
+/* key is one of the space-separated words of set ("" never is: strstr would
+ * find it everywhere and never move on) */
 static int has_word(const char *set, const char *key)
 {
     size_t n = strlen(key);
+    if (!n)
+        return 0;
     for (const char *p = set; (p = strstr(p, key)); p += n)
         if ((p == set || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
             return 1;
