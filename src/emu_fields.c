@@ -92,23 +92,24 @@ static const struct keyset tools[] = {
 /* A G1 role/content turn: the same in G3, which also takes it. */
 static const char turn_keys[] = "content role";
 
-/* key is one of the space-separated words of set ("" never is: strstr would
- * find it everywhere and never move on) */
+/* key is one of the space-separated words of set. Word by word, length
+ * first: most checks are a few byte compares (an empty key is no word). */
 static int has_word(const char *set, const char *key)
 {
     size_t n = strlen(key);
-    if (!n)
-        return 0;
-    for (const char *p = set; (p = strstr(p, key)); p += n)
-        if ((p == set || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+    for (const char *p = set; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == n && n && !memcmp(p, key, n))
             return 1;
+        p += w + (p[w] == ' ');
+    }
     return 0;
 }
 
 static const char *keys_of(const struct keyset *t, size_t n, const char *type, int dialect)
 {
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(t[i].type, type))
+        if (t[i].type[0] == type[0] && !strcmp(t[i].type, type))
             return dialect == EMU_G1 && t[i].g1 ? t[i].g1 : t[i].g3;
     return NULL;
 }
