@@ -32,7 +32,10 @@ static const char details[] =
     "the schema. With generation_config.thinking_summaries \"auto\" a thought (a summary\n"
     "and a signature) comes first. IMAGE modality or an image model adds a PNG; function tools give\n"
     "a function_call (status requires_action), and after function results a text\n"
-    "answer, unless tool_choice is \"any\": then every turn calls. Agents need\n"
+    "answer, unless tool_choice is \"any\": then every turn calls. With a tool_search\n"
+    "tool, functions marked defer_loading are found first: tool_search_call and\n"
+    "tool_search_result come before the call (execution \"client\": the call waits,\n"
+    "requires_action, for the client's tool_search_result). Agents need\n"
     "background=true; background interactions answer in_progress to the first\n"
     "--background-polls GETs, then completed. --rpm counts interaction creates.\n"
     "\n"
@@ -50,6 +53,11 @@ static const char details[] =
     "  continuation  /v1/ only: a model's text answer (not background, not an\n"
     "             agent; a thought before it comes with the first hop) is cut into\n"
     "             2 or 3 hops, as --hop-tokens cuts long ones\n"
+    "  idle       an answer waiting on the client (status requires_action) says\n"
+    "             idle, the newer name of that state (SDK 3.6.1)\n"
+    "  shed       a service_tier flex create is shed: 503 UNAVAILABLE for half the\n"
+    "             draws, 429 RESOURCE_EXHAUSTED for the other half, no Retry-After;\n"
+    "             other tiers are never shed (the draw is spent)\n"
     "\n"
     "Continuation (/v1/ only, as the service's per-request output limit): an answer\n"
     "cut by --hop-tokens or the continuation fault ends with status\n"
@@ -57,10 +65,22 @@ static const char details[] =
     "(and previous_interaction_id naming the hop that issued it, or the same input\n"
     "again with store false) gets the next hop. Every hop bills the input again.\n"
     "\n"
+    "Service tiers: service_tier \"standard\", \"flex\" or \"priority\" (lowercase;\n"
+    "anything else is 400). Every answered create says the tier that served it in\n"
+    "an x-gemini-service-tier header, and in the Interaction's service_tier when the\n"
+    "request named one. Flex answers wait --flex-latency more and may be shed;\n"
+    "priority beyond --priority-rpm a minute is served as standard, and says so.\n"
+    "Answers and usage do not depend on the tier, so pricing can be checked.\n"
+    "\n"
+    "Content blocks, steps, turns and tools are checked key by key, like the top\n"
+    "level, with the keys of the dialect's SDK types (/v1beta/: 1.33.0, /v1/: 3.6.1):\n"
+    "an unknown key is 400 INVALID_ARGUMENT naming it and where it is.\n"
+    "\n"
     "--log writes one JSON line per request: ts, method, path, status (0: dropped),\n"
     "dialect (g1|g3), model or agent, interaction_id, previous_interaction_id and\n"
     "turns (of a create), continued (a create resumed from a token), signatures\n"
-    "(thought signatures its input sent back), fault,\n"
+    "(thought signatures its input sent back), fault, tier_asked and tier_served\n"
+    "(of a create; null when not given or not served),\n"
     "parts [{type, mime_type, bytes, sha256}],\n"
     "upload {command, offset, bytes, received,\n"
     "file_name}, file (files/ID).\n"
@@ -70,13 +90,35 @@ static const char details[] =
     "documented inline limit older deployments enforce).\n"
     "\n"
     "example:\n"
-    "  gembatch emulate --listen 127.0.0.1:0 --latency 50 --fault 503=0.05 --log emu.jsonl\n";
+    "  gembatch emulate --listen 127.0.0.1:0 --latency 50 --fault 503=0.05 --log emu.jsonl\n"
+    "  gembatch emulate --flex-latency 3000:2000 --fault shed=0.2 --priority-rpm 60\n";
+
+/* "MS" or "MS:JITTER", each 0..3600000 ms. */
+static int parse_flex(const char *s, long *ms, long *jitter)
+{
+    char *end;
+    errno = 0;
+    long a = strtol(s, &end, 10), b = 0;
+    if (end == s || *s == '-' || errno || a > 3600000)
+        return -1;
+    if (*end == ':') {
+        const char *j = end + 1;
+        b = strtol(j, &end, 10);
+        if (end == j || *j == '-' || errno || b > 3600000)
+            return -1;
+    }
+    if (*end)
+        return -1;
+    *ms = a;
+    *jitter = b;
+    return 0;
+}
 
 int cmd_emulate(int argc, char **argv)
 {
     struct emu_opts o;
     emu_opts_default(&o);
-    const char *seed_s = NULL;
+    const char *seed_s = NULL, *flex_s = NULL;
     uint64_t max_req = o.max_request_bytes, max_file = o.max_file_bytes;
     int quiet = 0;
     const struct cli_opt opts[] = {
@@ -84,7 +126,7 @@ int cmd_emulate(int argc, char **argv)
         {0, "latency", CLI_INT, &o.latency_ms, "MS", "delay every answer by MS milliseconds (0)", 0, 3600000, NULL},
         {0, "jitter", CLI_INT, &o.jitter_ms, "MS", "plus a uniform 0..MS ms more per answer (0)", 0, 3600000, NULL},
         {0, "rpm", CLI_INT, &o.rpm, "N", "creates per minute before 429 RESOURCE_EXHAUSTED (0: no limit)", 0, 1e9, NULL},
-        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation", 0, 0, NULL},
+        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation idle shed", 0, 0, NULL},
         {0, "api-key", CLI_STR, &o.api_key, "KEY", "accept only this x-goog-api-key (default: any key)", 0, 0, NULL},
         {0, "seed", CLI_STR, &seed_s, "N", "seed of the synthetic model and the fault draws (0)", 0, 0, NULL},
         {0, "log", CLI_STR, &o.log_path, "FILE", "append one JSON line per request to FILE", 0, 0, NULL},
@@ -95,6 +137,8 @@ int cmd_emulate(int argc, char **argv)
         {0, "file-processing-ms", CLI_INT, &o.file_processing_ms, "MS", "uploaded files stay PROCESSING this long; video 5x (200)", 0, 3600000, NULL},
         {0, "slow-ms", CLI_INT, &o.slow_ms, "MS", "how long the slow fault stalls an answer (60000)", 1, 3600000, NULL},
         {0, "hop-tokens", CLI_INT, &o.hop_tokens, "N", "G3 output tokens per request; a longer text answer ends requires_continuation (0: no limit)", 0, 1e9, NULL},
+        {0, "flex-latency", CLI_STR, &flex_s, "MS[:JITTER]", "service_tier flex answers wait MS more, plus 0..JITTER (0)", 0, 0, NULL},
+        {0, "priority-rpm", CLI_INT, &o.priority_rpm, "N", "priority creates served as priority per minute; more are served as standard (0: no limit)", 0, 1e9, NULL},
         {0, "threads", CLI_INT, &o.threads, "N", "HTTP worker threads (0: one per CPU)", 0, 64, NULL},
         {'q', "quiet", CLI_FLAG, &quiet, NULL, "no notices on stderr", 0, 0, NULL},
         CLI_END,
@@ -125,6 +169,11 @@ int cmd_emulate(int argc, char **argv)
             return GB_USAGE;
         }
         o.seed = v;
+    }
+    if (flex_s && parse_flex(flex_s, &o.flex_latency_ms, &o.flex_jitter_ms)) {
+        cli_usage_error(&cmd, "'--flex-latency' takes MS or MS:JITTER (milliseconds), not '%s'",
+                        flex_s);
+        return GB_USAGE;
     }
     o.max_request_bytes = max_req;
     o.max_file_bytes = max_file;

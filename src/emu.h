@@ -27,6 +27,9 @@ struct emu_opts {
     long slow_ms;                /* how long the `slow` fault stalls a response */
     long threads;                /* HTTP worker threads; 0 = one per CPU */
     long hop_tokens;             /* G3: output tokens per request before requires_continuation; 0 = none */
+    long flex_latency_ms;        /* service_tier flex: added to every flex answer */
+    long flex_jitter_ms;         /* plus a uniform 0..jitter more */
+    long priority_rpm;           /* service_tier priority served as priority up to N a minute; 0 = no limit */
 };
 
 struct emu;

@@ -115,6 +115,16 @@ const char *emu_dialect_name(int dialect)
     return dialect == EMU_G3 ? "g3" : "g1";
 }
 
+const char *emu_tier_name(int tier)
+{
+    switch (tier) {
+    case EMU_TIER_STANDARD: return "standard";
+    case EMU_TIER_FLEX: return "flex";
+    case EMU_TIER_PRIORITY: return "priority";
+    }
+    return NULL;
+}
+
 /* ---- clocks --------------------------------------------------------------------- */
 
 int64_t emu_now_ms(void)

@@ -75,14 +75,14 @@ int emu_cont_split(const struct emu_call *c, struct emu_answer *a, long hop_toke
         json_t *h = json_pack("{s:[{s:s, s:s%}], s:o}", "outputs", "type", "text", "text",
                               s + cut[i], len, "usage", hop_usage(a->usage, len, i == 0));
         if (!h)
-            goto oom;
+            goto fail;
         if (i == 0)
             first = h;
         else if (json_array_append_new(hops, h))
-            goto oom;
+            goto fail;
     }
     if (!hops || !first)
-        goto oom;
+        goto fail;
     /* the thoughts come with the first hop */
     json_t *out1 = json_object_get(first, "outputs");
     for (size_t i = nout - 1; i-- > 0;)
@@ -96,7 +96,7 @@ int emu_cont_split(const struct emu_call *c, struct emu_answer *a, long hop_toke
     json_decref(first);
     *state = json_pack("{s:o}", "hops", hops);
     return *state ? 0 : -1;
-oom:
+fail:
     json_decref(first);
     json_decref(hops);
     return -1;

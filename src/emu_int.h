@@ -148,6 +148,10 @@ struct emu_env {
     struct emu_schemas *schemas; /* may be NULL */
 };
 
+/* service_tier (reference tiers-and-pricing 1.1): lowercase names only */
+enum emu_tier { EMU_TIER_NONE = 0, EMU_TIER_STANDARD, EMU_TIER_FLEX, EMU_TIER_PRIORITY };
+const char *emu_tier_name(int tier); /* "standard", ...; NULL for none */
+
 struct emu_call {
     json_t *body;           /* owned reference to the whole request object */
     int dialect;
@@ -163,6 +167,8 @@ struct emu_call {
     uint64_t history_tokens;
     json_t *tools;          /* new ref: the request's tools, else the previous turn's */
     json_t *fn_results;     /* new ref: [{name, call_id, result(text)}] ending the input */
+    json_t *loaded;         /* new ref: function names a tool_search_result in the input
+                             * loaded, or NULL when the input has none */
     struct emu_schema_ref *schema; /* structured output schema, or NULL */
     struct emu_schema_ref **tool_schemas; /* per tools[] entry (NULL if none) */
     size_t ntools;
@@ -173,6 +179,7 @@ struct emu_call {
     int signatures_in;      /* thought signatures sent back in the input */
     int tool_choice_none;
     int tool_choice_any;    /* "any" (or allowed_tools mode any): a call every turn */
+    int tier;               /* enum emu_tier the request asked for (NONE: not given) */
     uint8_t hash[32];       /* the answer seed: SHA-256(seed, body minus transport fields) */
 };
 
@@ -181,6 +188,23 @@ struct emu_call {
 int emu_call_parse(const struct emu_env *env, const char *path, const struct emu_hdrs *h,
                    const char *body, size_t len, struct emu_call *c, struct emu_err *e);
 void emu_call_free(struct emu_call *c);
+
+/* The input of a create (emu_input.c): fills c's parts, text_chars,
+ * last_text, fn_results, loaded, signatures_in and turns (of the input
+ * alone). On failure fills e; c is left for the caller to free. */
+int emu_input_walk(const struct emu_env *env, const json_t *in, struct emu_call *c,
+                   struct emu_err *e);
+
+/* Key sets (emu_fields.c), from each dialect's SDK types: 0, or a 400 in e
+ * naming the first unknown key (or bad value) and where it is. */
+int emu_check_request_fields(const json_t *body, struct emu_err *e);
+/* A content block, step or (type NULL) role/content turn; 0 for a type it
+ * does not know (the caller refuses the type). */
+int emu_check_item(const json_t *it, const char *type, int dialect, const char *where,
+                   struct emu_err *e);
+int emu_tool_type_known(const char *type);
+int emu_check_tool(const json_t *tool, const char *type, int dialect, const char *where,
+                   struct emu_err *e);
 
 /* Models and agents the emulator knows. */
 int emu_known_model(const char *name);
@@ -243,8 +267,9 @@ int emu_sse_render(const json_t *events, const char *after_id, struct buf *out);
 
 /* ---- stored interactions -------------------------------------------------- */
 
+/* idle (SDK 3.6.1): the service's newer name for "waiting on the client" */
 enum emu_status { EMU_ST_IN_PROGRESS, EMU_ST_REQUIRES_ACTION, EMU_ST_COMPLETED, EMU_ST_FAILED,
-                  EMU_ST_CANCELLED };
+                  EMU_ST_CANCELLED, EMU_ST_IDLE, EMU_ST_NSTATUS };
 const char *emu_status_name(int st);
 
 struct emu_store;

@@ -42,7 +42,7 @@ void emu_log_request(struct req *r, unsigned status)
     const char *fn = fault_name(r->fault);
     json_object_set_new(o, "fault", fn ? json_string(fn) : json_null());
     json_object_set_new(o, "parts", r->log_parts ? json_incref(r->log_parts) : json_array());
-    if (r->route == R_UPLOAD_CHUNK || r->route == R_UPLOAD_START) {
+    if (r->rt && (r->rt->flags & RT_UPLOAD)) {
         const char *cmd = req_header(r, "X-Goog-Upload-Command");
         const char *fname = req_header(r, "X-Goog-Upload-File-Name");
         json_t *u = json_pack("{s:s, s:I, s:I}", "command", cmd ? cmd : "", "offset",
@@ -61,6 +61,11 @@ void emu_log_request(struct req *r, unsigned status)
         if (u && fname)
             json_object_set_new(u, "file_name", json_string(fname));
         json_object_set_new(o, "upload", u);
+    }
+    if (r->rt && (r->rt->flags & RT_TIER)) {
+        const char *asked = emu_tier_name(r->tier_asked), *served = emu_tier_name(r->tier_served);
+        json_object_set_new(o, "tier_asked", asked ? json_string(asked) : json_null());
+        json_object_set_new(o, "tier_served", served ? json_string(served) : json_null());
     }
     if (r->log_file[0])
         json_object_set_new(o, "file", json_string(r->log_file));

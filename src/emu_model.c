@@ -415,11 +415,93 @@ static int builtin_tools(const struct emu_call *c, json_t *outputs)
     return 0;
 }
 
-/* The function the model calls: the first function tool that tool_choice
- * allows, unless the input ends with function results (then it answers),
- * or tool_choice is "any" (then it calls again, as a forced model does).
- * Its index in c->tools, or -1. */
-static int pick_function(const struct emu_call *c)
+/* ---- tool search (SDK 3.6.1) ------------------------------------------------------ */
+
+static int deferred(const json_t *t)
+{
+    const char *type = json_string_value(json_object_get(t, "type"));
+    return type && !strcmp(type, "function") && json_is_true(json_object_get(t, "defer_loading"));
+}
+
+/* The tool_search tool of the request, or NULL. */
+static const json_t *search_tool(const struct emu_call *c)
+{
+    size_t i;
+    const json_t *t;
+    json_array_foreach(c->tools, i, t) {
+        const char *type = json_string_value(json_object_get(t, "type"));
+        if (type && !strcmp(type, "tool_search"))
+            return t;
+    }
+    return NULL;
+}
+
+/* A function with defer_loading is in the model's context only once a tool
+ * search loaded it: the search of this turn (loaded_now), or a
+ * tool_search_result in the input. Without a tool_search tool the flag has
+ * nothing to wait for. */
+static int in_context(const struct emu_call *c, const json_t *t, int loaded_now)
+{
+    if (!deferred(t) || loaded_now || !search_tool(c))
+        return 1;
+    const char *name = json_string_value(json_object_get(t, "name"));
+    size_t i;
+    const json_t *n;
+    json_array_foreach(c->loaded, i, n) {
+        if (name && !strcmp(json_string_value(n), name))
+            return 1;
+    }
+    return 0;
+}
+
+/* The model is about to call a function, some it may need are deferred, and
+ * the conversation has not searched yet: it searches for them. A server search loads them all at once (call and
+ * result); a client search (execution "client") is a call the client
+ * answers with a tool_search_result, so the turn stops there. Returns 1
+ * when this turn's search loaded the deferred functions, 2 when it waits
+ * for the client, 0 when there was nothing to search, -1 out of memory. */
+static int tool_search(const struct emu_call *c, json_t *outputs)
+{
+    const json_t *ts = search_tool(c);
+    if (!ts || c->loaded || c->tool_choice_none ||
+        (json_array_size(c->fn_results) && !c->tool_choice_any))
+        return 0; /* c->loaded: the conversation searched already */
+    json_t *names = json_array(), *defs = json_array();
+    size_t i;
+    const json_t *t;
+    json_array_foreach(c->tools, i, t) {
+        if (deferred(t) && !in_context(c, t, 0)) {
+            json_array_append(names, json_object_get(t, "name"));
+            json_array_append(defs, (json_t *)t);
+        }
+    }
+    int rc = 0;
+    if (json_array_size(names)) {
+        char id[48];
+        call_id(c, "ts", 0, id);
+        const char *exec = json_string_value(json_object_get(ts, "execution"));
+        int client = exec && !strcmp(exec, "client");
+        json_t *call = json_pack("{s:s, s:s, s:{s:O}}", "type", "tool_search_call", "id", id,
+                                 "arguments", "function_names", names);
+        rc = client ? 2 : 1;
+        if (!call || json_array_append_new(outputs, call))
+            rc = -1;
+        else if (!client &&
+                 json_array_append_new(outputs, json_pack("{s:s, s:s, s:O}", "type",
+                                                          "tool_search_result", "call_id", id,
+                                                          "result", defs)))
+            rc = -1;
+    }
+    json_decref(names);
+    json_decref(defs);
+    return rc;
+}
+
+/* The function the model calls: the first function tool in its context
+ * that tool_choice allows, unless the input ends with function results
+ * (then it answers), or tool_choice is "any" (then it calls again, as a
+ * forced model does). Its index in c->tools, or -1. */
+static int pick_function(const struct emu_call *c, int loaded_now)
 {
     if (c->tool_choice_none || (json_array_size(c->fn_results) && !c->tool_choice_any))
         return -1;
@@ -432,7 +514,7 @@ static int pick_function(const struct emu_call *c)
     json_array_foreach(c->tools, i, t) {
         const char *type = json_string_value(json_object_get(t, "type"));
         const char *name = json_string_value(json_object_get(t, "name"));
-        if (!type || strcmp(type, "function") || !name)
+        if (!type || strcmp(type, "function") || !name || !in_context(c, t, loaded_now))
             continue;
         if (json_is_array(allowed)) {
             size_t k;
@@ -533,16 +615,22 @@ int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, stru
     buf_init(&text, BUF_UNLIMITED);
     buf_init(&raw, BUF_UNLIMITED);
     memset(a, 0, sizeof *a);
+    e->http = 0; /* a failure that says nothing else is out of memory */
     a->outputs = json_array();
     a->status = "completed";
     if (!a->outputs)
-        goto oom;
+        goto fail;
     if (c->thinking_summaries && c->model && json_array_append_new(a->outputs, thought_item(c)))
-        goto oom;
+        goto fail;
     if (builtin_tools(c, a->outputs))
-        goto oom;
-    int fn = pick_function(c);
-    if (fn >= 0) {
+        goto fail;
+    int searched = tool_search(c, a->outputs);
+    if (searched < 0)
+        goto fail;
+    int fn = searched == 2 ? -1 : pick_function(c, searched == 1);
+    if (searched == 2) {
+        a->status = "requires_action"; /* the client runs the search */
+    } else if (fn >= 0) {
         if (function_call(c, fn, a->outputs, e))
             goto fail;
         a->status = "requires_action";
@@ -556,7 +644,7 @@ int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, stru
                                 : c->want_audio ? "Generated audio: 0.5 s audio/wav.\n"
                                 : NULL;
             if (answer_text(c, extra, &text))
-                goto oom;
+                goto fail;
             txt = buf_detach(&text, NULL);
         }
         json_t *item = json_object();
@@ -565,27 +653,27 @@ int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, stru
         int rc = json_array_append_new(a->outputs, item);
         free(txt);
         if (rc)
-            goto oom;
+            goto fail;
         if (c->want_image) {
             if (emu_png_for(c->hash, &raw) ||
                 json_array_append_new(a->outputs, media_item("image", "image/png", &raw)))
-                goto oom;
+                goto fail;
             buf_reset(&raw);
         }
         if (c->want_audio) {
             if (wav_for(c->hash, &raw) ||
                 json_array_append_new(a->outputs, media_item("audio", "audio/wav", &raw)))
-                goto oom;
+                goto fail;
         }
     }
     if (!(a->usage = usage_json(c, a->outputs, &a->total_tokens)))
-        goto oom;
+        goto fail;
     buf_free(&text);
     buf_free(&raw);
     return 0;
-oom:
-    emu_fail(e, 500, "INTERNAL", "out of memory");
 fail:
+    if (!e->http)
+        emu_fail(e, 500, "INTERNAL", "out of memory");
     buf_free(&text);
     buf_free(&raw);
     emu_answer_free(a);

@@ -1,9 +1,9 @@
 /* emu_request.c: a create body, parsed and validated like the service does:
- * every input form (string, content, content list, role/content turns, G3
- * steps), both response_format shapes, tools, the answer hash. It owns no
- * server state: stored interactions and files are reached through struct
- * emu_env, so tests can run it with fakes. Media bytes are hashed in place,
- * never copied. */
+ * model or agent, the transport flags, previous_interaction_id, tools, both
+ * response_format shapes, generation_config, service_tier, the answer hash;
+ * the input is emu_input.c's. It owns no server state: stored interactions
+ * and files are reached through struct emu_env, so tests can run it with
+ * fakes. */
 #include "emu_int.h"
 #include "schema.h"
 
@@ -52,324 +52,9 @@ int emu_known_agent(const char *name)
     return 0;
 }
 
-/* Every top-level field of either dialect (reference 2.1). Like the service
- * (proto JSON), anything else is rejected: it catches local extensions such as
- * a manifest's "vars" leaking into a request. */
-static const char *const request_fields[] = {
-    "model", "agent", "input", "system_instruction", "tools", "generation_config",
-    "agent_config", "response_format", "response_mime_type", "response_modalities", "stream",
-    "background", "store", "previous_interaction_id", "continuation_token", "safety_settings",
-    "labels", "service_tier", "webhook_config", "environment", "environment_id",
-    "cached_content",
-};
-
-static const char *const tool_types[] = {
-    "function", "google_search", "code_execution", "url_context", "mcp_server", "file_search",
-    "computer_use", "google_maps", "retrieval",
-};
-
-/* ---- parse state ------------------------------------------------------------------ */
-
-enum role { ROLE_NONE = 0, ROLE_USER, ROLE_MODEL };
-
-struct walk {
-    const struct emu_env *env;
-    struct emu_call *c;
-    struct emu_err *e;
-    size_t capparts;
-    int turns;
-    int run_role;
-};
-
 static int bad_field(struct emu_err *e, const char *where, const char *what)
 {
     return emu_fail(e, 400, "INVALID_ARGUMENT", "Invalid value at '%s': %s", where, what);
-}
-
-static int add_part(struct walk *w, struct emu_part *p)
-{
-    struct emu_call *c = w->c;
-    if (c->nparts == w->capparts) {
-        size_t ncap = w->capparts ? w->capparts * 2 : 4;
-        struct emu_part *np = realloc(c->parts, ncap * sizeof *np);
-        if (!np) {
-            free(p->uri);
-            return emu_fail(w->e, 500, "INTERNAL", "out of memory");
-        }
-        c->parts = np;
-        w->capparts = ncap;
-    }
-    c->parts[c->nparts++] = *p;
-    return 0;
-}
-
-static const char *mime_from_ext(const char *uri)
-{
-    static const struct { const char *ext, *mime; } t[] = {
-        {".png", "image/png"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-        {".webp", "image/webp"}, {".gif", "image/gif"}, {".heic", "image/heic"},
-        {".pdf", "application/pdf"}, {".txt", "text/plain"}, {".wav", "audio/wav"},
-        {".mp3", "audio/mp3"}, {".flac", "audio/flac"}, {".ogg", "audio/ogg"},
-        {".mp4", "video/mp4"}, {".mov", "video/mov"}, {".webm", "video/webm"},
-    };
-    const char *q = strpbrk(uri, "?#");
-    size_t n = q ? (size_t)(q - uri) : strlen(uri);
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        size_t k = strlen(t[i].ext);
-        if (n > k && !strncasecmp(uri + n - k, t[i].ext, k))
-            return t[i].mime;
-    }
-    return NULL;
-}
-
-static int media_item(struct walk *w, const json_t *it, int kind, const char *where)
-{
-    struct emu_part p;
-    char path[96];
-    memset(&p, 0, sizeof p);
-    p.kind = kind;
-    p.f.seconds = -1;
-    const json_t *data = json_object_get(it, "data");
-    const json_t *uri = json_object_get(it, "uri");
-    const json_t *mime = json_object_get(it, "mime_type");
-    if (mime && !json_is_string(mime)) {
-        snprintf(path, sizeof path, "%s.mime_type", where);
-        return bad_field(w->e, path, "expected a string");
-    }
-    if (mime)
-        snprintf(p.mime, sizeof p.mime, "%s", json_string_value(mime));
-    if (data) {
-        snprintf(path, sizeof path, "%s.data", where);
-        if (!json_is_string(data))
-            return bad_field(w->e, path, "expected a base64 string");
-        const char *s = json_string_value(data);
-        size_t n = json_string_length(data);
-        if (emu_b64_facts(s, n, &p.f))
-            return emu_fail(w->e, 400, "INVALID_ARGUMENT",
-                            "Invalid value at '%s' (TYPE_BYTES), Base64 decoding failed for "
-                            "\"%.24s%s\"",
-                            path, s, n > 24 ? "..." : "");
-        if (!p.mime[0]) {
-            if (!p.f.sniffed[0]) {
-                snprintf(path, sizeof path, "%s.mime_type", where);
-                return bad_field(w->e, path, "mime_type is required for inline data");
-            }
-            snprintf(p.mime, sizeof p.mime, "%s", p.f.sniffed);
-        }
-        return add_part(w, &p);
-    }
-    if (!uri)
-        return bad_field(w->e, where, "a media item needs 'data' or 'uri'");
-    snprintf(path, sizeof path, "%s.uri", where);
-    if (!json_is_string(uri))
-        return bad_field(w->e, path, "expected a string");
-    const char *u = json_string_value(uri);
-    char fmime[96] = "", fname[64] = "";
-    int st = w->env->file ? w->env->file(w->env->ctx, u, &p.f, fmime, sizeof fmime, fname,
-                                         sizeof fname)
-                          : EMU_FILE_NOT_OURS;
-    if (st == EMU_FILE_UNKNOWN)
-        return emu_fail(w->e, 404, "NOT_FOUND", "File %s not found.", fname[0] ? fname : u);
-    if (st == EMU_FILE_PROCESSING || st == EMU_FILE_FAILED)
-        return emu_fail(w->e, 400, "FAILED_PRECONDITION",
-                        "The File %s is not in an ACTIVE state and usage is not allowed.", fname);
-    p.uri = strdup(u);
-    if (!p.uri)
-        return emu_fail(w->e, 500, "INTERNAL", "out of memory");
-    if (st == EMU_FILE_ACTIVE) {
-        snprintf(p.file, sizeof p.file, "%s", fname);
-        if (!p.mime[0])
-            snprintf(p.mime, sizeof p.mime, "%s", fmime);
-        return add_part(w, &p);
-    }
-    if (strncmp(u, "https://", 8) && strncmp(u, "http://", 7) && strncmp(u, "gs://", 5)) {
-        free(p.uri);
-        return bad_field(w->e, path, "unsupported URI scheme (use https://, gs:// or a file uri)");
-    }
-    p.remote = 1;
-    if (!p.mime[0]) {
-        const char *m = mime_from_ext(u);
-        snprintf(p.mime, sizeof p.mime, "%s", m ? m : "application/octet-stream");
-    }
-    return add_part(w, &p);
-}
-
-static char *text_of(const json_t *v)
-{
-    if (json_is_string(v))
-        return strdup(json_string_value(v));
-    if (!v)
-        return strdup("");
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-}
-
-static int fn_result(struct walk *w, const json_t *it, const char *where)
-{
-    const json_t *res = json_object_get(it, "result");
-    const json_t *call_id = json_object_get(it, "call_id");
-    char path[96];
-    if (call_id && !json_is_string(call_id)) {
-        snprintf(path, sizeof path, "%s.call_id", where);
-        return bad_field(w->e, path, "expected a string");
-    }
-    char *txt = text_of(res);
-    if (!txt)
-        return emu_fail(w->e, 500, "INTERNAL", "out of memory");
-    w->c->text_chars += strlen(txt);
-    const char *name = json_string_value(json_object_get(it, "name"));
-    json_t *o = json_pack("{s:s, s:s, s:s}", "name", name ? name : "", "call_id",
-                          call_id ? json_string_value(call_id) : "", "result", txt);
-    free(txt);
-    if (!o || json_array_append_new(w->c->fn_results, o))
-        return emu_fail(w->e, 500, "INTERNAL", "out of memory");
-    return 0;
-}
-
-static int item(struct walk *w, const json_t *it, const char *where, int in_turn);
-
-static int content_list(struct walk *w, const json_t *content, const char *where)
-{
-    char path[96];
-    if (json_is_string(content)) {
-        w->c->text_chars += json_string_length(content);
-        w->c->last_text = json_string_value(content);
-        return 0;
-    }
-    if (json_is_object(content))
-        return item(w, content, where, 1);
-    if (!json_is_array(content)) {
-        if (!content || json_is_null(content))
-            return 0;
-        return bad_field(w->e, where, "expected a string or a list of content items");
-    }
-    size_t i;
-    const json_t *x;
-    json_array_foreach(content, i, x) {
-        snprintf(path, sizeof path, "%s[%zu]", where, i);
-        if (item(w, x, path, 1))
-            return -1;
-    }
-    return 0;
-}
-
-static int role_of_type(const char *t)
-{
-    if (!strcmp(t, "function_result") || !strcmp(t, "user_input"))
-        return ROLE_USER;
-    if (!strcmp(t, "text") || emu_media_kind(t))
-        return ROLE_USER;
-    return ROLE_MODEL;
-}
-
-/* One content item or G3 step. in_turn: inside a role/content turn (its
- * role was already counted). */
-static int item(struct walk *w, const json_t *it, const char *where, int in_turn)
-{
-    char path[96];
-    if (!json_is_object(it))
-        return bad_field(w->e, where, "expected an object");
-    const json_t *tv = json_object_get(it, "type");
-    if (!json_is_string(tv)) {
-        snprintf(path, sizeof path, "%s.type", where);
-        return bad_field(w->e, path, "a content item needs a string 'type'");
-    }
-    const char *t = json_string_value(tv);
-    if (!in_turn) {
-        int r = role_of_type(t);
-        if (r != w->run_role) {
-            w->turns++;
-            w->run_role = r;
-        }
-    }
-    int kind = emu_media_kind(t);
-    if (kind)
-        return media_item(w, it, kind, where);
-    if (!strcmp(t, "text")) {
-        const json_t *tx = json_object_get(it, "text");
-        if (tx && !json_is_string(tx)) {
-            snprintf(path, sizeof path, "%s.text", where);
-            return bad_field(w->e, path, "expected a string");
-        }
-        w->c->text_chars += json_string_length(tx);
-        if (tx)
-            w->c->last_text = json_string_value(tx);
-        return 0;
-    }
-    if (!strcmp(t, "function_result"))
-        return fn_result(w, it, where);
-    if (!strcmp(t, "user_input") || !strcmp(t, "model_output")) {
-        if (!strcmp(t, "model_output")) {
-            json_array_clear(w->c->fn_results);
-        }
-        snprintf(path, sizeof path, "%s.content", where);
-        return content_list(w, json_object_get(it, "content"), path);
-    }
-    if (!strcmp(t, "thought")) { /* a thought sent back, as the model gave it */
-        const json_t *sig = json_object_get(it, "signature"), *sum = json_object_get(it, "summary");
-        if (sig && (!json_is_string(sig) || !json_string_length(sig))) {
-            snprintf(path, sizeof path, "%s.signature", where);
-            return bad_field(w->e, path, "expected a non-empty string");
-        }
-        if (sum && !json_is_array(sum)) {
-            snprintf(path, sizeof path, "%s.summary", where);
-            return bad_field(w->e, path, "expected a list");
-        }
-        if (sig)
-            w->c->signatures_in++;
-    }
-    static const char *const model_items[] = {
-        "function_call", "thought", "code_execution_call", "code_execution_result",
-        "url_context_call", "url_context_result", "google_search_call", "google_search_result",
-        "mcp_server_tool_call", "mcp_server_tool_result", "file_search_call",
-        "file_search_result", "google_maps_call", "google_maps_result", "retrieval_call",
-        "retrieval_result", "processing_call", "processing_result",
-    };
-    for (size_t i = 0; i < sizeof model_items / sizeof model_items[0]; i++)
-        if (!strcmp(t, model_items[i])) {
-            /* the model spoke after the last results: they were answered */
-            json_array_clear(w->c->fn_results);
-            return 0;
-        }
-    snprintf(path, sizeof path, "%s.type", where);
-    return emu_fail(w->e, 400, "INVALID_ARGUMENT", "Invalid value at '%s' (\"%s\")", path, t);
-}
-
-static int input(struct walk *w, const json_t *in)
-{
-    char path[96];
-    if (json_is_string(in)) {
-        w->turns = 1;
-        w->c->text_chars += json_string_length(in);
-        w->c->last_text = json_string_value(in);
-        return 0;
-    }
-    if (json_is_object(in))
-        return item(w, in, "input", 0);
-    if (!json_is_array(in))
-        return bad_field(w->e, "input", "expected a string, a content item or a list");
-    size_t i;
-    const json_t *el;
-    json_array_foreach(in, i, el) {
-        snprintf(path, sizeof path, "input[%zu]", i);
-        if (json_is_object(el) && json_object_get(el, "role")) {
-            const char *role = json_string_value(json_object_get(el, "role"));
-            if (!role || (strcmp(role, "user") && strcmp(role, "model"))) {
-                snprintf(path, sizeof path, "input[%zu].role", i);
-                return bad_field(w->e, path, "role must be \"user\" or \"model\"");
-            }
-            w->turns++;
-            w->run_role = ROLE_NONE;
-            if (!strcmp(role, "model"))
-                json_array_clear(w->c->fn_results);
-            snprintf(path, sizeof path, "input[%zu].content", i);
-            if (content_list(w, json_object_get(el, "content"), path))
-                return -1;
-            continue;
-        }
-        if (item(w, el, path, 0))
-            return -1;
-    }
-    return 0;
 }
 
 /* ---- top-level fields ------------------------------------------------------------ */
@@ -384,23 +69,6 @@ static int opt_bool(struct emu_err *e, const json_t *body, const char *key, int 
     if (!json_is_boolean(v))
         return bad_field(e, key, "expected true or false");
     *out = json_is_true(v);
-    return 0;
-}
-
-static int check_fields(const json_t *body, struct emu_err *e)
-{
-    const char *k;
-    const json_t *v;
-    json_object_foreach((json_t *)body, k, v) {
-        size_t i, n = sizeof request_fields / sizeof request_fields[0];
-        for (i = 0; i < n; i++)
-            if (!strcmp(k, request_fields[i]))
-                break;
-        if (i == n)
-            return emu_fail(e, 400, "INVALID_ARGUMENT",
-                            "Invalid JSON payload received. Unknown name \"%s\": Cannot find field.",
-                            k);
-    }
     return 0;
 }
 
@@ -436,13 +104,12 @@ static int tools(const struct emu_env *env, struct emu_call *c, struct emu_err *
         const char *type = json_string_value(json_object_get(t, "type"));
         if (!json_is_object(t) || !type)
             return bad_field(e, path, "a tool needs a string 'type'");
-        size_t k, nt = sizeof tool_types / sizeof tool_types[0];
-        for (k = 0; k < nt; k++)
-            if (!strcmp(type, tool_types[k]))
-                break;
-        if (k == nt)
+        if (!emu_tool_type_known(type))
             return emu_fail(e, 400, "INVALID_ARGUMENT", "Invalid value at '%s' (\"%s\")", path,
                             type);
+        snprintf(path, sizeof path, "tools[%zu]", i);
+        if (emu_check_tool(t, type, c->dialect, path, e))
+            return -1;
         if (strcmp(type, "function"))
             continue;
         snprintf(path, sizeof path, "tools[%zu].name", i);
@@ -574,13 +241,41 @@ static int generation_config(struct emu_call *c, struct emu_err *e)
     return 0;
 }
 
+/* service_tier: the three documented lowercase names (uppercase "FLEX" is
+ * refused by the service, reported by a client library); "deferred" is
+ * documented for Vertex only. */
+static int service_tier(struct emu_call *c, struct emu_err *e)
+{
+    const json_t *v = json_object_get(c->body, "service_tier");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return bad_field(e, "service_tier", "expected \"standard\", \"flex\" or \"priority\"");
+    const char *s = json_string_value(v);
+    for (int t = EMU_TIER_STANDARD; t <= EMU_TIER_PRIORITY; t++)
+        if (!strcmp(s, emu_tier_name(t))) {
+            c->tier = t;
+            return 0;
+        }
+    if (!strcmp(s, "deferred"))
+        return emu_fail(e, 400, "INVALID_ARGUMENT",
+                        "Invalid value at 'service_tier' (\"deferred\"): the deferred tier is not "
+                        "available on this API; use \"standard\", \"flex\" or \"priority\".");
+    return emu_fail(e, 400, "INVALID_ARGUMENT",
+                    "Invalid value at 'service_tier' (\"%.40s\"): expected \"standard\", \"flex\" or "
+                    "\"priority\".",
+                    s);
+}
+
 static int hash_sink(void *ctx, const char *p, size_t n)
 {
     return sha256_update(ctx, p, n);
 }
 
 /* The answer depends on the seed and the body minus the transport fields, so
- * a streamed, a background and a plain request get the same outputs. */
+ * a streamed, a background and a plain request get the same outputs; and
+ * minus service_tier, so every tier gets the same answer and usage (a
+ * client's pricing per tier can be checked exactly). */
 static int answer_hash(uint64_t seed, const json_t *body, uint8_t out[32])
 {
     json_t *copy = json_copy((json_t *)body); /* shallow: shares the children */
@@ -591,6 +286,7 @@ static int answer_hash(uint64_t seed, const json_t *body, uint8_t out[32])
     json_object_del(copy, "stream");
     json_object_del(copy, "background");
     json_object_del(copy, "store");
+    json_object_del(copy, "service_tier");
     uint8_t s[8];
     for (int i = 0; i < 8; i++)
         s[i] = (uint8_t)(seed >> (8 * i));
@@ -626,7 +322,7 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
                  "Invalid JSON payload received. Expected an object at the top level.");
         goto fail;
     }
-    if (check_fields(c->body, e))
+    if (emu_check_request_fields(c->body, e))
         goto fail;
     c->dialect = emu_dialect(path, h, c->body);
     const json_t *model = json_object_get(c->body, "model");
@@ -725,10 +421,8 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
             goto fail;
         }
     } else {
-        struct walk w = {env, c, e, 0, 0, ROLE_NONE};
-        if (input(&w, in))
+        if (emu_input_walk(env, in, c, e))
             goto fail;
-        c->turns = w.turns;
     }
     c->turns += prev_turns;
     if (tools(env, c, e))
@@ -738,7 +432,8 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
         json_decref(c->tools);
         c->tools = json_incref((json_t *)tl);
     }
-    if (generation_config(c, e) || modalities(c, e) || response_format(env, c, e))
+    if (generation_config(c, e) || modalities(c, e) || response_format(env, c, e) ||
+        service_tier(c, e))
         goto fail;
     const char *name = c->model ? c->model : c->agent;
     if (strstr(name, "image"))
@@ -766,6 +461,7 @@ void emu_call_free(struct emu_call *c)
     emu_schema_put(c->schema);
     json_decref(c->tools);
     json_decref(c->fn_results);
+    json_decref(c->loaded);
     json_decref(c->body);
     memset(c, 0, sizeof *c);
 }

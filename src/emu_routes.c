@@ -1,51 +1,16 @@
-/* emu_routes.c: what each endpoint answers: create (parse, run the model,
- * store, reply as JSON or SSE), get (also streamed and replayed), cancel,
- * delete, and the Files API. Fills struct reply; emu_server.c turns it into
- * an HTTP response, applies latency and faults, and logs. */
+/* emu_routes.c: the route table (method, path pattern, flags, handlers),
+ * used by emu_server.c both to route and to dispatch, and what each endpoint
+ * answers: create (parse, run the model, store, reply as JSON or SSE), get
+ * (also streamed and replayed), cancel, delete, and the Files API. Fills
+ * struct reply; emu_server.c turns it into an HTTP response, applies latency
+ * and faults, and logs. */
 #include "emu_srv.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_CTYPE "application/json; charset=UTF-8"
-
 /* ---- replies ---------------------------------------------------------------- */
-
-void reply_body(struct req *r, unsigned status, const char *ctype, char *body, size_t len)
-{
-    free(r->rep.body);
-    r->rep.status = status;
-    r->rep.ctype = ctype;
-    r->rep.body = body;
-    r->rep.len = len;
-}
-
-void reply_header(struct req *r, const char *name, const char *fmt, ...)
-{
-    if (r->rep.nh >= REPLY_MAX_HEADERS)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->rep.hval[r->rep.nh], sizeof r->rep.hval[0], fmt, ap);
-    va_end(ap);
-    r->rep.hname[r->rep.nh++] = name;
-}
-
-void reply_error(struct req *r, const struct emu_err *err)
-{
-    size_t len = 0;
-    char *body = emu_err_body(err, &len);
-    r->rep.nh = 0;
-    r->rep.sse = 0;
-    r->rep.retry_after_s = err->retry_after_s;
-    if (!body) {
-        body = strdup("{\"error\":{\"code\":500,\"message\":\"out of memory\",\"status\":\"INTERNAL\"}}");
-        len = body ? strlen(body) : 0;
-    }
-    reply_body(r, (unsigned)err->http, JSON_CTYPE, body, len);
-}
 
 static void reply_json_text(struct req *r, char *json, size_t len)
 {
@@ -125,7 +90,7 @@ static void fail_interaction(json_t *inter)
 /* The inverse of emu_status_name; completed for anything else. */
 static int status_enum(const char *s)
 {
-    for (int st = EMU_ST_IN_PROGRESS; s && st <= EMU_ST_CANCELLED; st++)
+    for (int st = EMU_ST_IN_PROGRESS; s && st < EMU_ST_NSTATUS; st++)
         if (!strcmp(s, emu_status_name(st)))
             return st;
     return EMU_ST_COMPLETED;
@@ -134,7 +99,7 @@ static int status_enum(const char *s)
 /* The Interaction both SDK generations read: outputs (G1) and steps (G3),
  * usage with both thinking-token names, request fields echoed (G3 types). */
 static json_t *interaction(const struct emu_call *c, const struct emu_answer *a, const char *id,
-                           const char *ts)
+                           const char *ts, int tier)
 {
     json_t *o = json_object();
     if (!o)
@@ -157,6 +122,8 @@ static json_t *interaction(const struct emu_call *c, const struct emu_answer *a,
         if (v && !json_is_null(v))
             json_object_set(o, echo[i], v);
     }
+    if (c->tier) /* echoed as the tier that served it (priority may be downgraded) */
+        json_object_set_new(o, "service_tier", json_string(emu_tier_name(tier)));
     return o;
 }
 
@@ -279,26 +246,21 @@ static int issue_token(struct req *r, json_t *inter, json_t *state, const char *
     return 0;
 }
 
-void route_create(struct req *r)
+static int nomem(struct emu_err *err)
+{
+    return emu_fail(err, 500, "INTERNAL", "out of memory");
+}
+
+/* The body as a call; the log learns its model, parts and turns (the model
+ * of a refused request too). */
+static int create_parse(struct req *r, struct emu_call *c, struct emu_err *err)
 {
     struct emu *e = r->e;
-    if (r->pre) {
-        if (r->fault == F_500 && stream_error(r))
-            return;
-        reply_error(r, &r->err);
-        return;
-    }
-    struct emu_call c;
-    struct emu_answer a = {0};
-    struct emu_err err;
-    json_t *inter = NULL, *cont = NULL; /* cont: the hops still to come, or NULL */
-    char *final_json = NULL, *pending = NULL;
-    memset(&err, 0, sizeof err);
     struct emu_env env = {e->o.seed, e, prev_cb, file_cb, e->schemas};
-    if (emu_call_parse(&env, r->url, &r->hdrs, r->body.data ? r->body.data : "", r->body.len, &c,
-                       &err)) {
-        if (e->log_fd >= 0) { /* the log names the model of a refused request too */
-            json_t *b = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
+    const char *body = r->body.data ? r->body.data : "";
+    if (emu_call_parse(&env, r->url, &r->hdrs, body, r->body.len, c, err)) {
+        if (e->log_fd >= 0) {
+            json_t *b = json_loadb(body, r->body.len, 0, NULL);
             const char *m = json_string_value(json_object_get(b, "model"));
             const char *ag = json_string_value(json_object_get(b, "agent"));
             if (m || ag) {
@@ -307,52 +269,122 @@ void route_create(struct req *r)
             }
             json_decref(b);
         }
-        reply_error(r, &err);
-        return;
+        return -1;
     }
-    r->dialect = c.dialect;
-    snprintf(r->log_model, sizeof r->log_model, "%s", c.model ? c.model : c.agent);
-    r->log_is_agent = c.agent != NULL;
+    r->dialect = c->dialect;
+    snprintf(r->log_model, sizeof r->log_model, "%s", c->model ? c->model : c->agent);
+    r->log_is_agent = c->agent != NULL;
     if (e->log_fd >= 0) {
-        r->log_parts = log_parts_of(&c);
-        snprintf(r->log_prev, sizeof r->log_prev, "%s", c.prev_id ? c.prev_id : "");
-        r->log_turns = c.turns;
-        r->log_signatures = c.signatures_in;
+        r->log_parts = log_parts_of(c);
+        snprintf(r->log_prev, sizeof r->log_prev, "%s", c->prev_id ? c->prev_id : "");
+        r->log_turns = c->turns;
+        r->log_signatures = c->signatures_in;
     }
-    const json_t *ctok = json_object_get(c.body, "continuation_token");
+    return 0;
+}
+
+/* The tier that serves the request (*served). Only flex is sheddable: the
+ * shed fault refuses a flex request and is spent on any other. Priority
+ * past --priority-rpm is served, and billed, as standard, not refused. */
+static int create_tier(struct req *r, const struct emu_call *c, int *served,
+                       struct emu_err *err)
+{
+    r->tier_asked = c->tier;
+    if (r->fault == F_SHED) {
+        if (c->tier == EMU_TIER_FLEX) {
+            emu_fault_shed(r->fault_pos, err);
+            return -1;
+        }
+        r->fault = F_NONE;
+    }
+    *served = c->tier == EMU_TIER_NONE ? EMU_TIER_STANDARD : c->tier;
+    if (*served == EMU_TIER_PRIORITY && emu_bucket_take(&r->e->priority))
+        *served = EMU_TIER_STANDARD;
+    return 0;
+}
+
+/* The answer: the next hop of a continuation_token, or the model's own
+ * (cut into hops by the continuation fault or --hop-tokens; *cont then
+ * holds the hops still to come). */
+static int create_answer(struct req *r, const struct emu_call *c, struct emu_answer *a,
+                         json_t **cont, struct emu_err *err)
+{
+    struct emu *e = r->e;
+    const json_t *ctok = json_object_get(c->body, "continuation_token");
     if (ctok && !json_is_null(ctok)) {
         r->fault = F_NONE; /* the rest of an answer already made: nothing to draw */
-        if (continue_from(r, &c, ctok, &a, &cont, &err)) {
-            reply_error(r, &err);
-            goto out;
-        }
-    } else {
-        if (r->fault == F_SCHEMA && !c.schema)
-            r->fault = F_NONE; /* nothing to violate: the draw is spent, no fault */
-        if (emu_model_run(&c, r->fault == F_SCHEMA ? EMU_ANSWER_SCHEMA_VIOLATION
-                                                   : EMU_ANSWER_NORMAL,
-                          &a, &err)) {
-            reply_error(r, &err);
-            goto out;
-        }
-        /* the continuation fault cuts 2 or 3 hops, else --hop-tokens (the
-         * per-request output limit) cuts what is longer */
-        int cut = r->fault == F_CONT || e->o.hop_tokens > 0;
-        int rc = cut ? emu_cont_split(&c, &a, r->fault == F_CONT ? 0 : e->o.hop_tokens, &cont) : 1;
-        if (rc < 0)
-            goto nomem;
-        if (rc > 0 && r->fault == F_CONT)
-            r->fault = F_NONE; /* not a model's text answer: the draw is spent */
+        return continue_from(r, c, ctok, a, cont, err);
     }
+    if (r->fault == F_SCHEMA && !c->schema)
+        r->fault = F_NONE; /* nothing to violate: the draw is spent, no fault */
+    if (emu_model_run(c, r->fault == F_SCHEMA ? EMU_ANSWER_SCHEMA_VIOLATION : EMU_ANSWER_NORMAL,
+                      a, err))
+        return -1;
+    /* the continuation fault cuts 2 or 3 hops, else --hop-tokens (the
+     * per-request output limit) cuts what is longer */
+    int cut = r->fault == F_CONT || e->o.hop_tokens > 0;
+    int rc = cut ? emu_cont_split(c, a, r->fault == F_CONT ? 0 : e->o.hop_tokens, cont) : 1;
+    if (rc < 0)
+        return nomem(err);
+    if (rc > 0 && r->fault == F_CONT)
+        r->fault = F_NONE; /* not a model's text answer: the draw is spent */
+    if (r->fault == F_IDLE) {
+        if (!strcmp(a->status, "requires_action"))
+            a->status = "idle"; /* the newer name of the same state */
+        else
+            r->fault = F_NONE; /* nothing waits on the client: the draw is spent */
+    }
+    return 0;
+}
+
+/* Keep what a later get, cancel or previous_interaction_id needs. */
+static int create_store(struct req *r, const struct emu_call *c, const struct emu_answer *a,
+                        const char *id, const json_t *inter, const char *final_json,
+                        const char *pending)
+{
+    struct emu *e = r->e;
+    const json_t *in = json_object_get(c->body, "input");
+    struct emu_rec_in rec = {
+        .final_json = strdup(final_json),
+        .pending_json = pending ? strdup(pending) : NULL,
+        /* kept for include_input when small; a big input is not echoed */
+        .input_json = in && r->body.len <= 64 * 1024 ? jf_dump(in, NULL) : NULL,
+        .tools_json = c->tools ? jf_dump(c->tools, NULL) : NULL,
+        .final_status = status_enum(json_string_value(json_object_get(inter, "status"))),
+        .polls = (int)e->o.background_polls,
+        .turns_total = c->turns + 1,
+        .tokens = a->total_tokens,
+    };
+    memcpy(rec.id, id, sizeof rec.id);
+    if (!rec.final_json || (pending && !rec.pending_json)) {
+        free(rec.final_json);
+        free(rec.pending_json);
+        free(rec.input_json);
+        free(rec.tools_json);
+        return GB_ENOMEM;
+    }
+    return emu_store_put(e->store, &rec) ? GB_ENOMEM : 0;
+}
+
+/* The Interaction of the answer: stored when asked, sent as JSON (the
+ * running rendering for background work) or as an event stream. */
+static int create_reply(struct req *r, const struct emu_call *c, const struct emu_answer *a,
+                        json_t *cont, int tier, struct emu_err *err)
+{
+    struct emu *e = r->e;
+    char *final_json = NULL, *pending = NULL;
     char id[48], ts[32];
+    struct buf b;
+    int rc = GB_ENOMEM;
+    buf_init(&b, BUF_UNLIMITED);
     emu_new_id(e, id);
     snprintf(r->log_iid, sizeof r->log_iid, "%s", id);
     emu_iso8601(emu_now_ms(), ts);
-    inter = interaction(&c, &a, id, ts);
-    if (inter && cont && issue_token(r, inter, cont, c.store ? id : ""))
-        goto nomem;
+    json_t *inter = interaction(c, a, id, ts, tier), *events = NULL;
+    if (inter && cont && issue_token(r, inter, cont, c->store ? id : ""))
+        goto out;
     if (r->fault == F_FAILED) {
-        if (inter && c.background && !c.stream && c.store)
+        if (inter && c->background && !c->stream && c->store)
             fail_interaction(inter);
         else
             r->fault = F_NONE; /* only a background interaction can end failed later */
@@ -360,44 +392,16 @@ void route_create(struct req *r)
     size_t final_len = 0;
     final_json = inter ? jf_dump(inter, &final_len) : NULL;
     if (!final_json)
-        goto nomem;
-    int background = c.background && !c.stream; /* a stream waits for the end */
+        goto out;
+    int background = c->background && !c->stream; /* a stream waits for the end */
     if (background && !(pending = pending_of(inter)))
-        goto nomem;
-    if (c.store) {
-        const json_t *in = json_object_get(c.body, "input");
-        struct emu_rec_in rec = {
-            .final_json = strdup(final_json),
-            .pending_json = pending ? strdup(pending) : NULL,
-            /* kept for include_input when small; a big input is not echoed */
-            .input_json = in && r->body.len <= 64 * 1024 ? jf_dump(in, NULL) : NULL,
-            .tools_json = c.tools ? jf_dump(c.tools, NULL) : NULL,
-            .final_status = status_enum(json_string_value(json_object_get(inter, "status"))),
-            .polls = (int)e->o.background_polls,
-            .turns_total = c.turns + 1,
-            .tokens = a.total_tokens,
-        };
-        memcpy(rec.id, id, sizeof rec.id);
-        if (!rec.final_json || (pending && !rec.pending_json)) {
-            free(rec.final_json);
-            free(rec.pending_json);
-            free(rec.input_json);
-            free(rec.tools_json);
-            goto nomem;
-        }
-        if (emu_store_put(e->store, &rec))
-            goto nomem;
-    }
-    if (c.stream) {
-        struct buf b;
-        buf_init(&b, BUF_UNLIMITED);
-        json_t *events = emu_sse_events(inter, c.dialect);
-        if (!events || emu_sse_render(events, NULL, &b)) {
-            json_decref(events);
-            buf_free(&b);
-            goto nomem;
-        }
-        json_decref(events);
+        goto out;
+    if (c->store && create_store(r, c, a, id, inter, final_json, pending))
+        goto out;
+    if (c->stream) {
+        events = emu_sse_events(inter, c->dialect);
+        if (!events || emu_sse_render(events, NULL, &b))
+            goto out;
         reply_sse(r, &b);
     } else if (pending) {
         reply_json_text(r, pending, strlen(pending));
@@ -406,13 +410,37 @@ void route_create(struct req *r)
         reply_json_text(r, final_json, final_len);
         final_json = NULL;
     }
-    goto out;
-nomem:
-    oom(r);
+    /* every answer says which tier served it (the priority docs' signal) */
+    r->tier_served = tier;
+    reply_header(r, "x-gemini-service-tier", "%s", emu_tier_name(tier));
+    rc = 0;
 out:
+    if (rc)
+        nomem(err);
+    buf_free(&b);
+    json_decref(events);
     free(final_json);
     free(pending);
     json_decref(inter);
+    return rc;
+}
+
+static void route_create(struct req *r)
+{
+    if (r->pre) {
+        if (r->fault == F_500 && stream_error(r))
+            return;
+        reply_error(r, &r->err);
+        return;
+    }
+    struct emu_call c;
+    struct emu_answer a = {0};
+    struct emu_err err = {0};
+    json_t *cont = NULL; /* the hops still to come, or NULL */
+    int tier = EMU_TIER_STANDARD;
+    if (create_parse(r, &c, &err) || create_tier(r, &c, &tier, &err) ||
+        create_answer(r, &c, &a, &cont, &err) || create_reply(r, &c, &a, cont, tier, &err))
+        reply_error(r, &err);
     json_decref(cont);
     emu_answer_free(&a);
     emu_call_free(&c);
@@ -433,7 +461,7 @@ static int query_true(struct req *r, const char *key)
     return v && (!strcmp(v, "true") || !strcmp(v, "1"));
 }
 
-void route_get(struct req *r)
+static void route_get(struct req *r)
 {
     char *json = NULL;
     size_t len = 0;
@@ -478,7 +506,7 @@ void route_get(struct req *r)
     reply_sse(r, &b);
 }
 
-void route_cancel(struct req *r)
+static void route_cancel(struct req *r)
 {
     char *json = NULL;
     size_t len = 0;
@@ -500,7 +528,7 @@ void route_cancel(struct req *r)
     }
 }
 
-void route_delete(struct req *r)
+static void route_delete(struct req *r)
 {
     snprintf(r->log_iid, sizeof r->log_iid, "%s", r->id);
     if (emu_store_delete(r->e->store, r->id))
@@ -521,7 +549,7 @@ static void upload_hdrs(struct req *r, struct emu_upload_hdrs *h)
     h->offset = req_header(r, "X-Goog-Upload-Offset");
 }
 
-void route_upload_start(struct req *r)
+static void route_upload_start(struct req *r)
 {
     struct emu_upload_hdrs h;
     struct emu_err err;
@@ -557,7 +585,43 @@ static void upload_reply(struct req *r, struct emu_upload_reply *ur)
     reply_header(r, "X-Goog-Upload-Size-Received", "%llu", (unsigned long long)ur->received);
 }
 
-void route_upload_chunk(struct req *r)
+/* An upload chunk's headers: open its session, so the body streams straight
+ * into the digest (the failed fault marks a finalize, reset keeps half). */
+static void upload_chunk_headers(struct req *r)
+{
+    const char *cmd_s = req_header(r, "X-Goog-Upload-Command");
+    const char *off = req_header(r, "X-Goog-Upload-Offset");
+    r->up_offset = off ? strtoull(off, NULL, 10) : 0;
+    r->up_cmd = emu_upload_command(cmd_s);
+    if (r->up_cmd < 0) {
+        r->pre = 1;
+        emu_fail(&r->err, 400, "INVALID_ARGUMENT", "Invalid X-Goog-Upload-Command '%s'.",
+                 cmd_s ? cmd_s : "");
+        return;
+    }
+    if (r->fault == F_FAILED) { /* only a finalize makes a File that can fail */
+        if (r->up_cmd & EMU_UP_FINALIZE)
+            r->up_cmd |= EMU_UP_FAIL;
+        else
+            r->fault = F_NONE;
+    }
+    if (r->up_cmd & EMU_UP_UPLOAD) {
+        struct emu_upload_hdrs h = {0};
+        h.offset = off;
+        struct emu_err err;
+        int64_t cl = r->content_length;
+        if (emu_upload_begin(r->e->files, req_query(r, "upload_id"), r->up_cmd, &h, cl, &r->up,
+                             r->log_file, &err)) {
+            r->pre = 1;
+            r->err = err;
+            return;
+        }
+        if (r->fault == F_RESET) /* keep part of the chunk, then drop */
+            r->up_cut = cl > 0 ? (uint64_t)cl / 2 : 1;
+    }
+}
+
+static void route_upload_chunk(struct req *r)
 {
     struct emu_upload_reply ur;
     struct emu_err err;
@@ -586,7 +650,7 @@ void route_upload_chunk(struct req *r)
     upload_reply(r, &ur);
 }
 
-void route_files_list(struct req *r)
+static void route_files_list(struct req *r)
 {
     char *json = NULL;
     size_t len = 0;
@@ -599,7 +663,7 @@ void route_files_list(struct req *r)
         reply_json_text(r, json, len);
 }
 
-void route_file_get(struct req *r)
+static void route_file_get(struct req *r)
 {
     char *json = NULL;
     size_t len = 0;
@@ -616,7 +680,7 @@ void route_file_get(struct req *r)
     }
 }
 
-void route_file_delete(struct req *r)
+static void route_file_delete(struct req *r)
 {
     snprintf(r->log_file, sizeof r->log_file, "files/%.50s", r->id);
     if (emu_files_delete(r->e->files, r->id)) {
@@ -626,4 +690,71 @@ void route_file_delete(struct req *r)
     } else {
         reply_json_text(r, strdup("{}"), 2);
     }
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+static const struct emu_route routes[] = {
+    {"POST", "/{v}/interactions/?", NULL,
+     RT_BIG_BODY | RT_RPM | RT_FAULT_FAILED | RT_FAULT_MODEL | RT_OWN_ERRORS | RT_TIER, NULL,
+     route_create},
+    {"GET", "/{v}/interactions/{id}", NULL, 0, NULL, route_get},
+    {"DELETE", "/{v}/interactions/{id}", NULL, 0, NULL, route_delete},
+    {"POST", "/{v}/interactions/{id}/cancel", NULL, 0, NULL, route_cancel},
+    {"GET", "/{v}/files/?", NULL, 0, NULL, route_files_list},
+    {"GET", "/{v}/files/{id}", NULL, 0, NULL, route_file_get},
+    {"DELETE", "/{v}/files/{id}", NULL, 0, NULL, route_file_delete},
+    /* the session URL names its upload_id; without one, a new session */
+    {"POST", "/upload/{v}/files", "upload_id",
+     RT_KEYLESS | RT_FAULT_FAILED | RT_OWN_ERRORS | RT_UPLOAD, upload_chunk_headers,
+     route_upload_chunk},
+    {"POST", "/upload/{v}/files", NULL, RT_UPLOAD, NULL, route_upload_start},
+};
+
+/* One segment of url against one of the pattern; fills version or id. */
+static int segment(struct req *r, const char *pat, size_t pl, const char *seg, size_t sl)
+{
+    if (pl == 3 && !strncmp(pat, "{v}", 3)) {
+        if (!((sl == 6 && !strncmp(seg, "v1beta", 6)) || (sl == 2 && !strncmp(seg, "v1", 2)) ||
+              (sl == 7 && !strncmp(seg, "v1alpha", 7))))
+            return 0;
+        memcpy(r->version, seg, sl);
+        r->version[sl] = '\0';
+        return 1;
+    }
+    if (pl == 4 && !strncmp(pat, "{id}", 4)) {
+        if (!sl || sl >= sizeof r->id)
+            return 0;
+        memcpy(r->id, seg, sl);
+        r->id[sl] = '\0';
+        return 1;
+    }
+    return pl == sl && !strncmp(pat, seg, sl);
+}
+
+static int path_matches(struct req *r, const char *pat, const char *url)
+{
+    while (*pat == '/' && pat[1] != '?') {
+        if (*url != '/')
+            return 0;
+        pat++, url++;
+        size_t pl = strcspn(pat, "/"), sl = strcspn(url, "/");
+        if (!segment(r, pat, pl, url, sl))
+            return 0;
+        pat += pl, url += sl;
+    }
+    if (!strcmp(pat, "/?") && !strcmp(url, "/"))
+        return 1; /* the optional trailing slash */
+    return !*url;
+}
+
+const struct emu_route *emu_route_find(struct req *r, const char *method, const char *url)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const struct emu_route *rt = &routes[i];
+        if (!strcmp(method, rt->method) && path_matches(r, rt->path, url) &&
+            (!rt->query || req_query(r, rt->query)))
+            return rt;
+    }
+    return NULL;
 }

@@ -1,15 +1,15 @@
 /* emu_server.c: the emulator's HTTP server on libmicrohttpd (epoll, a small
- * thread pool). Owns the request life cycle: routing, the API key, --rpm, the
- * seeded fault draws, request bodies (uploads stream straight into a digest),
- * suspend for latency (emu_timer.c resumes), start and stop. What each route
- * answers is emu_routes.c's; the request log is emu_log.c's. Silent on
- * stdout: `run --emulator` embeds it. */
+ * thread pool). Owns the request life cycle: the route lookup, the API key,
+ * --rpm, where the fault draws apply, request bodies (uploads stream straight
+ * into a digest), suspend for latency (emu_timer.c resumes), start and stop.
+ * The route table and what each route answers are emu_routes.c's, the draws
+ * emu_faults.c's, the log emu_log.c's. Silent on stdout: `run --emulator`
+ * embeds it. */
 #include "emu_srv.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,15 +23,6 @@
 #include <unistd.h>
 
 #define SMALL_BODY_MAX (1024 * 1024) /* bodies of routes other than create */
-
-static const char *const fault_names[F_NKINDS] = {"", "429", "500", "503", "reset", "slow",
-                                                  "bad_json", "schema_violation", "failed",
-                                                  "continuation"};
-
-const char *fault_name(int kind)
-{
-    return kind > F_NONE && kind < F_NKINDS ? fault_names[kind] : NULL;
-}
 
 void emu_opts_default(struct emu_opts *o)
 {
@@ -55,24 +46,7 @@ unsigned long long emu_request_count(const struct emu *e)
     return __atomic_load_n(&e->nreq, __ATOMIC_RELAXED);
 }
 
-void emu_new_id(struct emu *e, char out[48])
-{
-    uint64_t n = __atomic_add_fetch(&e->id_ctr, 1, __ATOMIC_RELAXED);
-    snprintf(out, 48, "ix_%08llx%012llx", (unsigned long long)(e->nonce & 0xffffffffu),
-             (unsigned long long)n);
-}
-
-/* ---- request helpers ------------------------------------------------------------ */
-
-const char *req_header(struct req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *req_query(struct req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
+/* ---- the request life cycle ------------------------------------------------------------ */
 
 static enum MHD_Result scan_hdr(void *cls, enum MHD_ValueKind kind, const char *key,
                                 const char *value)
@@ -82,196 +56,6 @@ static enum MHD_Result scan_hdr(void *cls, enum MHD_ValueKind kind, const char *
         r->hdrs.stainless = 1;
     return MHD_YES;
 }
-
-/* "/v1beta/interactions/ID/cancel" and friends -> route, version, id. */
-static int route_of(const char *method, const char *url, struct req *r)
-{
-    const char *p = url;
-    int upload = 0;
-    if (!strncmp(p, "/upload/", 8)) {
-        upload = 1;
-        p += 7;
-    }
-    if (*p != '/')
-        return R_NONE;
-    p++;
-    size_t vl = strcspn(p, "/");
-    if (!((vl == 6 && !strncmp(p, "v1beta", 6)) || (vl == 2 && !strncmp(p, "v1", 2)) ||
-          (vl == 7 && !strncmp(p, "v1alpha", 7))))
-        return R_NONE;
-    memcpy(r->version, p, vl);
-    r->version[vl] = '\0';
-    p += vl;
-    int post = !strcmp(method, "POST"), get = !strcmp(method, "GET"),
-        del = !strcmp(method, "DELETE");
-    if (upload) {
-        if (strcmp(p, "/files") || !post)
-            return R_NONE;
-        return req_query(r, "upload_id") ? R_UPLOAD_CHUNK : R_UPLOAD_START;
-    }
-    const char *rest;
-    int files = 0;
-    if (!strncmp(p, "/interactions", 13))
-        rest = p + 13;
-    else if (!strncmp(p, "/files", 6))
-        rest = p + 6, files = 1;
-    else
-        return R_NONE;
-    if (!*rest || !strcmp(rest, "/")) {
-        if (files)
-            return get ? R_FILES_LIST : R_NONE;
-        return post ? R_CREATE : R_NONE;
-    }
-    if (*rest != '/')
-        return R_NONE;
-    rest++;
-    size_t il = strcspn(rest, "/");
-    if (!il || il >= sizeof r->id)
-        return R_NONE;
-    memcpy(r->id, rest, il);
-    r->id[il] = '\0';
-    rest += il;
-    if (files) {
-        if (*rest)
-            return R_NONE;
-        return get ? R_FILE_GET : del ? R_FILE_DELETE : R_NONE;
-    }
-    if (!strcmp(rest, "/cancel"))
-        return post ? R_CANCEL : R_NONE;
-    if (*rest)
-        return R_NONE;
-    return get ? R_GET : del ? R_DELETE : R_NONE;
-}
-
-/* ---- faults, rate limit, latency draws ---------------------------------------------- */
-
-static double unit(uint64_t x)
-{
-    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* One draw per request, from a counter: a retried request gets a fresh draw
- * (drawing from the request hash would fail the same request forever). */
-static int draw_fault(struct emu *e)
-{
-    if (!e->nfaults)
-        return F_NONE;
-    uint64_t n = __atomic_fetch_add(&e->fault_ctr, 1, __ATOMIC_RELAXED);
-    double u = unit(emu_mix64(e->o.seed ^ 0xfa0175eedull) ^ emu_mix64(n));
-    double acc = 0;
-    for (int i = 0; i < e->nfaults; i++) {
-        acc += e->faults[i].rate;
-        if (u < acc)
-            return e->faults[i].kind;
-    }
-    return F_NONE;
-}
-
-static long draw_delay(struct emu *e)
-{
-    long d = e->o.latency_ms;
-    if (e->o.jitter_ms > 0) {
-        uint64_t n = __atomic_fetch_add(&e->jitter_ctr, 1, __ATOMIC_RELAXED);
-        d += (long)(unit(emu_mix64(e->o.seed ^ 0x717e7ull) ^ emu_mix64(n)) *
-                    (double)(e->o.jitter_ms + 1));
-    }
-    return d;
-}
-
-/* Token bucket: N per minute, a burst of N. 0 or the seconds to wait. */
-static long rpm_take(struct emu *e)
-{
-    if (e->o.rpm <= 0)
-        return 0;
-    long wait_s = 0;
-    pthread_mutex_lock(&e->rl_mu);
-    int64_t now = emu_mono_ms();
-    double per_ms = (double)e->o.rpm / 60000.0;
-    e->rl_tokens += (double)(now - e->rl_last_ms) * per_ms;
-    if (e->rl_tokens > (double)e->o.rpm)
-        e->rl_tokens = (double)e->o.rpm;
-    e->rl_last_ms = now;
-    if (e->rl_tokens >= 1)
-        e->rl_tokens -= 1;
-    else
-        wait_s = (long)ceil((1 - e->rl_tokens) / per_ms / 1000.0);
-    pthread_mutex_unlock(&e->rl_mu);
-    return wait_s > 0 ? wait_s : 0;
-}
-
-/* ---- responses ---------------------------------------------------------------------- */
-
-struct cut_body {
-    char *body;
-    size_t cut;
-};
-
-static ssize_t cut_reader(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    struct cut_body *c = cls;
-    if (pos >= c->cut)
-        return MHD_CONTENT_READER_END_WITH_ERROR; /* drop the connection mid-body */
-    size_t n = c->cut - (size_t)pos;
-    if (n > max)
-        n = max;
-    memcpy(buf, c->body + pos, n);
-    return (ssize_t)n;
-}
-
-static void cut_free(void *cls)
-{
-    struct cut_body *c = cls;
-    free(c->body);
-    free(c);
-}
-
-static struct MHD_Response *make_response(struct req *r)
-{
-    struct reply *p = &r->rep;
-    struct MHD_Response *resp;
-    if (r->fault == F_RESET) {
-        struct cut_body *c = malloc(sizeof *c);
-        if (!c)
-            return NULL;
-        c->body = p->body;
-        c->cut = p->len / 2;
-        p->body = NULL;
-        /* announce the whole length, send half, then drop */
-        resp = MHD_create_response_from_callback(p->len ? p->len : 1, 4096, cut_reader, c,
-                                                 cut_free);
-        if (!resp) {
-            cut_free(c);
-            return NULL;
-        }
-    } else {
-        size_t len = p->len;
-        if (r->fault == F_BAD_JSON && p->status == 200 && len > 1)
-            len /= 2; /* a 200 whose body stops halfway */
-        resp = MHD_create_response_from_buffer(len, p->body ? p->body : (void *)"",
-                                               p->body ? MHD_RESPMEM_MUST_FREE
-                                                       : MHD_RESPMEM_PERSISTENT);
-        if (!resp)
-            return NULL;
-        p->body = NULL;
-    }
-    if (p->ctype)
-        MHD_add_response_header(resp, "Content-Type", p->ctype);
-    if (p->sse) {
-        MHD_add_response_header(resp, "Cache-Control", "no-cache");
-        /* both SDKs end a stream only when the body ends */
-        MHD_add_response_header(resp, "Connection", "close");
-    }
-    if (p->retry_after_s > 0) {
-        char v[32];
-        snprintf(v, sizeof v, "%ld", p->retry_after_s);
-        MHD_add_response_header(resp, "Retry-After", v);
-    }
-    for (int i = 0; i < p->nh; i++)
-        MHD_add_response_header(resp, p->hname[i], p->hval[i]);
-    return resp;
-}
-
-/* ---- the request life cycle ------------------------------------------------------------ */
 
 static struct req *req_new(struct emu *e, struct MHD_Connection *conn, const char *url,
                            const char *method)
@@ -284,8 +68,9 @@ static struct req *req_new(struct emu *e, struct MHD_Connection *conn, const cha
     r->conn = conn;
     r->method = method;
     snprintf(r->url, sizeof r->url, "%s", url);
-    r->route = route_of(method, url, r);
-    buf_init(&r->body, r->route == R_CREATE ? e->o.max_request_bytes : SMALL_BODY_MAX);
+    r->rt = emu_route_find(r, method, url);
+    buf_init(&r->body, r->rt && (r->rt->flags & RT_BIG_BODY) ? e->o.max_request_bytes
+                                                               : SMALL_BODY_MAX);
     r->hdrs.user_agent = req_header(r, "User-Agent");
     r->hdrs.accept = req_header(r, "Accept");
     MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_hdr, r);
@@ -322,16 +107,26 @@ static int64_t content_length(struct req *r)
     return (*end || v < 0) ? -1 : v;
 }
 
+/* Which drawn faults can touch a route: the failed fault ends a background
+ * interaction or an upload, the model faults shape a model's answer. */
+static int fault_applies(int fault, const struct emu_route *rt)
+{
+    if (fault == F_FAILED)
+        return rt && (rt->flags & RT_FAULT_FAILED);
+    if (fault == F_CONT || fault == F_IDLE || fault == F_SHED)
+        return rt && (rt->flags & RT_FAULT_MODEL);
+    return 1;
+}
+
 /* Headers are in: decide what can be decided before the body. */
 static void begin(struct req *r)
 {
     struct emu *e = r->e;
-    r->fault = draw_fault(e);
-    if (r->fault == F_FAILED && r->route != R_CREATE && r->route != R_UPLOAD_CHUNK)
-        r->fault = F_NONE; /* it fails a background interaction or an upload only */
-    if (r->fault == F_CONT && r->route != R_CREATE)
-        r->fault = F_NONE; /* it cuts a model's answer only */
-    if (r->route == R_NONE) {
+    const struct emu_route *rt = r->rt;
+    r->fault = emu_fault_draw(&e->faults, &r->fault_pos);
+    if (!fault_applies(r->fault, rt))
+        r->fault = F_NONE;
+    if (!rt) {
         pre_fail(r, 404, "NOT_FOUND", 0, NULL, "Method not found: %s.", r->url);
         r->fault = F_NONE;
         return;
@@ -339,8 +134,7 @@ static void begin(struct req *r)
     const char *key = req_header(r, "x-goog-api-key");
     if (!key)
         key = req_query(r, "key");
-    /* the upload URL carries its own session id; a key there is optional */
-    if (!key && r->route != R_UPLOAD_CHUNK) {
+    if (!key && !(rt->flags & RT_KEYLESS)) {
         pre_fail(r, 401, "UNAUTHENTICATED", 0, NULL, "%s",
                  "Method doesn't allow unregistered callers (callers without established "
                  "identity). Please use API Key or other form of API consumer identity to call "
@@ -356,8 +150,8 @@ static void begin(struct req *r)
         r->fault = F_NONE;
         return;
     }
-    if (r->route == R_CREATE) {
-        long wait = rpm_take(e);
+    if (rt->flags & RT_RPM) {
+        long wait = emu_bucket_take(&e->rpm);
         if (wait) {
             char msg[160];
             snprintf(msg, sizeof msg,
@@ -369,54 +163,16 @@ static void begin(struct req *r)
             return;
         }
     }
-    switch (r->fault) {
-    case F_429:
-        pre_fail(r, 429, "RESOURCE_EXHAUSTED", 1, NULL, "%s",
-                 "Resource has been exhausted (e.g. check quota).");
-        return;
-    case F_500:
-        pre_fail(r, 500, "INTERNAL", 0, NULL, "%s",
-                 "An internal error has occurred. Please retry or report in "
-                 "https://developers.generativeai.google/guide/troubleshooting");
-        return;
-    case F_503:
-        pre_fail(r, 503, "UNAVAILABLE", 1, NULL, "%s",
-                 "The model is overloaded. Please try again later.");
+    if (emu_fault_error(r->fault, &r->err)) {
+        r->pre = 1;
         return;
     }
-    int64_t cl = content_length(r);
-    if (r->route == R_CREATE && cl >= 0 && (uint64_t)cl > e->o.max_request_bytes)
+    r->content_length = content_length(r);
+    if ((rt->flags & RT_BIG_BODY) && r->content_length >= 0 &&
+        (uint64_t)r->content_length > e->o.max_request_bytes)
         r->too_big = 1;
-    if (r->route == R_UPLOAD_CHUNK) {
-        const char *cmd_s = req_header(r, "X-Goog-Upload-Command");
-        const char *off = req_header(r, "X-Goog-Upload-Offset");
-        r->up_offset = off ? strtoull(off, NULL, 10) : 0;
-        r->up_cmd = emu_upload_command(cmd_s);
-        if (r->up_cmd < 0) {
-            pre_fail(r, 400, "INVALID_ARGUMENT", 0, NULL,
-                     "Invalid X-Goog-Upload-Command '%s'.", cmd_s ? cmd_s : "");
-            return;
-        }
-        if (r->fault == F_FAILED) { /* only a finalize makes a File that can fail */
-            if (r->up_cmd & EMU_UP_FINALIZE)
-                r->up_cmd |= EMU_UP_FAIL;
-            else
-                r->fault = F_NONE;
-        }
-        if (r->up_cmd & EMU_UP_UPLOAD) {
-            struct emu_upload_hdrs h = {0};
-            h.offset = off;
-            struct emu_err err;
-            if (emu_upload_begin(e->files, req_query(r, "upload_id"), r->up_cmd, &h, cl, &r->up,
-                                 r->log_file, &err)) {
-                r->pre = 1;
-                r->err = err;
-                return;
-            }
-            if (r->fault == F_RESET) /* keep part of the chunk, then drop */
-                r->up_cut = cl > 0 ? (uint64_t)cl / 2 : 1;
-        }
-    }
+    if (rt->headers)
+        rt->headers(r);
 }
 
 /* A piece of the body. Returns -1 to drop the connection. */
@@ -460,28 +216,19 @@ static void finish(struct req *r)
         pre_fail(r, 400, "INVALID_ARGUMENT", 0, NULL,
                  "Request payload size exceeds the limit: %s bytes.", lim);
     }
-    switch (r->route) {
-    case R_CREATE: route_create(r); break;
-    case R_UPLOAD_CHUNK: route_upload_chunk(r); break;
-    default:
-        if (r->pre)
-            reply_error(r, &r->err);
-        else if (r->route == R_GET) route_get(r);
-        else if (r->route == R_DELETE) route_delete(r);
-        else if (r->route == R_CANCEL) route_cancel(r);
-        else if (r->route == R_FILES_LIST) route_files_list(r);
-        else if (r->route == R_FILE_GET) route_file_get(r);
-        else if (r->route == R_FILE_DELETE) route_file_delete(r);
-        else if (r->route == R_UPLOAD_START) route_upload_start(r);
-        break;
-    }
-    r->delay_ms = draw_delay(e);
+    if (!r->rt || (r->pre && !(r->rt->flags & RT_OWN_ERRORS)))
+        reply_error(r, &r->err);
+    else
+        r->rt->answer(r);
+    r->delay_ms = emu_delay_draw(&e->faults, e->o.latency_ms, e->o.jitter_ms);
+    if (r->tier_served == EMU_TIER_FLEX) /* flex waits for spare capacity */
+        r->delay_ms += emu_delay_draw(&e->faults, e->o.flex_latency_ms, e->o.flex_jitter_ms);
     if (r->fault == F_SLOW)
         r->delay_ms += e->o.slow_ms;
     emu_log_request(r, r->rep.status);
     if (r->fault == F_RESET && r->rep.len < 2)
         return; /* nothing to cut in half: drop before the headers (no resp) */
-    r->resp = make_response(r);
+    r->resp = emu_response(r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -572,52 +319,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start / stop ----------------------------------------------------------------------- */
 
-static int parse_faults(struct emu *e, const char *text, struct gb_err *err)
-{
-    double sum = 0;
-    const char *p = text;
-    while (p && *p) {
-        size_t n = strcspn(p, ",");
-        char item[64];
-        if (n == 0 || n >= sizeof item) {
-            p += n + (p[n] == ',');
-            if (n == 0)
-                continue;
-            return GB_FAIL(err, GB_EINVAL, "--fault: bad item '%.*s'", (int)n, p - n - 1);
-        }
-        memcpy(item, p, n);
-        item[n] = '\0';
-        p += n + (p[n] == ',');
-        char *eq = strchr(item, '=');
-        if (!eq)
-            return GB_FAIL(err, GB_EINVAL, "--fault: '%s' needs KIND=RATE, e.g. 503=0.1", item);
-        *eq = '\0';
-        int kind = F_NONE;
-        for (int k = 1; k < F_NKINDS; k++)
-            if (!strcmp(item, fault_names[k]))
-                kind = k;
-        if (!kind)
-            return GB_FAIL(err, GB_EINVAL,
-                           "--fault: unknown kind '%s'; kinds: 429, 500, 503, reset, slow, "
-                           "bad_json, schema_violation, failed, continuation",
-                           item);
-        char *end;
-        double rate = strtod(eq + 1, &end);
-        if (end == eq + 1 || *end || !(rate >= 0 && rate <= 1))
-            return GB_FAIL(err, GB_EINVAL, "--fault: rate of '%s' must be between 0 and 1, not '%s'",
-                           item, eq + 1);
-        if (e->nfaults == F_NKINDS)
-            return GB_FAIL(err, GB_EINVAL, "--fault: too many items");
-        e->faults[e->nfaults].kind = kind;
-        e->faults[e->nfaults].rate = rate;
-        e->nfaults++;
-        sum += rate;
-    }
-    if (sum > 1.000001)
-        return GB_FAIL(err, GB_EINVAL, "--fault: the rates add up to %g, more than 1", sum);
-    return 0;
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -697,7 +398,8 @@ int emu_start(const struct emu_opts *o, struct emu **out, struct gb_err *err)
     e->o = *o;
     e->log_fd = -1;
     e->listen_fd = -1;
-    pthread_mutex_init(&e->rl_mu, NULL);
+    emu_bucket_init(&e->rpm, o->rpm);
+    emu_bucket_init(&e->priority, o->priority_rpm);
     pthread_mutex_init(&e->tmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -725,10 +427,8 @@ int emu_start(const struct emu_opts *o, struct emu **out, struct gb_err *err)
         e->o.max_request_bytes = 20ull * 1024 * 1024;
     if (!e->o.max_file_bytes)
         e->o.max_file_bytes = 2ull * 1024 * 1024 * 1024;
-    e->rl_tokens = (double)e->o.rpm;
-    e->rl_last_ms = emu_mono_ms();
     e->nonce = emu_mix64((uint64_t)emu_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)e);
-    if ((rc = parse_faults(e, e->faults_text, err)))
+    if ((rc = emu_faults_parse(&e->faults, e->faults_text, e->o.seed, err)))
         goto fail;
     if (e->log_path) {
         e->log_fd = open(e->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -830,7 +530,8 @@ void emu_stop(struct emu *e)
     free(e->api_key);
     free(e->faults_text);
     free(e->log_path);
-    pthread_mutex_destroy(&e->rl_mu);
+    emu_bucket_free(&e->rpm);
+    emu_bucket_free(&e->priority);
     pthread_mutex_destroy(&e->tmu);
     pthread_cond_destroy(&e->tcv);
     free(e);

@@ -39,7 +39,7 @@ static json_t *opening(const json_t *in)
 {
     json_t *o = json_object();
     static const char *const keys[] = {"id", "object", "model", "agent", "created", "updated",
-                                       "role", "previous_interaction_id"};
+                                       "role", "previous_interaction_id", "service_tier"};
     for (size_t i = 0; o && i < sizeof keys / sizeof keys[0]; i++) {
         json_t *v = json_object_get(in, keys[i]);
         if (v)

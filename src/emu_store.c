@@ -48,6 +48,7 @@ const char *emu_status_name(int st)
     case EMU_ST_COMPLETED: return "completed";
     case EMU_ST_FAILED: return "failed";
     case EMU_ST_CANCELLED: return "cancelled";
+    case EMU_ST_IDLE: return "idle";
     }
     return "unknown";
 }

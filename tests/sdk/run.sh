@@ -1,10 +1,13 @@
 #!/bin/sh
 # run.sh: SDK conformance tests. Drives `gembatch emulate` with the official
 # @google/genai SDK in both generations, unchanged:
-#   g1/  @google/genai 1.33.0 (the guide's dialect: /v1beta/, outputs[], content.* events)
-#   g3/  @google/genai 3.3.0  (the current dialect: /v1/, steps[], step.* events)
+#   g1/   @google/genai 1.33.0 (the guide's dialect: /v1beta/, outputs[], content.* events)
+#   g3/   @google/genai 3.6.1  (the current dialect: /v1/, steps[], step.* events)
+#   g33/  @google/genai 3.3.0  (a smoke set: some of g3's tests, symlinked)
 # Each is its own npm package with a committed lock file; node_modules is
-# installed with `npm ci` when missing or older than the lock.
+# installed with `npm ci` when missing or older than the lock. Node keeps
+# symlinked test files where they are linked (--preserve-symlinks), so g33's
+# links to g3's tests load g33's own SDK.
 #
 # Usage: tests/sdk/run.sh            (GEMBATCH=path/to/gembatch, default ../../build/gembatch)
 #        SDK_GENS=g3 tests/sdk/run.sh  (one generation only)
@@ -16,7 +19,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 GEMBATCH=${GEMBATCH:-$here/../../build/gembatch}
 case $GEMBATCH in /*) ;; *) GEMBATCH=$(pwd)/$GEMBATCH ;; esac
-SDK_GENS=${SDK_GENS:-g1 g3}
+SDK_GENS=${SDK_GENS:-g1 g3 g33}
 SDK_TESTS=${SDK_TESTS:-}
 # Emulator options for the shared instance: background work completes after
 # two polls, so the agent and background tests are quick.
@@ -104,6 +107,7 @@ for gen in $SDK_GENS; do
     else
         # shellcheck disable=SC2086
         (cd "$dir" && GEMBATCH="$GEMBATCH" GEMBATCH_EMU_URL="$url" GEMBATCH_EMU_LOG="$log" \
+            NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--preserve-symlinks --preserve-symlinks-main" \
             timeout -k 5 "$GEN_TIMEOUT" node --test --test-concurrency=2 --test-timeout=60000 \
             --test-reporter=spec --test-reporter-destination=stdout \
             --test-reporter=tap --test-reporter-destination="$tmp/$gen.tap" $files)

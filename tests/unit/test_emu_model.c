@@ -344,3 +344,108 @@ Test(emu_model, agent_report)
     emu_answer_free(&a);
     emu_call_free(&c);
 }
+
+/* ---- tool search (SDK 3.6.1) ------------------------------------------------------ */
+
+static void run_g3(const char *body, struct emu_call *c, struct emu_answer *a)
+{
+    struct emu_err e;
+    memset(&e, 0, sizeof e);
+    int rc = emu_call_parse(&env, "/v1/interactions", NULL, body, strlen(body), c, &e);
+    cr_assert_eq(rc, 0, "%s: %s", body, e.msg);
+    cr_assert_eq(emu_model_run(c, EMU_ANSWER_NORMAL, a, &e), 0, "%s", e.msg);
+}
+
+static const char *type_at(const struct emu_answer *a, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(a->outputs, i), "type"));
+}
+
+#define DEFERRED_TOOLS                                                                        \
+    "{\"type\":\"function\",\"name\":\"get_weather\",\"defer_loading\":true,"                \
+    "\"short_description\":\"weather by city\",\"parameters\":{\"type\":\"object\","         \
+    "\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}},"               \
+    "{\"type\":\"function\",\"name\":\"get_time\",\"defer_loading\":true}"
+
+Test(emu_model, tool_search_on_the_server_loads_then_calls)
+{
+    struct emu_call c;
+    struct emu_answer a;
+    run_g3("{\"model\":\"gemini-2.5-flash\",\"input\":\"Weather in Oslo?\",\"tools\":["
+           "{\"type\":\"tool_search\"}," DEFERRED_TOOLS "]}",
+           &c, &a);
+    cr_assert_eq(json_array_size(a.outputs), 3, "%s", json_dumps(a.outputs, 0));
+    cr_expect_str_eq(type_at(&a, 0), "tool_search_call");
+    cr_expect_str_eq(type_at(&a, 1), "tool_search_result");
+    cr_expect_str_eq(type_at(&a, 2), "function_call");
+    const json_t *call = json_array_get(a.outputs, 0), *res = json_array_get(a.outputs, 1);
+    const json_t *names = json_object_get(json_object_get(call, "arguments"), "function_names");
+    cr_assert_eq(json_array_size(names), 2);
+    cr_expect_str_eq(json_string_value(json_array_get(names, 0)), "get_weather");
+    cr_expect_str_eq(json_string_value(json_object_get(res, "call_id")),
+                     json_string_value(json_object_get(call, "id")));
+    /* the result hands back the whole definitions it loaded */
+    const json_t *def = json_array_get(json_object_get(res, "result"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(def, "short_description")), "weather by city");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(a.outputs, 2), "name")),
+                     "get_weather");
+    cr_expect_str_eq(a.status, "requires_action");
+    /* G3 steps: one step each */
+    json_t *steps = emu_steps_from_outputs(a.outputs);
+    cr_expect_eq(json_array_size(steps), 3);
+    json_decref(steps);
+    emu_answer_free(&a);
+    emu_call_free(&c);
+}
+
+Test(emu_model, tool_search_on_the_client_waits_then_calls_what_it_loaded)
+{
+    struct emu_call c;
+    struct emu_answer a;
+    run_g3("{\"model\":\"gemini-2.5-flash\",\"input\":\"What time is it?\",\"tools\":["
+           "{\"type\":\"tool_search\",\"execution\":\"client\",\"name\":\"find_tools\"},"
+           DEFERRED_TOOLS "]}",
+           &c, &a);
+    cr_assert_eq(json_array_size(a.outputs), 1);
+    cr_expect_str_eq(type_at(&a, 0), "tool_search_call");
+    cr_expect_str_eq(a.status, "requires_action", "the client runs the search");
+    emu_answer_free(&a);
+    emu_call_free(&c);
+    /* the client loaded get_time only: the model calls it, no new search */
+    run_g3("{\"model\":\"gemini-2.5-flash\",\"input\":[{\"type\":\"user_input\",\"content\":"
+           "\"What time is it?\"},{\"type\":\"tool_search_call\",\"id\":\"ts\",\"arguments\":"
+           "{\"function_names\":[\"get_time\"]}},{\"type\":\"tool_search_result\",\"call_id\":"
+           "\"ts\",\"result\":[{\"type\":\"function\",\"name\":\"get_time\"}]}],\"tools\":["
+           "{\"type\":\"tool_search\",\"execution\":\"client\"}," DEFERRED_TOOLS "]}",
+           &c, &a);
+    cr_assert_eq(json_array_size(a.outputs), 1, "%s", json_dumps(a.outputs, 0));
+    cr_expect_str_eq(type_at(&a, 0), "function_call");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(a.outputs, 0), "name")),
+                     "get_time");
+    emu_answer_free(&a);
+    emu_call_free(&c);
+}
+
+Test(emu_model, defer_loading_without_tool_search_and_answers_after_results)
+{
+    struct emu_call c;
+    struct emu_answer a;
+    /* no tool_search tool: nothing to wait for, the function is called */
+    run_g3("{\"model\":\"gemini-2.5-flash\",\"input\":\"Weather?\",\"tools\":[" DEFERRED_TOOLS "]}",
+           &c, &a);
+    cr_assert_eq(json_array_size(a.outputs), 1);
+    cr_expect_str_eq(type_at(&a, 0), "function_call");
+    emu_answer_free(&a);
+    emu_call_free(&c);
+    /* results in: the model answers, it searches no more */
+    run_g3("{\"model\":\"gemini-2.5-flash\",\"input\":[{\"type\":\"user_input\",\"content\":\"W?\"},"
+           "{\"type\":\"function_call\",\"id\":\"fc\",\"name\":\"get_weather\",\"arguments\":{}},"
+           "{\"type\":\"function_result\",\"call_id\":\"fc\",\"name\":\"get_weather\",\"result\":"
+           "\"sunny\"}],\"tools\":[{\"type\":\"tool_search\"}," DEFERRED_TOOLS "]}",
+           &c, &a);
+    cr_expect_str_eq(a.status, "completed");
+    cr_expect_str_eq(type_at(&a, json_array_size(a.outputs) - 1), "text");
+    cr_expect_eq(json_array_size(a.outputs), 1);
+    emu_answer_free(&a);
+    emu_call_free(&c);
+}

@@ -373,3 +373,239 @@ Test(emu_request, agent_in_background_and_models_prefix)
     cr_expect(emu_known_model("gemini-2.5-flash-image"));
     cr_expect(!emu_known_model("gpt-4"));
 }
+
+/* ---- key sets: content blocks, steps, turns and tools (issue 13 point 18) ------------ */
+
+#define G1P "/v1beta/interactions"
+#define G3P "/v1/interactions"
+
+static void ok_at(const char *path, const char *body)
+{
+    struct emu_call c;
+    struct emu_err e;
+    cr_assert_eq(parse_path(path, NULL, body, &c, &e), 0, "%s %s -> %d %s", path, body, e.http,
+                 e.msg);
+    emu_call_free(&c);
+}
+
+static void bad_at(const char *path, const char *body, const char *msg_part)
+{
+    struct emu_call c;
+    struct emu_err e;
+    cr_assert_eq(parse_path(path, NULL, body, &c, &e), -1, "accepted on %s: %s", path, body);
+    cr_expect_eq(e.http, 400, "%s: %d %s", body, e.http, e.msg);
+    cr_expect_str_eq(e.status, "INVALID_ARGUMENT", "%s", body);
+    cr_expect_not_null(strstr(e.msg, msg_part), "'%s' not in '%s'", msg_part, e.msg);
+}
+
+#define M "{\"model\":\"gemini-2.5-flash\","
+
+Test(emu_request, unknown_key_in_a_content_block_is_refused_in_both_dialects, .timeout = 10)
+{
+    static const char *const paths[] = {G1P, G3P};
+    for (int i = 0; i < 2; i++) {
+        const char *p = paths[i];
+        bad_at(p, M "\"input\":[{\"type\":\"text\",\"text\":\"hi\",\"bogus_xyz\":1}]}",
+               "Unknown name \"bogus_xyz\" at 'input[0]': Cannot find field.");
+        /* an empty key (found by fuzzing: it once made the check loop forever) */
+        bad_at(p, M "\"input\":[{\"type\":\"text\",\"\":\"x\"}]}", "Unknown name \"\" at 'input[0]'");
+        bad_at(p, M "\"input\":{\"type\":\"image\",\"uri\":\"https://x.test/a.png\",\"bogus_xyz\":1}}",
+               "Unknown name \"bogus_xyz\" at 'input'");
+        bad_at(p, M "\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\","
+                    "\"bogus_xyz\":true}]}]}",
+               "at 'input[0].content[0]'");
+        bad_at(p, M "\"input\":[{\"role\":\"user\",\"content\":\"a\",\"bogus_xyz\":0}]}",
+               "Unknown name \"bogus_xyz\" at 'input[0]'");
+        bad_at(p, M "\"input\":[{\"type\":\"function_call\",\"id\":\"c1\",\"name\":\"f\","
+                    "\"arguments\":{},\"bogus_xyz\":1}]}",
+               "at 'input[0]'");
+        bad_at(p, M "\"input\":\"x\",\"tools\":[{\"type\":\"google_search\",\"bogus_xyz\":1}]}",
+               "Unknown name \"bogus_xyz\" at 'tools[0]'");
+        bad_at(p, M "\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\",\"bogus_xyz\":1}]}",
+               "at 'tools[0]'");
+        /* what the SDK types define passes */
+        ok_at(p, M "\"input\":[{\"type\":\"text\",\"text\":\"hi\",\"annotations\":[]},"
+                   "{\"type\":\"image\",\"uri\":\"https://x.test/a.png\",\"mime_type\":\"image/png\","
+                   "\"resolution\":\"low\"}]}");
+        ok_at(p, M "\"input\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"model\","
+                   "\"content\":[{\"type\":\"thought\",\"signature\":\"c2ln\",\"summary\":[]},"
+                   "{\"type\":\"function_call\",\"id\":\"c1\",\"name\":\"f\",\"arguments\":{}}]},"
+                   "{\"role\":\"user\",\"content\":[{\"type\":\"function_result\",\"call_id\":\"c1\","
+                   "\"name\":\"f\",\"result\":\"ok\",\"is_error\":false}]}]}");
+    }
+    /* G3 steps */
+    bad_at(G3P, M "\"input\":[{\"type\":\"user_input\",\"content\":[],\"bogus_xyz\":1}]}",
+           "at 'input[0]'");
+    bad_at(G3P, M "\"input\":[{\"type\":\"user_input\",\"content\":[{\"type\":\"text\",\"text\":\"a\","
+                  "\"bogus_xyz\":1}]}]}",
+           "at 'input[0].content[0]'");
+    ok_at(G3P, M "\"input\":[{\"type\":\"user_input\",\"content\":[{\"type\":\"text\",\"text\":\"a\"}]},"
+                 "{\"type\":\"model_output\",\"content\":[{\"type\":\"text\",\"text\":\"b\"}]},"
+                 "{\"type\":\"google_search_call\",\"id\":\"g\",\"arguments\":{},"
+                 "\"search_type\":\"web_search\",\"signature\":\"s\"},"
+                 "{\"type\":\"user_input\",\"content\":\"c\"}]}");
+}
+
+Test(emu_request, key_sets_follow_each_dialects_sdk)
+{
+    /* 1.33.0 (G1) has no processing, no document resolution, no ultra_high,
+     * no defer_loading; 3.6.1 (G3) has them all */
+    const char *doc = M "\"input\":[{\"type\":\"document\",\"uri\":\"https://x.test/a.pdf\","
+                        "\"resolution\":\"high\"}]}";
+    bad_at(G1P, doc, "Unknown name \"resolution\" at 'input[0]'");
+    ok_at(G3P, doc);
+    const char *ultra = M "\"input\":[{\"type\":\"image\",\"uri\":\"https://x.test/a.png\","
+                          "\"resolution\":\"ultra_high\"}]}";
+    bad_at(G1P, ultra, "Invalid value at 'input[0].resolution' (\"ultra_high\")");
+    ok_at(G3P, ultra);
+    const char *defer = M "\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\","
+                          "\"defer_loading\":true,\"short_description\":\"finds f\"}]}";
+    bad_at(G1P, defer, "Unknown name \"defer_loading\" at 'tools[0]'");
+    ok_at(G3P, defer);
+    const char *audio = M "\"input\":[{\"type\":\"audio\",\"uri\":\"https://x.test/a.wav\","
+                          "\"processing\":\"static\"}]}";
+    bad_at(G1P, audio, "Unknown name \"processing\"");
+    ok_at(G3P, audio);
+    /* G1 spells computer_use's list in camelCase, G3 in snake_case */
+    bad_at(G1P, M "\"input\":\"x\",\"tools\":[{\"type\":\"computer_use\","
+                  "\"excluded_predefined_functions\":[]}]}",
+           "excluded_predefined_functions");
+    ok_at(G3P, M "\"input\":\"x\",\"tools\":[{\"type\":\"computer_use\","
+                 "\"excluded_predefined_functions\":[]}]}");
+    /* a type G1's SDK does not define is checked with G3's keys */
+    ok_at(G1P, M "\"input\":\"x\",\"tools\":[{\"type\":\"google_maps\",\"latitude\":1,"
+                 "\"longitude\":2}]}");
+    bad_at(G1P, M "\"input\":\"x\",\"tools\":[{\"type\":\"google_maps\",\"altitude\":1}]}",
+           "Unknown name \"altitude\"");
+}
+
+Test(emu_request, media_processing_options_of_sdk_3_6_1)
+{
+    ok_at(G3P, M "\"input\":[{\"type\":\"audio\",\"uri\":\"https://x.test/a.wav\","
+                 "\"processing\":{\"type\":\"static\",\"start_offset\":\"1.5s\",\"end_offset\":\"30s\"}},"
+                 "{\"type\":\"document\",\"uri\":\"https://x.test/a.pdf\",\"processing\":{\"type\":"
+                 "\"static\",\"page_options\":{\"content_layers\":[\"page_text\"],\"start_page\":1,"
+                 "\"end_page\":3},\"spreadsheet_options\":{\"content_layers\":[\"data\",\"formulas\"],"
+                 "\"sheet_index\":0,\"visible_cells\":\"A1:B9\"}}},"
+                 "{\"type\":\"video\",\"uri\":\"https://x.test/a.mp4\",\"name\":\"clip\","
+                 "\"resolution\":\"medium\",\"processing\":{\"type\":\"static\",\"fps\":0.5,"
+                 "\"content_layers\":[\"frames\",\"audio\",\"transcript\"]}},"
+                 "{\"type\":\"video\",\"uri\":\"https://x.test/b.mp4\",\"processing\":\"agentic\"}]}");
+    bad_at(G3P, M "\"input\":[{\"type\":\"video\",\"uri\":\"https://x.test/a.mp4\",\"processing\":"
+                  "{\"type\":\"static\",\"content_layers\":[\"frames\",\"pixels\"]}}]}",
+           "Invalid value at 'input[0].processing.content_layers[1]' (\"pixels\")");
+    bad_at(G3P, M "\"input\":[{\"type\":\"video\",\"uri\":\"https://x.test/a.mp4\",\"processing\":"
+                  "{\"type\":\"static\",\"content_layers\":\"frames\"}}]}",
+           "expected a list");
+    bad_at(G3P, M "\"input\":[{\"type\":\"audio\",\"uri\":\"https://x.test/a.wav\","
+                  "\"processing\":\"agentic\"}]}",
+           "Invalid value at 'input[0].processing' (\"agentic\")");
+    bad_at(G3P, M "\"input\":[{\"type\":\"audio\",\"uri\":\"https://x.test/a.wav\",\"processing\":"
+                  "{\"type\":\"static\",\"start_offset\":\"9s\",\"end_offset\":\"3s\"}}]}",
+           "end_offset': must be greater");
+    bad_at(G3P, M "\"input\":[{\"type\":\"audio\",\"uri\":\"https://x.test/a.wav\",\"processing\":"
+                  "{\"type\":\"static\",\"start_offset\":\"ten\"}}]}",
+           "start_offset");
+    bad_at(G3P, M "\"input\":[{\"type\":\"audio\",\"uri\":\"https://x.test/a.wav\",\"processing\":"
+                  "{\"start_offset\":\"1s\"}}]}",
+           "needs 'type'");
+    bad_at(G3P, M "\"input\":[{\"type\":\"audio\",\"uri\":\"https://x.test/a.wav\",\"processing\":"
+                  "{\"type\":\"static\",\"fps\":2}}]}",
+           "Unknown name \"fps\" at 'input[0].processing'");
+    bad_at(G3P, M "\"input\":[{\"type\":\"document\",\"uri\":\"https://x.test/a.pdf\",\"processing\":"
+                  "{\"type\":\"static\",\"page_options\":{\"pages\":3}}}]}",
+           "Unknown name \"pages\" at 'input[0].processing.page_options'");
+    bad_at(G3P, M "\"input\":[{\"type\":\"document\",\"uri\":\"https://x.test/a.pdf\",\"processing\":"
+                  "{\"type\":\"static\",\"page_options\":{\"start_page\":0}}}]}",
+           "start_page");
+    bad_at(G3P, M "\"input\":[{\"type\":\"video\",\"uri\":\"https://x.test/a.mp4\",\"processing\":"
+                  "{\"type\":\"static\",\"fps\":0}}]}",
+           "fps");
+    bad_at(G3P, M "\"input\":[{\"type\":\"image\",\"uri\":\"https://x.test/a.png\",\"resolution\":4}]}",
+           "input[0].resolution");
+}
+
+Test(emu_request, tool_search_tool_and_steps)
+{
+    ok_at(G3P, M "\"input\":\"x\",\"tools\":[{\"type\":\"tool_search\"},{\"type\":\"tool_search\","
+                 "\"execution\":\"client\",\"name\":\"find\",\"description\":\"d\",\"parameters\":"
+                 "{\"type\":\"object\"}}]}");
+    bad_at(G3P, M "\"input\":\"x\",\"tools\":[{\"type\":\"tool_search\",\"execution\":\"remote\"}]}",
+           "Invalid value at 'tools[0].execution' (\"remote\")");
+    bad_at(G3P, M "\"input\":\"x\",\"tools\":[{\"type\":\"tool_search\",\"query\":\"f\"}]}",
+           "Unknown name \"query\" at 'tools[0]'");
+    bad_at(G3P, M "\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\","
+                  "\"defer_loading\":\"yes\"}]}",
+           "tools[0].defer_loading");
+    bad_at(G3P, M "\"input\":\"x\",\"tools\":[{\"type\":\"function\",\"name\":\"f\","
+                  "\"short_description\":7}]}",
+           "tools[0].short_description");
+    /* the steps of a search sent back; its result loads the functions */
+    struct emu_call c;
+    struct emu_err e;
+    const char *body = M "\"input\":[{\"type\":\"user_input\",\"content\":\"q\"},"
+                         "{\"type\":\"tool_search_call\",\"id\":\"ts1\",\"arguments\":"
+                         "{\"function_names\":[\"get_weather\"]},\"signature\":\"s\"},"
+                         "{\"type\":\"tool_search_result\",\"call_id\":\"ts1\",\"result\":"
+                         "[{\"type\":\"function\",\"name\":\"get_weather\"}]}]}";
+    cr_assert_eq(parse_path(G3P, NULL, body, &c, &e), 0, "%s", e.msg);
+    cr_assert_eq(json_array_size(c.loaded), 1);
+    cr_expect_str_eq(json_string_value(json_array_get(c.loaded, 0)), "get_weather");
+    emu_call_free(&c);
+    ok("{\"model\":\"gemini-2.5-flash\",\"input\":\"q\"}", &c);
+    cr_expect_null(c.loaded, "no search in the input");
+    emu_call_free(&c);
+    bad_at(G3P, M "\"input\":[{\"type\":\"tool_search_result\",\"call_id\":\"t\",\"result\":"
+                  "[{\"type\":\"function\"}]}]}",
+           "input[0].result[0]");
+    bad_at(G3P, M "\"input\":[{\"type\":\"tool_search_call\",\"id\":\"t\",\"query\":\"f\"}]}",
+           "Unknown name \"query\" at 'input[0]'");
+}
+
+/* The requests gembatch's own driver builds (request.c: string input, a
+ * text part then media parts by data or uri, system_instruction, tools and
+ * response_format from a pipeline) pass the strict check in both dialects. */
+Test(emu_request, the_drivers_request_shapes_pass)
+{
+    static const char *const paths[] = {G1P, G3P};
+    for (int i = 0; i < 2; i++) {
+        ok_at(paths[i], M "\"system_instruction\":\"be brief\",\"input\":[{\"type\":\"text\","
+                          "\"text\":\"describe\"},{\"type\":\"image\",\"mime_type\":\"image/png\","
+                          "\"data\":\"iVBORw0KGgo=\"},{\"type\":\"document\",\"mime_type\":"
+                          "\"application/pdf\",\"uri\":\"https://x.test/a.pdf\"},{\"type\":"
+                          "\"audio\",\"mime_type\":\"audio/wav\",\"uri\":\"https://x.test/a.wav\"},"
+                          "{\"type\":\"video\",\"mime_type\":\"video/mp4\",\"uri\":"
+                          "\"https://x.test/a.mp4\"}],\"tools\":[{\"type\":\"function\",\"name\":"
+                          "\"lookup\",\"description\":\"d\",\"parameters\":{\"type\":\"object\"}}],"
+                          "\"generation_config\":{\"temperature\":0}}");
+    }
+}
+
+/* ---- service_tier (issue 15 point 5) -------------------------------------------------- */
+
+Test(emu_request, service_tier_values_and_the_answer_does_not_depend_on_it)
+{
+    struct emu_call c, d;
+    static const char *const tiers[] = {"standard", "flex", "priority"};
+    for (int i = 0; i < 3; i++) {
+        char body[160];
+        snprintf(body, sizeof body, M "\"input\":\"x\",\"service_tier\":\"%s\"}", tiers[i]);
+        ok(body, &c);
+        cr_expect_eq(c.tier, EMU_TIER_STANDARD + i, "%s", tiers[i]);
+        cr_expect_str_eq(emu_tier_name(c.tier), tiers[i]);
+        ok(M "\"input\":\"x\"}", &d);
+        cr_expect_eq(d.tier, EMU_TIER_NONE);
+        cr_expect_eq(memcmp(c.hash, d.hash, 32), 0, "%s: same answer seed as no tier", tiers[i]);
+        emu_call_free(&c);
+        emu_call_free(&d);
+    }
+    ok(M "\"input\":\"x\",\"service_tier\":null}", &c);
+    cr_expect_eq(c.tier, EMU_TIER_NONE);
+    emu_call_free(&c);
+    bad(M "\"input\":\"x\",\"service_tier\":\"FLEX\"}", 400, "INVALID_ARGUMENT",
+        "Invalid value at 'service_tier' (\"FLEX\")");
+    bad(M "\"input\":\"x\",\"service_tier\":\"deferred\"}", 400, "INVALID_ARGUMENT",
+        "not available on this API");
+    bad(M "\"input\":\"x\",\"service_tier\":2}", 400, "INVALID_ARGUMENT", "service_tier");
+    cr_expect_null(emu_tier_name(EMU_TIER_NONE));
+}

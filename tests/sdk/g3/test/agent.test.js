@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): the Deep Research agent in background, polled with
+// G3 (@google/genai 3.6.1): the Deep Research agent in background, polled with
 // get until completed (guide 11a/11b), and a background model call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): answers cut at the service's per-request output
+// G3 (@google/genai 3.6.1; g33 runs it with 3.3.0): answers cut at the service's per-request output
 // limit (status requires_continuation + continuation_token, reference 6.4).
 // The emulator's `continuation` fault cuts every text answer into 2 or 3
 // hops; a second emulator with the same seed and no fault gives the whole

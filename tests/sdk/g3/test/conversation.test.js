@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): conversations. Stateful by previous_interaction_id
+// G3 (@google/genai 3.6.1): conversations. Stateful by previous_interaction_id
 // (guide 3a/3b), get (4), and stateless history in the G3 form: user_input /
 // model_output steps (the G3 counterpart of guide example 5).
 import { test } from 'node:test';

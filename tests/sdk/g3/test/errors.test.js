@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): errors surface as the SDK's typed errors
+// G3 (@google/genai 3.6.1): errors surface as the SDK's typed errors
 // (reference section 6); G3 retries 429/5xx up to 5 attempts. The fault tests
 // start their own emulator so the shared one stays clean.
 import { test, after } from 'node:test';

@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): Files API. Guide: "Working with Gemini Files API"
+// G3 (@google/genai 3.6.1): Files API. Guide: "Working with Gemini Files API"
 // (23): upload, poll files.get until ACTIVE, use file.uri in an interaction.
 // Also: a file over one 8 MiB chunk (resumable upload in several chunks),
 // list with paging, delete.

@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): function calling. function_call arrives as a step;
+// G3 (@google/genai 3.6.1; g33 runs it with 3.3.0): function calling. function_call arrives as a step;
 // the result goes back as a function_result by previous_interaction_id (guide
 // 12a/12b, tools not resent), or with the whole history as steps (13a/13b in
 // the G3 form: user_input, function_call, function_result).

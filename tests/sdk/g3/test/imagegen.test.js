@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): image generation (guide 10), the G3 way:
+// G3 (@google/genai 3.6.1): image generation (guide 10), the G3 way:
 // response_format {type:"image"}; also the deprecated response_modalities.
 // The image comes in a model_output step; the SDK exposes it as output_image.
 import { test } from 'node:test';

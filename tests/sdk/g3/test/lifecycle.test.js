@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): get, delete, cancel, store=false.
+// G3 (@google/genai 3.6.1): get, delete, cancel, store=false.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GoogleGenAI } from '@google/genai';

@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): inline media (guide 6-9) and a remote uri (22),
+// G3 (@google/genai 3.6.1): inline media (guide 6-9) and a remote uri (22),
 // sent as content lists and inside user_input steps. Every inline part must be
 // acknowledged with its exact decoded size and SHA-256.
 import { test } from 'node:test';

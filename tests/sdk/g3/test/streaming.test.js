@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): streaming (guide 20) in the G3 event family:
+// G3 (@google/genai 3.6.1; g33 runs it with 3.3.0): streaming (guide 20) in the G3 event family:
 // interaction.created, step.start / step.delta / step.stop,
 // interaction.completed (interaction.status_update optional). Text is a
 // model_output step with text deltas; a function call streams its arguments

@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): structured output with the WRAPPED response_format
+// G3 (@google/genai 3.6.1): structured output with the WRAPPED response_format
 // {type:"text", mime_type:"application/json", schema}. Guide examples 18 and
 // 19, written the G3 way. The text is parsed and checked independently.
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): text, determinism, generation_config, usage, in
+// G3 (@google/genai 3.6.1; g33 runs it with 3.3.0): text, determinism, generation_config, usage, in
 // the current dialect: /v1/, steps[], output_text (added by the SDK).
 // Guide examples 1, 2 and 21, written the G3 way.
 import { test } from 'node:test';

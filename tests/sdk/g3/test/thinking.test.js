@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): generation_config.thinking_summaries "auto" gives
+// G3 (@google/genai 3.6.1): generation_config.thinking_summaries "auto" gives
 // a thought step (summary + signature) before the model_output step, streamed
 // as thought_summary and thought_signature step deltas; output_text is the
 // answer only; a stateless follow-up may send the thought step back.

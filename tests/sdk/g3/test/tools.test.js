@@ -1,4 +1,4 @@
-// G3 (@google/genai 3.3.0): built-in tools (guide 14-16) and remote MCP (17).
+// G3 (@google/genai 3.6.1): built-in tools (guide 14-16) and remote MCP (17).
 // Each gives its call and result steps, then a model_output step with the text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
