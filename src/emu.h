@@ -5,6 +5,11 @@
 #ifndef GB_EMU_H
 #define GB_EMU_H
 
+/* Every answer of the emulator carries this header (value "1"), so a client
+ * knows answers that are synthetic wherever they come from (the driver marks
+ * them, and never mixes them with real ones in one output folder). */
+#define EMU_MARK_HEADER "x-gembatch-emulator"
+
 #include <stdint.h>
 
 #include "err.h"

@@ -3,6 +3,7 @@
  * and turning a reply into an MHD response (where the reset and bad_json
  * faults cut it). A leaf: it calls nothing else of the emulator's HTTP side,
  * so the files above it never call up. */
+#include "emu.h"
 #include "emu_srv.h"
 
 #include <stdarg.h>
@@ -132,5 +133,6 @@ struct MHD_Response *emu_response(struct req *r)
     }
     for (int i = 0; i < p->nh; i++)
         MHD_add_response_header(resp, p->hname[i], p->hval[i]);
+    MHD_add_response_header(resp, EMU_MARK_HEADER, "1"); /* synthetic, wherever it goes */
     return resp;
 }

@@ -11,7 +11,7 @@
 
 static const char *const statuses[] = {
     "completed", "in_progress", "requires_action", "failed", "cancelled", "incomplete",
-    "budget_exceeded", "queued", "requires_continuation", NULL};
+    "budget_exceeded", "queued", "requires_continuation", "idle", NULL};
 
 int resp_status_terminal(const char *s)
 {

@@ -124,6 +124,13 @@ void answer_stream_free(struct op *op)
     op->data_ctx = NULL;
 }
 
+/* The model stopped for the client (function calls with no program of
+ * ours): requires_action, or idle, SDK 3.6.1's newer name for it. */
+static int waits_on_client(const char *status)
+{
+    return !strcmp(status, "requires_action") || !strcmp(status, "idle");
+}
+
 /* ---- reading an attempt ---------------------------------------------------------- */
 
 static enum outcome_class classify_cc(CURLcode cc)
@@ -290,7 +297,7 @@ static void read_attempt(struct run *r, struct task *t, struct op *op, struct at
                                         &a->pe))
             a->o.cls = OC_BAD_BODY;
         const char *st = a->o.cls == OC_OK ? a->it.status : NULL;
-        if (st && (!strcmp(st, "completed") || !strcmp(st, "requires_action")) &&
+        if (st && (!strcmp(st, "completed") || waits_on_client(st)) &&
             decode_images(a, b)) {
             a->o.cls = OC_BAD_BODY;
             a->bad_body_code = 502;
@@ -546,7 +553,7 @@ static void follow_answer(struct run *r, struct task *t, struct attempt *a, int 
             start_polling(r, t, kind == OPK_CREATE);
         return;
     }
-    if (!strcmp(st, "completed") || !strcmp(st, "requires_action"))
+    if (!strcmp(st, "completed") || waits_on_client(st))
         on_finished(r, t, a, usd);
     else
         on_unfinished(r, t, it, usd);

@@ -373,7 +373,9 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
     json_object_set_new(o, "id", json_string(j->id));
     json_object_set_new(
         o, "status",
-        json_string(strcmp(it->status, "requires_action") ? "completed" : "requires_action"));
+        json_string(!strcmp(it->status, "requires_action") || !strcmp(it->status, "idle")
+                        ? it->status
+                        : "completed"));
     if (it->id)
         json_object_set_new(o, "interaction_id", json_string(it->id));
     const char *model = it->model ? it->model : jx_str(j->req, "model");

@@ -15,11 +15,12 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "emu.h"
 #include "request.h"
 
 /* Every answer of the gembatch emulator carries this header, so answers
  * that are synthetic are known as such wherever they come from. */
-#define EMULATOR_HEADER "x-gembatch-emulator"
+#define EMULATOR_HEADER EMU_MARK_HEADER
 
 struct xfer_opts {
     const char *cacert;        /* extra CA bundle, or NULL */
