@@ -7,13 +7,16 @@
 #include "jsonx.h"
 #include "schema.h"
 #include "sha256.h"
+#include "sniff.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* keys of a pipeline file that are ours, never sent */
-static const char *const local_keys[] = {"name",  "prompt",         "limits",
-                                         "validate", "steps", "max_tool_turns", NULL};
+static const char *const local_keys[] = {"name",  "prompt",         "limits", "validate",
+                                         "steps", "max_tool_turns", "accept", NULL};
 
 static int is_local(const char *k)
 {
@@ -171,6 +174,87 @@ static int read_limits(struct pipeline *p, struct gb_err *err)
     return 0;
 }
 
+/* A mime token (RFC 6838 restricted-name characters). */
+static int mime_token(const char *s, size_t n)
+{
+    if (!n || n > 127)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("!#$&^_.+-", c)))
+            return 0;
+    }
+    return 1;
+}
+
+/* "accept": a list of mime types ("text/csv", "text/" and a star): which archive and
+ * folder entries run. */
+static int read_accept(struct pipeline *p, struct gb_err *err)
+{
+    json_t *a = json_object_get(p->doc, "accept");
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || !json_array_size(a))
+        return GB_FAIL(err, GB_EINVAL, "/accept: expected a non-empty array of mime types, "
+                                       "e.g. [\"image/*\", \"text/csv\"]");
+    p->accept = calloc(json_array_size(a), sizeof *p->accept);
+    if (!p->accept)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        const char *m = json_string_value(v);
+        const char *slash = m ? strchr(m, '/') : NULL;
+        if (!slash || !mime_token(m, (size_t)(slash - m)) ||
+            (strcmp(slash + 1, "*") && !mime_token(slash + 1, strlen(slash + 1))))
+            return GB_FAIL(err, GB_EINVAL, "/accept/%zu: expected a mime type such as "
+                           "\"text/csv\" or \"text/*\"", i);
+        if (m[0] == '*')
+            return GB_FAIL(err, GB_EINVAL, "/accept/%zu: \"%s\" would send any file, binary "
+                           "junk included; list the types (\"text/*\", \"application/json\")",
+                           i, m);
+        if (!(p->accept[p->naccept++] = strdup(m)))
+            return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int pipe_accepts(const struct pipeline *p, const char *mime)
+{
+    for (size_t i = 0; mime && i < p->naccept; i++) {
+        const char *pat = p->accept[i];
+        size_t n = strlen(pat);
+        if (n >= 2 && !strcmp(pat + n - 2, "/*")) {
+            if (!strncasecmp(mime, pat, n - 1)) /* "text/" */
+                return 1;
+        } else if (!strcasecmp(mime, pat)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *pipe_entry_type(const struct pipeline *p, const struct sniff_result *sr)
+{
+    if (!p || !p->naccept)
+        return sniff_is_media(sr) ? sr->type : NULL;
+    if (!pipe_accepts(p, sr->mime))
+        return NULL;
+    return sr->type ? sr->type : "document";
+}
+
+void pipe_skip_reason(const struct pipeline *p, const struct sniff_result *sr, char *out,
+                      size_t outsz)
+{
+    const char *m = sr->mime ? sr->mime : "unknown type";
+    if (p && p->naccept)
+        snprintf(out, outsz, "%.150s is not in the pipeline's \"accept\" list", m);
+    else
+        snprintf(out, outsz, "not media (%.150s); list its type in the pipeline's \"accept\" "
+                 "to send it", m);
+}
+
 int pipe_step_local(const char *key)
 {
     return !strcmp(key, "name") || !strcmp(key, "prompt");
@@ -289,7 +373,7 @@ int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
     }
     if (pr)
         p->prompt = strdup(json_string_value(pr));
-    if ((rc = read_limits(p, err)))
+    if ((rc = read_limits(p, err)) || (rc = read_accept(p, err)))
         goto fail_at;
     json_t *val = json_object_get(p->doc, "validate");
     if (val) {
@@ -398,6 +482,9 @@ void pipe_free(struct pipeline *p)
         free(p->tools[i].argv);
     }
     free(p->tools);
+    for (size_t i = 0; i < p->naccept; i++)
+        free(p->accept[i]);
+    free(p->accept);
     json_decref(p->steps);
     json_decref(p->base);
     json_decref(p->doc);

@@ -11,6 +11,7 @@
 #include "err.h"
 
 struct schema;
+struct sniff_result;
 
 struct pipe_limits {
     long concurrency, rpm, tpm, max_attempts; /* 0 = not set */
@@ -42,6 +43,9 @@ struct pipeline {
     json_t *schema_doc;   /* bare JSON Schema of response_format (borrowed), or NULL */
     struct schema *schema;/* compiled schema_doc, or NULL */
     char digest[65];      /* SHA-256 of the canonical doc */
+    char **accept;        /* "accept": mime patterns ("text/csv", or "image/" and a star) that archive
+                           * and folder entries must match to run, or NULL: media only */
+    size_t naccept;
 };
 
 int pipe_load(const char *path, struct pipeline **out, struct gb_err *err);
@@ -57,6 +61,19 @@ int pipe_render(const char *tmpl, const json_t *vars, const char *id, const json
 
 /* The program answering function tool name, or NULL. */
 const struct pipe_tool *pipe_tool(const struct pipeline *p, const char *name);
+
+/* Whether a file sniffed as sr (an archive or folder entry, or a media file
+ * given as INPUT) runs under this pipeline, and as what content type: with
+ * no "accept", images, audio, video and PDFs run as themselves; with one,
+ * exactly the mime types it matches run ("document" when sniffing gave no
+ * content type). NULL: the file is passed over. */
+const char *pipe_entry_type(const struct pipeline *p, const struct sniff_result *sr);
+/* Why pipe_entry_type passed sr over, for the skipped list, into out. */
+void pipe_skip_reason(const struct pipeline *p, const struct sniff_result *sr, char *out,
+                      size_t outsz);
+/* 1 when mime matches one of the "accept" patterns (exact, or "type/" plus a star;
+ * case-insensitive). */
+int pipe_accepts(const struct pipeline *p, const char *mime);
 
 /* Local keys of a step object (never sent): "name", "prompt". */
 int pipe_step_local(const char *key);

@@ -9,6 +9,7 @@
 
 #include "jsonx.h"
 #include "pipeline.h"
+#include "sniff.h"
 
 static void expect_patch(const char *target, const char *patch, const char *want)
 {
@@ -134,4 +135,66 @@ Test(pipeline, bad_pipelines_name_the_pointer)
     cr_expect_neq(pipe_load(p, &pl, &e), 0);
     cr_expect_eq(e.line, 1);
     free(p);
+}
+
+Test(pipeline, accept_lists_mime_types_and_families)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    struct pipeline *pl = NULL;
+    struct gb_err e = {0};
+    char *p = put("acc.json", "{\"model\":\"m\",\"accept\":[\"text/*\",\"application/json\","
+                              "\"image/PNG\"]}");
+    cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+    cr_expect_null(json_object_get(pl->base, "accept"), "accept is ours, never sent");
+    cr_expect(pipe_accepts(pl, "text/plain"));
+    cr_expect(pipe_accepts(pl, "text/csv"));
+    cr_expect(pipe_accepts(pl, "Text/CSV"), "mime types compare without case");
+    cr_expect(pipe_accepts(pl, "application/json"));
+    cr_expect(pipe_accepts(pl, "image/png"));
+    cr_expect_not(pipe_accepts(pl, "image/jpeg"));
+    cr_expect_not(pipe_accepts(pl, "textual/plain"));
+    cr_expect_not(pipe_accepts(pl, "application/jsonx"));
+    cr_expect_not(pipe_accepts(pl, NULL));
+    /* accept is the whole list: a JPEG no longer runs, a CSV does, as a document */
+    struct sniff_result jpg = {.type = "image", .mime = "image/jpeg"};
+    struct sniff_result csv = {.type = "document", .mime = "text/csv"};
+    struct sniff_result js = {.type = NULL, .mime = "application/json"};
+    cr_expect_null(pipe_entry_type(pl, &jpg));
+    cr_expect_str_eq(pipe_entry_type(pl, &csv), "document");
+    cr_expect_str_eq(pipe_entry_type(pl, &js), "document");
+    char why[300];
+    pipe_skip_reason(pl, &jpg, why, sizeof why);
+    cr_expect(strstr(why, "image/jpeg is not in the pipeline's \"accept\" list"), "%s", why);
+    pipe_free(pl);
+    free(p);
+    /* without accept: media only */
+    p = put("noacc.json", "{\"model\":\"m\"}");
+    cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+    cr_expect_str_eq(pipe_entry_type(pl, &jpg), "image");
+    cr_expect_null(pipe_entry_type(pl, &csv));
+    struct sniff_result pdf = {.type = "document", .mime = "application/pdf"};
+    cr_expect_str_eq(pipe_entry_type(pl, &pdf), "document");
+    pipe_skip_reason(pl, &csv, why, sizeof why);
+    cr_expect(strstr(why, "not media (text/csv)"), "%s", why);
+    pipe_free(pl);
+    free(p);
+}
+
+Test(pipeline, bad_accept_lists_are_refused)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    static const char *const bad[] = {
+        "\"text/*\"", "[]", "[3]", "[\"text\"]", "[\"text/\"]", "[\"*/*\"]", "[\"te xt/plain\"]",
+        "[\"text/pl*\"]", NULL};
+    for (int i = 0; bad[i]; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"model\":\"m\",\"accept\":%s}", bad[i]);
+        char *p = put("bad.json", body);
+        struct pipeline *pl = NULL;
+        struct gb_err e = {0};
+        cr_expect_neq(pipe_load(p, &pl, &e), 0, "accept %s was taken", bad[i]);
+        cr_expect(strstr(e.msg, "/accept") != NULL, "%s: %s", bad[i], e.msg);
+        pipe_free(pl);
+        free(p);
+    }
 }
