@@ -20,9 +20,13 @@
 
 static const char details[] =
     "INPUT is a JSONL manifest ('-' for stdin; gzip, bzip2, xz, zstd or lz4\n"
-    "compressed too) or an archive (tar, tar.gz/bz2/xz/zst, zip, 7z, cpio: one job\n"
-    "per media entry, the entry's path as id), told from its content; several\n"
-    "inputs run in order. Each manifest line is an Interactions\n"
+    "compressed too), an archive (tar, tar.gz/bz2/xz/zst, zip, 7z, cpio: one job\n"
+    "per media entry, the entry's path as id), a folder (walked in sorted order,\n"
+    "links never followed: one job per media file, its path in the folder as id)\n"
+    "or media files themselves (one job each, the path as given as id), told from\n"
+    "their content; several inputs run in order. Archive and folder entries that\n"
+    "are not images, audio, video or PDFs are skipped unless the pipeline's\n"
+    "\"accept\" lists their type. Each manifest line is an Interactions\n"
     "request applied over the pipeline as a JSON Merge Patch, plus \"id\", \"files\"\n"
     "(local media appended as parts) and \"vars\" (for {{name}} in the pipeline's\n"
     "prompt). Paths are relative to the manifest's folder; media types come from the\n"
@@ -198,12 +202,9 @@ int cmd_run(int argc, char **argv)
             continue;
         }
         struct stat st;
-        if (stat(in, &st) || access(in, R_OK)) {
-            log_error("'%s': %s; give a JSONL manifest or '-' for stdin", in, strerror(errno));
-            goto out;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            log_error("'%s' is a folder; give a manifest or an archive", in);
+        if (stat(in, &st) || access(in, S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK)) {
+            log_error("'%s': %s; give a JSONL manifest, an archive, a folder or media files, "
+                      "or '-' for stdin", in, strerror(errno));
             goto out;
         }
     }
