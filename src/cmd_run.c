@@ -208,7 +208,7 @@ int cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    if (pipe_load(cfg.pipeline_path, &pipe, &err)) {
+    if (pipe_load(cfg.pipeline_path, &pipe, &err) || pipe_check_tools(pipe, &err)) {
         log_err(&err);
         goto out;
     }

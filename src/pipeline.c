@@ -9,10 +9,13 @@
 #include "sha256.h"
 #include "sniff.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* keys of a pipeline file that are ours, never sent */
 static const char *const local_keys[] = {"name",  "prompt",         "limits", "validate",
@@ -260,6 +263,82 @@ int pipe_step_local(const char *key)
     return !strcmp(key, "name") || !strcmp(key, "prompt");
 }
 
+/* 0 when path is a regular file this process may execute, else an errno. */
+static int runnable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st))
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+    return access(path, X_OK) ? errno : 0;
+}
+
+/* Look name up the way posix_spawnp does: each folder of PATH in order (an
+ * empty entry is the current folder); without PATH, the system's default. */
+static int on_path(const char *name, int *why)
+{
+    char defpath[256] = "/bin:/usr/bin";
+    const char *path = getenv("PATH");
+    if (!path) {
+        size_t n = confstr(_CS_PATH, defpath, sizeof defpath);
+        if (!n || n > sizeof defpath)
+            snprintf(defpath, sizeof defpath, "/bin:/usr/bin");
+        path = defpath;
+    }
+    *why = ENOENT;
+    for (const char *s = path;;) {
+        const char *e = strchr(s, ':');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        char *dir = n ? strndup(s, n) : strdup(".");
+        char *full = dir ? fsx_join(dir, name) : NULL;
+        int rc = full ? runnable(full) : ENOMEM;
+        free(full);
+        free(dir);
+        if (!rc)
+            return 1;
+        if (rc != ENOENT && rc != ENOTDIR)
+            *why = rc; /* found, but not runnable: say that, unless a later one is */
+        if (!e)
+            return 0;
+        s = e + 1;
+    }
+}
+
+int pipe_check_tools(const struct pipeline *p, struct gb_err *err)
+{
+    for (size_t i = 0; i < p->ntools; i++) {
+        const struct pipe_tool *t = &p->tools[i];
+        const char *prog = t->argv[0];
+        int rc;
+        if (strchr(prog, '/')) {
+            if (!(rc = runnable(prog)))
+                continue;
+            char shown[600] = "";
+            if (strcmp(prog, t->program))
+                snprintf(shown, sizeof shown, " ('%.500s')", prog);
+            GB_FAIL(err, rc == ENOENT ? GB_ENOENT : GB_EINVAL,
+                    "%s: tool '%s': program '%s'%s %s; a program path with a '/' is relative "
+                    "to the pipeline's folder", t->where, t->name, t->program, shown,
+                    rc == ENOENT ? "not found"
+                    : rc == EACCES ? "is not an executable file (chmod +x?)"
+                    : strerror(rc));
+        } else {
+            if (on_path(prog, &rc))
+                continue;
+            GB_FAIL(err, rc == ENOENT ? GB_ENOENT : GB_EINVAL,
+                    "%s: tool '%s': program '%s' %s; a name without a '/' is looked up on "
+                    "PATH", t->where, t->name, prog,
+                    rc == ENOENT ? "was not found on PATH"
+                    : rc == EACCES ? "is on PATH but not executable"
+                    : strerror(rc));
+        }
+        gb_err_at(err, p->path, 0, 0);
+        return err ? err->code : GB_ENOENT;
+    }
+    return 0;
+}
+
 const struct pipe_tool *pipe_tool(const struct pipeline *p, const char *name)
 {
     for (size_t i = 0; name && i < p->ntools; i++)
@@ -304,6 +383,7 @@ static int take_tools(struct pipeline *p, json_t *tools, const char *ptr, struct
         memset(pt, 0, sizeof *pt);
         pt->name = strdup(name);
         pt->timeout_ms = (long)(secs * 1000);
+        snprintf(pt->where, sizeof pt->where, "%s/%zu/run/0", ptr, i);
         pt->argv = calloc(json_array_size(run) + 1, sizeof *pt->argv);
         if (!pt->name || !pt->argv)
             return GB_FAIL(err, GB_ENOMEM, "out of memory");
@@ -317,7 +397,9 @@ static int take_tools(struct pipeline *p, json_t *tools, const char *ptr, struct
             /* a program path with a '/' is relative to the pipeline's folder;
              * a bare name is looked up on PATH; never through a shell */
             pt->argv[k] = k == 0 && strchr(arg, '/') ? fsx_join(p->dir, arg) : strdup(arg);
-            if (!pt->argv[k])
+            if (k == 0)
+                pt->program = strdup(arg);
+            if (!pt->argv[k] || (k == 0 && !pt->program))
                 return GB_FAIL(err, GB_ENOMEM, "out of memory");
         }
         json_object_del(t, "run");
@@ -480,6 +562,7 @@ void pipe_free(struct pipeline *p)
         for (char **a = p->tools[i].argv; a && *a; a++)
             free(*a);
         free(p->tools[i].argv);
+        free(p->tools[i].program);
     }
     free(p->tools);
     for (size_t i = 0; i < p->naccept; i++)

@@ -24,6 +24,8 @@ struct pipe_tool {
     char *name;
     char **argv;          /* argv[0] resolved against the pipeline's folder when it has a '/' */
     long timeout_ms;      /* "timeout_s", default 60 s */
+    char *program;        /* "run"[0] as written in the pipeline */
+    char where[64];       /* its JSON pointer: "/tools/0/run/0", "/steps/1/tools/0/run/0" */
 };
 
 struct pipeline {
@@ -58,6 +60,14 @@ void pipe_free(struct pipeline *p);
  * variable. *out is new. */
 int pipe_render(const char *tmpl, const json_t *vars, const char *id, const json_t *ctx,
                 char **out, struct gb_err *err);
+
+/* Check up front that every tool's program exists and may be run: a path
+ * with a '/' (resolved against the pipeline's folder) must be an executable
+ * regular file; a bare name must be one in a folder of PATH, as
+ * posix_spawnp looks it up when the tool is called. GB_ENOENT or
+ * GB_EINVAL naming the tool and its program, so nothing is paid for a run
+ * whose tool calls would all fail. */
+int pipe_check_tools(const struct pipeline *p, struct gb_err *err);
 
 /* The program answering function tool name, or NULL. */
 const struct pipe_tool *pipe_tool(const struct pipeline *p, const char *name);

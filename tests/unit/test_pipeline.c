@@ -198,3 +198,60 @@ Test(pipeline, bad_accept_lists_are_refused)
         free(p);
     }
 }
+
+Test(pipeline, tool_programs_are_checked_before_anything_is_sent)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    char *sub = strcat(strcpy(malloc(200), dir), "/bin");
+    mkdir(sub, 0755);
+    free(sub);
+    free(put("bin/ok.sh", "#!/bin/sh\necho '{}'\n"));
+    char *prog = put("bin/ok.sh", "#!/bin/sh\necho '{}'\n");
+    chmod(prog, 0755);
+    free(prog);
+    free(put("bin/plain.sh", "#!/bin/sh\n")); /* not executable */
+    static const struct {
+        const char *run;   /* the tool's "run" array */
+        int ok;
+        const char *says;  /* in the message */
+    } cases[] = {
+        {"[\"bin/ok.sh\"]", 1, NULL},            /* relative to the pipeline's folder */
+        {"[\"./bin/ok.sh\", \"--flag\"]", 1, NULL},
+        {"[\"sh\", \"-c\", \"true\"]", 1, NULL},  /* a bare name: on PATH */
+        {"[\"bin/nope.sh\"]", 0, "program 'bin/nope.sh' ("},
+        {"[\"bin/plain.sh\"]", 0, "is not an executable file"},
+        {"[\"bin\"]", 0, "program 'bin'"},        /* bare name: PATH, not the pipeline's folder */
+        {"[\"gembatch-no-such-program-xyz\"]", 0, "was not found on PATH"},
+        {"[\"/nonexistent/tool\"]", 0, "program '/nonexistent/tool' not found"},
+        {NULL, 0, NULL}};
+    for (int i = 0; cases[i].run; i++) {
+        char body[400];
+        snprintf(body, sizeof body, "{\"model\":\"m\",\"tools\":[{\"type\":\"function\","
+                 "\"name\":\"look\",\"run\":%s}]}", cases[i].run);
+        char *p = put("t.json", body);
+        struct pipeline *pl = NULL;
+        struct gb_err e = {0};
+        cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+        int rc = pipe_check_tools(pl, &e);
+        if (cases[i].ok) {
+            cr_expect_eq(rc, 0, "%s: %s", cases[i].run, e.msg);
+        } else {
+            cr_expect_neq(rc, 0, "%s was taken", cases[i].run);
+            cr_expect(strstr(e.msg, "/tools/0/run/0: tool 'look'") != NULL, "%s", e.msg);
+            cr_expect(strstr(e.msg, cases[i].says) != NULL, "%s: %s", cases[i].run, e.msg);
+            cr_expect_str_eq(e.source, p, "the error names the pipeline file");
+        }
+        pipe_free(pl);
+        free(p);
+    }
+    /* a step's tool is checked too, and named by its pointer */
+    char *p = put("s.json", "{\"model\":\"m\",\"steps\":[{\"prompt\":\"a\"},{\"prompt\":\"b\","
+                            "\"tools\":[{\"type\":\"function\",\"name\":\"late\",\"run\":[\"nope\"]}]}]}");
+    struct pipeline *pl = NULL;
+    struct gb_err e = {0};
+    cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+    cr_expect_neq(pipe_check_tools(pl, &e), 0);
+    cr_expect(strstr(e.msg, "/steps/1/tools/0/run/0: tool 'late'") != NULL, "%s", e.msg);
+    pipe_free(pl);
+    free(p);
+}
