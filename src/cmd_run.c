@@ -71,9 +71,6 @@ static const char details[] =
     "  gembatch run pipelines/classify-images.json samples/images.jsonl --emulator\n"
     "  GEMINI_API_KEY=... gembatch run extract.json jobs.jsonl -o out/nightly -j 64 --rpm 1000\n";
 
-/* flags whose presence overrides the pipeline's limits (order: config.c SEEN_*) */
-enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_N };
-
 int cmd_run(int argc, char **argv)
 {
     struct config cfg;

@@ -32,8 +32,6 @@ void config_defaults(struct config *c)
     c->tool_concurrency = 4;
 }
 
-enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT };
-
 void config_apply_pipeline(struct config *c, const struct pipeline *p, const int *seen)
 {
     if (!seen[SEEN_CONC] && p->limits.concurrency)

@@ -15,6 +15,10 @@ struct pipeline;
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_PLAIN, PROGRESS_NONE };
 
+/* Flags whose presence overrides the pipeline's limits: cmd_run's option
+ * table marks them in seen[SEEN_N], config_apply_pipeline reads them. */
+enum seen_flag { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_N };
+
 struct config {
     const char *pipeline_path;
     char **inputs;
