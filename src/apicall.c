@@ -60,12 +60,16 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
         cli_usage_error(&cmd, "--api-version takes v1beta or v1, not '%s'", api_version);
         goto out;
     }
+    cfg.dialect = strcmp(api_version, "v1") ? DIALECT_V1BETA : DIALECT_V1;
+    const char *endpoint_from = "--endpoint";
     if (!endpoint_seen && getenv("GEMINI_BASE_URL") && *getenv("GEMINI_BASE_URL")) {
         cfg.endpoint = getenv("GEMINI_BASE_URL");
         endpoint_seen = 1;
+        endpoint_from = "GEMINI_BASE_URL";
     }
     struct gb_err err = {0};
-    if (config_load_key(&cfg, key_file, &err)) {
+    if ((cfg.cacert && config_check_cacert(cfg.cacert, &err)) ||
+        config_fix_endpoint(&cfg, endpoint_from, &err) || config_load_key(&cfg, key_file, &err)) {
         log_err(&err);
         goto out;
     }

@@ -188,6 +188,15 @@ int cmd_run(int argc, char **argv)
         cli_usage_error(&cmd, "%s", err.msg);
         goto out;
     }
+    if (cfg.emulator && endpoint_seen) {
+        cli_usage_error(&cmd, "--emulator runs its own endpoint, so --endpoint '%s' would be "
+                        "ignored; give one of them", cfg.endpoint);
+        goto out;
+    }
+    if (cfg.cacert && config_check_cacert(cfg.cacert, &err)) {
+        log_err(&err);
+        goto out;
+    }
     int stdin_count = 0;
     for (int i = 0; i < cfg.ninputs; i++) {
         const char *in = cfg.inputs[i];
@@ -219,12 +228,19 @@ int cmd_run(int argc, char **argv)
     }
     if (!cfg.out_dir)
         goto out;
+    const char *endpoint_from = "--endpoint";
     if (!endpoint_seen) {
-        const char *env = config_shard_env(&cfg, "GEMINI_BASE_URL", NULL);
+        int own = 0;
+        const char *env = config_shard_env(&cfg, "GEMINI_BASE_URL", &own);
         if (env && *env) {
             cfg.endpoint = env;
             endpoint_seen = 1;
+            endpoint_from = own ? "GEMINI_BASE_URL_<K>" : "GEMINI_BASE_URL";
         }
+    }
+    if (!cfg.emulator && config_fix_endpoint(&cfg, endpoint_from, &err)) {
+        log_err(&err);
+        goto out;
     }
     if (config_load_key(&cfg, key_file, &err)) {
         log_err(&err);
