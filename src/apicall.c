@@ -8,6 +8,7 @@
 #include "config.h"
 #include "log.h"
 #include "response.h"
+#include "xfer.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -54,6 +55,10 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
     }
     if (npos != 1) {
         cli_usage_error(&cmd, npos ? "give exactly one ID" : "no interaction ID given");
+        goto out;
+    }
+    if (!posv[0][0]) {
+        cli_usage_error(&cmd, "the interaction ID is empty");
         goto out;
     }
     if (strcmp(api_version, "v1") && strcmp(api_version, "v1beta")) {
@@ -110,6 +115,8 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
     if (cfg.cacert)
         curl_easy_setopt(e, CURLOPT_CAINFO, cfg.cacert);
     if (!strcmp(method, "DELETE"))
@@ -118,9 +125,18 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
     free(url);
     long http = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
-    if (cc != CURLE_OK) {
-        log_error("cannot reach %s: %s", cfg.endpoint, curl_easy_strerror(cc));
+    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    if (cc != CURLE_OK && xfer_tls_error(cc)) {
+        log_error("TLS failure talking to %s: %s; " CONFIG_TLS_HINT, cfg.endpoint, why);
         outcome = GB_ABORTED;
+    } else if (cc != CURLE_OK) {
+        log_error("cannot reach %s: %s", cfg.endpoint, why);
+        outcome = GB_ABORTED;
+    } else if (http >= 200 && http < 300 && !strcmp(method, "DELETE")) {
+        /* the service answers {}: nothing worth printing on stdout; the exit
+         * status says it worked, and a line on stderr says so to a person */
+        log_info("deleted interaction '%s'", posv[0]);
+        outcome = GB_DONE;
     } else if (http >= 200 && http < 300) {
         fwrite(body.data ? body.data : "", 1, body.len, stdout);
         if (!body.len || body.data[body.len - 1] != '\n')

@@ -310,6 +310,22 @@ struct op *xfer_next_done(struct xfer *x)
     return NULL;
 }
 
+int xfer_tls_error(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void xfer_cancel(struct xfer *x, struct op *op)
 {
     if (op && op->easy)

@@ -82,4 +82,9 @@ struct op *xfer_next_done(struct xfer *x);
 /* Stop an op that is in flight; the caller owns it again. */
 void xfer_cancel(struct xfer *x, struct op *op);
 
+/* 1 for the curl codes of a TLS failure (certificate not trusted, bad CA
+ * file, handshake refused): not worth retrying, and worth the --cacert hint
+ * (config.h CONFIG_TLS_HINT) wherever it is reported. */
+int xfer_tls_error(CURLcode cc);
+
 #endif

@@ -74,6 +74,9 @@ assert not any("/v1beta/v1beta" in p or "/v1/v1" in p for p in paths), paths
 assert "/v1/interactions" in paths and "/v1beta/interactions" in paths, paths
 PY
 
+# get and delete: an empty id is a usage error; a bad --cacert is caught first
+expect_rc 2 "$GEMBATCH" get "" --endpoint "$emu_URL"
+expect_rc 2 "$GEMBATCH" delete "" --endpoint "$emu_URL"
 "$GEMBATCH" get "$iid" --endpoint "$emu_URL" --cacert nope.pem 2>err.txt && fail "get with a missing --cacert"
 grep -qF -- "--cacert 'nope.pem'" err.txt || fail "get --cacert: $(cat err.txt)"
 note "tools, --cacert, --emulator --endpoint and endpoint versions refused up front"
