@@ -29,6 +29,11 @@ struct xfer {
     size_t scratch_sz;
     struct curl_slist *common; /* headers sent on every request (key, UA, type) */
     int multiplexing;          /* the server answered over HTTP/2 */
+    struct op *live;           /* ops handed to curl (xfer_add) and not yet finished */
+    struct op *expired, *expired_tail; /* timed out here, not yet handed back */
+    uint64_t next_deadline_us; /* no started attempt expires before this (0: none);
+                                * may be early (that op finished): then a scan
+                                * finds nothing due and moves it on */
 };
 
 /* Called for each piece of a response body when op->on_data is set (SSE);
@@ -41,10 +46,14 @@ struct op {
     void *user;                /* the caller's pointer (job) */
     char *url;
     const char *method;        /* "GET" "POST" "DELETE" */
+    struct op *xprev, *xnext;  /* xfer's live or expired list */
+    struct xfer *owner;        /* set by xfer_add */
     struct curl_slist *headers;/* extra headers, owned */
     struct body body;          /* request body (POST) */
     int has_body;
-    long timeout_ms;
+    long timeout_ms;           /* one attempt, from when it leaves curl's queue: a
+                                * wait for a connection (HTTP/2 stream limits,
+                                * max host connections) does not count */
     long low_speed_time_s;     /* 0: off */
     size_t resp_max;           /* response ceiling */
     op_data_fn on_data;
@@ -61,6 +70,8 @@ struct op {
     long long size_received;   /* x-goog-upload-size-received, -1 if absent */
     char content_type[96];
     uint64_t t_start_us, t_end_us, t_first_byte_us;
+    uint64_t t_attempt_us;     /* the attempt left the queue: a socket was opened for it,
+                                * or a connection handed to it (0: still queued) */
     int resp_overflow;
     int64_t bytes_sent;        /* request bytes that left (CURLINFO_SIZE_UPLOAD_T) */
 };
@@ -75,7 +86,8 @@ void op_free(struct op *op);
 /* Configure and start. 0, or GB_ENOMEM / GB_EINVAL. */
 int xfer_add(struct xfer *x, struct op *op);
 /* Wait up to timeout_ms for activity on transfers or on the extra
- * descriptors (tool programs' pipes), and advance transfers. */
+ * descriptors (tool programs' pipes), and advance transfers. Attempts past
+ * their timeout end here, with CURLE_OPERATION_TIMEDOUT. */
 int xfer_poll(struct xfer *x, int timeout_ms, struct curl_waitfd *extra, unsigned nextra);
 /* A finished op, or NULL when none is ready. */
 struct op *xfer_next_done(struct xfer *x);
