@@ -28,4 +28,10 @@ char *jf_dump(const json_t *v, size_t *len); /* new malloc'd text, NULL on failu
  * is not plain RFC 8259 JSON with an object or array at the top. */
 json_t *jf_parse(const char *text, size_t len);
 
+/* 1 when text[0..len) is one whole JSON value (RFC 8259: strings in valid
+ * UTF-8 without raw control characters, nesting up to 2048 levels; blanks
+ * around it allowed), else 0. Allocates nothing: it tells a whole line from
+ * a damaged one (cut short, garbage) at the speed of a scan. */
+int jf_check(const char *text, size_t len);
+
 #endif
