@@ -2,6 +2,7 @@
  * base64-encoded straight from the file into curl's buffer (curl's
  * tool_cb_rea.c pattern): no allocation per chunk, any rewind position. */
 #include "request.h"
+#include "jfast.h"
 #include "b64.h"
 #include "fsx.h"
 #include "job.h"
@@ -88,8 +89,9 @@ int body_from_request(struct body *b, const struct job_ctx *ctx, const json_t *r
                       const struct job *job, struct gb_err *err)
 {
     reset_content(b);
-    /* 15 significant digits: a temperature of 0.1 goes out as 0.1 */
-    b->text = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    /* the shortest digits that keep each value: a temperature of 0.1 goes out
+     * as 0.1, and a 17-digit number is not rounded */
+    b->text = jf_dump_short(req, NULL);
     if (!b->text)
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     b->text_len = strlen(b->text);

@@ -99,10 +99,25 @@ static void put_int(struct jw *w, json_int_t v)
     put(w, b + i, sizeof b - i);
 }
 
+/* d in the fewest significant digits (15, 16 or 17) that read back as d:
+ * 0.1 is "0.1", not 0.10000000000000001, and 0.30000000000000004 keeps all
+ * 17 (15 digits would change the value). */
+static int shortest(char *b, size_t bsz, double d)
+{
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(b, bsz, "%.*g", prec, d);
+        if (n <= 0 || (size_t)n >= bsz || strtod(b, NULL) == d)
+            break;
+    }
+    return n;
+}
+
 static void put_real(struct jw *w, double d)
 {
     char b[40];
-    int n = snprintf(b, sizeof b, "%.*g", w->prec, d);
+    int n = w->prec == JF_SHORTEST ? shortest(b, sizeof b, d)
+                                   : snprintf(b, sizeof b, "%.*g", w->prec, d);
     if (n <= 0 || (size_t)n >= sizeof b - 3) {
         w->err = GB_EINVAL;
         return;
@@ -221,7 +236,7 @@ int jf_write_prec(const json_t *v, int sort_keys, int precision,
     w->ctx = ctx;
     w->err = 0;
     w->sort = sort_keys;
-    w->prec = precision > 0 && precision <= 17 ? precision : 17;
+    w->prec = precision >= 0 && precision <= 17 ? precision : 17; /* 0: JF_SHORTEST */
     w->n = 0;
     if (!v)
         w->err = GB_EINVAL;
@@ -745,13 +760,23 @@ int jf_check(const char *text, size_t len)
     return p == end;
 }
 
-char *jf_dump(const json_t *v, size_t *len)
+static char *dump_prec(const json_t *v, int precision, size_t *len)
 {
     struct buf b;
     buf_init(&b, BUF_UNLIMITED);
-    if (jf_append(&b, v) || !b.data) {
+    if (jf_append_prec(&b, v, precision) || !b.data) {
         buf_free(&b);
         return NULL;
     }
     return buf_detach(&b, len);
+}
+
+char *jf_dump(const json_t *v, size_t *len)
+{
+    return dump_prec(v, 17, len);
+}
+
+char *jf_dump_short(const json_t *v, size_t *len)
+{
+    return dump_prec(v, JF_SHORTEST, len);
 }

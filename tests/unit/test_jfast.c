@@ -226,3 +226,44 @@ Test(jfast, check_agrees_with_jansson_on_random_damage)
         cr_assert_eq(jf_check(buf, n), want, "%.*s: jansson says %d", (int)n, buf, want);
     }
 }
+
+static void expect_short(double d, const char *want)
+{
+    json_t *v = json_pack("[f]", d);
+    char *s = jf_dump_short(v, NULL);
+    char w[64];
+    snprintf(w, sizeof w, "[%s]", want);
+    cr_expect_str_eq(s, w, "%.17g", d);
+    free(s);
+    json_decref(v);
+}
+
+Test(jfast, shortest_reals_read_back_the_same)
+{
+    expect_short(0.1, "0.1");
+    expect_short(0.2, "0.2");
+    expect_short(0.1 + 0.2, "0.30000000000000004");
+    expect_short(1.0 / 3.0, "0.3333333333333333");
+    expect_short(100.0, "100.0");
+    expect_short(-2.5, "-2.5");
+    expect_short(1e300, "1e300");
+    expect_short(1e-8, "1e-8");
+    expect_short(123456789.125, "123456789.125");
+    /* every value comes back exactly, in at most 17 digits */
+    unsigned long long x = 88172645463325252ull;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d;
+        memcpy(&d, &x, sizeof d);
+        if (d != d || d - d != 0)
+            continue; /* NaN and infinities are no JSON */
+        json_t *v = json_pack("[f]", d);
+        char *s = jf_dump_short(v, NULL);
+        cr_assert_not_null(s);
+        cr_assert_eq(strtod(s + 1, NULL), d, "%s is not %.17g", s, d);
+        free(s);
+        json_decref(v);
+    }
+}
