@@ -225,7 +225,8 @@ static void damage_report(const struct damage *d, const char *dir, const struct 
             snprintf(then, sizeof then, "'%s' has a whole line too", l->id);
         else
             snprintf(then, sizeof then, "'%s' runs again", l->id);
-        log_warn("%s/%s:%ld: damaged %s (%s); %s", dir, d->file, l->line, what, l->why, then);
+        log_warn("%s/%s:%ld: damaged %s line (%s); %s", dir, d->file, l->line, what, l->why,
+                 then);
     }
     if (d->n > DAMAGE_SHOWN)
         log_warn("%s/%s: %lld more damaged lines", dir, d->file, d->n - DAMAGE_SHOWN);
@@ -403,9 +404,9 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
     r->damaged_results = rs.dmg.n;
     r->damaged_errors = es.dmg.n;
     r->damaged_journal = js.dmg.n;
-    damage_report(&rs.dmg, dir, &r->done, "result line", NULL);
-    damage_report(&es.dmg, dir, NULL, "error line", "ignored");
-    damage_report(&js.dmg, dir, NULL, "journal line",
+    damage_report(&rs.dmg, dir, &r->done, "result", NULL);
+    damage_report(&es.dmg, dir, NULL, "error", "ignored");
+    damage_report(&js.dmg, dir, NULL, "journal",
                   "ignored (the in-doubt and restarted counts may miss a request)");
     r->failed_prev = (long long)es.failed.n + es.failed.has_zero;
     r->failed = es.failed; /* kept: their error lines go once they succeed */
