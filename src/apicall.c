@@ -13,6 +13,7 @@
 #include "log.h"
 #include "response.h"
 #include "url.h"
+#include "xfer.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -61,15 +62,27 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
         cli_usage_error(&cmd, npos ? "give exactly one ID" : "no interaction ID given");
         goto out;
     }
+    if (!posv[0][0]) {
+        cli_usage_error(&cmd, "the interaction ID is empty");
+        goto out;
+    }
     if (strcmp(api_version, "v1") && strcmp(api_version, "v1beta")) {
         cli_usage_error(&cmd, "--api-version takes v1beta or v1, not '%s'", api_version);
         goto out;
     }
+    cfg.dialect = strcmp(api_version, "v1") ? DIALECT_V1BETA : DIALECT_V1;
+    const char *endpoint_from = "--endpoint";
     if (!endpoint_seen && getenv("GEMINI_BASE_URL") && *getenv("GEMINI_BASE_URL")) {
         cfg.endpoint = getenv("GEMINI_BASE_URL");
         endpoint_seen = 1;
+        endpoint_from = "GEMINI_BASE_URL";
     }
     struct gb_err err = {0};
+    if ((cfg.cacert && config_check_cacert(cfg.cacert, &err)) ||
+        config_fix_endpoint(&cfg, endpoint_from, &err)) {
+        log_err(&err);
+        goto out;
+    }
     if (config_check_endpoint(cfg.endpoint, &err)) {
         cli_usage_error(&cmd, "%s", err.msg);
         goto out;
@@ -118,6 +131,8 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
     if (cfg.cacert)
         curl_easy_setopt(e, CURLOPT_CAINFO, cfg.cacert);
     if (!strcmp(method, "DELETE"))
@@ -126,11 +141,20 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
     free(url);
     long http = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
-    if (cc != CURLE_OK) {
-        char *shown = url_redact(cfg.endpoint);
-        log_error("cannot reach %s: %s", shown ? shown : "the endpoint", curl_easy_strerror(cc));
-        free(shown);
+    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    char *shown = url_redact(cfg.endpoint);
+    if (cc != CURLE_OK && xfer_tls_error(cc)) {
+        log_error("TLS failure talking to %s: %s; " CONFIG_TLS_HINT, shown ? shown : "the endpoint",
+                  why);
         outcome = GB_ABORTED;
+    } else if (cc != CURLE_OK) {
+        log_error("cannot reach %s: %s", shown ? shown : "the endpoint", why);
+        outcome = GB_ABORTED;
+    } else if (http >= 200 && http < 300 && !strcmp(method, "DELETE")) {
+        /* the service answers {}: nothing worth printing on stdout; the exit
+         * status says it worked, and a line on stderr says so to a person */
+        log_info("deleted interaction '%s'", posv[0]);
+        outcome = GB_DONE;
     } else if (http >= 200 && http < 300) {
         /* JSON never holds a raw control character but line feeds and tabs
          * between tokens, so valid bodies pass unchanged; a key echoed back
@@ -148,6 +172,7 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
         outcome = http == 404 ? GB_SOME_FAILED : (http == 401 || http == 403) ? GB_ABORTED
                                                                             : GB_SOME_FAILED;
     }
+    free(shown);
 out:
     log_set_secret(NULL);
     curl_slist_free_all(h);

@@ -8,6 +8,8 @@
 #include "hash64.h"
 #include "job.h"
 #include "log.h"
+#include "pipeline.h"
+#include "skip.h"
 #include "sniff.h"
 
 /* src/archive.h shadows libarchive's header on the -Isrc path; "../include/"
@@ -27,7 +29,6 @@
 
 enum {
     BLOCK = 64 * 1024,   /* input reads and entry copies: memory does not grow with entries */
-    SKIPPED_MAX = 1000,  /* skipped entries listed per archive; the rest are counted */
     SHOW_MAX = 240,      /* escaped form of a name */
 };
 
@@ -53,8 +54,7 @@ struct arc {
     int64_t base;              /* offset of the archive's first byte in fd */
     unsigned char *rbuf;       /* read callback block */
     unsigned char *cbuf;       /* entry copy block */
-    json_t *skipped;
-    long long unlisted;        /* skipped past SKIPPED_MAX */
+    struct skips sk;           /* entries passed over, and why */
     long nentries;             /* headers read */
     char prev[ARC_ID_CAP];     /* the last entry read, for damage messages */
     struct archive_entry *first; /* the header arc_open_fd peeked at */
@@ -188,6 +188,27 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
         (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return k;
+}
+
+/* The UTF-8 sequence at s when it is no C0 or C1 control ('%' allowed), or 0. */
+static size_t plain_seq_pct(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return s[0] >= 0x20 && s[0] != 0x7f;
+    size_t k = utf8_seq(s, n);
+    return k == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 0 : k;
+}
+
+int arc_name_plain(const char *name, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    for (size_t i = 0; i < n;) {
+        size_t q = plain_seq_pct(s + i, n - i);
+        if (!q)
+            return 0;
+        i += q;
+    }
+    return 1;
 }
 
 /* Is s[0..n) (a component between '/'s) ".." or, split at '\\' as Windows
@@ -377,7 +398,7 @@ static void arc_free(struct arc *x)
         unlink(x->pending);
         free(x->pending);
     }
-    json_decref(x->skipped);
+    skips_free(&x->sk);
     free(x->head);
     free(x->rbuf);
     free(x->cbuf);
@@ -460,8 +481,8 @@ int arc_open_fd(int fd, const char *name, const unsigned char *head, size_t n,
     x->head = malloc(n ? n : 1);
     x->rbuf = malloc(BLOCK);
     x->cbuf = malloc(BLOCK);
-    x->skipped = json_array();
-    if (!x->head || !x->rbuf || !x->cbuf || !x->skipped) {
+    skips_init(&x->sk);
+    if (!x->head || !x->rbuf || !x->cbuf || !x->sk.list) {
         rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
         goto fail;
     }
@@ -496,13 +517,9 @@ fail:
 
 /* ---- entries ---------------------------------------------------------------------- */
 
-static void skip_entry(struct arc *x, const char *id, const char *reason)
+static void skip_entry(struct arc *x, const char *id, enum skip_code code, const char *reason)
 {
-    if (json_array_size(x->skipped) >= SKIPPED_MAX) {
-        x->unlisted++;
-        return;
-    }
-    json_array_append_new(x->skipped, json_pack("{s:s,s:s}", "entry", id, "reason", reason));
+    skips_add(&x->sk, x->name, id, code, reason);
 }
 
 /* The end of the archive, or of what can be read of it: once. */
@@ -516,11 +533,7 @@ static void finish(struct arc *x)
         log_warn("'%.300s': %ld entry name%s escaped (%%XX) to serve as %s, e.g. '%s)", x->name,
                  x->renamed, x->renamed == 1 ? " was" : "s were", x->renamed == 1 ? "an id" : "ids",
                  x->renamed_eg);
-    if (x->unlisted) {
-        char m[96];
-        snprintf(m, sizeof m, "%lld more skipped entries are not listed", x->unlisted);
-        json_array_append_new(x->skipped, json_pack("{s:s,s:s}", "entry", "...", "reason", m));
-    }
+    skips_finish(&x->sk);
 }
 
 static struct job *error_job(struct arc *x, const struct job_ctx *ctx, const char *id, int code,
@@ -684,7 +697,7 @@ static struct job *regular(struct arc *x, const struct job_ctx *ctx, struct ent 
         return fail_entry(x, ctx, en, e, drop_rest(x, en, e), first, GB_EINVAL);
     }
     if (archive_entry_is_encrypted(e)) {
-        skip_entry(x, en->id, "encrypted (not supported)");
+        skip_entry(x, en->id, SKIP_ENCRYPTED, "encrypted (not supported)");
         return NULL;
     }
     /* the type comes from the first bytes */
@@ -701,18 +714,18 @@ static struct job *regular(struct arc *x, const struct job_ctx *ctx, struct ent 
     }
     en->unc = hn;
     if (!hn) {
-        skip_entry(x, en->id, "empty file");
+        skip_entry(x, en->id, SKIP_EMPTY, "empty file");
         return NULL;
     }
     struct sniff_result sr = sniff_buf(ctx->sniff, x->cbuf, hn);
-    if (!sr.type) {
-        char reason[200];
-        snprintf(reason, sizeof reason, "unsupported media type%s%.150s", sr.mime ? " " : "",
-                 sr.mime ? sr.mime : "");
+    const char *type = pipe_entry_type(ctx->pipe, &sr);
+    if (!type) {
+        char reason[300];
+        pipe_skip_reason(ctx->pipe, &sr, reason, sizeof reason);
         pr = drop_rest(x, en, e);
         if (pr != PUMP_OK)
             return fail_entry(x, ctx, en, e, pr, NULL, 0);
-        skip_entry(x, en->id, reason);
+        skip_entry(x, en->id, SKIP_TYPE, reason);
         return NULL;
     }
     if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
@@ -736,7 +749,7 @@ static struct job *regular(struct arc *x, const struct job_ctx *ctx, struct ent 
     if (close(fd) && pr == PUMP_OK)
         pr = PUMP_WRITE, en->err = errno;
     if (pr == PUMP_OK) {
-        struct job *j = job_from_media(ctx, x->name, en->id, x->pending, en->unc, sr.type,
+        struct job *j = job_from_media(ctx, x->name, en->id, x->pending, en->unc, type,
                                        sr.mime, 1);
         /* the job owns the file once it is among its media */
         if (j && j->nmedia && j->media[0].spooled && !strcmp(j->media[0].path, x->pending)) {
@@ -807,17 +820,18 @@ static struct job *next_entry(struct arc *x, const struct job_ctx *ctx)
         }
         snprintf(x->prev, sizeof x->prev, "%s", en.id);
         const char *kind = NULL;
+        enum skip_code code = SKIP_SPECIAL;
         if (archive_entry_hardlink(e))
-            kind = "hard link (links are never followed)";
+            kind = "hard link (links are never followed)", code = SKIP_LINK;
         else
             switch (archive_entry_filetype(e)) {
             case AE_IFREG:
                 break;
             case AE_IFDIR:
-                kind = "directory";
+                kind = "directory", code = SKIP_DIRECTORY;
                 break;
             case AE_IFLNK:
-                kind = "symbolic link (links are never followed)";
+                kind = "symbolic link (links are never followed)", code = SKIP_LINK;
                 break;
             case AE_IFCHR:
             case AE_IFBLK:
@@ -834,7 +848,7 @@ static struct job *next_entry(struct arc *x, const struct job_ctx *ctx)
             enum pump_rc pr = drop_rest(x, &en, e);
             if (pr != PUMP_OK)
                 return fail_entry(x, ctx, &en, e, pr, NULL, 0);
-            skip_entry(x, en.id, kind);
+            skip_entry(x, en.id, code, kind);
             continue;
         }
         if (!en.refused && x->o.skip && x->o.skip(x->o.skip_ctx, en.id)) {
@@ -864,7 +878,12 @@ struct job *arc_next(struct arc *x, const struct job_ctx *ctx)
 
 json_t *arc_skipped(const struct arc *a)
 {
-    return a ? a->skipped : NULL;
+    return a ? a->sk.list : NULL;
+}
+
+const struct skips *arc_skips(const struct arc *a)
+{
+    return a ? &a->sk : NULL;
 }
 
 int arc_is_stream(const struct arc *a)

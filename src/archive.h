@@ -45,8 +45,11 @@ int arc_open_fd(int fd, const char *name, const unsigned char *head, size_t n,
  * damage have already become jobs. */
 struct job *arc_next(struct arc *a, const struct job_ctx *ctx);
 
-/* Skipped entries: [{"entry","reason"}...] (borrowed). */
+/* Skipped entries: [{"input","entry","reason","code"}...] (borrowed). */
 json_t *arc_skipped(const struct arc *a);
+/* The same with counts per reason (borrowed). */
+struct skips;
+const struct skips *arc_skips(const struct arc *a);
 void arc_close(struct arc *a);
 /* The input was no archive but one compressed stream (a .jsonl.gz, say):
  * read its decompressed bytes with arc_stream_read (0 at the end, <0 with
@@ -71,5 +74,8 @@ uint64_t arc_job_spooled(const struct job *j);
 #define ARC_ID_CAP (ARC_NAME_MAX + 1)
 enum arc_name { ARC_NAME_OK, ARC_NAME_RENAMED, ARC_NAME_REFUSED };
 enum arc_name arc_entry_id(const char *raw, size_t n, char *out, size_t outsz, const char **why);
+/* 1 when name[0..n) is valid UTF-8 without control characters (usable as an
+ * id as it is), else 0. */
+int arc_name_plain(const char *name, size_t n);
 
 #endif

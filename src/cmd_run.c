@@ -21,9 +21,13 @@
 
 static const char details[] =
     "INPUT is a JSONL manifest ('-' for stdin; gzip, bzip2, xz, zstd or lz4\n"
-    "compressed too) or an archive (tar, tar.gz/bz2/xz/zst, zip, 7z, cpio: one job\n"
-    "per media entry, the entry's path as id), told from its content; several\n"
-    "inputs run in order. Each manifest line is an Interactions\n"
+    "compressed too), an archive (tar, tar.gz/bz2/xz/zst, zip, 7z, cpio: one job\n"
+    "per media entry, the entry's path as id), a folder (walked in sorted order,\n"
+    "links never followed: one job per media file, its path in the folder as id)\n"
+    "or media files themselves (one job each, the path as given as id), told from\n"
+    "their content; several inputs run in order. Archive and folder entries that\n"
+    "are not images, audio, video or PDFs are skipped unless the pipeline's\n"
+    "\"accept\" lists their type. Each manifest line is an Interactions\n"
     "request applied over the pipeline as a JSON Merge Patch, plus \"id\", \"files\"\n"
     "(local media appended as parts) and \"vars\" (for {{name}} in the pipeline's\n"
     "prompt). Paths are relative to the manifest's folder; media types come from the\n"
@@ -83,10 +87,6 @@ static void write_report(const struct config *cfg)
     log_info("report in %s", page ? page : cfg->out_dir);
     free(page);
 }
-
-/* flags whose presence overrides the pipeline's limits (order: config.c SEEN_*) */
-enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN,
-       SEEN_N };
 
 int cmd_run(int argc, char **argv)
 {
@@ -227,6 +227,15 @@ int cmd_run(int argc, char **argv)
         cli_usage_error(&cmd, "%s", err.msg);
         goto out;
     }
+    if (cfg.emulator && endpoint_seen) {
+        cli_usage_error(&cmd, "--emulator runs its own endpoint, so --endpoint '%s' would be "
+                        "ignored; give one of them", cfg.endpoint);
+        goto out;
+    }
+    if (cfg.cacert && config_check_cacert(cfg.cacert, &err)) {
+        log_err(&err);
+        goto out;
+    }
     int stdin_count = 0;
     for (int i = 0; i < cfg.ninputs; i++) {
         const char *in = cfg.inputs[i];
@@ -238,16 +247,13 @@ int cmd_run(int argc, char **argv)
             continue;
         }
         struct stat st;
-        if (stat(in, &st) || access(in, R_OK)) {
-            log_error("'%s': %s; give a JSONL manifest or '-' for stdin", in, strerror(errno));
-            goto out;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            log_error("'%s' is a folder; give a manifest or an archive", in);
+        if (stat(in, &st) || access(in, S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK)) {
+            log_error("'%s': %s; give a JSONL manifest, an archive, a folder or media files, "
+                      "or '-' for stdin", in, strerror(errno));
             goto out;
         }
     }
-    if (pipe_load(cfg.pipeline_path, &pipe, &err)) {
+    if (pipe_load(cfg.pipeline_path, &pipe, &err) || pipe_check_tools(pipe, &err)) {
         log_err(&err);
         goto out;
     }
@@ -261,12 +267,19 @@ int cmd_run(int argc, char **argv)
     }
     if (!cfg.out_dir)
         goto out;
+    const char *endpoint_from = "--endpoint";
     if (!endpoint_seen) {
-        const char *env = config_shard_env(&cfg, "GEMINI_BASE_URL", NULL);
+        int own = 0;
+        const char *env = config_shard_env(&cfg, "GEMINI_BASE_URL", &own);
         if (env && *env) {
             cfg.endpoint = env;
             endpoint_seen = 1;
+            endpoint_from = own ? "GEMINI_BASE_URL_<K>" : "GEMINI_BASE_URL";
         }
+    }
+    if (!cfg.emulator && config_fix_endpoint(&cfg, endpoint_from, &err)) {
+        log_err(&err);
+        goto out;
     }
     if (config_load_key(&cfg, key_file, &err)) {
         log_err(&err);

@@ -33,13 +33,23 @@ static const char validate_details[] =
     "local $ref/$defs, OpenAPI nullable. Annotations (title, description, default,\n"
     "examples, ...) are ignored. Keywords it does not implement ($dynamicRef,\n"
     "unevaluatedProperties, remote $ref, ...) are refused, never passed silently.\n\n"
+    "A schema with no schema keyword at all (a pipeline file given instead of its\n"
+    "schema), and unknown keys that look like misspelt keywords (\"requird\"), get a\n"
+    "warning on stderr: both are accepted and would let anything pass.\n\n"
     "example:\n"
-    "  gembatch validate schemas/label.json out/classify/outputs.jsonl\n"
+    "  gembatch validate schemas/label.json answers.jsonl\n"
     "  jq -c .output out/classify/results.jsonl | gembatch validate schemas/label.json -\n\n"
+    "A line with more errors than --max-errors lists N of them and says\n"
+    "\"more_errors\":true.\n\n"
     "exit status: 0 every line valid, 1 some line invalid or not JSON, 2 the schema\n"
     "is unreadable, not JSON, wrong, or uses an unsupported keyword (message on stderr).\n";
 
-static int read_schema(const char *path, struct schema **out)
+static void lint_warning(void *ctx, const char *ptr, const char *msg)
+{
+    fprintf(stderr, "gembatch: warning: %s: %s: %s\n", (const char *)ctx, ptr, msg);
+}
+
+static int read_schema(const char *path, int quiet, struct schema **out)
 {
     json_error_t jerr;
     struct gb_err err = {0};
@@ -56,6 +66,8 @@ static int read_schema(const char *path, struct schema **out)
         return -1;
     }
     int rc = schema_compile(doc, path, out, &err);
+    if (!rc && !quiet)
+        schema_lint(doc, lint_warning, (void *)path);
     json_decref(doc);
     if (rc) {
         char msg[2048];
@@ -73,8 +85,9 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
-/* One verdict line on stdout. Takes errors (may be NULL). */
-static void print_verdict(long line, int valid, json_t *errors)
+/* One verdict line on stdout. Takes errors (may be NULL); more: errors were
+ * left out past --max-errors. */
+static void print_verdict(long line, int valid, json_t *errors, int more)
 {
     json_t *o = json_object();
     json_object_set_new(o, "line", json_integer(line));
@@ -83,6 +96,8 @@ static void print_verdict(long line, int valid, json_t *errors)
         json_object_set_new(o, "errors", errors ? errors : json_array());
     else
         json_decref(errors);
+    if (!valid && more)
+        json_object_set_new(o, "more_errors", json_true());
     char *s = json_dumps(o, JSON_COMPACT);
     if (s) {
         fputs(s, stdout);
@@ -107,7 +122,8 @@ int cmd_validate(int argc, char **argv)
     struct vopts o = {.max_errors = 20};
     const struct cli_opt opts[] = {
         {0, "max-errors", CLI_INT, &o.max_errors, "N",
-         "list at most N errors per line (default 20)", 1, 100000, NULL},
+         "list at most N errors per line (default 20); past it, \"more_errors\":true", 1,
+         100000, NULL},
         {'q', "quiet", CLI_FLAG, &o.quiet, NULL, "print nothing; the exit status tells", 0, 0,
          NULL},
         CLI_END,
@@ -140,7 +156,7 @@ int cmd_validate(int argc, char **argv)
                                        : "validate takes one SCHEMA and at most one FILE");
         goto done;
     }
-    if (read_schema(pos[0], &s))
+    if (read_schema(pos[0], o.quiet, &s))
         goto done;
     const char *path = npos == 2 ? pos[1] : "-";
     in = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -166,14 +182,20 @@ int cmd_validate(int argc, char **argv)
         json_error_t jerr;
         json_t *inst = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
         json_t *errors = NULL;
-        int valid;
+        int valid, more = 0;
         if (!inst) {
             valid = 0;
             if (!o.quiet)
                 errors = not_json_error(&jerr);
         } else {
-            valid = schema_validate(s, inst, o.quiet ? NULL : &errors, (int)o.max_errors);
+            /* one more than asked for tells whether any were left out */
+            valid = schema_validate(s, inst, o.quiet ? NULL : &errors, (int)o.max_errors + 1);
             json_decref(inst);
+            if (json_array_size(errors) > (size_t)o.max_errors) {
+                more = 1;
+                while (json_array_size(errors) > (size_t)o.max_errors)
+                    json_array_remove(errors, json_array_size(errors) - 1);
+            }
             if (valid < 0) {
                 fprintf(stderr, "gembatch: %s:%ld: %s\n", path, lineno, gb_strerror(valid));
                 valid = 0;
@@ -182,7 +204,7 @@ int cmd_validate(int argc, char **argv)
         if (!valid)
             any_invalid = 1;
         if (!o.quiet) {
-            print_verdict(lineno, valid, errors);
+            print_verdict(lineno, valid, errors, more);
             if (flush_each)
                 fflush(stdout);
         } else {

@@ -9,10 +9,12 @@
 #include "xfer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void config_defaults(struct config *c)
 {
@@ -39,9 +41,6 @@ void config_defaults(struct config *c)
     c->max_images = SINK_MAX_IMAGES_PER_RUN;
     c->max_buffered_bytes = XFER_BUDGET_DEFAULT;
 }
-
-/* flags whose presence overrides the pipeline's limits (order: cmd_run.c) */
-enum { SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN };
 
 void config_apply_pipeline(struct config *c, const struct pipeline *p, const int *seen)
 {
@@ -72,8 +71,10 @@ void config_free(struct config *c)
         free(c->api_key);
     }
     free(c->out_dir);
+    free(c->endpoint_owned);
     c->api_key = NULL;
     c->out_dir = NULL;
+    c->endpoint_owned = NULL;
 }
 
 static int parse_kn(const char *s, int *k, int *n)
@@ -246,4 +247,127 @@ void config_split_limits(struct config *c)
         c->rpm = c->rpm / c->shard_n > 0 ? c->rpm / c->shard_n : 1;
     if (c->tpm > 0)
         c->tpm = c->tpm / c->shard_n > 0 ? c->tpm / c->shard_n : 1;
+}
+
+/* "v1", "v1beta", "v1alpha", "v2beta3": an API version path segment. */
+static int version_segment(const char *s, size_t n)
+{
+    size_t i = 1;
+    if (n < 2 || s[0] != 'v' || s[1] < '0' || s[1] > '9')
+        return 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i == n)
+        return 1;
+    if (n - i >= 5 && !strncmp(s + i, "alpha", 5))
+        i += 5;
+    else if (n - i >= 4 && !strncmp(s + i, "beta", 4))
+        i += 4;
+    else
+        return 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i == n;
+}
+
+int config_endpoint_strip(const char *url, enum dialect d, const char *what, char **stripped,
+                          struct gb_err *err)
+{
+    *stripped = NULL;
+    const char *host = strstr(url, "://");
+    if (!host || strpbrk(url, "?#"))
+        return 0; /* not a base URL gembatch can reason about: left as given */
+    const char *path = strchr(host + 3, '/');
+    if (!path)
+        return 0;
+    size_t end = strlen(url);
+    while (end > (size_t)(path - url) && url[end - 1] == '/')
+        end--;
+    size_t start = end;
+    while (start > (size_t)(path - url) && url[start - 1] != '/')
+        start--;
+    if (start == end || !version_segment(url + start, end - start))
+        return 0;
+    const char *want = d == DIALECT_V1 ? "v1" : "v1beta";
+    int seglen = (int)(end - start);
+    if ((size_t)seglen != strlen(want) || strncmp(url + start, want, (size_t)seglen)) {
+        if (strcmp(want, "v1") && seglen == 2 && !strncmp(url + start, "v1", 2))
+            return GB_FAIL(err, GB_EINVAL, "%s '%s' ends in /v1, but requests use --api-version "
+                           "%s; gembatch adds the version to the URL itself: drop '/v1' from "
+                           "it, or give --api-version v1", what, url, want);
+        if (seglen == 6 && !strncmp(url + start, "v1beta", 6))
+            return GB_FAIL(err, GB_EINVAL, "%s '%s' ends in /v1beta, but requests use "
+                           "--api-version %s; gembatch adds the version to the URL itself: drop "
+                           "'/v1beta' from it, or leave --api-version out", what, url, want);
+        return GB_FAIL(err, GB_EINVAL, "%s '%s' ends in /%.*s, a version gembatch does not "
+                       "speak (it speaks v1beta and v1, chosen with --api-version, and adds it "
+                       "to the URL itself); drop '/%.*s' from the URL", what, url, seglen,
+                       url + start, seglen, url + start);
+    }
+    /* the URL without "/<version>" and the slashes around it */
+    size_t keep = start;
+    while (keep > (size_t)(path - url) && url[keep - 1] == '/')
+        keep--;
+    *stripped = strndup(url, keep);
+    return *stripped ? 0 : GB_FAIL(err, GB_ENOMEM, "out of memory");
+}
+
+int config_fix_endpoint(struct config *c, const char *what, struct gb_err *err)
+{
+    char *s = NULL;
+    int rc = config_endpoint_strip(c->endpoint, c->dialect, what, &s, err);
+    if (rc || !s)
+        return rc;
+    if (!c->quiet)
+        log_info("%s '%s' ends in /%s, which gembatch adds itself: using '%s'", what,
+                 c->endpoint, c->dialect == DIALECT_V1 ? "v1" : "v1beta", s);
+    free(c->endpoint_owned);
+    c->endpoint_owned = s;
+    c->endpoint = s;
+    return 0;
+}
+
+int config_check_cacert(const char *path, struct gb_err *err)
+{
+    static const char pem[] = "-----BEGIN CERTIFICATE-----",
+                      trusted[] = "-----BEGIN TRUSTED CERTIFICATE-----";
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0)
+        return GB_FAIL(err, GB_ENOENT, "--cacert '%s': %s; give a CA bundle in PEM form", path,
+                       strerror(errno));
+    int rc = 0;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        rc = GB_FAIL(err, GB_EINVAL, "--cacert '%s' is not a regular file; give a CA bundle in "
+                     "PEM form", path);
+        goto out;
+    }
+    /* a PEM bundle is text: a certificate's marker sits at the start of a
+     * line; reading stops at the first one (bundles are a few hundred KiB) */
+    char buf[65536 + sizeof trusted];
+    size_t keep = 0;
+    off_t off = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf + keep, sizeof buf - keep - 1, off);
+        if (n < 0) {
+            rc = GB_FAIL(err, GB_EIO, "--cacert '%s': %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        off += n;
+        size_t len = keep + (size_t)n;
+        buf[len] = '\0';
+        if (memmem(buf, len, pem, sizeof pem - 1) || memmem(buf, len, trusted, sizeof trusted - 1))
+            goto out;
+        keep = len < sizeof trusted ? len : sizeof trusted; /* a marker across two reads */
+        memmove(buf, buf + len - keep, keep);
+        if (off > (off_t)64 << 20)
+            break;
+    }
+    rc = GB_FAIL(err, GB_EINVAL, "--cacert '%s' holds no PEM certificate (no \"%s\" line); "
+                 "give a CA bundle in PEM form", path, pem);
+out:
+    close(fd);
+    return rc;
 }

@@ -16,6 +16,13 @@ struct pipeline;
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_PLAIN, PROGRESS_NONE };
 
+/* Flags whose presence overrides the pipeline's limits: cmd_run's option
+ * table marks them in seen[SEEN_N], config_apply_pipeline reads them. */
+enum seen_flag {
+    SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN,
+    SEEN_N
+};
+
 struct config {
     const char *pipeline_path;
     char **inputs;
@@ -26,6 +33,7 @@ struct config {
     double deadline_s;           /* per job, from its first request; 0 = see below */
     double bg_deadline_s;        /* background jobs (agents) when deadline_s is 0 */
     const char *endpoint;        /* base URL without version */
+    char *endpoint_owned;        /* owned: endpoint when config_endpoint_strip changed it */
     enum dialect dialect;
     const char *cacert;
     int emulator;
@@ -81,6 +89,25 @@ int config_check_endpoint(const char *endpoint, struct gb_err *err);
  * set, else NAME: shards can spend different keys' quotas or use other
  * endpoints. *from_shard (may be NULL) says which one it was. Borrowed. */
 const char *config_shard_env(const struct config *c, const char *name, int *from_shard);
+
+/* An endpoint whose path ends in an API version segment ("/v1beta", "/v1",
+ * "/v1alpha"): gembatch adds the version itself, so a URL copied with it
+ * would send every request to /v1beta/v1beta/interactions. When the segment
+ * is the one dialect d speaks, *stripped gets the URL without it (new string,
+ * the caller prints a notice) and 0 comes back; any other version is
+ * GB_EINVAL naming both (what: "--endpoint", "GEMINI_BASE_URL"). 0 with
+ * *stripped NULL when the path has no such segment. */
+int config_endpoint_strip(const char *url, enum dialect d, const char *what, char **stripped,
+                          struct gb_err *err);
+/* Apply config_endpoint_strip to c->endpoint (keeping the copy in
+ * endpoint_owned); a notice on stderr unless quiet. */
+int config_fix_endpoint(struct config *c, const char *what, struct gb_err *err);
+
+/* --cacert FILE checked before anything starts: a readable regular file with
+ * a PEM certificate in it. GB_ENOENT/GB_EINVAL naming the file. */
+int config_check_cacert(const char *path, struct gb_err *err);
+/* The hint for a TLS failure, the same in run, get and delete. */
+#define CONFIG_TLS_HINT "check --cacert (verification is never switched off)"
 
 /* A sharded run's rpm and tpm (flags or the pipeline's limits) are one key's
  * whole quota: each of the N shards takes 1/N of it (at least 1), unless this

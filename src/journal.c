@@ -5,7 +5,9 @@
  * place of results.jsonl must not make resume read, or truncate, its target. */
 #include "journal.h"
 #include "fsx.h"
+#include "jfast.h"
 #include "jsonx.h"
+#include "log.h"
 #include "manifest.h"
 #include "sink.h"
 
@@ -154,7 +156,7 @@ static int drop_torn_tail(int dirfd, const char *name)
     return dropped;
 }
 
-typedef int (*line_fn)(void *ctx, const char *line, size_t len);
+typedef int (*line_fn)(void *ctx, const char *line, size_t len, long no);
 
 /* Each line of dir/name (dirfd); a missing file has none. A link or a
  * non-file in its place is an error naming it. */
@@ -189,29 +191,145 @@ static int each_line(int dirfd, const char *dir, const char *name, line_fn fn, v
             continue;
         if (rc <= 0)
             break;
-        if ((rc = fn(ctx, line, len)))
+        if ((rc = fn(ctx, line, len, no)))
             break;
     }
     man_close(&r);
     return rc < 0 ? rc : 0;
 }
 
-static int on_result(void *ctx, const char *line, size_t len)
+/* ---- damaged lines ---------------------------------------------------------------- */
+
+enum { DAMAGE_SHOWN = 10 }; /* lines named per file; the rest are counted */
+
+struct damage {
+    const char *file;        /* "results.jsonl" */
+    long long n;
+    struct damaged_line {
+        long line;
+        const char *why;
+        int has_id;
+        uint64_t digest;
+        char id[81];
+    } v[DAMAGE_SHOWN];
+};
+
+static void damage_add(struct damage *d, long line, const char *why, int has_id, uint64_t digest,
+                       const char *id)
 {
-    struct resume *r = ctx;
-    uint64_t d;
+    if (d->n < DAMAGE_SHOWN) {
+        struct damaged_line *l = &d->v[d->n];
+        l->line = line;
+        l->why = why;
+        l->has_id = has_id;
+        l->digest = digest;
+        snprintf(l->id, sizeof l->id, "%s", has_id && id ? id : "");
+    }
+    d->n++;
+}
+
+/* What the damaged lines of one file mean, on stderr. done (may be NULL):
+ * the ids done by a whole line elsewhere in the file. */
+static void damage_report(const struct damage *d, const char *dir, const struct dset *done,
+                          const char *what, const char *outcome)
+{
+    for (long long i = 0; i < d->n && i < DAMAGE_SHOWN; i++) {
+        const struct damaged_line *l = &d->v[i];
+        char then[200];
+        if (!done)
+            snprintf(then, sizeof then, "%s", outcome);
+        else if (!l->has_id)
+            snprintf(then, sizeof then, "the job it was for runs again");
+        else if (dset_has(done, l->digest))
+            snprintf(then, sizeof then, "'%s' has a whole line too", l->id);
+        else
+            snprintf(then, sizeof then, "'%s' runs again", l->id);
+        log_warn("%s/%s:%ld: damaged %s line (%s); %s", dir, d->file, l->line, what, l->why,
+                 then);
+    }
+    if (d->n > DAMAGE_SHOWN)
+        log_warn("%s/%s: %lld more damaged lines", dir, d->file, d->n - DAMAGE_SHOWN);
+}
+
+int jrn_result_line(const char *line, size_t len, uint64_t *digest, int *has_id, char *id,
+                    size_t idsz, const char **why)
+{
+    static const char pre[] = "{\"id\":\"", st1[] = "\",\"status\":\"completed\"",
+                      st2[] = "\",\"status\":\"requires_action\"";
+    *has_id = 0;
+    *why = NULL;
+    if (idsz)
+        id[0] = '\0';
+    /* the lines we write: {"id":"...","status":"completed",... */
+    const char *q = NULL;
+    if (len > sizeof pre && !memcmp(line, pre, sizeof pre - 1)) {
+        const char *s = line + sizeof pre - 1, *e = line + len;
+        q = memchr(s, '"', (size_t)(e - s));
+        if (q && q > s && !memchr(s, '\\', (size_t)(q - s))) {
+            *digest = hash64(s, (size_t)(q - s), 0);
+            *has_id = 1;
+            if (idsz)
+                snprintf(id, idsz, "%.*s", (int)(q - s), s);
+        } else {
+            q = NULL;
+        }
+    }
+    if (!jf_check(line, len)) {
+        *why = "not whole JSON: cut short or garbled";
+        return 0;
+    }
+    size_t rest = q ? (size_t)(line + len - q) : 0;
+    if (q && ((rest > sizeof st1 && !memcmp(q, st1, sizeof st1 - 1)) ||
+              (rest > sizeof st2 && !memcmp(q, st2, sizeof st2 - 1))))
+        return 1;
+    /* anything else: ask jansson */
+    json_t *o = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+    const char *sid = o ? jx_str(o, "id") : NULL, *status = o ? jx_str(o, "status") : NULL;
+    if (sid && *sid) {
+        *digest = hash64(sid, strlen(sid), 0);
+        *has_id = 1;
+        if (idsz)
+            snprintf(id, idsz, "%s", sid);
+    }
+    if (!json_is_object(o))
+        *why = "not a JSON object";
+    else if (!sid || !*sid)
+        *why = "no \"id\"";
+    else if (!status)
+        *why = "no \"status\"";
+    else if (strcmp(status, "completed") && strcmp(status, "requires_action"))
+        *why = "its \"status\" is not \"completed\"";
+    json_decref(o);
+    return *why == NULL;
+}
+
+struct res_scan {
+    struct resume *r;
+    struct damage dmg;
+};
+
+static int on_result(void *ctx, const char *line, size_t len, long no)
+{
+    struct res_scan *rs = ctx;
+    uint64_t d = 0;
+    int has_id;
+    char id[81];
+    const char *why;
+    if (!jrn_result_line(line, len, &d, &has_id, id, sizeof id, &why)) {
+        damage_add(&rs->dmg, no, why, has_id, d, id);
+        return 0;
+    }
     /* written by gembatch itself: the literal text is its compact form */
-    if (!r->synthetic_lines && memmem(line, len, "\"synthetic\":true", 16))
-        r->synthetic_lines = 1;
-    r->results_lines++;
-    if (jrn_line_id(line, len, &d) == 0 && dset_add(&r->done, d) < 0)
-        return GB_ENOMEM;
-    return 0;
+    if (!rs->r->synthetic_lines && memmem(line, len, "\"synthetic\":true", 16))
+        rs->r->synthetic_lines = 1;
+    rs->r->results_lines++;
+    return dset_add(&rs->r->done, d) < 0 ? GB_ENOMEM : 0;
 }
 
 struct err_scan {
     struct resume *r;
     struct dset failed;
+    struct damage dmg;
 };
 
 int jrn_is_duplicate_line(const char *line, size_t len)
@@ -221,20 +339,24 @@ int jrn_is_duplicate_line(const char *line, size_t len)
     return memmem(line, len, mark, sizeof mark - 1) != NULL;
 }
 
-static int on_error(void *ctx, const char *line, size_t len)
+static int on_error(void *ctx, const char *line, size_t len, long no)
 {
     struct err_scan *es = ctx;
     uint64_t d;
+    if (!jf_check(line, len) || jrn_line_id(line, len, &d)) {
+        damage_add(&es->dmg, no, "not whole JSON with an \"id\"", 0, 0, NULL);
+        return 0;
+    }
     if (jrn_is_duplicate_line(line, len)) /* not a failure of the job: never retried */
         return 0;
-    if (jrn_line_id(line, len, &d) == 0 && !dset_has(&es->r->done, d) &&
-        dset_add(&es->failed, d) < 0)
+    if (!dset_has(&es->r->done, d) && dset_add(&es->failed, d) < 0)
         return GB_ENOMEM;
     return 0;
 }
 
 struct jscan {
     struct resume *r;
+    struct damage dmg;
     struct dset pending;
     /* answered requests per id with neither a result nor an error line: the
      * jobs the last run left unfinished, not the whole run */
@@ -252,16 +374,20 @@ static int on_answer(struct jscan *js, const json_t *o, uint64_t d)
     return dmap_put(&js->answered, d, dmap_get(&js->answered, d) + 1);
 }
 
-static int on_journal(void *ctx, const char *line, size_t len)
+static int on_journal(void *ctx, const char *line, size_t len, long no)
 {
     struct jscan *js = ctx;
     json_t *o = json_loadb(line, len, 0, NULL);
     const char *ev = o ? jx_str(o, "ev") : NULL, *id = o ? jx_str(o, "id") : NULL;
     const char *dg = o ? jx_str(o, "digest") : NULL;
     int rc = 0;
-    if (ev && !strcmp(ev, "begin") && jx_str(o, "run"))
+    if (ev && !strcmp(ev, "begin") && jx_str(o, "run")) {
         snprintf(js->r->journal_run, sizeof js->r->journal_run, "%s", jx_str(o, "run"));
-    if (ev && (id || dg)) {
+    } else if (!ev || !(id || dg) ||
+               (strcmp(ev, "send") && strcmp(ev, "ans") && strcmp(ev, "intr") &&
+                strcmp(ev, "iid") && strcmp(ev, "iid-done") && strcmp(ev, "use"))) {
+        damage_add(&js->dmg, no, o ? "not a journal event" : "not JSON", 0, 0, NULL);
+    } else {
         uint64_t d = id ? hash64(id, strlen(id), 0) : strtoull(dg, NULL, 16);
         if (!strcmp(ev, "send")) {
             js->r->journal_sends++;
@@ -322,8 +448,9 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
     memset(r, 0, sizeof *r);
     dset_init(&r->done);
     int rc = 0;
-    struct err_scan es = {r, {0}};
-    struct jscan js = {r, {0}, {0}};
+    struct res_scan rs = {r, {"results.jsonl", 0, {{0}}}};
+    struct err_scan es = {r, {0}, {"errors.jsonl", 0, {{0}}}};
+    struct jscan js = {r, {"journal.jsonl", 0, {{0}}}, {0}, {0}};
     dset_init(&r->failed);
     dset_init(&js.pending);
     int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -337,10 +464,17 @@ int jrn_scan(const char *dir, struct resume *r, struct gb_err *err)
     r->torn += drop_torn_tail(dirfd, "results.jsonl");
     r->torn += drop_torn_tail(dirfd, "errors.jsonl");
     drop_torn_tail(dirfd, "journal.jsonl");
-    if ((rc = each_line(dirfd, dir, "results.jsonl", on_result, r, err)) ||
+    if ((rc = each_line(dirfd, dir, "results.jsonl", on_result, &rs, err)) ||
         (rc = each_line(dirfd, dir, "errors.jsonl", on_error, &es, err)) ||
         (rc = each_line(dirfd, dir, "journal.jsonl", on_journal, &js, err)))
         goto out;
+    r->damaged_results = rs.dmg.n;
+    r->damaged_errors = es.dmg.n;
+    r->damaged_journal = js.dmg.n;
+    damage_report(&rs.dmg, dir, &r->done, "result", NULL);
+    damage_report(&es.dmg, dir, NULL, "error", "ignored");
+    damage_report(&js.dmg, dir, NULL, "journal",
+                  "ignored (the in-doubt and restarted counts may miss a request)");
     r->failed_prev = (long long)es.failed.n + es.failed.has_zero;
     r->failed = es.failed; /* kept: their error lines go once they succeed */
     dset_init(&es.failed);
@@ -515,7 +649,7 @@ static int compact_key(const char *line, size_t len, uint64_t *d, int *dup)
     return jrn_line_id(line, len, d);
 }
 
-static int pass1(void *ctx, const char *line, size_t len)
+static int pass1(void *ctx, const char *line, size_t len, long no)
 {
     struct compact *c = ctx;
     uint64_t d;
@@ -534,7 +668,7 @@ static int pass1(void *ctx, const char *line, size_t len)
     return 0;
 }
 
-static int pass2(void *ctx, const char *line, size_t len)
+static int pass2(void *ctx, const char *line, size_t len, long no)
 {
     struct compact *c = ctx;
     uint64_t d;

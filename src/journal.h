@@ -44,11 +44,26 @@ struct resume {
     long long journal_tok[4];    /* tokens billed to it: input, output, total, thought */
     double journal_usd;          /* what they cost (the known part) */
     long long journal_unpriced;  /* answered requests whose cost was unknown */
+    /* Damaged lines in the middle of a file (cut short, garbage, a result
+     * without its status): reported on stderr with their line numbers by
+     * jrn_scan. A damaged result never marks its id done: the job runs again. */
+    long long damaged_results;
+    long long damaged_errors;    /* not JSON with an id: not counted as failed */
+    long long damaged_journal;   /* not a journal event: ignored */
 };
 
-/* Scan OUTDIR (files may be missing). Truncates torn tails in place. */
+/* Scan OUTDIR (files may be missing). Truncates torn tails in place. Damaged
+ * lines are counted in r and reported on stderr (the first ten per file with
+ * their line numbers). */
 int jrn_scan(const char *dir, struct resume *r, struct gb_err *err);
 void jrn_free(struct resume *r);
+
+/* A results.jsonl line: 1 when it is a whole result (JSON, a non-empty
+ * string "id", "status" "completed" or "requires_action"), with *digest
+ * set. 0 when it is damaged, *why saying how; *has_id then tells whether an
+ * id could still be read from it (into *digest, and id[0..idsz) when idsz). */
+int jrn_result_line(const char *line, size_t len, uint64_t *digest, int *has_id, char *id,
+                    size_t idsz, const char **why);
 
 /* The digest of the "id" of a results/errors line (fast path for lines we
  * wrote, which start with {"id":"). 0 on success, -1 if the line has no id. */

@@ -7,13 +7,19 @@
 #include "jsonx.h"
 #include "schema.h"
 #include "sha256.h"
+#include "sniff.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* keys of a pipeline file that are ours, never sent */
-static const char *const local_keys[] = {"name",  "prompt",         "limits",
-                                         "validate", "steps", "max_tool_turns", NULL};
+static const char *const local_keys[] = {"name",  "prompt",         "limits", "validate",
+                                         "steps", "max_tool_turns", "accept", NULL};
 
 static int is_local(const char *k)
 {
@@ -176,9 +182,166 @@ static int read_limits(struct pipeline *p, struct gb_err *err)
     return 0;
 }
 
+/* A mime token (RFC 6838 restricted-name characters). */
+static int mime_token(const char *s, size_t n)
+{
+    if (!n || n > 127)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("!#$&^_.+-", c)))
+            return 0;
+    }
+    return 1;
+}
+
+/* "accept": a list of mime types ("text/csv", "text/" and a star): which archive and
+ * folder entries run. */
+static int read_accept(struct pipeline *p, struct gb_err *err)
+{
+    json_t *a = json_object_get(p->doc, "accept");
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || !json_array_size(a))
+        return GB_FAIL(err, GB_EINVAL, "/accept: expected a non-empty array of mime types, "
+                                       "e.g. [\"image/*\", \"text/csv\"]");
+    p->accept = calloc(json_array_size(a), sizeof *p->accept);
+    if (!p->accept)
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        const char *m = json_string_value(v);
+        const char *slash = m ? strchr(m, '/') : NULL;
+        if (!slash || !mime_token(m, (size_t)(slash - m)) ||
+            (strcmp(slash + 1, "*") && !mime_token(slash + 1, strlen(slash + 1))))
+            return GB_FAIL(err, GB_EINVAL, "/accept/%zu: expected a mime type such as "
+                           "\"text/csv\" or \"text/*\"", i);
+        if (m[0] == '*')
+            return GB_FAIL(err, GB_EINVAL, "/accept/%zu: \"%s\" would send any file, binary "
+                           "junk included; list the types (\"text/*\", \"application/json\")",
+                           i, m);
+        if (!(p->accept[p->naccept++] = strdup(m)))
+            return GB_FAIL(err, GB_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int pipe_accepts(const struct pipeline *p, const char *mime)
+{
+    for (size_t i = 0; mime && i < p->naccept; i++) {
+        const char *pat = p->accept[i];
+        size_t n = strlen(pat);
+        if (n >= 2 && !strcmp(pat + n - 2, "/*")) {
+            if (!strncasecmp(mime, pat, n - 1)) /* "text/" */
+                return 1;
+        } else if (!strcasecmp(mime, pat)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *pipe_entry_type(const struct pipeline *p, const struct sniff_result *sr)
+{
+    if (!p || !p->naccept)
+        return sniff_is_media(sr) ? sr->type : NULL;
+    if (!pipe_accepts(p, sr->mime))
+        return NULL;
+    return sr->type ? sr->type : "document";
+}
+
+void pipe_skip_reason(const struct pipeline *p, const struct sniff_result *sr, char *out,
+                      size_t outsz)
+{
+    const char *m = sr->mime ? sr->mime : "unknown type";
+    if (p && p->naccept)
+        snprintf(out, outsz, "%.150s is not in the pipeline's \"accept\" list", m);
+    else
+        snprintf(out, outsz, "not media (%.150s); list its type in the pipeline's \"accept\" "
+                 "to send it", m);
+}
+
 int pipe_step_local(const char *key)
 {
     return !strcmp(key, "name") || !strcmp(key, "prompt");
+}
+
+/* 0 when path is a regular file this process may execute, else an errno. */
+static int runnable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st))
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+    return access(path, X_OK) ? errno : 0;
+}
+
+/* Look name up the way posix_spawnp does: each folder of PATH in order (an
+ * empty entry is the current folder); without PATH, the system's default. */
+static int on_path(const char *name, int *why)
+{
+    char defpath[256] = "/bin:/usr/bin";
+    const char *path = getenv("PATH");
+    if (!path) {
+        size_t n = confstr(_CS_PATH, defpath, sizeof defpath);
+        if (!n || n > sizeof defpath)
+            snprintf(defpath, sizeof defpath, "/bin:/usr/bin");
+        path = defpath;
+    }
+    *why = ENOENT;
+    for (const char *s = path;;) {
+        const char *e = strchr(s, ':');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        char *dir = n ? strndup(s, n) : strdup(".");
+        char *full = dir ? fsx_join(dir, name) : NULL;
+        int rc = full ? runnable(full) : ENOMEM;
+        free(full);
+        free(dir);
+        if (!rc)
+            return 1;
+        if (rc != ENOENT && rc != ENOTDIR)
+            *why = rc; /* found, but not runnable: say that, unless a later one is */
+        if (!e)
+            return 0;
+        s = e + 1;
+    }
+}
+
+int pipe_check_tools(const struct pipeline *p, struct gb_err *err)
+{
+    for (size_t i = 0; i < p->ntools; i++) {
+        const struct pipe_tool *t = &p->tools[i];
+        const char *prog = t->argv[0];
+        int rc;
+        if (strchr(prog, '/')) {
+            if (!(rc = runnable(prog)))
+                continue;
+            char shown[600] = "";
+            if (strcmp(prog, t->program))
+                snprintf(shown, sizeof shown, " ('%.500s')", prog);
+            GB_FAIL(err, rc == ENOENT ? GB_ENOENT : GB_EINVAL,
+                    "%s: tool '%s': program '%s'%s %s; a program path with a '/' is relative "
+                    "to the pipeline's folder", t->where, t->name, t->program, shown,
+                    rc == ENOENT ? "not found"
+                    : rc == EACCES ? "is not an executable file (chmod +x?)"
+                    : strerror(rc));
+        } else {
+            if (on_path(prog, &rc))
+                continue;
+            GB_FAIL(err, rc == ENOENT ? GB_ENOENT : GB_EINVAL,
+                    "%s: tool '%s': program '%s' %s; a name without a '/' is looked up on "
+                    "PATH", t->where, t->name, prog,
+                    rc == ENOENT ? "was not found on PATH"
+                    : rc == EACCES ? "is on PATH but not executable"
+                    : strerror(rc));
+        }
+        gb_err_at(err, p->path, 0, 0);
+        return err ? err->code : GB_ENOENT;
+    }
+    return 0;
 }
 
 const struct pipe_tool *pipe_tool(const struct pipeline *p, const char *name)
@@ -225,6 +388,7 @@ static int take_tools(struct pipeline *p, json_t *tools, const char *ptr, struct
         memset(pt, 0, sizeof *pt);
         pt->name = strdup(name);
         pt->timeout_ms = (long)(secs * 1000);
+        snprintf(pt->where, sizeof pt->where, "%s/%zu/run/0", ptr, i);
         pt->argv = calloc(json_array_size(run) + 1, sizeof *pt->argv);
         if (!pt->name || !pt->argv)
             return GB_FAIL(err, GB_ENOMEM, "out of memory");
@@ -238,7 +402,9 @@ static int take_tools(struct pipeline *p, json_t *tools, const char *ptr, struct
             /* a program path with a '/' is relative to the pipeline's folder;
              * a bare name is looked up on PATH; never through a shell */
             pt->argv[k] = k == 0 && strchr(arg, '/') ? fsx_join(p->dir, arg) : strdup(arg);
-            if (!pt->argv[k])
+            if (k == 0)
+                pt->program = strdup(arg);
+            if (!pt->argv[k] || (k == 0 && !pt->program))
                 return GB_FAIL(err, GB_ENOMEM, "out of memory");
         }
         json_object_del(t, "run");
@@ -333,7 +499,7 @@ int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
     }
     if (pr)
         p->prompt = strdup(json_string_value(pr));
-    if ((rc = read_limits(p, err)))
+    if ((rc = read_limits(p, err)) || (rc = read_accept(p, err)))
         goto fail_at;
     json_t *val = json_object_get(p->doc, "validate");
     if (val) {
@@ -436,8 +602,12 @@ void pipe_free(struct pipeline *p)
         for (char **a = p->tools[i].argv; a && *a; a++)
             free(*a);
         free(p->tools[i].argv);
+        free(p->tools[i].program);
     }
     free(p->tools);
+    for (size_t i = 0; i < p->naccept; i++)
+        free(p->accept[i]);
+    free(p->accept);
     json_decref(p->steps);
     json_decref(p->base);
     json_decref(p->doc);

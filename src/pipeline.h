@@ -11,6 +11,7 @@
 #include "err.h"
 
 struct schema;
+struct sniff_result;
 
 struct pipe_limits {
     long concurrency, rpm, tpm, max_attempts; /* 0 = not set */
@@ -24,6 +25,8 @@ struct pipe_tool {
     char *name;
     char **argv;          /* argv[0] resolved against the pipeline's folder when it has a '/' */
     long timeout_ms;      /* "timeout_s", default 60 s */
+    char *program;        /* "run"[0] as written in the pipeline */
+    char where[64];       /* its JSON pointer: "/tools/0/run/0", "/steps/1/tools/0/run/0" */
 };
 
 struct pipeline {
@@ -45,6 +48,9 @@ struct pipeline {
     char digest[65];      /* SHA-256 of the canonical doc without "limits": what resume compares */
     char digest_whole[65];/* SHA-256 of the whole canonical doc (what older runs recorded) */
     json_t *fields;       /* {field: first 16 hex of its digest}, limits left out */
+    char **accept;        /* "accept": mime patterns ("text/csv", or "image/" and a star) that archive
+                           * and folder entries must match to run, or NULL: media only */
+    size_t naccept;
 };
 
 int pipe_load(const char *path, struct pipeline **out, struct gb_err *err);
@@ -58,8 +64,29 @@ void pipe_free(struct pipeline *p);
 int pipe_render(const char *tmpl, const json_t *vars, const char *id, const json_t *ctx,
                 char **out, struct gb_err *err);
 
+/* Check up front that every tool's program exists and may be run: a path
+ * with a '/' (resolved against the pipeline's folder) must be an executable
+ * regular file; a bare name must be one in a folder of PATH, as
+ * posix_spawnp looks it up when the tool is called. GB_ENOENT or
+ * GB_EINVAL naming the tool and its program, so nothing is paid for a run
+ * whose tool calls would all fail. */
+int pipe_check_tools(const struct pipeline *p, struct gb_err *err);
+
 /* The program answering function tool name, or NULL. */
 const struct pipe_tool *pipe_tool(const struct pipeline *p, const char *name);
+
+/* Whether a file sniffed as sr (an archive or folder entry, or a media file
+ * given as INPUT) runs under this pipeline, and as what content type: with
+ * no "accept", images, audio, video and PDFs run as themselves; with one,
+ * exactly the mime types it matches run ("document" when sniffing gave no
+ * content type). NULL: the file is passed over. */
+const char *pipe_entry_type(const struct pipeline *p, const struct sniff_result *sr);
+/* Why pipe_entry_type passed sr over, for the skipped list, into out. */
+void pipe_skip_reason(const struct pipeline *p, const struct sniff_result *sr, char *out,
+                      size_t outsz);
+/* 1 when mime matches one of the "accept" patterns (exact, or "type/" plus a star;
+ * case-insensitive). */
+int pipe_accepts(const struct pipeline *p, const char *mime);
 
 /* Local keys of a step object (never sent): "name", "prompt". */
 int pipe_step_local(const char *key);

@@ -2,10 +2,12 @@
  * base64-encoded straight from the file into curl's buffer (curl's
  * tool_cb_rea.c pattern): no allocation per chunk, any rewind position. */
 #include "request.h"
+#include "jfast.h"
 #include "b64.h"
 #include "fsx.h"
 #include "job.h"
 #include "jsonx.h"
+#include "mediainfo.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -88,8 +90,9 @@ int body_from_request(struct body *b, const struct job_ctx *ctx, const json_t *r
                       const struct job *job, struct gb_err *err)
 {
     reset_content(b);
-    /* 15 significant digits: a temperature of 0.1 goes out as 0.1 */
-    b->text = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    /* the shortest digits that keep each value: a temperature of 0.1 goes out
+     * as 0.1, and a 17-digit number is not rounded */
+    b->text = jf_dump_short(req, NULL);
     if (!b->text)
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     b->text_len = strlen(b->text);
@@ -281,21 +284,31 @@ static long text_tokens(const json_t *v, int depth)
     return t;
 }
 
+long req_media_tokens(const struct media *m, struct media_info *mi)
+{
+    struct media_info local;
+    struct media_info *p = mi ? mi : &local;
+    mi_probe(m->path, m->mime, m->size, p); /* a file gone since: a guess, flagged */
+    return mi_tokens(p, m->type, m->mime, m->size);
+}
+
+long req_estimate(const json_t *req, const struct job *job, struct req_estimate *out)
+{
+    struct req_estimate e = {0, 0, 0};
+    e.text_tokens = text_tokens(json_object_get(req, "input"), 0) +
+                    text_tokens(json_object_get(req, "system_instruction"), 0);
+    for (size_t i = 0; job && i < job->nmedia; i++) {
+        struct media_info mi;
+        e.media_tokens += req_media_tokens(&job->media[i], &mi);
+        e.guessed |= mi.guessed;
+    }
+    if (out)
+        *out = e;
+    long t = e.text_tokens + e.media_tokens;
+    return t < 1 ? 1 : t;
+}
+
 long req_estimate_tokens(const json_t *req, const struct job *job)
 {
-    long t = text_tokens(json_object_get(req, "input"), 0) +
-             text_tokens(json_object_get(req, "system_instruction"), 0);
-    for (size_t i = 0; job && i < job->nmedia; i++) {
-        const struct media *m = &job->media[i];
-        double sz = (double)m->size;
-        if (!strcmp(m->type, "image"))
-            t += 258;
-        else if (!strcmp(m->type, "audio"))
-            t += (long)(32.0 * sz / 16000.0); /* ~128 kbit/s */
-        else if (!strcmp(m->type, "video"))
-            t += (long)(263.0 * sz / 250000.0); /* ~2 Mbit/s */
-        else
-            t += 258 * (long)(1 + sz / 100000.0); /* ~100 KB per PDF page */
-    }
-    return t < 1 ? 1 : t;
+    return req_estimate(req, job, NULL);
 }

@@ -16,6 +16,8 @@
 
 struct job;
 struct job_ctx;
+struct media;
+struct media_info;
 
 enum seg_kind { SEG_TEXT, SEG_B64FILE, SEG_RAWFILE };
 
@@ -63,8 +65,20 @@ size_t body_read(char *dst, size_t size, size_t nmemb, void *userdata);
 int body_seek(void *userdata, int64_t offset, int origin);
 void body_rewind(struct body *b);
 
-/* Estimated input tokens of a request (text ~4 chars/token, media by the
- * published per-item/per-second rates, approximated from size). */
+/* Estimated input tokens of a request: text at ~4 characters a token, media
+ * at the published rates from what their headers say (mediainfo.h: seconds
+ * of audio and video, PDF pages, image tiles), from their size when the
+ * headers cannot tell. Media going through the Files API count the same. */
 long req_estimate_tokens(const json_t *req, const struct job *job);
+
+struct req_estimate {
+    long text_tokens;      /* "input" and "system_instruction" text */
+    long media_tokens;     /* every media part of the job */
+    int guessed;           /* some media part was estimated from its size */
+};
+/* The same, with its parts in *out (may be NULL). Returns the total. */
+long req_estimate(const json_t *req, const struct job *job, struct req_estimate *out);
+/* One media part's tokens; *mi (may be NULL) gets what its headers said. */
+long req_media_tokens(const struct media *m, struct media_info *mi);
 
 #endif

@@ -29,6 +29,15 @@ void schema_free(struct schema *s);
 int schema_validate(const struct schema *s, const json_t *instance, json_t **errors,
                     int max_errors);
 
+/* Warnings about a schema that compiles but is likely not what was meant:
+ * a document with no schema keyword at all (it accepts anything: a pipeline
+ * file given instead of its schema), and unknown keys one or two edits from
+ * a keyword ('requird', 'propertys'), which are ignored like annotations.
+ * warn (may be NULL) gets each with the JSON pointer of the schema holding
+ * it. Returns the number of warnings. */
+int schema_lint(const json_t *doc, void (*warn)(void *ctx, const char *path, const char *msg),
+                void *ctx);
+
 /* Generate a new instance valid against the schema, deterministic in seed.
  * Returns 0 or GB_EUNSUPPORTED when no instance can be produced (e.g. an
  * unsatisfiable schema), with err filled. */

@@ -182,7 +182,9 @@ int sink_line(struct sink *s, enum sink_file f, const json_t *obj)
     /* formatted whole in memory, newline included, then one write(2) */
     struct buf b;
     buf_init(&b, BUF_UNLIMITED);
-    if (jf_append_prec(&b, obj, 15) || buf_putc(&b, '\n')) {
+    /* reals in the shortest form that reads back the same: 0.1, never
+     * 0.10000000000000001, and no 17-digit value rounded to 15 */
+    if (jf_append_prec(&b, obj, JF_SHORTEST) || buf_putc(&b, '\n')) {
         buf_free(&b);
         return GB_ENOMEM;
     }

@@ -1,7 +1,8 @@
 /* xfer.c: the transfer loop's machinery. Owns the curl multi handle, the pool
  * of easy handles, and every op in flight; HTTP/2 multiplexing where the
- * server offers it (PIPEWAIT), keep-alive reuse otherwise. Knows nothing
- * about jobs, retries or files: those decisions live in run.c and retry.c.
+ * server offers it (PIPEWAIT, https only), keep-alive reuse otherwise; the
+ * per-attempt timeout, counted from when curl starts the attempt. Knows
+ * nothing about jobs, retries or files: those live in run.c and retry.c.
  * Guards what a hostile server could steer: the protocols curl may use, the
  * origin the key goes to, and the memory all responses take together. */
 #include "xfer.h"
@@ -82,6 +83,10 @@ static int charge(struct op *op, size_t n)
     op->held += n;
     return 0;
 }
+
+/* curl's own timeout stays as a backstop for an attempt that never leaves
+ * the queue: twice the attempt's limit and a minute more */
+#define BACKSTOP_MS(t) ((t) * 2 + 60000L)
 
 int xfer_init(struct xfer *x, const struct xfer_opts *o, const char *api_key,
               const char *user_agent)
@@ -278,6 +283,119 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* ---- attempt timeouts ------------------------------------------------------------
+ * CURLOPT_TIMEOUT_MS counts from curl_multi_add_handle, so time spent waiting
+ * for a connection (another transfer's HTTP/2 streams, the host connection
+ * cap) counted against --timeout, and a hung first response timed out every
+ * request queued behind it before any was sent. The attempt starts when curl
+ * opens a socket for it (CURLOPT_SOCKOPTFUNCTION, before connecting) or hands
+ * it a connection (CURLOPT_PREREQFUNCTION, before sending); xfer_poll ends the
+ * attempts that run past their limit from then. */
+
+static void live_unlink(struct op **head, struct op *op)
+{
+    if (op->xprev)
+        op->xprev->xnext = op->xnext;
+    else if (*head == op)
+        *head = op->xnext;
+    if (op->xnext)
+        op->xnext->xprev = op->xprev;
+    op->xprev = op->xnext = NULL;
+}
+
+static uint64_t deadline_us(const struct op *op)
+{
+    return op->timeout_ms > 0 && op->t_attempt_us
+               ? op->t_attempt_us + (uint64_t)op->timeout_ms * 1000
+               : 0;
+}
+
+static void attempt_started(struct op *op)
+{
+    if (op->t_attempt_us)
+        return;
+    op->t_attempt_us = now_us();
+    uint64_t d = deadline_us(op);
+    struct xfer *x = op->owner;
+    if (d && (!x->next_deadline_us || d < x->next_deadline_us))
+        x->next_deadline_us = d;
+}
+
+static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)fd;
+    (void)purpose;
+    attempt_started(ud);
+    return CURL_SOCKOPT_OK;
+}
+
+static int on_prereq(void *ud, char *ip, char *local_ip, int port, int local_port)
+{
+    (void)ip;
+    (void)local_ip;
+    (void)port;
+    (void)local_port;
+    attempt_started(ud);
+    return CURL_PREREQFUNC_OK;
+}
+
+/* The earliest deadline of the started attempts (0: none). */
+static uint64_t next_deadline(const struct xfer *x)
+{
+    uint64_t next = 0;
+    for (const struct op *op = x->live; op; op = op->xnext) {
+        uint64_t d = deadline_us(op);
+        if (d && (!next || d < next))
+            next = d;
+    }
+    return next;
+}
+
+static void release(struct xfer *x, struct op *op);
+
+/* End op as curl ends a transfer past CURLOPT_TIMEOUT_MS, and queue it for
+ * xfer_next_done. */
+static void expire(struct xfer *x, struct op *op, uint64_t now)
+{
+    curl_off_t got = 0;
+    curl_easy_getinfo(op->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+    curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE, &op->http);
+    curl_off_t up = 0;
+    curl_easy_getinfo(op->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+    op->bytes_sent = (int64_t)up;
+    op->cc = CURLE_OPERATION_TIMEDOUT;
+    snprintf(op->errbuf, sizeof op->errbuf,
+             "Operation timed out after %llu milliseconds with %lld bytes received",
+             (unsigned long long)((now - op->t_attempt_us) / 1000), (long long)got);
+    op->t_end_us = now;
+    release(x, op);
+    op->xprev = x->expired_tail;
+    op->xnext = NULL;
+    if (x->expired_tail)
+        x->expired_tail->xnext = op;
+    else
+        x->expired = op;
+    x->expired_tail = op;
+}
+
+/* Attempts started more than their timeout ago end now. The scan runs only
+ * once the earliest deadline has come: about once per timeout period when
+ * answers come in time, not once per poll. */
+static void expire_due(struct xfer *x)
+{
+    uint64_t now = now_us();
+    if (!x->next_deadline_us || now < x->next_deadline_us)
+        return;
+    struct op *next;
+    for (struct op *op = x->live; op; op = next) {
+        next = op->xnext;
+        uint64_t d = deadline_us(op);
+        if (d && d <= now)
+            expire(x, op, now);
+    }
+    x->next_deadline_us = next_deadline(x);
+}
+
 static size_t body_read_cb(char *dst, size_t size, size_t nmemb, void *ud)
 {
     return body_read(dst, size, nmemb, ud);
@@ -346,13 +464,23 @@ int xfer_add(struct xfer *x, struct op *op)
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    /* PIPEWAIT holds a transfer back until curl knows whether a connection
+     * being made can multiplex: over TLS that is the ALPN answer, but over
+     * cleartext HTTP/1.1 it is the first response, so every request waited
+     * for the first one's answer. Cleartext never multiplexes here (2TLS
+     * asks for HTTP/2 over TLS only): it opens connections in parallel. */
+    if (!strncasecmp(op->url, "https://", 8))
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, op);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, op);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      x->opts.connect_timeout_ms > 0 ? x->opts.connect_timeout_ms : 30000L);
     if (op->timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, op->timeout_ms);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, BACKSTOP_MS(op->timeout_ms));
     if (op->low_speed_time_s > 0) {
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1024L);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, op->low_speed_time_s);
@@ -382,11 +510,18 @@ int xfer_add(struct xfer *x, struct op *op)
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
     op->t_start_us = now_us();
+    op->t_attempt_us = 0;
+    op->owner = x;
     if (curl_multi_add_handle(x->multi, e) != CURLM_OK) {
         curl_easy_cleanup(e);
         op->easy = NULL;
         return GB_EINVAL;
     }
+    op->xprev = NULL;
+    op->xnext = x->live;
+    if (x->live)
+        x->live->xprev = op;
+    x->live = op;
     x->running++;
     return 0;
 }
@@ -395,18 +530,30 @@ int xfer_poll(struct xfer *x, int timeout_ms, struct curl_waitfd *extra, unsigne
 {
     int still = 0;
     curl_multi_perform(x->multi, &still);
+    expire_due(x);
+    if (x->expired)
+        timeout_ms = 0; /* timed out already: handed back without waiting */
+    else if (x->next_deadline_us) {
+        uint64_t now = now_us();
+        long left = x->next_deadline_us > now
+                        ? (long)((x->next_deadline_us - now + 999) / 1000) : 0;
+        if (left < timeout_ms)
+            timeout_ms = (int)left;
+    }
     /* no early return when nothing runs: curl_multi_poll still waits out
      * timeout_ms, so a run whose jobs all wait for a retry sleeps instead of
      * spinning a core (it did, for the whole of a RetryInfo delay) */
     int numfds = 0;
     curl_multi_poll(x->multi, extra, nextra, timeout_ms, &numfds);
     curl_multi_perform(x->multi, &still);
+    expire_due(x);
     return 0;
 }
 
 static void release(struct xfer *x, struct op *op)
 {
     CURL *e = op->easy;
+    live_unlink(&x->live, op);
     curl_multi_remove_handle(x->multi, e);
     curl_easy_reset(e);
     if (x->npool == x->cappool) {
@@ -428,6 +575,13 @@ static void release(struct xfer *x, struct op *op)
 
 struct op *xfer_next_done(struct xfer *x)
 {
+    if (x->expired) {
+        struct op *op = x->expired;
+        live_unlink(&x->expired, op);
+        if (!x->expired)
+            x->expired_tail = NULL;
+        return op;
+    }
     int left;
     CURLMsg *m;
     while ((m = curl_multi_info_read(x->multi, &left))) {
@@ -466,10 +620,35 @@ struct op *xfer_next_done(struct xfer *x)
     return NULL;
 }
 
+int xfer_tls_error(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void xfer_cancel(struct xfer *x, struct op *op)
 {
-    if (op && op->easy)
+    if (op && op->easy) {
         release(x, op);
+        return;
+    }
+    for (struct op *q = x->expired; op && q; q = q->xnext)
+        if (q == op) { /* timed out, not handed back yet: never will be */
+            if (x->expired_tail == op)
+                x->expired_tail = op->xprev;
+            live_unlink(&x->expired, op);
+            return;
+        }
 }
 
 int xfer_set_origin(struct xfer *x, const char *endpoint)

@@ -56,6 +56,11 @@ struct xfer {
     char *origin_prefix;       /* the endpoint's "scheme://authority" as written: fast check */
     struct xfer_budget *budget;
     int multiplexing;          /* the server answered over HTTP/2 */
+    struct op *live;           /* ops handed to curl (xfer_add) and not yet finished */
+    struct op *expired, *expired_tail; /* timed out here, not yet handed back */
+    uint64_t next_deadline_us; /* no started attempt expires before this (0: none);
+                                * may be early (that op finished): then a scan
+                                * finds nothing due and moves it on */
 };
 
 /* Called for each piece of a response body when op->on_data is set (SSE);
@@ -70,10 +75,14 @@ struct op {
     void *user;                /* the caller's pointer (job) */
     char *url;
     const char *method;        /* "GET" "POST" "DELETE" */
+    struct op *xprev, *xnext;  /* xfer's live or expired list */
+    struct xfer *owner;        /* set by xfer_add */
     struct curl_slist *headers;/* extra headers, owned */
     struct body body;          /* request body (POST) */
     int has_body;
-    long timeout_ms;
+    long timeout_ms;           /* one attempt, from when it leaves curl's queue: a
+                                * wait for a connection (HTTP/2 stream limits,
+                                * max host connections) does not count */
     long low_speed_time_s;     /* 0: off */
     size_t resp_max;           /* response ceiling */
     op_data_fn on_data;
@@ -92,6 +101,8 @@ struct op {
     char service_tier[24];     /* x-gemini-service-tier: the tier that served it */
     int synthetic;             /* answered by the gembatch emulator (EMULATOR_HEADER) */
     uint64_t t_start_us, t_end_us, t_first_byte_us;
+    uint64_t t_attempt_us;     /* the attempt left the queue: a socket was opened for it,
+                                * or a connection handed to it (0: still queued) */
     int resp_overflow;
     int over_budget;           /* stopped: the ops together held the whole budget (errbuf says) */
     int key_withheld;          /* not the endpoint's origin: sent without the key */
@@ -120,7 +131,8 @@ void op_free(struct op *op);
 /* Configure and start. 0, or GB_ENOMEM / GB_EINVAL. */
 int xfer_add(struct xfer *x, struct op *op);
 /* Wait up to timeout_ms for activity on transfers or on the extra
- * descriptors (tool programs' pipes), and advance transfers. */
+ * descriptors (tool programs' pipes), and advance transfers. Attempts past
+ * their timeout end here, with CURLE_OPERATION_TIMEDOUT. */
 int xfer_poll(struct xfer *x, int timeout_ms, struct curl_waitfd *extra, unsigned nextra);
 /* A finished op, or NULL when none is ready. */
 struct op *xfer_next_done(struct xfer *x);
@@ -131,5 +143,9 @@ void xfer_cancel(struct xfer *x, struct op *op);
 void xfer_op_release(struct op *op, size_t n);
 /* Response bytes held by all ops now (charged and not yet released). */
 size_t xfer_buffered(const struct xfer *x);
+/* 1 for the curl codes of a TLS failure (certificate not trusted, bad CA
+ * file, handshake refused): not worth retrying, and worth the --cacert hint
+ * (config.h CONFIG_TLS_HINT) wherever it is reported. */
+int xfer_tls_error(CURLcode cc);
 
 #endif

@@ -99,10 +99,25 @@ static void put_int(struct jw *w, json_int_t v)
     put(w, b + i, sizeof b - i);
 }
 
+/* d in the fewest significant digits (15, 16 or 17) that read back as d:
+ * 0.1 is "0.1", not 0.10000000000000001, and 0.30000000000000004 keeps all
+ * 17 (15 digits would change the value). */
+static int shortest(char *b, size_t bsz, double d)
+{
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(b, bsz, "%.*g", prec, d);
+        if (n <= 0 || (size_t)n >= bsz || strtod(b, NULL) == d)
+            break;
+    }
+    return n;
+}
+
 static void put_real(struct jw *w, double d)
 {
     char b[40];
-    int n = snprintf(b, sizeof b, "%.*g", w->prec, d);
+    int n = w->prec == JF_SHORTEST ? shortest(b, sizeof b, d)
+                                   : snprintf(b, sizeof b, "%.*g", w->prec, d);
     if (n <= 0 || (size_t)n >= sizeof b - 3) {
         w->err = GB_EINVAL;
         return;
@@ -221,7 +236,7 @@ int jf_write_prec(const json_t *v, int sort_keys, int precision,
     w->ctx = ctx;
     w->err = 0;
     w->sort = sort_keys;
-    w->prec = precision > 0 && precision <= 17 ? precision : 17;
+    w->prec = precision >= 0 && precision <= 17 ? precision : 17; /* 0: JF_SHORTEST */
     w->n = 0;
     if (!v)
         w->err = GB_EINVAL;
@@ -570,13 +585,198 @@ json_t *jf_parse(const char *text, size_t len)
     return v;
 }
 
-char *jf_dump(const json_t *v, size_t *len)
+/* ---- checking ------------------------------------------------------------------ */
+
+enum { CHECK_MAX_DEPTH = 2048 };
+
+/* Length of the valid UTF-8 sequence (2-4 bytes) at p, or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0], cp;
+    size_t k;
+    if (c >= 0xc2 && c <= 0xdf)
+        k = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        k = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        k = 4, cp = c & 0x07;
+    else
+        return 0;
+    if ((size_t)(end - p) < k)
+        return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return k;
+}
+
+/* A string after its opening quote; moves *pp past the closing one. */
+static int check_string(const unsigned char **pp, const unsigned char *end)
+{
+    const unsigned char *p = *pp;
+    while (p < end) {
+        unsigned c = *p;
+        if (c == '"') {
+            *pp = p + 1;
+            return 1;
+        }
+        if (c < 0x20)
+            return 0;
+        if (c == '\\') {
+            if (end - p < 2)
+                return 0;
+            c = p[1];
+            if (c == 'u') {
+                unsigned u;
+                if (end - p < 6 || hex4((const char *)p + 2, &u))
+                    return 0;
+                p += 6;
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", (int)c) || !c)
+                return 0;
+            p += 2;
+        } else if (c < 0x80) {
+            p++;
+        } else {
+            size_t k = utf8_len(p, end);
+            if (!k)
+                return 0;
+            p += k;
+        }
+    }
+    return 0;
+}
+
+static int check_number(const unsigned char **pp, const unsigned char *end)
+{
+    const unsigned char *p = *pp;
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end)
+        return 0;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    else
+        return 0;
+    if (p < end && *p == '.') {
+        if (++p >= end || *p < '0' || *p > '9')
+            return 0;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return 0;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    *pp = p;
+    return 1;
+}
+
+static void check_ws(const unsigned char **pp, const unsigned char *end)
+{
+    while (*pp < end && (**pp == ' ' || **pp == '\n' || **pp == '\r' || **pp == '\t'))
+        (*pp)++;
+}
+
+static int check_value(const unsigned char **pp, const unsigned char *end, int depth)
+{
+    const unsigned char *p = *pp;
+    if (p >= end || depth > CHECK_MAX_DEPTH)
+        return 0;
+    unsigned char c = *p;
+    if (c == '"') {
+        p++;
+        if (!check_string(&p, end))
+            return 0;
+    } else if (c == '{' || c == '[') {
+        unsigned char close = c == '{' ? '}' : ']';
+        p++;
+        check_ws(&p, end);
+        if (p < end && *p == close) {
+            *pp = p + 1;
+            return 1;
+        }
+        for (;;) {
+            if (c == '{') {
+                if (p >= end || *p != '"')
+                    return 0;
+                p++;
+                if (!check_string(&p, end))
+                    return 0;
+                check_ws(&p, end);
+                if (p >= end || *p != ':')
+                    return 0;
+                p++;
+                check_ws(&p, end);
+            }
+            if (!check_value(&p, end, depth + 1))
+                return 0;
+            check_ws(&p, end);
+            if (p < end && *p == ',') {
+                p++;
+                check_ws(&p, end);
+                continue;
+            }
+            if (p < end && *p == close) {
+                p++;
+                break;
+            }
+            return 0;
+        }
+    } else if (c == 't' && end - p >= 4 && !memcmp(p, "true", 4)) {
+        p += 4;
+    } else if (c == 'f' && end - p >= 5 && !memcmp(p, "false", 5)) {
+        p += 5;
+    } else if (c == 'n' && end - p >= 4 && !memcmp(p, "null", 4)) {
+        p += 4;
+    } else if (!check_number(&p, end)) {
+        return 0;
+    }
+    *pp = p;
+    return 1;
+}
+
+int jf_check(const char *text, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)text, *end = p + len;
+    check_ws(&p, end);
+    if (!check_value(&p, end, 1))
+        return 0;
+    check_ws(&p, end);
+    return p == end;
+}
+
+static char *dump_prec(const json_t *v, int precision, size_t *len)
 {
     struct buf b;
     buf_init(&b, BUF_UNLIMITED);
-    if (jf_append(&b, v) || !b.data) {
+    if (jf_append_prec(&b, v, precision) || !b.data) {
         buf_free(&b);
         return NULL;
     }
     return buf_detach(&b, len);
+}
+
+char *jf_dump(const json_t *v, size_t *len)
+{
+    return dump_prec(v, 17, len);
+}
+
+char *jf_dump_short(const json_t *v, size_t *len)
+{
+    return dump_prec(v, JF_SHORTEST, len);
 }

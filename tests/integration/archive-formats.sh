@@ -32,7 +32,7 @@ for a in all.tar.gz all.zip; do
 import json, sys
 r = json.load(open(sys.argv[1]))
 sk = {s["entry"]: s["reason"] for s in r.get("skipped_entries", [])}
-assert "unsupported media type" in sk.get("blob.bin", ""), sk
+assert "not media (application/octet-stream)" in sk.get("blob.bin", ""), sk
 assert sk.get("deep") == "directory" and sk.get("deep/er") == "directory", sk
 assert r["counts"]["completed"] == 23 and r["counts"]["failed"] == 0, r["counts"]
 PY

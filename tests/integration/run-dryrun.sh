@@ -34,3 +34,27 @@ PY
     || fail "v1 dry run wraps the schema"
 echo '{"id":"bad","files":["media/none.png"],"vars":{"what":"x"}}' >>"$T/m.jsonl"
 expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --dry-run --endpoint "$emu_URL"
+
+# estimates by duration and pages: a 9 s video, 2.5 s of audio and a 7-page
+# PDF are estimated at the published rates (263/s, 32/s, 258/page) from their
+# headers, the same counts the emulator bills (it reads the whole media)
+D=$ROOT/tests/data/media
+echo '{"name":"est","model":"gemini-2.5-flash","prompt":"Summarize."}' >"$T/pe.json"
+"$GEMBATCH" run "$T/pe.json" "$ROOT/samples/video/q3-update.mp4" "$D/tone.wav" "$D/pages7.pdf" \
+    "$D/clip.webm" --dry-run -q >"$T/est.jsonl" || fail "dry run of media files"
+expect_rc 0 "$GEMBATCH" run "$T/pe.json" "$ROOT/samples/video/q3-update.mp4" "$D/tone.wav" \
+    "$D/pages7.pdf" -o "$T/est" --endpoint "$emu_URL" -q
+python3 - "$T/est.jsonl" "$T/est/results.jsonl" <<'PY'
+import json, sys
+est = {json.loads(l)["id"].rsplit("/", 1)[1]: json.loads(l)["estimated_input_tokens"] for l in open(sys.argv[1])}
+text = 3  # "Summarize." at ~4 characters a token
+assert est["q3-update.mp4"] == text + 2370, est   # 9.01 s x 263
+assert est["tone.wav"] == text + 80, est          # 2.5 s x 32
+assert est["pages7.pdf"] == text + 7 * 258, est
+assert est["clip.webm"] == text + 526, est        # 2 s x 263, from the EBML Info
+billed = {json.loads(l)["id"].rsplit("/", 1)[1]: json.loads(l)["usage"]["total_input_tokens"]
+          for l in open(sys.argv[2])}
+for k, v in billed.items():
+    assert est[k] == v, (k, est[k], v)
+print("run-dryrun: estimates", est, "billed", billed)
+PY

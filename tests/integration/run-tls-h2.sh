@@ -84,4 +84,12 @@ PY
 expect_rc 3 "$GEMBATCH" run p.json m.jsonl --endpoint "https://127.0.0.1:$port" --cacert wrongca.pem \
     -o out2 -q
 grep -q "TLS failure" err && grep -qi "certificate" err || fail "TLS message: $(cat err)"
+grep -q "check --cacert" err || fail "run gives no --cacert hint: $(cat err)"
+# get and delete give the same hint as run
+for c in get delete; do
+    "$GEMBATCH" $c ix_1 --endpoint "https://127.0.0.1:$port" 2>err && fail "$c trusted an unknown CA"
+    expect_rc 3 "$GEMBATCH" $c ix_1 --endpoint "https://127.0.0.1:$port"
+    grep -q "TLS failure talking to https://127.0.0.1:$port" err && grep -qi "certificate" err &&
+        grep -q "check --cacert" err || fail "$c: TLS message: $(cat err)"
+done
 assert_eq "$(nlines out2/results.jsonl)" 0 "results with a wrong CA"

@@ -1,8 +1,10 @@
 # tools-run: function tools answered by local programs: 500 jobs whose tool
 # calls are answered by a script (no shell), stateful and stateless; a tool
-# program that crashes, one that hangs, and one that is missing fail their
-# jobs while the run goes on; a tool without "run" is recorded as it is; the
-# API key never reaches the tool's environment.
+# program that crashes, one that hangs, and one that cannot start (its
+# interpreter is missing: a program that is missing altogether is refused
+# before anything is sent, see run-refusals) fail their jobs while the run
+# goes on; a tool without "run" is recorded as it is; the API key never
+# reaches the tool's environment.
 . "$(dirname "$0")/lib.sh"
 start_emulator emu --seed 2
 mkdir -p "$T/scripts"
@@ -15,6 +17,7 @@ printf '{"forecast":"sunny","args":%s}\n' "$args"
 S
 printf '#!/bin/sh\necho "lookup failed: backend down" >&2\nexit 3\n' >"$T/scripts/crash.sh"
 printf '#!/bin/sh\nsleep 30\n' >"$T/scripts/hang.sh"
+printf '#!/nonexistent/interpreter\n' >"$T/scripts/nope.sh"
 chmod +x "$T/scripts/"*.sh
 tool() { # NAME PROGRAM
     printf '{"type":"function","name":"%s","description":"Gets the weather",

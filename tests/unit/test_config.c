@@ -286,3 +286,95 @@ Test(config, image_caps_from_pipeline_unless_flagged)
     cr_expect_eq(c.max_images_per_answer, 200);
     cr_expect_eq(c.max_images, 7);
 }
+
+/* The URL config_endpoint_strip leaves (or "=" for unchanged, "!" refused). */
+static void expect_endpoint(const char *url, enum dialect d, const char *want)
+{
+    char *s = NULL;
+    struct gb_err err = {0};
+    int rc = config_endpoint_strip(url, d, "--endpoint", &s, &err);
+    if (!strcmp(want, "!")) {
+        cr_expect_neq(rc, 0, "'%s' was taken", url);
+        cr_expect(strstr(err.msg, url) != NULL, "the message names the URL: %s", err.msg);
+    } else if (!strcmp(want, "=")) {
+        cr_expect_eq(rc, 0, "'%s': %s", url, err.msg);
+        cr_expect_null(s, "'%s' was changed to '%s'", url, s ? s : "");
+    } else {
+        cr_expect_eq(rc, 0, "'%s': %s", url, err.msg);
+        cr_expect_str_eq(s ? s : "(unchanged)", want, "%s", url);
+    }
+    free(s);
+}
+
+Test(config, endpoint_version_segment_stripped_or_refused)
+{
+    expect_endpoint("https://generativelanguage.googleapis.com", DIALECT_V1BETA, "=");
+    expect_endpoint("http://127.0.0.1:8080/", DIALECT_V1BETA, "=");
+    expect_endpoint("http://proxy/gemini", DIALECT_V1BETA, "=");
+    expect_endpoint("http://proxy/v1beta", DIALECT_V1BETA, "http://proxy");
+    expect_endpoint("http://proxy/v1beta/", DIALECT_V1BETA, "http://proxy");
+    expect_endpoint("http://proxy/gemini/v1beta//", DIALECT_V1BETA, "http://proxy/gemini");
+    expect_endpoint("http://proxy:99/v1", DIALECT_V1, "http://proxy:99");
+    expect_endpoint("http://proxy/v1", DIALECT_V1BETA, "!");
+    expect_endpoint("http://proxy/v1beta", DIALECT_V1, "!");
+    expect_endpoint("http://proxy/v1alpha", DIALECT_V1BETA, "!");
+    expect_endpoint("http://proxy/v2beta3", DIALECT_V1, "!");
+    /* not version segments */
+    expect_endpoint("http://proxy/v1betas", DIALECT_V1BETA, "=");
+    expect_endpoint("http://proxy/vault", DIALECT_V1BETA, "=");
+    expect_endpoint("http://proxy/v", DIALECT_V1BETA, "=");
+    expect_endpoint("http://v1beta", DIALECT_V1BETA, "="); /* a host, not a path */
+    expect_endpoint("http://proxy/v1beta?key=x", DIALECT_V1BETA, "="); /* left as given */
+}
+
+Test(config, fix_endpoint_keeps_the_stripped_copy)
+{
+    struct config c;
+    config_defaults(&c);
+    c.quiet = 1;
+    c.endpoint = "http://h/v1";
+    c.dialect = DIALECT_V1;
+    struct gb_err err = {0};
+    cr_assert_eq(config_fix_endpoint(&c, "GEMINI_BASE_URL", &err), 0, "%s", err.msg);
+    cr_expect_str_eq(c.endpoint, "http://h");
+    cr_expect_eq(c.endpoint, c.endpoint_owned);
+    c.endpoint = "http://h/v1";
+    c.dialect = DIALECT_V1BETA;
+    cr_expect_neq(config_fix_endpoint(&c, "GEMINI_BASE_URL", &err), 0);
+    cr_expect(strstr(err.msg, "GEMINI_BASE_URL 'http://h/v1'") != NULL, "%s", err.msg);
+    config_free(&c);
+}
+
+Test(config, cacert_checked_up_front)
+{
+    char dir[] = "/tmp/gb-cacert-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char pem[300], txt[300], big[300];
+    snprintf(pem, sizeof pem, "%s/ca.pem", dir);
+    snprintf(txt, sizeof txt, "%s/notes.txt", dir);
+    snprintf(big, sizeof big, "%s/bundle.pem", dir);
+    FILE *f = fopen(pem, "w");
+    fputs("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", f);
+    fclose(f);
+    f = fopen(txt, "w");
+    fputs("{\"name\":\"a pipeline, not a CA\"}\n", f);
+    fclose(f);
+    /* a bundle whose first marker sits past the first read, across its edge */
+    f = fopen(big, "w");
+    for (int i = 0; i < 65536 - 10; i++)
+        fputc(i % 64 == 63 ? '\n' : 'x', f);
+    fputs("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", f);
+    fclose(f);
+    struct gb_err err = {0};
+    cr_expect_eq(config_check_cacert(pem, &err), 0, "%s", err.msg);
+    cr_expect_eq(config_check_cacert(big, &err), 0, "%s", err.msg);
+    cr_expect_eq(config_check_cacert(txt, &err), GB_EINVAL);
+    cr_expect(strstr(err.msg, "holds no PEM certificate"), "%s", err.msg);
+    cr_expect_eq(config_check_cacert("/nonexistent/ca.pem", &err), GB_ENOENT);
+    cr_expect(strstr(err.msg, "--cacert '/nonexistent/ca.pem': No such file"), "%s", err.msg);
+    cr_expect_eq(config_check_cacert(dir, &err), GB_EINVAL, "a folder");
+    unlink(pem);
+    unlink(txt);
+    unlink(big);
+    rmdir(dir);
+}

@@ -175,3 +175,95 @@ Test(jfast, real_precision_like_jansson)
     }
     json_decref(v);
 }
+
+Test(jfast, check_takes_whole_values_only)
+{
+    static const char *const good[] = {
+        "{}", "[]", " {\"a\":1} ", "{\"id\":\"j1\",\"status\":\"completed\",\"n\":[1,-2.5e3,true,"
+        "false,null,{}]}", "\"caf\xc3\xa9 \\u00e9 \\ud83d\\ude00\"", "0", "-0.0", "[[[[]]]]",
+        "{\"a\":\"\xf0\x9f\x98\x80\"}", NULL};
+    static const char *const bad[] = {
+        "", " ", "{", "{\"id\":\"j8\"", "{\"id\":\"j8\",}", "[1,]", "{\"a\" 1}", "{a:1}",
+        "{\"a\":1}}", "{\"a\":1} x", "\"tab\there\"", "\"bad \\x escape\"", "\"\\u12g4\"",
+        "01", "1.", "-", "1e", "+1", "tru", "nul", "{\"a\":\"\xc3\"}", "\"\xc0\xaf\"",
+        "\"\xed\xa0\x80\"", "\"\xf5\x80\x80\x80\"", "{\"a\":1}\n{\"b\":2}", NULL};
+    for (int i = 0; good[i]; i++)
+        cr_expect(jf_check(good[i], strlen(good[i])), "refused: %s", good[i]);
+    for (int i = 0; bad[i]; i++)
+        cr_expect_not(jf_check(bad[i], strlen(bad[i])), "taken: %s", bad[i]);
+}
+
+Test(jfast, check_refuses_every_cut_of_a_result_line)
+{
+    const char *line = "{\"id\":\"img-001\",\"status\":\"completed\",\"interaction_id\":\"ix_1\","
+                       "\"output\":{\"label\":\"cat\",\"score\":0.93},\"text\":\"a \\\"cat\\\"\","
+                       "\"usage\":{\"total_tokens\":313},\"attempts\":1}";
+    size_t n = strlen(line);
+    cr_assert(jf_check(line, n));
+    for (size_t k = 0; k < n; k++)
+        cr_expect_not(jf_check(line, k), "a line cut at %zu bytes was taken", k);
+}
+
+Test(jfast, check_agrees_with_jansson_on_random_damage)
+{
+    const char *line = "{\"id\":\"a\",\"status\":\"completed\",\"x\":[1,2.5,\"s\\n\",{\"k\":null}]}";
+    size_t n = strlen(line);
+    unsigned seed = 7;
+    char buf[128];
+    for (int round = 0; round < 20000; round++) {
+        memcpy(buf, line, n);
+        for (int f = 0; f < 1 + round % 3; f++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % n;
+            seed = seed * 1103515245u + 12345u;
+            static const char damage[] = "{}[]\",:0123456789.e-tfnul \\\x01\xc3\xa9";
+            buf[at] = damage[(seed >> 8) % (sizeof damage - 1)]; /* never a NUL */
+        }
+        json_error_t e;
+        json_t *v = json_loadb(buf, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+        int want = v != NULL;
+        json_decref(v);
+        cr_assert_eq(jf_check(buf, n), want, "%.*s: jansson says %d", (int)n, buf, want);
+    }
+}
+
+static void expect_short(double d, const char *want)
+{
+    json_t *v = json_pack("[f]", d);
+    char *s = jf_dump_short(v, NULL);
+    char w[64];
+    snprintf(w, sizeof w, "[%s]", want);
+    cr_expect_str_eq(s, w, "%.17g", d);
+    free(s);
+    json_decref(v);
+}
+
+Test(jfast, shortest_reals_read_back_the_same)
+{
+    expect_short(0.1, "0.1");
+    expect_short(0.2, "0.2");
+    expect_short(0.1 + 0.2, "0.30000000000000004");
+    expect_short(1.0 / 3.0, "0.3333333333333333");
+    expect_short(100.0, "100.0");
+    expect_short(-2.5, "-2.5");
+    expect_short(1e300, "1e300");
+    expect_short(1e-8, "1e-8");
+    expect_short(123456789.125, "123456789.125");
+    /* every value comes back exactly, in at most 17 digits */
+    unsigned long long x = 88172645463325252ull;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d;
+        memcpy(&d, &x, sizeof d);
+        if (d != d || d - d != 0)
+            continue; /* NaN and infinities are no JSON */
+        json_t *v = json_pack("[f]", d);
+        char *s = jf_dump_short(v, NULL);
+        cr_assert_not_null(s);
+        cr_assert_eq(strtod(s + 1, NULL), d, "%s is not %.17g", s, d);
+        free(s);
+        json_decref(v);
+    }
+}

@@ -9,6 +9,7 @@
 
 #include "jsonx.h"
 #include "pipeline.h"
+#include "sniff.h"
 
 static void expect_patch(const char *target, const char *patch, const char *want)
 {
@@ -160,4 +161,123 @@ Test(pipeline, image_limits)
     cr_expect(strstr(e.msg, "/limits/max_images_per_answer"), "%s", e.msg);
     unlink(p);
     rmdir(d);
+}
+
+Test(pipeline, accept_lists_mime_types_and_families)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    struct pipeline *pl = NULL;
+    struct gb_err e = {0};
+    char *p = put("acc.json", "{\"model\":\"m\",\"accept\":[\"text/*\",\"application/json\","
+                              "\"image/PNG\"]}");
+    cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+    cr_expect_null(json_object_get(pl->base, "accept"), "accept is ours, never sent");
+    cr_expect(pipe_accepts(pl, "text/plain"));
+    cr_expect(pipe_accepts(pl, "text/csv"));
+    cr_expect(pipe_accepts(pl, "Text/CSV"), "mime types compare without case");
+    cr_expect(pipe_accepts(pl, "application/json"));
+    cr_expect(pipe_accepts(pl, "image/png"));
+    cr_expect_not(pipe_accepts(pl, "image/jpeg"));
+    cr_expect_not(pipe_accepts(pl, "textual/plain"));
+    cr_expect_not(pipe_accepts(pl, "application/jsonx"));
+    cr_expect_not(pipe_accepts(pl, NULL));
+    /* accept is the whole list: a JPEG no longer runs, a CSV does, as a document */
+    struct sniff_result jpg = {.type = "image", .mime = "image/jpeg"};
+    struct sniff_result csv = {.type = "document", .mime = "text/csv"};
+    struct sniff_result js = {.type = NULL, .mime = "application/json"};
+    cr_expect_null(pipe_entry_type(pl, &jpg));
+    cr_expect_str_eq(pipe_entry_type(pl, &csv), "document");
+    cr_expect_str_eq(pipe_entry_type(pl, &js), "document");
+    char why[300];
+    pipe_skip_reason(pl, &jpg, why, sizeof why);
+    cr_expect(strstr(why, "image/jpeg is not in the pipeline's \"accept\" list"), "%s", why);
+    pipe_free(pl);
+    free(p);
+    /* without accept: media only */
+    p = put("noacc.json", "{\"model\":\"m\"}");
+    cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+    cr_expect_str_eq(pipe_entry_type(pl, &jpg), "image");
+    cr_expect_null(pipe_entry_type(pl, &csv));
+    struct sniff_result pdf = {.type = "document", .mime = "application/pdf"};
+    cr_expect_str_eq(pipe_entry_type(pl, &pdf), "document");
+    pipe_skip_reason(pl, &csv, why, sizeof why);
+    cr_expect(strstr(why, "not media (text/csv)"), "%s", why);
+    pipe_free(pl);
+    free(p);
+}
+
+Test(pipeline, bad_accept_lists_are_refused)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    static const char *const bad[] = {
+        "\"text/*\"", "[]", "[3]", "[\"text\"]", "[\"text/\"]", "[\"*/*\"]", "[\"te xt/plain\"]",
+        "[\"text/pl*\"]", NULL};
+    for (int i = 0; bad[i]; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"model\":\"m\",\"accept\":%s}", bad[i]);
+        char *p = put("bad.json", body);
+        struct pipeline *pl = NULL;
+        struct gb_err e = {0};
+        cr_expect_neq(pipe_load(p, &pl, &e), 0, "accept %s was taken", bad[i]);
+        cr_expect(strstr(e.msg, "/accept") != NULL, "%s: %s", bad[i], e.msg);
+        pipe_free(pl);
+        free(p);
+    }
+}
+
+Test(pipeline, tool_programs_are_checked_before_anything_is_sent)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    char *sub = strcat(strcpy(malloc(200), dir), "/bin");
+    mkdir(sub, 0755);
+    free(sub);
+    free(put("bin/ok.sh", "#!/bin/sh\necho '{}'\n"));
+    char *prog = put("bin/ok.sh", "#!/bin/sh\necho '{}'\n");
+    chmod(prog, 0755);
+    free(prog);
+    free(put("bin/plain.sh", "#!/bin/sh\n")); /* not executable */
+    static const struct {
+        const char *run;   /* the tool's "run" array */
+        int ok;
+        const char *says;  /* in the message */
+    } cases[] = {
+        {"[\"bin/ok.sh\"]", 1, NULL},            /* relative to the pipeline's folder */
+        {"[\"./bin/ok.sh\", \"--flag\"]", 1, NULL},
+        {"[\"sh\", \"-c\", \"true\"]", 1, NULL},  /* a bare name: on PATH */
+        {"[\"bin/nope.sh\"]", 0, "program 'bin/nope.sh' ("},
+        {"[\"bin/plain.sh\"]", 0, "is not an executable file"},
+        {"[\"bin\"]", 0, "program 'bin'"},        /* bare name: PATH, not the pipeline's folder */
+        {"[\"gembatch-no-such-program-xyz\"]", 0, "was not found on PATH"},
+        {"[\"/nonexistent/tool\"]", 0, "program '/nonexistent/tool' not found"},
+        {NULL, 0, NULL}};
+    for (int i = 0; cases[i].run; i++) {
+        char body[400];
+        snprintf(body, sizeof body, "{\"model\":\"m\",\"tools\":[{\"type\":\"function\","
+                 "\"name\":\"look\",\"run\":%s}]}", cases[i].run);
+        char *p = put("t.json", body);
+        struct pipeline *pl = NULL;
+        struct gb_err e = {0};
+        cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+        int rc = pipe_check_tools(pl, &e);
+        if (cases[i].ok) {
+            cr_expect_eq(rc, 0, "%s: %s", cases[i].run, e.msg);
+        } else {
+            cr_expect_neq(rc, 0, "%s was taken", cases[i].run);
+            cr_expect(strstr(e.msg, "/tools/0/run/0: tool 'look'") != NULL, "%s", e.msg);
+            cr_expect(strstr(e.msg, cases[i].says) != NULL, "%s: %s", cases[i].run, e.msg);
+            cr_expect_str_eq(e.source, p, "the error names the pipeline file");
+        }
+        pipe_free(pl);
+        free(p);
+    }
+    /* a step's tool is checked too, and named by its pointer */
+    char *p = put("s.json", "{\"model\":\"m\",\"steps\":[{\"prompt\":\"a\"},{\"prompt\":\"b\","
+                            "\"tools\":[{\"type\":\"function\",\"name\":\"late\",\"run\":[\"nope\"]}]}]}");
+    struct pipeline *pl = NULL;
+    struct gb_err e = {0};
+    cr_assert_eq(pipe_load(p, &pl, &e), 0, "%s", e.msg);
+    cr_expect_neq(pipe_check_tools(pl, &e), 0);
+    cr_expect(strstr(e.msg, "/steps/1/tools/0/run/0: tool 'late'") != NULL, "%s", e.msg);
+    pipe_free(pl);
+    free(p);
 }

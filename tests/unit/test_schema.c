@@ -692,3 +692,64 @@ Test(schema_gen, shared_schema_many_threads)
         json_decref(w[0].out[k]);
     schema_free(s);
 }
+
+struct lint_seen {
+    char text[4096];
+};
+
+static void collect_lint(void *ctx, const char *path, const char *msg)
+{
+    struct lint_seen *s = ctx;
+    size_t n = strlen(s->text);
+    snprintf(s->text + n, sizeof s->text - n, "%s: %s\n", path, msg);
+}
+
+static int lint_of(const char *schema, struct lint_seen *seen)
+{
+    json_t *doc = json_loads(schema, JSON_DECODE_ANY, NULL);
+    cr_assert_not_null(doc, "%s", schema);
+    seen->text[0] = '\0';
+    int n = schema_lint(doc, collect_lint, seen);
+    json_decref(doc);
+    return n;
+}
+
+Test(schema, lint_warns_about_a_pipeline_given_as_a_schema)
+{
+    struct lint_seen s;
+    cr_expect_eq(lint_of("{\"name\":\"classify\",\"model\":\"gemini-2.5-flash\",\"prompt\":\"x\","
+                         "\"response_format\":{\"type\":\"object\"}}", &s), 1);
+    cr_expect(strstr(s.text, "/: no JSON Schema keyword at all, so every value is valid: this "
+                     "looks like a pipeline file"), "%s", s.text);
+    cr_expect_eq(lint_of("{\"color\":\"red\"}", &s), 1);
+    cr_expect(strstr(s.text, "no JSON Schema keyword at all (type, properties"), "%s", s.text);
+    /* what is meant to accept anything says so plainly: no warning */
+    cr_expect_eq(lint_of("{}", &s), 0);
+    cr_expect_eq(lint_of("true", &s), 0);
+    cr_expect_eq(lint_of("{\"description\":\"anything goes\"}", &s), 0);
+}
+
+Test(schema, lint_finds_misspelt_keywords_where_schemas_are)
+{
+    struct lint_seen s;
+    int n = lint_of("{\"type\":\"object\",\"propertys\":{\"a\":{\"type\":\"string\","
+                    "\"minLenght\":2}},\"requird\":[\"a\"],\"items\":{\"enm\":[1]},"
+                    "\"anyOf\":[{\"typ\":\"string\"}],\"$defs\":{\"d\":{\"maxItem\":3}}}", &s);
+    cr_expect_eq(n, 6, "%s", s.text);
+    cr_expect(strstr(s.text, "/: 'propertys' is not a JSON Schema keyword (it is ignored); did "
+                     "you mean 'properties'?"), "%s", s.text);
+    cr_expect(strstr(s.text, "/propertys/a: 'minLenght' is not a JSON Schema keyword"), "%s",
+              s.text);
+    cr_expect(strstr(s.text, "did you mean 'minLength'?"), "%s", s.text);
+    cr_expect(strstr(s.text, "/: 'requird' is not"), "%s", s.text);
+    cr_expect(strstr(s.text, "/items: 'enm' is not"), "%s", s.text);
+    cr_expect(strstr(s.text, "/anyOf/0: 'typ' is not"), "%s", s.text);
+    cr_expect(strstr(s.text, "/$defs/d: 'maxItem' is not"), "%s", s.text);
+    /* property names are data, not keywords; unrelated annotations pass */
+    cr_expect_eq(lint_of("{\"type\":\"object\",\"properties\":{\"requird\":{},\"typo\":{}},"
+                         "\"x-internal\":true,\"title\":\"T\",\"propertyOrdering\":[\"a\"]}", &s),
+                 0, "%s", s.text);
+    /* enum values and defaults are not walked */
+    cr_expect_eq(lint_of("{\"enum\":[{\"requird\":1}],\"default\":{\"tpye\":2}}", &s), 0,
+                 "%s", s.text);
+}
