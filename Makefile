@@ -12,7 +12,7 @@
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 BUILD    ?= build
-PKGS     := libcurl jansson libarchive zlib libmicrohttpd libpcre2-8 libmagic libcrypto
+PKGS     := libcurl jansson libarchive zlib libmicrohttpd libpcre2-8 libmagic libcrypto sqlite3
 
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
