@@ -9,6 +9,8 @@ enum gb_outcome {
     GB_SOME_FAILED = 1, /* finished, some jobs/instances failed         -> 1 */
     GB_USAGE = 2,       /* usage, pipeline or input error, nothing sent -> 2 */
     GB_ABORTED = 3,     /* run aborted: auth, unreachable, failure run  -> 3 */
+    GB_BUSY = 75,       /* OUTDIR held by another run: nothing done     -> 75
+                         * (EX_TEMPFAIL: a scheduler may try again later) */
     GB_INTERRUPTED = 130, /* SIGINT/SIGTERM, drained and flushed       -> 130 */
 };
 

@@ -59,8 +59,10 @@ void config_free(struct config *c)
         free(c->api_key);
     }
     free(c->out_dir);
+    cache_close(c->cache);
     c->api_key = NULL;
     c->out_dir = NULL;
+    c->cache = NULL;
 }
 
 static int parse_kn(const char *s, int *k, int *n)
