@@ -21,5 +21,6 @@ int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 
 #endif
