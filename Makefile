@@ -180,6 +180,14 @@ bench-schema: $(BUILD)/libgembatch.a
 	    $(BUILD)/libgembatch.a $(LDLIBS)
 	$(BUILD)/bench/schema_bench
 
+# the answer cache: 100,000 puts and gets through cache.c, and its size on disk
+.PHONY: bench-cache
+bench-cache: $(BUILD)/libgembatch.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/cache_bench bench/cache_bench.c \
+	    $(BUILD)/libgembatch.a $(LDLIBS)
+	$(BUILD)/bench/cache_bench
+
 install: $(BUILD)/gembatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/gembatch $(DESTDIR)$(PREFIX)/bin/gembatch

@@ -28,12 +28,13 @@ enum { DEFAULT_BUSY_MS = 10000, BLOB_CHUNK = 64 * 1024, DEFAULT_GRACE_S = 600 };
 enum stmt_id { ST_GET, ST_GET_IMG, ST_DEL_IMG, ST_DEL, ST_PUT, ST_PUT_IMG, ST_N };
 
 static const char *const stmt_sql[ST_N] = {
-    "SELECT id, created_at, cost_usd, synthetic, result, checksum FROM results WHERE key = ?1",
+    "SELECT id, created_at, cost_usd, synthetic, result, checksum, nimages FROM results "
+    "WHERE key = ?1",
     "SELECT sha, ext, size FROM images WHERE rid = ?1 ORDER BY k",
     "DELETE FROM images WHERE rid IN (SELECT id FROM results WHERE key = ?1)",
     "DELETE FROM results WHERE key = ?1",
-    "INSERT INTO results (key, created_at, model, synthetic, cost_usd, result, checksum) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO results (key, created_at, model, synthetic, cost_usd, result, checksum, "
+    "nimages) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "INSERT INTO images (rid, k, sha, ext, size) VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
@@ -47,7 +48,8 @@ static const char schema_sql[] =
     " synthetic INTEGER NOT NULL,"    /* made by the emulator */
     " cost_usd REAL,"                 /* NULL: unknown */
     " result TEXT NOT NULL,"          /* the result line minus per-run fields */
-    " checksum BLOB NOT NULL);"       /* SHA-256 of result and the image list */
+    " checksum BLOB NOT NULL,"        /* SHA-256 of result and the image list */
+    " nimages INTEGER NOT NULL);"     /* rows in images (0: no lookup needed) */
     "CREATE INDEX results_created ON results (created_at);"
     "CREATE TABLE images ("
     " rid INTEGER NOT NULL, k INTEGER NOT NULL,"
@@ -573,6 +575,7 @@ int cache_get(struct cache *c, const char *key, struct cache_hit *hit, struct gb
     hit->created_at = sqlite3_column_double(s, 1);
     hit->cost_usd = sqlite3_column_type(s, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 2);
     int synthetic = sqlite3_column_int(s, 3);
+    long long nimages = sqlite3_column_int64(s, 6);
     if ((c->o.max_age_s > 0 && wall_s() - hit->created_at > c->o.max_age_s) ||
         (c->o.synthetic >= 0 && synthetic != c->o.synthetic)) {
         sqlite3_reset(s);
@@ -598,7 +601,9 @@ int cache_get(struct cache *c, const char *key, struct cache_hit *hit, struct gb
         c->n.misses++;
         return drop_broken(c, k, err) ? turn_off(c, GB_EIO, err) : 0;
     }
-    rc = load_images(c, rid, hit, err);
+    /* a row that says it has no images is not asked for them; one that
+     * lies is caught by the checksum, which covers the image list */
+    rc = nimages ? load_images(c, rid, hit, err) : 0;
     if (rc) {
         free(text);
         cache_hit_free(hit);
@@ -792,6 +797,7 @@ static int insert_row(struct cache *c, const uint8_t key[32], const json_t *resu
         sqlite3_bind_double(s, 5, cost_usd);
     sqlite3_bind_text(s, 6, text, (int)n, SQLITE_STATIC);
     sqlite3_bind_blob(s, 7, sum, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 8, (long long)nimg);
     if (sqlite3_step(s) != SQLITE_DONE)
         return db_fail(c, err, "write the cache");
     long long rid = sqlite3_last_insert_rowid(c->db);

@@ -47,9 +47,9 @@ def main():
         for (sha, ext, size) in images:
             h.update(("\n%s.%s:%d" % (sha, ext, size)).encode())
         cur = con.execute("INSERT INTO results (key, created_at, model, synthetic, cost_usd, "
-                          "result, checksum) VALUES (?, ?, ?, 0, ?, ?, ?)",
+                          "result, checksum, nimages) VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
                           (key, created, "gemini-2.5-flash", 0.0001 * (i % 3) if i % 5 else None,
-                           result, h.digest()))
+                           result, h.digest(), len(images)))
         for k, (sha, ext, size) in enumerate(images):
             con.execute("INSERT INTO images (rid, k, sha, ext, size) VALUES (?, ?, ?, ?, ?)",
                         (cur.lastrowid, k, bytes.fromhex(sha), ext, size))
