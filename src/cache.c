@@ -991,9 +991,12 @@ static void gc_blob(void *ctx, const char *path, const char *name, const struct 
     }
     char hex[65];
     uint8_t d[32];
-    snprintf(hex, sizeof hex, "%.64s", name);
-    if (strlen(name) < 66 || name[64] != '.' || hex_to_key(hex, d))
+    if (strlen(name) < 66 || name[64] != '.')
         return; /* not a name the cache makes: leave it alone */
+    memcpy(hex, name, 64);
+    hex[64] = '\0';
+    if (hex_to_key(hex, d))
+        return;
     sqlite3_reset(g->ref);
     sqlite3_bind_blob(g->ref, 1, d, 32, SQLITE_TRANSIENT);
     int rc = sqlite3_step(g->ref);
