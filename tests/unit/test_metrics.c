@@ -82,8 +82,10 @@ static char *format(const struct metrics *m)
 
 static void has_line(const char *text, const char *line)
 {
-    char *want = malloc(strlen(line) + 3);
-    sprintf(want, "\n%s\n", line);
+    size_t n = strlen(line) + 3;
+    char *want = malloc(n);
+    cr_assert_not_null(want);
+    snprintf(want, n, "\n%s\n", line);
     cr_assert_not_null(strstr(text, want), "missing line: %s\n---\n%s", line, text);
     free(want);
 }
