@@ -12,7 +12,7 @@
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 BUILD    ?= build
-PKGS     := libcurl jansson libarchive zlib libmicrohttpd libpcre2-8 libmagic libcrypto
+PKGS     := libcurl jansson libarchive zlib libmicrohttpd libpcre2-8 libmagic libcrypto sqlite3
 
 CC       ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -203,6 +203,14 @@ bench-schema: $(BUILD)/libgembatch.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/schema_bench bench/schema_bench.c \
 	    $(BUILD)/libgembatch.a $(LDLIBS)
 	$(BUILD)/bench/schema_bench
+
+# the answer cache: 100,000 puts and gets through cache.c, and its size on disk
+.PHONY: bench-cache
+bench-cache: $(BUILD)/libgembatch.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/cache_bench bench/cache_bench.c \
+	    $(BUILD)/libgembatch.a $(LDLIBS)
+	$(BUILD)/bench/cache_bench
 
 install: $(BUILD)/gembatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

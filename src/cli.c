@@ -49,6 +49,27 @@ int cli_parse_size(const char *s, uint64_t *out)
     return 0;
 }
 
+int cli_parse_duration(const char *s, double *out_s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0 || !isfinite(v))
+        return -1;
+    double mul = 1;
+    switch (*end) {
+    case 's': end++; break;
+    case 'm': mul = 60; end++; break;
+    case 'h': mul = 3600; end++; break;
+    case 'd': mul = 86400; end++; break;
+    case 'w': mul = 7 * 86400; end++; break;
+    }
+    if (*end)
+        return -1;
+    *out_s = v * mul;
+    return 0;
+}
+
 static const struct cli_opt *find_long(const struct cli_opt *o, const char *name, size_t len)
 {
     for (; o->longname || o->shortname; o++)

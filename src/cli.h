@@ -52,5 +52,7 @@ void cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 
 /* "1.5G", "64M", "1024" -> bytes. 0 on success, -1 if malformed. */
 int cli_parse_size(const char *s, uint64_t *out);
+/* "30m", "12h", "7d", "2w", "90s" or "90" (seconds) -> seconds. 0, or -1. */
+int cli_parse_duration(const char *s, double *out_s);
 
 #endif

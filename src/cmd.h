@@ -11,6 +11,8 @@ enum gb_outcome {
     GB_ABORTED = 3,     /* run aborted: auth, unreachable, failure run  -> 3 */
     GB_BUDGET = 4,      /* stopped at the cost budget (--max-cost)      -> 4 */
     GB_BATCH_RUNNING = 5, /* Batch Mode jobs still running              -> 5 */
+    GB_BUSY = 75,       /* OUTDIR held by another run: nothing done     -> 75
+                         * (EX_TEMPFAIL: a scheduler may try again later) */
     GB_INTERRUPTED = 130, /* SIGINT/SIGTERM, drained and flushed       -> 130 */
 };
 
@@ -22,5 +24,6 @@ int cmd_report(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_prices(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 
 #endif

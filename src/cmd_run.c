@@ -7,7 +7,9 @@
 #include "emu.h"
 #include "fsx.h"
 #include "log.h"
+#include "outdir.h"
 #include "pipeline.h"
+#include "probe.h"
 #include "report.h"
 #include "retry.h"
 #include "run.h"
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char details[] =
@@ -65,8 +68,19 @@ static const char details[] =
     "\n"
     "Exit status: 0 all jobs completed, 1 some failed (see errors.jsonl), 2 usage,\n"
     "pipeline or input error before anything was sent, 3 run aborted (authentication\n"
-    "refused, endpoint unreachable, too many failures in a row), 130 interrupted\n"
-    "(Ctrl-C once drains in-flight requests; twice stops them; both flush files).\n"
+    "refused, endpoint unreachable, too many failures in a row), 75 OUTDIR is in use\n"
+    "by another run (nothing was done; try again later), 130 interrupted (Ctrl-C\n"
+    "once drains in-flight requests; twice stops them; both flush files).\n"
+    "\n"
+    "Nightly runs: -o takes strftime patterns (-o out/%Y-%m-%d, local time, filled\n"
+    "once at start) and --link-latest points out/latest at the folder when the run\n"
+    "ends. --cache PATH (or GEMBATCH_CACHE) serves a job asked before from an SQLite\n"
+    "answer cache instead of sending it: the key is the model, the whole request and\n"
+    "each media file's SHA-256 (not its path); a cached answer is validated against\n"
+    "the current schema. Sampling without a seed (temperature above 0), agents,\n"
+    "background work, tool programs and search tools are not cached unless\n"
+    "--cache-nondeterministic: their answers depend on more than the request. See\n"
+    "gembatch cache --help. --metrics FILE writes Prometheus text for node_exporter.\n"
     "\n"
     "Examples:\n"
     "  gembatch run pipelines/classify-images.json samples/images.jsonl --emulator\n"
@@ -88,6 +102,77 @@ static void write_report(const struct config *cfg)
     free(page);
 }
 
+/* --cache*, --metrics, --link-latest: checked before anything runs. */
+static int nightly_flags(const struct cli_cmd *cmd, struct config *cfg, const char *mode,
+                         const char *max_age)
+{
+    const char *env = getenv("GEMBATCH_CACHE");
+    if (!cfg->cache_path && env && *env)
+        cfg->cache_path = env;
+    if (!cfg->cache_path && (mode || max_age || cfg->cache_optional ||
+                             cfg->cache_nondeterministic)) {
+        cli_usage_error(cmd, "--cache-mode, --cache-max-age, --cache-optional and "
+                             "--cache-nondeterministic need --cache PATH (or GEMBATCH_CACHE)");
+        return -1;
+    }
+    if (mode && cache_mode_parse(mode, &cfg->cache_mode)) {
+        cli_usage_error(cmd, "--cache-mode takes readwrite, read, write or refresh, not '%s'",
+                        mode);
+        return -1;
+    }
+    if (max_age && (cli_parse_duration(max_age, &cfg->cache_max_age_s) ||
+                    cfg->cache_max_age_s <= 0)) {
+        cli_usage_error(cmd, "--cache-max-age takes a duration such as 30m, 12h or 7d, not '%s'",
+                        max_age);
+        return -1;
+    }
+    char *ldir = NULL, *target = NULL;
+    struct gb_err err = {0};
+    if (cfg->link_latest && outdir_latest_place(cfg->out_pattern ? cfg->out_pattern
+                                                                 : cfg->out_dir,
+                                                cfg->out_dir, &ldir, &target, &err)) {
+        cli_usage_error(cmd, "%s", err.msg);
+        return -1;
+    }
+    char *link = ldir ? fsx_join(ldir, "latest") : NULL;
+    struct stat st;
+    int blocked = link && lstat(link, &st) == 0 && !S_ISLNK(st.st_mode);
+    if (blocked)
+        cli_usage_error(cmd, "--link-latest: '%s' exists and is not a symlink; move it away",
+                        link);
+    free(link);
+    free(ldir);
+    free(target);
+    return blocked ? -1 : 0;
+}
+
+/* Open --cache before anything is sent. Answers of the emulator are served
+ * only to runs against an emulator and real ones only to real runs: an
+ * endpoint given by URL is asked which it is (one free GET). */
+static int open_cache(struct config *cfg, int endpoint_given)
+{
+    struct cache_opts o = {cfg->cache_path, cfg->cache_mode, cfg->cache_max_age_s, 0, 0};
+    struct gb_err err = {0};
+    o.synthetic = cfg->emulator != 0;
+    if (!cfg->emulator && endpoint_given) {
+        char url[2048];
+        snprintf(url, sizeof url, "%s", cfg->endpoint);
+        size_t n = strlen(url);
+        while (n && url[n - 1] == '/')
+            url[--n] = '\0';
+        snprintf(url + n, sizeof url - n, "/%s", cfg->dialect == DIALECT_V1 ? "v1" : "v1beta");
+        o.synthetic = probe_is_emulator(url, cfg->api_key, cfg->cacert, &err) == 1;
+    }
+    if (cache_open(&o, &cfg->cache, &err) == 0)
+        return 0;
+    if (cfg->cache_optional) {
+        log_warn("%s; going on without the cache (--cache-optional)", err.msg);
+        return 0;
+    }
+    log_err(&err);
+    return -1;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct config cfg;
@@ -98,10 +183,13 @@ int cmd_run(int argc, char **argv)
                *progress = "auto";
     long seed = 0;
     int report = 0;
+    const char *cache_mode = NULL, *cache_max_age = NULL;
     double timeout = cfg.timeout_s;
     const struct cli_opt opts[] = {
-        {'o', "out", CLI_STR, &out, "DIR", "output folder (default out/<pipeline name>)", 0, 0,
-         NULL},
+        {'o', "out", CLI_STR, &out, "DIR",
+         "output folder (default out/<pipeline name>); strftime patterns such as "
+         "out/%Y-%m-%d are filled in local time when the run starts",
+         0, 0, NULL},
         {'j', "concurrency", CLI_INT, &cfg.concurrency, "N",
          "requests in flight (default: the pipeline's limits, else 32)", 1, 4096,
          &seen[SEEN_CONC]},
@@ -173,6 +261,33 @@ int cmd_run(int argc, char **argv)
         {0, "max-buffered", CLI_SIZE, &cfg.max_buffered_bytes, "SIZE",
          "response bytes all transfers may hold at once; one past it is stopped and retried "
          "(K/M/G; default 320M; one response is at most 256M)",
+         0, 0, NULL},
+        {0, "cache", CLI_STR, &cfg.cache_path, "PATH",
+         "answer cache, an SQLite file shared across runs (env GEMBATCH_CACHE; default off): "
+         "a job asked before is served from it, not sent",
+         0, 0, NULL},
+        {0, "cache-mode", CLI_STR, &cache_mode, "MODE",
+         "readwrite (the default), read (serve, store nothing), write (store, never serve) or "
+         "refresh (ask again and replace)",
+         0, 0, NULL},
+        {0, "cache-max-age", CLI_STR, &cache_max_age, "DUR",
+         "cached answers older than this are asked again (30m, 12h, 7d; default no limit)", 0, 0,
+         NULL},
+        {0, "cache-optional", CLI_FLAG, &cfg.cache_optional, NULL,
+         "a cache that cannot be used (damaged, locked, another program's) is a warning and the "
+         "run goes on without it (default: exit 2)",
+         0, 0, NULL},
+        {0, "cache-nondeterministic", CLI_FLAG, &cfg.cache_nondeterministic, NULL,
+         "cache answers that may vary too: temperature above 0 without a seed, agents, "
+         "background work, tool programs, search tools",
+         0, 0, NULL},
+        {0, "metrics", CLI_STR, &cfg.metrics_path, "FILE",
+         "write Prometheus text metrics to FILE (replaced every few seconds and at the end; for "
+         "node_exporter's textfile collector)",
+         0, 0, NULL},
+        {0, "link-latest", CLI_FLAG, &cfg.link_latest, NULL,
+         "when the run ends (exit 0 or 1), point a 'latest' symlink beside the dated output "
+         "folders at this one",
          0, 0, NULL},
         CLI_END};
     const struct cli_cmd cmd = {"run", "PIPELINE INPUT... [-o OUTDIR] [options]",
@@ -263,9 +378,13 @@ int cmd_run(int argc, char **argv)
         cfg.out_dir = safe ? fsx_join("out", safe) : NULL;
         free(safe);
     } else {
-        cfg.out_dir = strdup(out);
+        cfg.out_pattern = out;
+        if (outdir_expand(out, time(NULL), &cfg.out_dir, &err)) {
+            cli_usage_error(&cmd, "%s", err.msg);
+            goto out;
+        }
     }
-    if (!cfg.out_dir)
+    if (!cfg.out_dir || nightly_flags(&cmd, &cfg, cache_mode, cache_max_age))
         goto out;
     const char *endpoint_from = "--endpoint";
     if (!endpoint_seen) {
@@ -316,9 +435,16 @@ int cmd_run(int argc, char **argv)
                   "FILE; or try it with no key and no network: add --emulator");
         goto out;
     }
+    if (cfg.cache_path && open_cache(&cfg, endpoint_seen))
+        goto out;
     outcome = run_batch(&cfg, pipe, &err);
     if (outcome == GB_USAGE || outcome == GB_ABORTED)
         log_err(&err);
+    if (outcome == GB_USAGE && err.code == GB_EBUSY)
+        outcome = GB_BUSY;
+    if (cfg.link_latest && (outcome == GB_DONE || outcome == GB_SOME_FAILED) &&
+        outdir_link_latest(cfg.out_pattern ? cfg.out_pattern : cfg.out_dir, cfg.out_dir, &err))
+        log_err(&err); /* the results are there; only the link is not */
     if (report && outcome != GB_USAGE)
         write_report(&cfg);
 out:

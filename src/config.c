@@ -72,9 +72,11 @@ void config_free(struct config *c)
     }
     free(c->out_dir);
     free(c->endpoint_owned);
+    cache_close(c->cache);
     c->api_key = NULL;
     c->out_dir = NULL;
     c->endpoint_owned = NULL;
+    c->cache = NULL;
 }
 
 static int parse_kn(const char *s, int *k, int *n)

@@ -1,13 +1,14 @@
 /* config.h: struct config, the run's settings: defaults < pipeline limits <
  * flags. Built once in cmd_run and then read-only (the one allowed global-ish
  * state, passed down as const struct config *).
- * Ownership: config_free releases api_key (wiped) and the strings it owns;
- * strings from argv are borrowed. */
+ * Ownership: config_free releases api_key (wiped), the strings it owns and
+ * the open cache; strings from argv are borrowed. */
 #ifndef GB_CONFIG_H
 #define GB_CONFIG_H
 
 #include <stdint.h>
 
+#include "cache.h"
 #include "err.h"
 #include "budget.h"
 #include "job.h"
@@ -66,6 +67,16 @@ struct config {
     long max_images_per_answer;  /* images one answer may bring (sink.h's default) */
     long max_images;             /* images one run may write */
     uint64_t max_buffered_bytes; /* response bytes held at once by all transfers */
+    /* nightly use (issue 17) */
+    const char *out_pattern;     /* -o as given (strftime pattern); out_dir is its expansion */
+    int link_latest;             /* --link-latest: point <dated parent>/latest at out_dir */
+    const char *metrics_path;    /* --metrics FILE, or NULL */
+    const char *cache_path;      /* --cache PATH or GEMBATCH_CACHE, or NULL: no cache */
+    enum cache_mode cache_mode;  /* --cache-mode */
+    double cache_max_age_s;      /* --cache-max-age; 0 = no limit */
+    int cache_optional;          /* --cache-optional: a cache that cannot open is a warning */
+    int cache_nondeterministic;  /* --cache-nondeterministic: see cache_policy */
+    struct cache *cache;         /* opened by cmd_run (NULL: off); closed by config_free */
 };
 
 void config_defaults(struct config *c);

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"get", cmd_get, "fetch a stored interaction by id"},
     {"delete", cmd_delete, "delete a stored interaction by id"},
     {"prices", cmd_prices, "the price table used for cost: [MODEL] [--json]"},
+    {"cache", cmd_cache, "the answer cache of run --cache: stats, prune, export"},
 };
 
 static void usage(FILE *out)
@@ -42,9 +43,11 @@ static void usage(FILE *out)
                  "exit status: 0 all jobs completed, 1 some jobs failed (see errors.jsonl),\n"
                  "2 usage/pipeline/input error before anything was sent, 3 run aborted\n"
                  "(authentication refused, endpoint unreachable, too many failures),\n"
+                 "75 the output folder is in use by another run (nothing was done),\n"
                  "130 interrupted (in-flight jobs drained or recorded, files flushed).\n\n"
                  "environment: GEMINI_API_KEY or GOOGLE_API_KEY (the key), GEMINI_BASE_URL\n"
-                 "(the endpoint), GEMBATCH_DEBUG=1 (log each retry and failure on stderr).\n"
+                 "(the endpoint), GEMBATCH_CACHE (run --cache), GEMBATCH_DEBUG=1 (log each\n"
+                 "retry and failure on stderr).\n"
                  "more: man gembatch; README.md and docs/pipelines.md in the source tree.\n");
 }
 

@@ -106,10 +106,27 @@ int sink_open(struct sink *s, const char *dir, int restart, struct gb_err *err)
         return errno == EACCES ? GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", dir,
                                          strerror(errno))
                                : out_fail(err, s, LOCK_NAME, errno);
-    if (flock(s->lock_fd, LOCK_EX | LOCK_NB))
-        return GB_FAIL(err, GB_ESTATE,
-                       "another gembatch run is writing to '%s'; wait for it or use another -o",
-                       dir);
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB)) {
+        /* a scheduled run that overlaps the last one: its own status (75,
+         * cmd_run), so a timer or cron can tell "still busy" from an error */
+        char pid[32] = "";
+        ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
+        long holder = n > 0 ? strtol(pid, NULL, 10) : 0;
+        if (holder > 0)
+            snprintf(pid, sizeof pid, " (pid %ld)", holder);
+        else
+            pid[0] = '\0';
+        return GB_FAIL(err, GB_EBUSY,
+                       "another gembatch run%s is writing to '%s'; nothing was done: wait for it "
+                       "or use another -o",
+                       pid, dir);
+    }
+    /* the holder's pid, for the message an overlapping run prints (a failed
+     * write only leaves the pid out of that message) */
+    char me[32];
+    int mn = snprintf(me, sizeof me, "%ld\n", (long)getpid());
+    int pid_written = ftruncate(s->lock_fd, 0) == 0 && pwrite(s->lock_fd, me, (size_t)mn, 0) == mn;
+    (void)pid_written;
     int rc;
     if (restart && (rc = restart_outputs(s, err)))
         return rc;

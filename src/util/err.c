@@ -67,6 +67,7 @@ const char *gb_strerror(int code)
     case GB_EAUTH: return "authentication refused";
     case GB_ESTATE: return "invalid state";
     case GB_EINTR: return "interrupted";
+    case GB_EBUSY: return "in use by another process";
     }
     return "error";
 }

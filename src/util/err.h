@@ -20,6 +20,7 @@ enum {
     GB_EAUTH = -8,       /* authentication refused */
     GB_ESTATE = -9,      /* operation not valid in the current state */
     GB_EINTR = -10,      /* interrupted by a signal */
+    GB_EBUSY = -11,      /* held by another process (a lock): try again later */
 };
 
 struct gb_err {
