@@ -22,7 +22,7 @@
 enum { MEDIA_CHUNK = 64 * 1024 };
 
 /* Request fields that change how an answer travels, not what it is. */
-static const char *const transport_fields[] = {"stream", "store", NULL};
+static const char *const transport_fields[] = {"stream", "store", "service_tier", NULL};
 
 struct canon {
     const struct job *j;

@@ -3,6 +3,9 @@
  * over to run.c. Nothing is sent before every check here has passed. */
 #include "cli.h"
 #include "cmd.h"
+#include "tiers.h"
+#include "prices.h"
+#include "budget.h"
 #include "config.h"
 #include "emu.h"
 #include "fsx.h"
@@ -102,6 +105,50 @@ static void write_report(const struct config *cfg)
     free(page);
 }
 
+/* --max-cost (or the pipeline's limits.max_cost_usd), --finish-by, --tier
+ * and --prices: checked before anything runs (exit 2). */
+static int cost_flags(const struct cli_cmd *cmd, struct config *cfg, const struct pipeline *p,
+                      const char *max_cost, const char *finish_by, const char *tier)
+{
+    struct gb_err err = {0};
+    if (max_cost) {
+        if (budget_parse(max_cost, &cfg->max_cost, &err)) {
+            cli_usage_error(cmd, "--max-cost: %s", err.msg);
+            return -1;
+        }
+        cfg->has_max_cost = 1;
+    } else if (p->limits.max_cost_usd >= 0) {
+        cfg->max_cost = (struct budget_arg){p->limits.max_cost_usd, 0};
+        cfg->has_max_cost = 1;
+    }
+    if (finish_by) {
+        time_t now = time(NULL), dl;
+        if (tier_parse_finish_by(finish_by, now, &dl, &err)) {
+            cli_usage_error(cmd, "%s", err.msg);
+            return -1;
+        }
+        cfg->finish_by_s = (double)dl;
+    }
+    if (tier) {
+        enum tier t;
+        if (tier_parse(tier, &t) || t == TIER_BATCH) {
+            cli_usage_error(cmd, "--tier takes standard, flex or priority, not '%s'", tier);
+            return -1;
+        }
+        cfg->tier = tier_name(t);
+    }
+    if (cfg->prices_path) { /* a broken table stops here, not at the first answer */
+        struct prices *pr = NULL;
+        int rc = prices_load(cfg->prices_path, &pr, &err);
+        prices_free(pr);
+        if (rc) {
+            log_err(&err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* --cache*, --metrics, --link-latest: checked before anything runs. */
 static int nightly_flags(const struct cli_cmd *cmd, struct config *cfg, const char *mode,
                          const char *max_age)
@@ -184,6 +231,7 @@ int cmd_run(int argc, char **argv)
     long seed = 0;
     int report = 0;
     const char *cache_mode = NULL, *cache_max_age = NULL;
+    const char *max_cost = NULL, *finish_by = NULL, *tier = NULL;
     double timeout = cfg.timeout_s;
     const struct cli_opt opts[] = {
         {'o', "out", CLI_STR, &out, "DIR",
@@ -262,6 +310,20 @@ int cmd_run(int argc, char **argv)
          "response bytes all transfers may hold at once; one past it is stopped and retried "
          "(K/M/G; default 320M; one response is at most 256M)",
          0, 0, NULL},
+        {0, "tier", CLI_STR, &tier, "TIER",
+         "standard (the default), flex (half price, slower, may be shed: retried) or priority "
+         "(about 1.8x); the pipeline's service_tier by default, a line may name its own",
+         0, 0, NULL},
+        {0, "max-cost", CLI_STR, &max_cost, "USD",
+         "spend at most USD in this folder (its earlier runs count; +USD: this much more); "
+         "at the limit the run drains and exits 4 (pipeline limits.max_cost_usd)",
+         0, 0, NULL},
+        {0, "finish-by", CLI_STR, &finish_by, "TIME",
+         "end by TIME (06:30, 2026-12-07T06:30, or a duration: 45m, 2h): flex work that would "
+         "not finish goes out at standard",
+         0, 0, NULL},
+        {0, "prices", CLI_STR, &cfg.prices_path, "FILE",
+         "price table to use instead of the built-in one (see gembatch prices)", 0, 0, NULL},
         {0, "cache", CLI_STR, &cfg.cache_path, "PATH",
          "answer cache, an SQLite file shared across runs (env GEMBATCH_CACHE; default off): "
          "a job asked before is served from it, not sent",
@@ -373,6 +435,9 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     config_apply_pipeline(&cfg, pipe, seen);
+    cfg.timeout_set = seen[SEEN_TIMEOUT] || pipe->limits.timeout_s > 0;
+    if (cost_flags(&cmd, &cfg, pipe, max_cost, finish_by, tier))
+        goto out;
     if (!out) {
         char *safe = fsx_safe_name(pipe->name, strlen(pipe->name));
         cfg.out_dir = safe ? fsx_join("out", safe) : NULL;

@@ -144,6 +144,7 @@ static int get_limit_long(json_t *limits, const char *key, long max, long *out,
 static int read_limits(struct pipeline *p, struct gb_err *err)
 {
     json_t *l = json_object_get(p->doc, "limits");
+    p->limits.max_cost_usd = -1;
     if (!l)
         return 0;
     if (!json_is_object(l))
@@ -168,16 +169,22 @@ static int read_limits(struct pipeline *p, struct gb_err *err)
             return GB_FAIL(err, GB_EINVAL, "/limits/deadline_s: expected seconds from 0 to 604800");
         p->limits.deadline_s = t;
     }
+    if (json_object_get(l, "max_cost_usd")) {
+        if (jx_num(l, "max_cost_usd", &t) || !(t >= 0) || t > 1e12)
+            return GB_FAIL(err, GB_EINVAL, "/limits/max_cost_usd: expected US dollars, 0 or more");
+        p->limits.max_cost_usd = t;
+    }
     const char *k;
     json_t *v;
     json_object_foreach(l, k, v) {
         if (strcmp(k, "concurrency") && strcmp(k, "rpm") && strcmp(k, "tpm") &&
             strcmp(k, "max_attempts") && strcmp(k, "timeout_s") && strcmp(k, "deadline_s") &&
-            strcmp(k, "max_images_per_answer") && strcmp(k, "max_images"))
+            strcmp(k, "max_images_per_answer") && strcmp(k, "max_images") &&
+            strcmp(k, "max_cost_usd"))
             return GB_FAIL(err, GB_EINVAL,
                            "/limits/%s: unknown limit; known: concurrency, rpm, tpm, "
                            "max_attempts, timeout_s, deadline_s, max_images_per_answer, "
-                           "max_images", k);
+                           "max_images, max_cost_usd", k);
     }
     return 0;
 }

@@ -17,6 +17,7 @@ struct pipe_limits {
     long concurrency, rpm, tpm, max_attempts; /* 0 = not set */
     double timeout_s;                         /* 0 = not set */
     double deadline_s;                        /* 0 = not set */
+    double max_cost_usd;                      /* -1 = not set */
     long max_images_per_answer, max_images;   /* 0 = not set */
 };
 

@@ -8,6 +8,7 @@
 #include "probe.h"
 #include "url.h"
 
+#include <math.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -244,6 +245,32 @@ static void on_done(struct run *r, struct op *op)
 
 /* ---- inputs -------------------------------------------------------------------- */
 
+/* --cache: serve the job from the answer cache when its answer may be
+ * cached and a valid one is there. 1 when it was served (the task ended). */
+static int from_cache(struct run *r, struct task *t)
+{
+    struct cache *c = r->cfg->cache;
+    if (!c || cache_failed(c))
+        return 0;
+    const char *why = NULL;
+    int flags = r->cfg->cache_nondeterministic ? CACHE_NONDETERMINISTIC : 0;
+    if (!cache_policy(t->job->req, r->pipe, flags, &why)) {
+        r->c.not_cacheable++;
+        return 0;
+    }
+    struct gb_err e = {0};
+    if (cache_job_key(t->job, r->pipe, r->cfg->dialect, t->cache_key, &e))
+        return 0; /* a media file unreadable now fails later with its own error */
+    t->cacheable = 1;
+    struct cache_hit h = {0};
+    int rc = cache_get(c, t->cache_key, &h, &e);
+    if (rc < 0 && !r->cfg->quiet)
+        log_warn("the answer cache failed, the run goes on without it: %s", e.msg);
+    int served = rc == 1 && task_serve_cached(r, t, &h);
+    cache_hit_free(&h);
+    return served;
+}
+
 static void admit(struct run *r, struct job *j)
 {
     struct task *t = task_enter(r, j);
@@ -279,6 +306,8 @@ static void admit(struct run *r, struct job *j)
         task_ready(r, t);
         return;
     }
+    if (from_cache(r, t))
+        return;
     media_advance(r, t);
 }
 
@@ -424,6 +453,7 @@ static void loop(struct run *r)
         if (r->sink.write_failed)
             run_abort(r, "%s", r->sink.write_error);
         run_progress(r, now, 0);
+        run_metrics(r, now, -1);
         check_flex(r, now);
         if (!r->stopping) {
             feed(r);
@@ -529,30 +559,6 @@ static int check_resume(struct run *r, struct gb_err *err)
                            "'%s/run.json' has no pipeline digest; use --restart or another -o", dir);
         return 0;
     }
-    /* answers of the emulator and of the service never share a folder; an
-     * endpoint given by URL is asked (one free GET) before anything is paid */
-    int was_synthetic = jx_bool(prev, "synthetic", 0) || r->res.synthetic_lines;
-    int now_synthetic = r->cfg->emulator != 0;
-    if (r->res.had_outputs && was_synthetic && !now_synthetic) {
-        struct gb_err pe = {0};
-        int e = probe_is_emulator(r->base_url, r->cfg->api_key, r->cfg->cacert, &pe);
-        if (e < 0)
-            return GB_FAIL(err, GB_ESTATE,
-                           "'%s' holds synthetic answers made by the emulator, and %s did not "
-                           "answer to say whether it is one (%s); use another -o, or --restart",
-                           dir, r->shown_url, pe.msg);
-        now_synthetic = e;
-    }
-    r->folder_real = r->res.had_outputs && !was_synthetic;
-    if (r->res.had_outputs && was_synthetic != now_synthetic)
-        return GB_FAIL(err, GB_ESTATE,
-                       was_synthetic
-                           ? "'%s' holds synthetic answers made by the emulator; a run against a "
-                             "real endpoint would mix real ones in: use another -o, or --restart "
-                             "to discard them"
-                           : "'%s' holds answers of a real endpoint; --emulator would mix "
-                             "synthetic ones in: use another -o, or --restart to discard them",
-                       dir);
     struct buf what;
     buf_init(&what, 4096);
     identity_changes(r, prev, &what);
@@ -563,7 +569,33 @@ static int check_resume(struct run *r, struct gb_err *err)
                      "would mix their answers: use --restart to discard them, or another -o",
                      dir, what.data);
     buf_free(&what);
-    return rc;
+    if (rc)
+        return rc;
+    /* answers of the emulator and of the service never share a folder; an
+     * endpoint given by URL is asked (one free GET) before anything is paid */
+    int was_synthetic = jx_bool(prev, "synthetic", 0) || r->res.synthetic_lines;
+    int now_synthetic = r->cfg->emulator != 0;
+    if (r->res.results_lines > 0 && was_synthetic && !now_synthetic) {
+        struct gb_err pe = {0};
+        int e = probe_is_emulator(r->base_url, r->cfg->api_key, r->cfg->cacert, &pe);
+        if (e < 0)
+            return GB_FAIL(err, GB_ESTATE,
+                           "'%s' holds synthetic answers made by the emulator, and %s did not "
+                           "answer to say whether it is one (%s); use another -o, or --restart",
+                           dir, r->shown_url, pe.msg);
+        now_synthetic = e;
+    }
+    r->folder_real = r->res.results_lines > 0 && !was_synthetic;
+    if (r->res.results_lines > 0 && was_synthetic != now_synthetic)
+        return GB_FAIL(err, GB_ESTATE,
+                       was_synthetic
+                           ? "'%s' holds synthetic answers made by the emulator; a run against a "
+                             "real endpoint would mix real ones in: use another -o, or --restart "
+                             "to discard them"
+                           : "'%s' holds answers of a real endpoint; --emulator would mix "
+                             "synthetic ones in: use another -o, or --restart to discard them",
+                       dir);
+    return 0;
 }
 
 /* What earlier runs into OUTDIR did, from run.json's totals; a run that
@@ -664,8 +696,12 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
                  r->res.answered_prev, r->res.answered_prev == 1 ? "" : "s",
                  r->res.restarted_prev == 1 ? "it runs" : "they run");
     totals_base(r);
-    lat_est_init(&r->lat_flex, FLEX_TIMEOUT_MS / 1000.0);
-    lat_est_init(&r->lat_std, 30);
+    r->last_success = cfg->metrics_path ? metrics_last_success(cfg->metrics_path) : NAN;
+    /* until answers say otherwise, an attempt may take as long as it is
+     * allowed to: flex 10 minutes (or --timeout), standard 30 s */
+    double cap = cfg->timeout_set ? cfg->timeout_s : FLEX_TIMEOUT_MS / 1000.0;
+    lat_est_init(&r->lat_flex, cap);
+    lat_est_init(&r->lat_std, cap < 30 ? cap : 30);
     if ((rc = cost_init(r, r->base.usd, err)))
         return rc;
     /* run.json first, with the totals that now include a run the journal
@@ -755,6 +791,7 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
     sink_run_json(&r->sink, rj);
     json_decref(rj);
     run_summary(r, status);
+    /* the outcome is the exit status (cmd.h), for the metrics file */
     if (r->aborting) {
         *err = r->abort_err;
         outcome = GB_ABORTED;
@@ -765,6 +802,7 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
     } else {
         outcome = r->c.failed || r->c.duplicates || r->input_errors ? GB_SOME_FAILED : GB_DONE;
     }
+    run_metrics(r, now_ms(), outcome);
 out:
     teardown(r);
     free(r);

@@ -135,17 +135,11 @@ static int waits_on_client(const char *status)
 
 static enum outcome_class classify_cc(CURLcode cc)
 {
+    if (xfer_tls_error(cc))
+        return OC_TLS;
     switch (cc) {
     case CURLE_OPERATION_TIMEDOUT:
         return OC_TIMEOUT;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-        return OC_TLS;
     case CURLE_READ_ERROR:
     case CURLE_ABORTED_BY_CALLBACK:
     case CURLE_OUT_OF_MEMORY:
@@ -248,8 +242,8 @@ static void read_stream(struct run *r, struct task *t, struct op *op, struct att
     sse_finish(&sc->parser);
     json_t *doc = sc->bad ? NULL : sse_asm_result(&sc->as);
     if (sc->as.first_delta_us) {
-        hist_add(&r->ttft, sc->as.first_delta_us - op->t_start_us);
-        t->ttft_us = sc->as.first_delta_us - op->t_start_us;
+        hist_add(&r->ttft, sc->as.first_delta_us - (op->t_attempt_us ? op->t_attempt_us : op->t_start_us));
+        t->ttft_us = sc->as.first_delta_us - (op->t_attempt_us ? op->t_attempt_us : op->t_start_us);
     }
     if (!doc || resp_from_json(doc, &a->it, &a->pe)) {
         a->o.cls = OC_BAD_BODY;
@@ -664,7 +658,8 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
 {
     if (op->kind == OPK_CANCEL)
         return cancel_done(r, t, op);
-    t->last_latency_us = op->t_end_us - op->t_start_us;
+    /* the attempt's own time: from when curl started it, not from the queue */
+    t->last_latency_us = op->t_end_us - (op->t_attempt_us ? op->t_attempt_us : op->t_start_us);
     struct attempt a = {0};
     read_attempt(r, t, op, &a);
     if (a.too_many_images) { /* billed, and asking again would bring as many */
@@ -690,6 +685,8 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
     enum verdict v = shed ? retry_decide(&sp, &a.o, t->shed, run_rnd(r), &delay)
                           : retry_decide(&r->policy, &a.o, t->attempts, run_rnd(r), &delay);
     enum attempt_end end;
+    if (op->synthetic) /* any answer of the emulator, an error too, marks the folder */
+        r->synthetic_seen = 1;
     if (v == V_OK && (op->synthetic || r->cfg->emulator)) {
         if (r->folder_real) {
             run_abort(r, "%s answered as the gembatch emulator, but '%s' holds answers of a real "
@@ -734,10 +731,7 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
         end = retry_or_stop(r, t, op, &a, why, delay);
     } else if (v == V_ABORT) {
         if (a.o.cls == OC_TLS) {
-            run_abort(r,
-                      "TLS failure talking to %s: %s; check --cacert (verification is never "
-                      "switched off)",
-                      r->shown_url, why);
+            run_abort(r, "TLS failure talking to %s: %s; " CONFIG_TLS_HINT, r->shown_url, why);
         } else {
             r->auth_refused = 1;
             run_abort(r, "authentication refused (%s); check GEMINI_API_KEY%s or --api-key-file",

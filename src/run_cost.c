@@ -80,7 +80,8 @@ int cost_init(struct run *r, double spent_before_usd, struct gb_err *err)
     l->by_model = json_object();
     l->by_tier = json_object();
     l->by_kind = json_object();
-    if (!l->by_model || !l->by_tier || !l->by_kind)
+    l->by_model_tier = json_object();
+    if (!l->by_model || !l->by_tier || !l->by_kind || !l->by_model_tier)
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     budget_init(&l->budget, r->cfg->has_max_cost ? &r->cfg->max_cost : NULL, spent_before_usd);
     /* the pipeline's models, so an unknown one is said at the start; under
@@ -115,6 +116,7 @@ void cost_free(struct run *r)
     json_decref(l->by_model);
     json_decref(l->by_tier);
     json_decref(l->by_kind);
+    json_decref(l->by_model_tier);
     prices_free(l->prices);
     memset(l, 0, sizeof *l);
 }
@@ -172,6 +174,7 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
     const char *model = it->model ? it->model : model_of(task_request(t));
     const struct price_row *row = row_of(r, model);
     enum tier billed = tier_served(it->service_tier, header_tier, t->tier_sent);
+    t->tier_billed = billed;
     double usd = row && it->has_usage ? price_usage(row, billed, &it->usage) : NAN;
     if (r->cfg->has_max_cost)
         budget_settle(&l->budget, t->reserved_usd, usd);
@@ -188,6 +191,25 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
     add_to(l->by_model, model ? model : "?", usd);
     add_to(l->by_tier, tier_name(billed), usd);
     add_to(l->by_kind, kind_name(t->kind), usd);
+    char mt[256];
+    snprintf(mt, sizeof mt, "%s\t%s", model ? model : "?", tier_name(billed));
+    json_t *e = json_object_get(l->by_model_tier, mt);
+    if (!e) {
+        e = json_pack("{s:I,s:I,s:I,s:f}", "in", (json_int_t)0, "out", (json_int_t)0, "thought",
+                      (json_int_t)0, "usd", 0.0);
+        json_object_set_new(l->by_model_tier, mt, e);
+    }
+    if (it->has_usage) {
+        json_object_set_new(e, "in", json_integer(json_integer_value(json_object_get(e, "in")) +
+                                                  it->usage.input));
+        json_object_set_new(e, "out", json_integer(json_integer_value(json_object_get(e, "out")) +
+                                                   it->usage.output));
+        json_object_set_new(e, "thought",
+                            json_integer(json_integer_value(json_object_get(e, "thought")) +
+                                         it->usage.thought));
+    }
+    double was = json_real_value(json_object_get(e, "usd"));
+    json_object_set_new(e, "usd", json_real(isnan(usd) || isnan(was) ? NAN : was + usd));
     if (billed != t->tier_sent)
         l->downgraded++; /* priority over its limit, served and billed as standard */
     return usd;

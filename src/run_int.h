@@ -17,6 +17,7 @@
 #define GB_RUN_INT_H
 
 #include "b64.h"
+#include "cache.h"
 #include "budget.h"
 #include "cmd.h"
 #include "config.h"
@@ -30,6 +31,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "manifest.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "prices.h"
 #include "ratelimit.h"
@@ -40,6 +42,7 @@
 #include "schema.h"
 #include "sha256.h"
 #include "sink.h"
+#include "skip.h"
 #include "sniff.h"
 #include "sse.h"
 #include "tiers.h"
@@ -81,6 +84,8 @@ struct counts {
     long long tok_in, tok_out, tok_total, tok_thought;
     long long net_errors, timeouts, bad_bodies, polls, tool_calls, tool_failures;
     long long shed;      /* flex requests the service shed (503/429), retried */
+    long long cached;    /* served from the answer cache */
+    long long not_cacheable; /* --cache on, but the policy keeps them out */
     long long http[600];
 };
 
@@ -125,12 +130,15 @@ struct task {
     /* money (run_cost.c) */
     enum req_kind kind;              /* what the current create asks for */
     enum tier tier_sent;             /* the tier the current attempt went out at */
+    enum tier tier_billed;           /* the tier the last answer was billed at */
     double reserved_usd;             /* its worst case, held by the budget */
     double cost_usd;                 /* what the answered requests cost (known part) */
     int cost_known;                  /* 0 once one of them could not be priced */
     int shed;                        /* attempts of the current request the service shed */
     json_t *files;                   /* images written so far (relative paths) */
     struct sink_batch *img_batch;    /* its images going to disk; the result line waits */
+    int cacheable;                   /* --cache: the answer is stored under cache_key */
+    char cache_key[65];
     /* media through the Files API (run_media.c) */
     struct {
         size_t k;                    /* media being uploaded */
@@ -184,6 +192,7 @@ struct ledger {
     size_t nrows, caprows;
     struct budget budget;
     json_t *by_model, *by_tier, *by_kind;
+    json_t *by_model_tier;  /* "model\ttier": {"in","out","thought","usd"} for --metrics */
     double total_usd;
     long long priced, unknown, downgraded;
     double doubt_worst_usd; /* worst case of requests in doubt (NAN: unknown) */
@@ -211,6 +220,7 @@ struct run {
     struct input *in;     /* the input being read */
     char *id_prefix;      /* put before the ids of this input (--id-prefix), or NULL */
     json_t *skipped;      /* archive entries skipped, with reasons */
+    struct skips skipc;   /* entries passed over, counted by reason (only counts used) */
     int inputs_done;
     long long total_known; /* -1: unknown (stdin) */
     /* tasks */
@@ -251,6 +261,10 @@ struct run {
     struct lat_est lat_flex, lat_std; /* how long an answer takes at each tier */
     uint64_t last_flex_check_ms;
     long long flex_moved;   /* flex attempts given up near --finish-by, sent at standard */
+    double cache_saved_usd; /* what the answers served from the cache cost when made */
+    int cache_saved_unknown;
+    uint64_t last_metrics_ms;
+    double last_success;    /* for --metrics: the last run that exited 0 */
     int synthetic_seen; /* some answer of this run came from the emulator */
     /* progress */
     int tty;
@@ -309,6 +323,10 @@ void task_interrupt_at(struct run *r, struct task *t, const char *file, int line
  * or a duplicate id. Counted, recorded where it must be, freed. */
 enum skip_why { SKIP_SHARD, SKIP_DONE, SKIP_DUPLICATE };
 void job_skip(struct run *r, struct job *j, enum skip_why why);
+/* Serve t from the answer cache: 1 when its line was written (the task
+ * ended), 0 when the hit cannot stand (its output no longer matches the
+ * schema: the job is asked again). */
+int task_serve_cached(struct run *r, struct task *t, struct cache_hit *h);
 /* Tokens of one answered request (and its cost, NAN unknown) to the task,
  * the run and the journal. */
 void task_add_usage(struct run *r, struct task *t, const struct interaction *it, double usd);
@@ -343,6 +361,9 @@ json_t *cost_json(const struct run *r);
 void run_progress(struct run *r, uint64_t now, int final);
 json_t *run_json_doc(struct run *r, const char *status);
 void run_summary(struct run *r, const char *status);
+/* --metrics: the Prometheus file, every few seconds (exit_status -1) and
+ * once at the end with the run's exit status. */
+void run_metrics(struct run *r, uint64_t now, int exit_status);
 
 /* ---- run_media.c --------------------------------------------------------------- */
 /* Move t on to its next media to upload, or to its first create. */

@@ -8,6 +8,7 @@
 #include "run_int.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -365,6 +366,8 @@ static void add_outputs(json_t *o, const json_t *outputs, const json_t *files)
     buf_free(&thoughts);
 }
 
+static void cache_store(struct run *r, struct task *t, const json_t *o);
+
 void task_complete_at(struct run *r, struct task *t, const char *file, int line,
                       const struct interaction *it, const char *text, const json_t *output)
 {
@@ -392,6 +395,7 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
     json_object_set_new(o, "usage", usage_json(&t->tok));
     /* what its answered requests cost; null when one of them cannot be priced */
     json_object_set_new(o, "cost_usd", t->cost_known ? json_real(t->cost_usd) : json_null());
+    json_object_set_new(o, "service_tier", json_string(tier_name(t->tier_billed)));
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     if (t->total_attempts != t->attempts)
         json_object_set_new(o, "requests", json_integer(t->total_attempts));
@@ -417,6 +421,8 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
     t->img_batch = NULL;
     if ((b ? sink_batch_close(&r->sink, b, SINK_RESULTS, o) : sink_line(&r->sink, SINK_RESULTS, o)) ==
         0) {
+        if (t->cacheable && r->cfg->cache)
+            cache_store(r, t, o);
         r->c.completed++;
         if (t->reasks)
             r->c.reask_ok++;
@@ -472,6 +478,68 @@ void task_fail_at(struct run *r, struct task *t, const char *file, int line, lon
     if (t->iid && t->background)
         jrn_iid_done(&r->sink, t->id_json); /* a resumed run creates it anew */
     task_end(r, t, file, line);
+}
+
+int task_serve_cached(struct run *r, struct task *t, struct cache_hit *h)
+{
+    const struct job *j = t->job;
+    json_t *out = json_object_get(h->result, "output");
+    /* a hit is checked against the schema of today: one that no longer
+     * validates is asked again */
+    if (j->schema && (!out || schema_validate(j->schema, out, NULL, 1) != 1))
+        return 0;
+    json_t *files = json_array();
+    for (size_t k = 0; k < h->nimages; k++) {
+        char *rel = NULL;
+        if (sink_image(&r->sink, j->id, (int)k, h->images[k].data, h->images[k].size,
+                       h->images[k].ext, &rel) == 0)
+            json_array_append_new(files, json_string(rel));
+        free(rel);
+    }
+    json_t *o = cache_hit_result(h, j->id, json_array_size(files) ? files : NULL);
+    json_decref(files);
+    if (!o)
+        return 0;
+    json_object_set_new(o, "latency_ms", json_integer(0));
+    add_finished_at(o);
+    if (sink_line(&r->sink, SINK_RESULTS, o) == 0) {
+        r->c.completed++;
+        r->c.cached++;
+        if (isnan(h->cost_usd))
+            r->cache_saved_unknown = 1;
+        else
+            r->cache_saved_usd += h->cost_usd;
+    } else {
+        r->c.unwritten++;
+    }
+    json_decref(o);
+    if (dset_has(&r->res.failed, j->digest))
+        dset_add(&r->res.done, j->digest);
+    task_end(r, t, __FILE__, __LINE__);
+    return 1;
+}
+
+/* The answer is stored for later runs (--cache): its images must be on disk
+ * first, since the cache reads them from OUTDIR. */
+static void cache_store(struct run *r, struct task *t, const json_t *o)
+{
+    struct cache *c = r->cfg->cache;
+    size_t n = json_array_size(t->files);
+    char **paths = n ? calloc(n, sizeof *paths) : NULL;
+    if (n && (!paths || sink_images_drain(&r->sink))) {
+        free(paths);
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        paths[k] = fsx_join(r->cfg->out_dir, json_string_value(json_array_get(t->files, k)));
+    struct gb_err e = {0};
+    if (cache_put(c, t->cache_key, o, (const char *const *)paths, n,
+                  t->cost_known ? t->cost_usd : NAN, &e) < 0 &&
+        !r->cfg->quiet)
+        log_warn("the answer cache failed, the run goes on without it: %s", e.msg);
+    for (size_t k = 0; k < n; k++)
+        free(paths[k]);
+    free(paths);
 }
 
 void task_interrupt_at(struct run *r, struct task *t, const char *file, int line)
@@ -656,6 +724,7 @@ struct job *run_next_job(struct run *r)
         json_t *sk = input_skipped(r->in);
         if (sk)
             json_array_extend(r->skipped, sk);
+        skips_add_counts(&r->skipc, input_skips(r->in));
         input_close(r->in);
         r->in = NULL;
         r->in_idx++;

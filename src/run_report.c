@@ -185,6 +185,11 @@ static json_t *counts_json(const struct run *r)
     json_object_set_new(c, "tool_failures", json_integer(r->c.tool_failures));
     json_object_set_new(c, "continuations", json_integer(r->c.continuations));
     json_object_set_new(c, "not_written", json_integer(r->c.unwritten));
+    json_object_set_new(c, "skipped", skips_counts_json(&r->skipc));
+    json_object_set_new(c, "damaged_lines",
+                        json_pack("{s:I,s:I,s:I}", "results", (json_int_t)r->res.damaged_results,
+                                  "errors", (json_int_t)r->res.damaged_errors, "journal",
+                                  (json_int_t)r->res.damaged_journal));
     json_object_set_new(c, "shed", json_integer(r->c.shed));
     if (r->flex_moved)
         json_object_set_new(c, "flex_moved_to_standard", json_integer(r->flex_moved));
@@ -209,6 +214,87 @@ static json_t *totals_json(const struct run *r)
                             json_integer(b->unpriced + r->ledger.unknown));
     }
     return o;
+}
+
+/* --cache: what the cache did for this run. */
+static json_t *cache_json(const struct run *r)
+{
+    struct cache_counts cc = {0};
+    if (r->cfg->cache)
+        cache_counts(r->cfg->cache, &cc);
+    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "served", (json_int_t)r->c.cached,
+                          "misses", (json_int_t)cc.misses, "expired", (json_int_t)cc.expired,
+                          "broken", (json_int_t)cc.broken, "stored", (json_int_t)cc.puts,
+                          "not_stored", (json_int_t)cc.skipped_puts, "not_cacheable",
+                          (json_int_t)r->c.not_cacheable);
+    json_object_set_new(o, "saved_usd",
+                        r->cache_saved_unknown ? json_null() : json_real(r->cache_saved_usd));
+    if (r->cfg->cache && cache_failed(r->cfg->cache))
+        json_object_set_new(o, "error", json_string(cache_error(r->cfg->cache)));
+    else if (!r->cfg->cache)
+        json_object_set_new(o, "error", json_string("the cache could not be opened (--cache-optional)"));
+    return o;
+}
+
+void run_metrics(struct run *r, uint64_t now, int exit_status)
+{
+    const struct config *cfg = r->cfg;
+    if (!cfg->metrics_path || (exit_status < 0 && now - r->last_metrics_ms < 5000))
+        return;
+    r->last_metrics_ms = now;
+    struct metrics m = {0};
+    m.pipeline = r->pipe->name;
+    m.run_id = r->run_id;
+    m.start_time = r->t0_wall;
+    m.end_time = exit_status >= 0 ? wall_s() : 0;
+    m.exit_status = exit_status;
+    m.jobs[MJ_COMPLETED] = r->c.completed - r->c.cached;
+    m.jobs[MJ_CACHED] = r->c.cached;
+    m.jobs[MJ_FAILED] = r->c.failed;
+    m.jobs[MJ_SKIPPED] = r->c.skipped_done;
+    m.jobs[MJ_RUNNING] = (long long)r->active;
+    m.http = r->c.http;
+    m.no_answer = r->c.timeouts + r->c.net_errors;
+    m.retries = r->c.retries;
+    m.reasks = r->c.reasks;
+    m.shed = r->c.shed;
+    struct metrics_model mm[64];
+    size_t n = 0;
+    const char *k;
+    json_t *e;
+    json_object_foreach (r->ledger.by_model_tier, k, e) {
+        if (n == 64)
+            break;
+        static char names[64][256];
+        snprintf(names[n], sizeof names[n], "%s", k);
+        char *tab = strchr(names[n], '\t');
+        if (!tab)
+            continue;
+        *tab = '\0';
+        mm[n] = (struct metrics_model){names[n],
+                                       tab + 1,
+                                       json_integer_value(json_object_get(e, "in")),
+                                       json_integer_value(json_object_get(e, "out")),
+                                       json_integer_value(json_object_get(e, "thought")),
+                                       json_real_value(json_object_get(e, "usd"))};
+        n++;
+    }
+    m.models = mm;
+    m.nmodels = n;
+    if (cfg->cache) {
+        struct cache_counts cc;
+        cache_counts(cfg->cache, &cc);
+        m.cache_hits = r->c.cached;
+        m.cache_misses = cc.misses;
+    }
+    m.cache_saved_usd = r->cache_saved_unknown ? NAN : r->cache_saved_usd;
+    m.latency = &r->lat;
+    if (exit_status == 0)
+        r->last_success = m.end_time;
+    m.last_success = r->last_success;
+    struct gb_err e2 = {0};
+    if (metrics_write(cfg->metrics_path, &m, &e2) && !cfg->quiet && exit_status >= 0)
+        log_warn("%s", e2.msg);
 }
 
 json_t *run_json_doc(struct run *r, const char *status)
@@ -261,6 +347,8 @@ json_t *run_json_doc(struct run *r, const char *status)
                           "latency_ms", lat, "version", GEMBATCH_VERSION);
     json_object_set(jx_obj(o, "pipeline"), "fields", r->pipe->fields);
     json_object_set_new(o, "run_id", json_string(r->run_id));
+    if (cfg->cache || cfg->cache_path)
+        json_object_set_new(o, "cache", cache_json(r));
     if (r->ledger.prices)
         json_object_set_new(o, "cost", cost_json(r));
     json_object_set_new(o, "totals", totals_json(r));
@@ -369,6 +457,10 @@ void run_summary(struct run *r, const char *status)
                 "output limit; each one bills the input again)\n",
                 r->c.continuations);
     cost_summary(r);
+    if (skips_total(&r->skipc)) {
+        char sl[400];
+        fprintf(stderr, "gembatch:   %s (listed in run.json)\n", skips_line(&r->skipc, sl, sizeof sl));
+    }
     if (r->c.unwritten)
         fprintf(stderr,
                 "gembatch:   %lld job%s ended but could not be written (the output disk failed); "

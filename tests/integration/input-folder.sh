@@ -48,9 +48,9 @@ ids = [json.loads(l)['id'] for l in sys.stdin]
 assert ids == sorted(ids, key=lambda s: s.encode()), ids
 assert ids[0] == '2024/q1/page.png', ids"
 # a second run into the same folder: everything is done, nothing is sent
-n0=$(nlines emu.log)
+n0=$(ncreates emu.log)
 expect_rc 0 "$GEMBATCH" run p.json scans --endpoint "$emu_URL" -o out -q
-assert_eq "$(nlines emu.log)" "$n0" "requests sent on resume"
+assert_eq "$(ncreates emu.log)" "$n0" "requests sent on resume"
 
 # media files as INPUT: one job each, the path as given as id
 mkdir photos

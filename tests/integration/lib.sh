@@ -52,6 +52,9 @@ expect_rc() {
 }
 # count lines of a file (0 if missing)
 nlines() { if [ -f "$1" ]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
+# ncreates LOG: the interaction creates in an emulator's --log (not the free
+# GETs a resume may send to ask whether the endpoint is the emulator)
+ncreates() { if [ -f "$1" ]; then grep -c '"method":"POST","path":"/v1[a-z]*/interactions"' "$1" || true; else echo 0; fi; }
 # py SCRIPT [args]: run a python3 snippet (for JSON checks independent of our code)
 py() { _s=$1; shift; python3 -c "$_s" "$@"; }
 

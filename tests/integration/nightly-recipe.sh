@@ -2,8 +2,8 @@
 # nightly-recipe: examples/nightly/ is consistent (the unit's ExecStart writes
 # % as %%, the cron line as \%, the timer fires daily, the alert rules are YAML
 # naming metrics gembatch writes), then ci-two-nights.sh runs the service's
-# command line on two nights against the emulator. That part reports SKIPPED
-# (and this scenario passes) while run does not use --cache yet.
+# command line on two nights against the emulator: the second night sends
+# only what changed.
 . "$(dirname "$0")/lib.sh"
 N="$ROOT/examples/nightly"
 exec_start=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$N/gembatch-nightly.service")
@@ -35,7 +35,7 @@ GEMBATCH="$GEMBATCH" sh "$N/ci-two-nights.sh" >"$T/ci.log" 2>&1 || _rc=$?
 cat "$T/ci.log" >&2
 case $_rc in
 0) ;;
-77) note "two nights skipped: $(tail -n 1 "$T/ci.log")" ;;
+77) fail "two nights skipped: $(tail -n 1 "$T/ci.log")" ;;
 *) fail "ci-two-nights.sh exited $_rc" ;;
 esac
 exit 0

@@ -27,12 +27,12 @@ e = errs[0]
 assert e["id"] == "a" and e["error"]["status"] == "DUPLICATE_ID" and e["line"] == 3, e
 assert e["input"].endswith("m.jsonl"), e
 PY
-n1=$(nlines "$T/emu.log")
+n1=$(ncreates "$T/emu.log")
 [ "$n1" = 3 ] || fail "the repeated line was sent ($n1 requests for 3 ids)"
 # resume: nothing is sent again, the duplicate is reported again but its
 # line is not doubled, and the exit status still says something is wrong
 expect_rc 1 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" -q
-[ "$(nlines "$T/emu.log")" = 3 ] || fail "the resume sent requests"
+[ "$(ncreates "$T/emu.log")" = 3 ] || fail "the resume sent requests"
 [ "$(nlines "$T/out/errors.jsonl")" = 1 ] || fail "the DUPLICATE_ID line was doubled: $(cat "$T/out/errors.jsonl")"
 check_outputs "$T/out" --manifest "$T/m.jsonl"
 # the duplicate removed from the manifest: all is well

@@ -35,7 +35,7 @@ refused "pipeline field 'model', pipeline field 'prompt'" "$T/p3.json" "$T/m.jso
 # limits only: accepted, and nothing left to do
 sed 's/"concurrency":4/"concurrency":9,"rpm":600/' "$T/p.json" >"$T/p4.json"
 expect_rc 0 "$GEMBATCH" run "$T/p4.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" -q -j 3
-[ "$(nlines "$T/emu.log")" = "$sent" ] || fail "a limits-only change sent requests"
+[ "$(ncreates "$T/emu.log")" = "$sent" ] || fail "a limits-only change sent requests"
 
 # ---- synthetic and real answers apart
 python3 "$ROOT/tests/bad-inputs/server.py" good >"$T/real.url" 2>/dev/null &

@@ -7,11 +7,17 @@ gembatch_ prefix, histogram buckets are cumulative and end at _count; with
 Prints the parsed samples as JSON lines on stdout; exit 1 on a failed check,
 3 when the parser is not installed."""
 import json
+import os
 import sys
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
 except ImportError:
+    # Debian's package lives in the system Python; another python3 first on
+    # PATH (pyenv, a venv) does not see it
+    system = "/usr/bin/python3"
+    if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system):
+        os.execv(system, [system] + sys.argv)
     print("check_metrics: python3-prometheus-client is missing "
           "(scripts/install-deps installs it)", file=sys.stderr)
     sys.exit(3)

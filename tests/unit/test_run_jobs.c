@@ -225,3 +225,44 @@ Test(run_jobs, timers_come_due_in_order)
     task_interrupt(&f.r, c);
     teardown_run(&f);
 }
+
+Test(run_jobs, a_cached_answer_is_checked_against_the_schema_of_today)
+{
+    struct fixture f;
+    setup_run(&f);
+    json_t *sdoc = json_pack("{s:s,s:{s:{s:s}},s:[s]}", "type", "object", "properties", "label",
+                             "type", "string", "required", "label");
+    struct schema *sc = NULL;
+    struct gb_err e = {0};
+    cr_assert_eq(schema_compile(sdoc, "test", &sc, &e), 0, "%s", e.msg);
+    /* a hit whose output lacks what the schema now requires is not served */
+    struct task *t = task_enter(&f.r, mkjob("a", 1));
+    t->job->schema = sc;
+    struct cache_hit h = {0};
+    h.result = json_pack("{s:s,s:{s:i},s:s}", "status", "completed", "output", "n", 3, "text",
+                         "{\"n\":3}");
+    h.cost_usd = 0.001;
+    cr_assert_eq(task_serve_cached(&f.r, t, &h), 0);
+    cr_assert_eq(f.r.c.cached, 0);
+    cr_assert_eq(f.r.active, 1, "the task is still there, to be asked again");
+    json_decref(h.result);
+    /* one that matches is served: a result line, cached, nothing billed */
+    h.result = json_pack("{s:s,s:{s:s},s:s}", "status", "completed", "output", "label", "cat",
+                         "text", "{\"label\":\"cat\"}");
+    cr_assert_eq(task_serve_cached(&f.r, t, &h), 1);
+    cr_assert_eq(f.r.c.cached, 1);
+    cr_assert_eq(f.r.active, 0);
+    json_decref(h.result);
+    flush(&f);
+    char path[128];
+    snprintf(path, sizeof path, "%s/results.jsonl", f.dir);
+    json_error_t je;
+    json_t *o = json_load_file(path, JSON_DISABLE_EOF_CHECK, &je);
+    cr_assert_not_null(o, "%s", je.text);
+    cr_assert(json_is_true(json_object_get(o, "cached")));
+    cr_assert_eq(json_real_value(json_object_get(o, "cost_usd")) + json_integer_value(json_object_get(o, "cost_usd")), 0);
+    json_decref(o);
+    schema_free(sc);
+    json_decref(sdoc);
+    teardown_run(&f);
+}

@@ -1,0 +1,110 @@
+# run-cost: money as data. Every answered request is priced at the tier the
+# service billed, recomputed here independently from each result line's
+# usage and prices/gemini.json. --max-cost stops the run within the budget
+# (exit 4) and a later run with a higher budget completes every id once;
+# +USD adds to what the folder spent; bad values are usage errors. Priority
+# over the emulator's --priority-rpm is served and priced as standard. A
+# flex run shed at 30% with --finish-by ends by then with every job done and
+# its cost split by tier.
+. "$(dirname "$0")/lib.sh"
+export GEMINI_API_KEY=k
+start_emulator emu --seed 5 --priority-rpm 4 --log "$T/emu.log"
+cat >"$T/p.json" <<'P'
+{"name":"cost","model":"gemini-2.5-flash","prompt":"Say {{w}}","generation_config":{"max_output_tokens":120}}
+P
+py "
+import json
+for i in range(40): print(json.dumps({'id': 'c%d' % i, 'vars': {'w': 'word %d' % i}}))" >"$T/m.jsonl"
+
+# check_costs DIR [LIMIT]: every line's cost_usd is its usage at its tier;
+# run.json's ledger and the folder's total add up; nothing passes LIMIT
+check_costs() {
+    python3 - "$ROOT/prices/gemini.json" "$@" <<'PY'
+import json, math, sys
+table = json.load(open(sys.argv[1]))
+d = sys.argv[2]
+limit = float(sys.argv[3]) if len(sys.argv) > 3 else math.inf
+row = table["models"]["gemini-2.5-flash"]
+total = 0.0
+for l in open(d + "/results.jsonl"):
+    r = json.loads(l)
+    u = r["usage"]
+    m = table["tiers"][r["service_tier"]]["multiplier"]
+    want = (u["total_input_tokens"] * row["input"] + u["total_output_tokens"] * row["output"]) / 1e6 * m
+    assert abs(r["cost_usd"] - want) < 1e-12, (r["id"], r["cost_usd"], want)
+    total += want
+run = json.load(open(d + "/run.json"))
+assert abs(run["totals"]["cost_usd"] - total) < 1e-9, (run["totals"], total)
+assert total <= limit + 1e-12, (total, limit)
+by_tier = sum(v["usd"] for v in run["cost"]["by_tier"].values())
+assert abs(by_tier - run["cost"]["total_usd"]) < 1e-12, run["cost"]
+print(f"check_costs {d}: ${total:.6f} over {len(open(d + '/results.jsonl').readlines())} results", file=sys.stderr)
+PY
+}
+
+# ---- the budget: a request costs at most 120 output tokens ($0.0003 each)
+rc=0
+"$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/b" -j 4 --max-cost 0.002 \
+    --progress none 2>"$T/b.err" || rc=$?
+[ "$rc" = 4 ] || fail "expected exit 4 at the budget, got $rc: $(cat "$T/b.err")"
+grep -q "stopped at the budget" "$T/b.err" || fail "$(cat "$T/b.err")"
+n=$(nlines "$T/b/results.jsonl")
+[ "$n" -gt 0 ] && [ "$n" -lt 40 ] || fail "$n results under a budget of 40 x 6 requests"
+check_costs "$T/b" 0.002
+py "import json; r=json.load(open('$T/b/run.json')); assert r['status']=='stopped_at_budget' and r['cost']['budget']['reached'], r['cost']"
+# a higher budget resumes: every id once, the folder's total counts both runs
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/b" -j 4 \
+    --max-cost 0.05 -q
+check_outputs "$T/b" --manifest "$T/m.jsonl" --all-ok
+check_costs "$T/b" 0.05
+# +USD: this much more than the folder spent
+rc=0
+"$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/plus" -j 2 --max-cost 0.001 \
+    -q || rc=$?
+[ "$rc" = 4 ] || fail "first +USD run: exit $rc"
+spent=$(py "import json; print(json.load(open('$T/plus/run.json'))['totals']['cost_usd'])")
+rc=0
+"$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/plus" -j 2 --max-cost +0.001 \
+    -q || rc=$?
+[ "$rc" = 4 ] || fail "second +USD run: exit $rc"
+check_costs "$T/plus" "$(py "print($spent + 0.001)")"
+py "import json; t=json.load(open('$T/plus/run.json'))['totals']['cost_usd']; assert t > $spent, t"
+# bad values are usage errors, before anything is sent
+sent=$(nlines "$T/emu.log")
+for v in abc -1 1e400 ''; do
+    expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/bad" --max-cost "$v" -q
+done
+expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/bad" --tier turbo -q
+expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/bad" --finish-by yesterday -q
+# an unknown model cannot be bounded: refused under --max-cost, unknown without
+expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/bad" \
+    --model gemini-9-ultra --max-cost 1 -q
+[ "$(nlines "$T/emu.log")" = "$sent" ] || fail "a refused run sent requests"
+
+# ---- priority past --priority-rpm is served and billed as standard
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/prio" -j 8 \
+    --tier priority -q
+check_costs "$T/prio"
+py "
+import json
+bt = json.load(open('$T/prio/run.json'))['cost']['by_tier']
+assert bt['priority']['requests'] >= 1 and bt['standard']['requests'] >= 1, bt
+tiers = [json.loads(l)['service_tier'] for l in open('$T/prio/results.jsonl')]
+assert tiers.count('standard') == bt['standard']['requests'], (tiers, bt)"
+
+# ---- flex, shed 30%, --finish-by: ends in time, every job done, split by tier
+start_emulator flex --seed 4 --flex-latency 2000:1000 --fault shed=0.3
+t0=$(date +%s)
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$flex_URL" -o "$T/flex" -j 5 \
+    --tier flex --timeout 4 --finish-by 14s -q
+t1=$(date +%s)
+check_outputs "$T/flex" --manifest "$T/m.jsonl" --all-ok
+check_costs "$T/flex"
+py "
+import json
+r = json.load(open('$T/flex/run.json'))
+bt = r['cost']['by_tier']
+assert 'flex' in bt and 'standard' in bt, bt
+assert r['counts']['shed'] > 0, r['counts']"
+# the deadline is 14 s; a generous margin for a loaded machine
+[ $((t1 - t0)) -le 24 ] || fail "the flex run took $((t1 - t0)) s with --finish-by 14s"
