@@ -25,5 +25,6 @@ int cmd_get(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_prices(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_batches(int argc, char **argv);
 
 #endif

@@ -3,6 +3,8 @@
  * over to run.c. Nothing is sent before every check here has passed. */
 #include "cli.h"
 #include "cmd.h"
+#include "jsonx.h"
+#include "gencontent.h"
 #include "tiers.h"
 #include "prices.h"
 #include "budget.h"
@@ -71,7 +73,9 @@ static const char details[] =
     "\n"
     "Exit status: 0 all jobs completed, 1 some failed (see errors.jsonl), 2 usage,\n"
     "pipeline or input error before anything was sent, 3 run aborted (authentication\n"
-    "refused, endpoint unreachable, too many failures in a row), 75 OUTDIR is in use\n"
+    "refused, endpoint unreachable, too many failures in a row), 4 stopped at the\n"
+    "--max-cost budget, 5 Batch Mode batches still running (run again, or --wait),\n"
+    "75 OUTDIR is in use\n"
     "by another run (nothing was done; try again later), 130 interrupted (Ctrl-C\n"
     "once drains in-flight requests; twice stops them; both flush files).\n"
     "\n"
@@ -145,6 +149,43 @@ static int cost_flags(const struct cli_cmd *cmd, struct config *cfg, const struc
             log_err(&err);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* --mode (or the pipeline's "mode"): a pipeline the Batch API cannot run is
+ * refused before anything is sent, naming what it cannot express. */
+static int mode_flags(const struct cli_cmd *cmd, struct config *cfg, const struct pipeline *p,
+                      const char *mode)
+{
+    if (!mode)
+        mode = jx_str(p->doc, "mode");
+    if (!mode || !strcmp(mode, "online"))
+        cfg->mode = MODE_ONLINE;
+    else if (!strcmp(mode, "batch"))
+        cfg->mode = MODE_BATCH;
+    else {
+        cli_usage_error(cmd, "--mode takes online or batch, not '%s'", mode);
+        return -1;
+    }
+    if (cfg->mode != MODE_BATCH) {
+        if (cfg->wait || cfg->batch_requests || cfg->batch_max_bytes) {
+            cli_usage_error(cmd, "--wait, --batch-size and --batch-max-bytes go with --mode batch");
+            return -1;
+        }
+        return 0;
+    }
+    const char *why = gc_pipeline_unsupported(p->doc, p->ntools > 0,
+                                              p->steps ? (int)json_array_size(p->steps) : 1);
+    if (why) {
+        log_error("'%s' cannot run in Batch Mode: the Batch API cannot express %s; run it with "
+                  "--mode online",
+                  p->path, why);
+        return -1;
+    }
+    if (cfg->stream || cfg->tier || cfg->finish_by_s > 0) {
+        cli_usage_error(cmd, "--stream, --tier and --finish-by do not apply to --mode batch");
+        return -1;
     }
     return 0;
 }
@@ -231,7 +272,7 @@ int cmd_run(int argc, char **argv)
     long seed = 0;
     int report = 0;
     const char *cache_mode = NULL, *cache_max_age = NULL;
-    const char *max_cost = NULL, *finish_by = NULL, *tier = NULL;
+    const char *max_cost = NULL, *finish_by = NULL, *tier = NULL, *mode = NULL;
     double timeout = cfg.timeout_s;
     const struct cli_opt opts[] = {
         {'o', "out", CLI_STR, &out, "DIR",
@@ -296,6 +337,20 @@ int cmd_run(int argc, char **argv)
         {0, "id-prefix", CLI_STR, &cfg.id_prefix, "P",
          "put P before every job id: 'auto' the input's base name and '/' (two archives or "
          "folders with the same layout run together), 'none' (the default), or P itself",
+         0, 0, NULL},
+        {0, "mode", CLI_STR, &mode, "MODE",
+         "online (the default: each request answered as it is sent) or batch (the Batch API: "
+         "half price, answers within a day; the pipeline's \"mode\" by default)",
+         0, 0, NULL},
+        {0, "wait", CLI_FLAG, &cfg.wait, NULL,
+         "--mode batch: poll until every batch has ended (a minute growing to ten between "
+         "looks) instead of exiting 5 while they run",
+         0, 0, NULL},
+        {0, "batch-size", CLI_INT, &cfg.batch_requests, "N",
+         "--mode batch: requests in one batch at most (default 100000)", 1, 10000000, NULL},
+        {0, "batch-max-bytes", CLI_SIZE, &cfg.batch_max_bytes, "SIZE",
+         "--mode batch: size of one batch's input file at most (K/M/G; default 2000M, the "
+         "Batch API's limit is 2G)",
          0, 0, NULL},
         {0, "report", CLI_FLAG, &report, NULL,
          "when the run ends, write OUTDIR/report.html (see gembatch report --help)", 0, 0, NULL},
@@ -436,7 +491,8 @@ int cmd_run(int argc, char **argv)
     }
     config_apply_pipeline(&cfg, pipe, seen);
     cfg.timeout_set = seen[SEEN_TIMEOUT] || pipe->limits.timeout_s > 0;
-    if (cost_flags(&cmd, &cfg, pipe, max_cost, finish_by, tier))
+    if (cost_flags(&cmd, &cfg, pipe, max_cost, finish_by, tier) ||
+        mode_flags(&cmd, &cfg, pipe, mode))
         goto out;
     if (!out) {
         char *safe = fsx_safe_name(pipe->name, strlen(pipe->name));

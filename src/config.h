@@ -64,6 +64,10 @@ struct config {
     const char *tier;            /* --tier: the tier of requests that name none */
     double finish_by_s;          /* --finish-by as wall-clock seconds, 0 = none */
     int timeout_set;             /* --timeout or limits.timeout_s was given */
+    enum run_mode { MODE_ONLINE, MODE_BATCH } mode; /* --mode */
+    int wait;                    /* --wait: Batch Mode polls until every batch ended */
+    long batch_requests;         /* requests in a batch part at most */
+    uint64_t batch_max_bytes;    /* bytes of a batch part file at most */
     long max_images_per_answer;  /* images one answer may bring (sink.h's default) */
     long max_images;             /* images one run may write */
     uint64_t max_buffered_bytes; /* response bytes held at once by all transfers */

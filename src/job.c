@@ -133,6 +133,21 @@ static struct job *job_alloc(const char *source, long line)
     return j;
 }
 
+static int set_id(struct job *j, const char *id);
+
+struct job *job_stub(const char *source, const char *id, long line, const char *entry)
+{
+    struct job *j = job_alloc(source, line);
+    if (!j)
+        return NULL;
+    if (set_id(j, id) || (entry && !(j->entry = strdup(entry)))) {
+        job_free(j);
+        return NULL;
+    }
+    j->req = json_object();
+    return j;
+}
+
 static int set_id(struct job *j, const char *id)
 {
     free(j->id);

@@ -94,6 +94,10 @@ struct job *job_from_media(const struct job_ctx *ctx, const char *source, const 
                            const char *path, uint64_t size, const char *type,
                            const char *mime, int spooled);
 
+/* A job that is only an id and where it came from, with an empty request:
+ * Batch Mode rebuilds the jobs whose answers it joins this way. */
+struct job *job_stub(const char *source, const char *id, long line, const char *entry);
+
 void job_free(struct job *j);
 
 /* A JSON Schema compiled per distinct response_format (lines may override the

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"delete", cmd_delete, "delete a stored interaction by id"},
     {"prices", cmd_prices, "the price table used for cost: [MODEL] [--json]"},
     {"cache", cmd_cache, "the answer cache of run --cache: stats, prune, export"},
+    {"batches", cmd_batches, "the key's Batch Mode jobs: list, get, cancel, delete"},
 };
 
 static void usage(FILE *out)

@@ -19,7 +19,7 @@
 
 /* keys of a pipeline file that are ours, never sent */
 static const char *const local_keys[] = {"name",  "prompt",         "limits", "validate",
-                                         "steps", "max_tool_turns", "accept", NULL};
+                                         "steps", "max_tool_turns", "accept", "mode", NULL};
 
 static int is_local(const char *k)
 {

@@ -12,8 +12,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-volatile sig_atomic_t run_signals;
-
 /* ---- starting operations --------------------------------------------------------- */
 
 static char *url_for(struct run *r, struct task *t, enum op_kind kind)
@@ -772,7 +770,10 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
     if (setup(r, cfg, pipe, err))
         goto out;
     install_signals(&old_int, &old_term);
-    loop(r);
+    if (cfg->mode == MODE_BATCH)
+        run_bmode(r);
+    else
+        loop(r);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     run_progress(r, now_ms(), 1);
@@ -783,10 +784,11 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
         log_err(&ce);
     else
         r->failed_after = kept - kept_dups;
-    const char *status = r->aborting      ? "aborted"
-                         : r->interrupted ? "interrupted"
-                         : r->budget_stop ? "stopped_at_budget"
-                                          : "completed";
+    const char *status = r->aborting          ? "aborted"
+                         : r->interrupted     ? "interrupted"
+                         : r->budget_stop     ? "stopped_at_budget"
+                         : r->batches_running ? "batches_running"
+                                              : "completed";
     json_t *rj = run_json_doc(r, status);
     sink_run_json(&r->sink, rj);
     json_decref(rj);
@@ -799,6 +801,8 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
         outcome = GB_INTERRUPTED;
     } else if (r->budget_stop) {
         outcome = GB_BUDGET;
+    } else if (r->batches_running) {
+        outcome = GB_BATCH_RUNNING;
     } else {
         outcome = r->c.failed || r->c.duplicates || r->input_errors ? GB_SOME_FAILED : GB_DONE;
     }

@@ -121,7 +121,7 @@ static void follow_up(struct run *r, struct task *t, json_t *base, const json_t 
 
 /* ---- re-asks ---------------------------------------------------------------------- */
 
-static json_t *correction(const json_t *errors, const char *parse_error)
+json_t *followup_correction(const json_t *errors, const char *parse_error)
 {
     struct buf t;
     buf_init(&t, 64 * 1024);
@@ -147,7 +147,7 @@ enum followup followup_reask(struct run *r, struct task *t, const json_t *output
 {
     if (t->reasks >= r->cfg->reask)
         return FU_NONE;
-    json_t *fix = correction(errors, parse_error);
+    json_t *fix = followup_correction(errors, parse_error);
     t->reasks++;
     r->c.reasks++;
     follow_up(r, t, NULL, outputs, fix, KIND_REASK);

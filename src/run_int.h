@@ -85,6 +85,7 @@ struct counts {
     long long net_errors, timeouts, bad_bodies, polls, tool_calls, tool_failures;
     long long shed;      /* flex requests the service shed (503/429), retried */
     long long cached;    /* served from the answer cache */
+    long long in_batches; /* Batch Mode: handed to a part, their lines come when it is joined */
     long long not_cacheable; /* --cache on, but the policy keeps them out */
     long long http[600];
 };
@@ -258,6 +259,7 @@ struct run {
     long long failed_after; /* failure lines left after the compaction, -1 before */
     struct ledger ledger;
     int budget_stop;        /* the budget is reached: nothing more is sent (exit 4) */
+    int batches_running;    /* Batch Mode: batches still running when the run ends (exit 5) */
     struct lat_est lat_flex, lat_std; /* how long an answer takes at each tier */
     uint64_t last_flex_check_ms;
     long long flex_moved;   /* flex attempts given up near --finish-by, sent at standard */
@@ -319,6 +321,10 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
 void task_fail_at(struct run *r, struct task *t, const char *file, int line, long code,
                   const char *status, const char *msg, json_t *extra);
 void task_interrupt_at(struct run *r, struct task *t, const char *file, int line);
+/* Batch Mode: the job goes on in a part of a batch; its line comes when the
+ * part is joined (this run or a later one). */
+#define task_defer(r, t) task_defer_at((r), (t), __FILE__, __LINE__)
+void task_defer_at(struct run *r, struct task *t, const char *file, int line);
 /* A job that never becomes a task: another shard's, done by an earlier run,
  * or a duplicate id. Counted, recorded where it must be, freed. */
 enum skip_why { SKIP_SHARD, SKIP_DONE, SKIP_DUPLICATE };
@@ -357,6 +363,11 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
 void cost_unanswered(struct run *r, struct task *t, int in_doubt);
 json_t *cost_json(const struct run *r);
 
+/* ---- run_bmode.c: Batch Mode ------------------------------------------------------ */
+/* Build, send, poll, download and join the run's batches (instead of the
+ * loop); r->batches_running says how many still run when it returns. */
+int run_bmode(struct run *r);
+
 /* ---- run_report.c -------------------------------------------------------------- */
 void run_progress(struct run *r, uint64_t now, int final);
 json_t *run_json_doc(struct run *r, const char *status);
@@ -384,6 +395,9 @@ void followup_tool_done(struct run *r, struct tool_done *d);
  * when the re-asks are used up. */
 enum followup followup_reask(struct run *r, struct task *t, const json_t *outputs,
                              const json_t *errors, const char *parse_error);
+/* What a re-ask says: the schema's complaints or the parse error, and a
+ * request for corrected JSON. A new string value. */
+json_t *followup_correction(const json_t *errors, const char *parse_error);
 /* Move a multi-step pipeline to its next step; FU_NONE after the last. */
 enum followup followup_next_step(struct run *r, struct task *t, const struct interaction *it,
                                  const char *text, const json_t *output);

@@ -12,6 +12,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* Set by run.c's signal handler; read by every part of the engine that
+ * waits (the loop, Batch Mode's polls). */
+volatile sig_atomic_t run_signals;
+
 uint64_t run_rnd(struct run *r)
 {
     /* splitmix64: jitter only, never security */
@@ -540,6 +544,12 @@ static void cache_store(struct run *r, struct task *t, const json_t *o)
     for (size_t k = 0; k < n; k++)
         free(paths[k]);
     free(paths);
+}
+
+void task_defer_at(struct run *r, struct task *t, const char *file, int line)
+{
+    r->c.in_batches++;
+    task_end(r, t, file, line);
 }
 
 void task_interrupt_at(struct run *r, struct task *t, const char *file, int line)

@@ -191,6 +191,8 @@ static json_t *counts_json(const struct run *r)
                                   "errors", (json_int_t)r->res.damaged_errors, "journal",
                                   (json_int_t)r->res.damaged_journal));
     json_object_set_new(c, "shed", json_integer(r->c.shed));
+    if (r->cfg->mode == MODE_BATCH)
+        json_object_set_new(c, "handed_to_batches", json_integer(r->c.in_batches));
     if (r->flex_moved)
         json_object_set_new(c, "flex_moved_to_standard", json_integer(r->flex_moved));
     return c;
@@ -457,6 +459,11 @@ void run_summary(struct run *r, const char *status)
                 "output limit; each one bills the input again)\n",
                 r->c.continuations);
     cost_summary(r);
+    if (r->batches_running)
+        fprintf(stderr,
+                "gembatch:   %d batch%s still running: run the same command again to pick up "
+                "the results (or add --wait)\n",
+                r->batches_running, r->batches_running == 1 ? " is" : "es are");
     if (skips_total(&r->skipc)) {
         char sl[400];
         fprintf(stderr, "gembatch:   %s (listed in run.json)\n", skips_line(&r->skipc, sl, sizeof sl));
