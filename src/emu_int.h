@@ -70,11 +70,11 @@ struct emu_facts {
 };
 
 /* A running digest of a byte stream: size, SHA-256, a short head (for WAV
- * headers and sniffing) and a PDF page counter. Holds at most 512 bytes. */
+ * headers and sniffing) and a PDF page counter. Holds at most 8 KiB. */
 struct emu_scan {
     uint64_t bytes;
     struct sha256 h;
-    uint8_t head[512];
+    uint8_t head[8192];     /* WAV, MP3 (its first frame and a Xing/VBRI header), FLAC */
     size_t nhead;
     int pdf;                /* -1 undecided, 0 no, 1 count pages */
     int pst;                /* PDF matcher state */

@@ -3,10 +3,14 @@
  * is decoded in small stack pieces; uploads feed the same scan chunk by chunk,
  * so memory never grows with the media's size. */
 #include "emu_int.h"
+#include "fsx.h"
+#include "mediainfo.h"
 #include "b64.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int emu_scan_init(struct emu_scan *s)
 {
@@ -161,6 +165,25 @@ static double wav_seconds(const uint8_t *h, size_t n, uint64_t total)
     return total > 44 ? (double)(total - 44) / byte_rate : 0;
 }
 
+/* An audio duration read from the first bytes the way the driver reads it
+ * from a file (mediainfo.c): the head goes into an anonymous file of the
+ * media's size, the rest of it a hole, so an MP3's frame header or Xing
+ * table, or a FLAC STREAMINFO, is found where the driver finds it. -1 when
+ * the head does not say. */
+static double head_seconds(const struct emu_scan *s, const char *mime)
+{
+    int fd = memfd_create("emu-head", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct media_info mi;
+    double sec = -1;
+    if (fsx_write_all(fd, s->head, s->nhead) == 0 && ftruncate(fd, (off_t)s->bytes) == 0 &&
+        mi_probe_fd(fd, mime, s->bytes, &mi) == 0 && !mi.guessed)
+        sec = mi.seconds;
+    close(fd);
+    return sec;
+}
+
 int emu_scan_final(struct emu_scan *s, struct emu_facts *out)
 {
     if (s->pst == 10)
@@ -173,6 +196,8 @@ int emu_scan_final(struct emu_scan *s, struct emu_facts *out)
     if (out->seconds < 0)
         out->seconds = s->mp4_seconds;
     const char *m = emu_sniff(s->head, s->nhead);
+    if (out->seconds < 0 && m && !strncmp(m, "audio/", 6))
+        out->seconds = head_seconds(s, m);
     if (m)
         snprintf(out->sniffed, sizeof out->sniffed, "%s", m);
     return sha256_final(&s->h, out->sha256);

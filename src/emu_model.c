@@ -15,6 +15,11 @@
 
 /* ---- usage ------------------------------------------------------------------ */
 
+/* A generated image bills 1290 output tokens (the published figure for
+ * Gemini 2.5 Flash Image: 0.039 USD an image at 30 USD per 1M), not the 258
+ * an input image counts. */
+#define EMU_IMAGE_OUT_TOKENS 1290
+
 uint64_t emu_text_tokens(uint64_t chars)
 {
     return (chars + 3) / 4;
@@ -118,7 +123,7 @@ static json_t *usage_json(const struct emu_call *c, const json_t *outputs, uint6
         if (!strcmp(t, "text")) {
             out[0] += emu_text_tokens(json_string_length(json_object_get(o, "text")));
         } else if (!strcmp(t, "image")) {
-            out[1] += 258;
+            out[1] += EMU_IMAGE_OUT_TOKENS;
         } else if (!strcmp(t, "audio")) {
             out[2] += ceil_u(WAV_OUT_MS / 1000.0 * 32);
         } else if (!strcmp(t, "thought")) {

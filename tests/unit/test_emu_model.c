@@ -316,7 +316,7 @@ Test(emu_model, image_generation_png)
     cr_expect_eq(raw[23], 64, "height 64");
     free(raw);
     cr_expect_eq(usage(&a, "total_output_tokens"),
-                 258 + (long long)((strlen(text_of(&a)) + 3) / 4));
+                 1290 + (long long)((strlen(text_of(&a)) + 3) / 4));
     emu_answer_free(&a);
     emu_call_free(&c);
 }
