@@ -120,13 +120,14 @@ int cmd_emulate(int argc, char **argv)
     emu_opts_default(&o);
     const char *seed_s = NULL, *flex_s = NULL;
     uint64_t max_req = o.max_request_bytes, max_file = o.max_file_bytes;
+    uint64_t max_spool = o.max_spool_bytes;
     int quiet = 0;
     const struct cli_opt opts[] = {
         {0, "listen", CLI_STR, &o.listen, "HOST:PORT", "address to serve on (127.0.0.1:0; port 0 picks a free one)", 0, 0, NULL},
         {0, "latency", CLI_INT, &o.latency_ms, "MS", "delay every answer by MS milliseconds (0)", 0, 3600000, NULL},
         {0, "jitter", CLI_INT, &o.jitter_ms, "MS", "plus a uniform 0..MS ms more per answer (0)", 0, 3600000, NULL},
         {0, "rpm", CLI_INT, &o.rpm, "N", "creates per minute before 429 RESOURCE_EXHAUSTED (0: no limit)", 0, 1e9, NULL},
-        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation idle shed", 0, 0, NULL},
+        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation idle shed batch_line batch_expire", 0, 0, NULL},
         {0, "api-key", CLI_STR, &o.api_key, "KEY", "accept only this x-goog-api-key (default: any key)", 0, 0, NULL},
         {0, "seed", CLI_STR, &seed_s, "N", "seed of the synthetic model and the fault draws (0)", 0, 0, NULL},
         {0, "log", CLI_STR, &o.log_path, "FILE", "append one JSON line per request to FILE", 0, 0, NULL},
@@ -139,6 +140,8 @@ int cmd_emulate(int argc, char **argv)
         {0, "hop-tokens", CLI_INT, &o.hop_tokens, "N", "G3 output tokens per request; a longer text answer ends requires_continuation (0: no limit)", 0, 1e9, NULL},
         {0, "flex-latency", CLI_STR, &flex_s, "MS[:JITTER]", "service_tier flex answers wait MS more, plus 0..JITTER (0)", 0, 0, NULL},
         {0, "priority-rpm", CLI_INT, &o.priority_rpm, "N", "priority creates served as priority per minute; more are served as standard (0: no limit)", 0, 1e9, NULL},
+        {0, "batch-time", CLI_INT, &o.batch_time_ms, "MS", "a batch is PENDING for MS/2, then RUNNING, then done (200)", 0, 172800000, NULL},
+        {0, "max-spool-bytes", CLI_SIZE, &max_spool, "SIZE", "temp folder quota: kept JSONL uploads and batch results (20G)", 0, 0, NULL},
         {0, "threads", CLI_INT, &o.threads, "N", "HTTP worker threads (0: one per CPU)", 0, 64, NULL},
         {'q', "quiet", CLI_FLAG, &quiet, NULL, "no notices on stderr", 0, 0, NULL},
         CLI_END,
@@ -177,6 +180,7 @@ int cmd_emulate(int argc, char **argv)
     }
     o.max_request_bytes = max_req;
     o.max_file_bytes = max_file;
+    o.max_spool_bytes = max_spool;
     o.quiet = quiet;
     log_set_quiet(quiet);
 
