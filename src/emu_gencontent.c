@@ -280,15 +280,17 @@ static json_t *openapi(const json_t *s, int depth, struct emu_err *e)
     json_t *o = json_object();
     const char *k;
     const json_t *v;
+    /* k drives json_object_foreach: the output key is ok */
     json_object_foreach((json_t *)s, k, v) {
         json_t *nv = NULL;
+        const char *ok = k;
         if (emu_name_is(k, "type") && json_is_string(v)) {
             char t[32];
             snprintf(t, sizeof t, "%s", json_string_value(v));
             for (char *p = t; *p; p++)
                 *p = (char)tolower((unsigned char)*p);
             nv = json_string(t);
-            k = "type";
+            ok = "type";
         } else if (emu_name_is(k, "properties") && json_is_object(v)) {
             const char *pk;
             const json_t *pv;
@@ -321,7 +323,7 @@ static json_t *openapi(const json_t *s, int depth, struct emu_err *e)
                 }
                 json_array_append_new(nv, sub);
             }
-            k = "anyOf";
+            ok = "anyOf";
         } else if (emu_name_is(k, "minItems") || emu_name_is(k, "maxItems") || emu_name_is(k, "minLength") ||
                    emu_name_is(k, "maxLength") || emu_name_is(k, "minProperties") ||
                    emu_name_is(k, "maxProperties")) {
@@ -332,7 +334,7 @@ static json_t *openapi(const json_t *s, int depth, struct emu_err *e)
                                                 "minProperties", "maxProperties"};
             for (size_t i = 0; i < 6; i++)
                 if (emu_name_is(k, camel[i]))
-                    k = camel[i];
+                    ok = camel[i];
             nv = json_integer(n);
         } else if (emu_name_is(k, "nullable") || emu_name_is(k, "propertyOrdering") ||
                    emu_name_is(k, "example") || emu_name_is(k, "default")) {
@@ -340,7 +342,7 @@ static json_t *openapi(const json_t *s, int depth, struct emu_err *e)
         } else {
             nv = json_deep_copy(v); /* required, enum, format, minimum, pattern, title, ... */
         }
-        json_object_set_new(o, k, nv);
+        json_object_set_new(o, ok, nv);
     }
     const json_t *nullable = emu_field(s, "nullable");
     json_t *t = json_object_get(o, "type");
