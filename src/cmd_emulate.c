@@ -14,9 +14,9 @@
 #include <string.h>
 
 static const char details[] =
-    "Serves the Interactions API and the Files API under /v1beta/ (the guide's\n"
-    "dialect, SDK 1.x) and /v1/ (SDK 3.x). Every request needs an x-goog-api-key\n"
-    "header or ?key= (any value unless --api-key is given): none gives 401\n"
+    "Serves the Interactions API, the Files API and the Batch API under /v1beta/\n"
+    "(the guide's dialect, SDK 1.x) and /v1/ (SDK 3.x). Every request needs an\n"
+    "x-goog-api-key header or ?key= (any value unless --api-key is given): none gives 401\n"
     "UNAUTHENTICATED, a wrong one 400 INVALID_ARGUMENT with reason API_KEY_INVALID,\n"
     "as the real Gemini API answers. The upload URL of a Files API session needs\n"
     "no key.\n"
@@ -58,6 +58,33 @@ static const char details[] =
     "  shed       a service_tier flex create is shed: 503 UNAVAILABLE for half the\n"
     "             draws, 429 RESOURCE_EXHAUSTED for the other half, no Retry-After;\n"
     "             other tiers are never shed (the draw is spent)\n"
+    "Batch faults (drawn per batch line or per batch from the seed and the batch's\n"
+    "creation number, so the same creates fail the same way and a line sent again\n"
+    "in a new batch gets a fresh draw):\n"
+    "  batch_line    a request of a batch fails: an error {code 13, message} in its\n"
+    "             place (failedRequestCount); the batch still succeeds\n"
+    "  batch_expire  a batch ends BATCH_STATE_EXPIRED (error code 4), no results\n"
+    "  schema_violation  also applies to each batch line that has a schema\n"
+    "\n"
+    "Batch API (reference batch-api.md): POST models/MODEL:batchGenerateContent\n"
+    "with {\"batch\": {...}} (camelCase or snake_case; inline requests or the\n"
+    "file_name of an uploaded JSONL), GET batches/ID, GET batches?pageSize&pageToken\n"
+    "(nextPageToken only when another page exists), POST batches/ID:cancel, DELETE\n"
+    "batches/ID (or POST batches/ID:delete). A batch is BATCH_STATE_PENDING for half\n"
+    "of --batch-time, RUNNING for the rest and until its work is done, then\n"
+    "SUCCEEDED: done, response, and results in input order, inline in\n"
+    "metadata.output.inlinedResponses.inlinedResponses or, for a file input, in\n"
+    "the file files/batch-ID of {\"key\", \"response\"|\"error\"} lines, downloaded\n"
+    "at /{v}/files/ID:download?alt=media or /download/{v}/files/ID:download?alt=media.\n"
+    "Each request is answered like an interaction (text, JSON valid against\n"
+    "responseJsonSchema or responseSchema, PNGs for responseModalities IMAGE,\n"
+    "usageMetadata at the same rates). Cancel ends a pending or running batch\n"
+    "CANCELLED (error code 1, no results) and leaves a finished one as it is;\n"
+    "more than 100 pending or running batches get 429 RESOURCE_EXHAUSTED.\n"
+    "Uploads with a JSONL MIME type (jsonl, application/jsonl, *ndjson*,\n"
+    "application/json, text/plain) keep their bytes in a private temp folder\n"
+    "(under $TMPDIR, removed at exit, bounded by --max-spool-bytes) and are ACTIVE\n"
+    "at once; batch inputs and results live there too, never in memory.\n"
     "\n"
     "Continuation (/v1/ only, as the service's per-request output limit): an answer\n"
     "cut by --hop-tokens or the continuation fault ends with status\n"
@@ -83,7 +110,8 @@ static const char details[] =
     "(of a create; null when not given or not served),\n"
     "parts [{type, mime_type, bytes, sha256}],\n"
     "upload {command, offset, bytes, received,\n"
-    "file_name}, file (files/ID).\n"
+    "file_name}, file (files/ID), and for Batch API calls batch (batches/ID), state\n"
+    "(as answered), requests and display_name (of a create).\n"
     "\n"
     "Bodies of creates over --max-request-bytes get 400 INVALID_ARGUMENT \"Request\n"
     "payload size exceeds the limit: N bytes.\" as from the service (20 MiB is the\n"
@@ -91,7 +119,8 @@ static const char details[] =
     "\n"
     "example:\n"
     "  gembatch emulate --listen 127.0.0.1:0 --latency 50 --fault 503=0.05 --log emu.jsonl\n"
-    "  gembatch emulate --flex-latency 3000:2000 --fault shed=0.2 --priority-rpm 60\n";
+    "  gembatch emulate --flex-latency 3000:2000 --fault shed=0.2 --priority-rpm 60\n"
+    "  gembatch emulate --batch-time 5000 --fault batch_line=0.02,batch_expire=0.1\n";
 
 /* "MS" or "MS:JITTER", each 0..3600000 ms. */
 static int parse_flex(const char *s, long *ms, long *jitter)
@@ -133,7 +162,7 @@ int cmd_emulate(int argc, char **argv)
         {0, "log", CLI_STR, &o.log_path, "FILE", "append one JSON line per request to FILE", 0, 0, NULL},
         {0, "max-request-bytes", CLI_SIZE, &max_req, "SIZE", "largest create body (20M)", 0, 0, NULL},
         {0, "max-file-bytes", CLI_SIZE, &max_file, "SIZE", "largest Files API upload (2G)", 0, 0, NULL},
-        {0, "max-stored", CLI_INT, &o.max_stored, "N", "stored interactions kept, oldest evicted (10000)", 1, 1e9, NULL},
+        {0, "max-stored", CLI_INT, &o.max_stored, "N", "stored interactions kept, and batches; oldest evicted (10000)", 1, 1e9, NULL},
         {0, "background-polls", CLI_INT, &o.background_polls, "N", "GETs a background interaction stays in_progress (2)", 0, 1e6, NULL},
         {0, "file-processing-ms", CLI_INT, &o.file_processing_ms, "MS", "uploaded files stay PROCESSING this long; video 5x (200)", 0, 3600000, NULL},
         {0, "slow-ms", CLI_INT, &o.slow_ms, "MS", "how long the slow fault stalls an answer (60000)", 1, 3600000, NULL},
@@ -147,7 +176,7 @@ int cmd_emulate(int argc, char **argv)
         CLI_END,
     };
     const struct cli_cmd cmd = {"emulate", "[--listen HOST:PORT] [options]",
-                                "Serve the local Interactions API emulator (no key, no network).",
+                                "Serve the local Gemini API emulator: interactions, files, batches (no key, no network).",
                                 details, opts};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, rc;
