@@ -534,11 +534,12 @@ static int op_body(struct emu_batches *b, struct batch *x, struct emu_body *body
     }
     text[n - 2] = '\0'; /* drop "}}" */
     int rc = emu_body_mem(body, text, n - 2) ||
-             emu_body_text(body, ",\"output\":{\"inlinedResponses\":{\"inlinedResponses\":[") ||
-             emu_body_file(body, fd1, 0, x->out_bytes) ||
-             emu_body_text(body, "]}}},\"done\":true,\"response\":{\"@type\":\"" TYPE_OUTPUT
-                                 "\",\"inlinedResponses\":{\"inlinedResponses\":[") ||
-             emu_body_file(body, fd2, 0, x->out_bytes) || emu_body_text(body, "]}}}");
+             emu_body_text(body, ",\"output\":{\"inlinedResponses\":{\"inlinedResponses\":[");
+    rc = emu_body_file(body, fd1, 0, x->out_bytes) || rc; /* takes fd1, even on failure */
+    rc = emu_body_text(body, "]}}},\"done\":true,\"response\":{\"@type\":\"" TYPE_OUTPUT
+                             "\",\"inlinedResponses\":{\"inlinedResponses\":[") || rc;
+    rc = emu_body_file(body, fd2, 0, x->out_bytes) || rc;
+    rc = emu_body_text(body, "]}}}") || rc;
     return rc ? GB_ENOMEM : 0;
 }
 
