@@ -14,9 +14,9 @@
 #include <string.h>
 
 static const char details[] =
-    "Serves the Interactions API and the Files API under /v1beta/ (the guide's\n"
-    "dialect, SDK 1.x) and /v1/ (SDK 3.x). Every request needs an x-goog-api-key\n"
-    "header or ?key= (any value unless --api-key is given): none gives 401\n"
+    "Serves the Interactions API, the Files API and the Batch API under /v1beta/\n"
+    "(the guide's dialect, SDK 1.x) and /v1/ (SDK 3.x). Every request needs an\n"
+    "x-goog-api-key header or ?key= (any value unless --api-key is given): none gives 401\n"
     "UNAUTHENTICATED, a wrong one 400 INVALID_ARGUMENT with reason API_KEY_INVALID,\n"
     "as the real Gemini API answers. The upload URL of a Files API session needs\n"
     "no key.\n"
@@ -58,6 +58,33 @@ static const char details[] =
     "  shed       a service_tier flex create is shed: 503 UNAVAILABLE for half the\n"
     "             draws, 429 RESOURCE_EXHAUSTED for the other half, no Retry-After;\n"
     "             other tiers are never shed (the draw is spent)\n"
+    "Batch faults (drawn per batch line or per batch from the seed and the batch's\n"
+    "creation number, so the same creates fail the same way and a line sent again\n"
+    "in a new batch gets a fresh draw):\n"
+    "  batch_line    a request of a batch fails: an error {code 13, message} in its\n"
+    "             place (failedRequestCount); the batch still succeeds\n"
+    "  batch_expire  a batch ends BATCH_STATE_EXPIRED (error code 4), no results\n"
+    "  schema_violation  also applies to each batch line that has a schema\n"
+    "\n"
+    "Batch API (reference batch-api.md): POST models/MODEL:batchGenerateContent\n"
+    "with {\"batch\": {...}} (camelCase or snake_case; inline requests or the\n"
+    "file_name of an uploaded JSONL), GET batches/ID, GET batches?pageSize&pageToken\n"
+    "(nextPageToken only when another page exists), POST batches/ID:cancel, DELETE\n"
+    "batches/ID (or POST batches/ID:delete). A batch is BATCH_STATE_PENDING for half\n"
+    "of --batch-time, RUNNING for the rest and until its work is done, then\n"
+    "SUCCEEDED: done, response, and results in input order, inline in\n"
+    "metadata.output.inlinedResponses.inlinedResponses or, for a file input, in\n"
+    "the file files/batch-ID of {\"key\", \"response\"|\"error\"} lines, downloaded\n"
+    "at /{v}/files/ID:download?alt=media or /download/{v}/files/ID:download?alt=media.\n"
+    "Each request is answered like an interaction (text, JSON valid against\n"
+    "responseJsonSchema or responseSchema, PNGs for responseModalities IMAGE,\n"
+    "usageMetadata at the same rates). Cancel ends a pending or running batch\n"
+    "CANCELLED (error code 1, no results) and leaves a finished one as it is;\n"
+    "more than 100 pending or running batches get 429 RESOURCE_EXHAUSTED.\n"
+    "Uploads with a JSONL MIME type (jsonl, application/jsonl, *ndjson*,\n"
+    "application/json, text/plain) keep their bytes in a private temp folder\n"
+    "(under $TMPDIR, removed at exit, bounded by --max-spool-bytes) and are ACTIVE\n"
+    "at once; batch inputs and results live there too, never in memory.\n"
     "\n"
     "Continuation (/v1/ only, as the service's per-request output limit): an answer\n"
     "cut by --hop-tokens or the continuation fault ends with status\n"
@@ -83,7 +110,8 @@ static const char details[] =
     "(of a create; null when not given or not served),\n"
     "parts [{type, mime_type, bytes, sha256}],\n"
     "upload {command, offset, bytes, received,\n"
-    "file_name}, file (files/ID).\n"
+    "file_name}, file (files/ID), and for Batch API calls batch (batches/ID), state\n"
+    "(as answered), requests and display_name (of a create).\n"
     "\n"
     "Bodies of creates over --max-request-bytes get 400 INVALID_ARGUMENT \"Request\n"
     "payload size exceeds the limit: N bytes.\" as from the service (20 MiB is the\n"
@@ -91,7 +119,8 @@ static const char details[] =
     "\n"
     "example:\n"
     "  gembatch emulate --listen 127.0.0.1:0 --latency 50 --fault 503=0.05 --log emu.jsonl\n"
-    "  gembatch emulate --flex-latency 3000:2000 --fault shed=0.2 --priority-rpm 60\n";
+    "  gembatch emulate --flex-latency 3000:2000 --fault shed=0.2 --priority-rpm 60\n"
+    "  gembatch emulate --batch-time 5000 --fault batch_line=0.02,batch_expire=0.1\n";
 
 /* "MS" or "MS:JITTER", each 0..3600000 ms. */
 static int parse_flex(const char *s, long *ms, long *jitter)
@@ -120,31 +149,34 @@ int cmd_emulate(int argc, char **argv)
     emu_opts_default(&o);
     const char *seed_s = NULL, *flex_s = NULL;
     uint64_t max_req = o.max_request_bytes, max_file = o.max_file_bytes;
+    uint64_t max_spool = o.max_spool_bytes;
     int quiet = 0;
     const struct cli_opt opts[] = {
         {0, "listen", CLI_STR, &o.listen, "HOST:PORT", "address to serve on (127.0.0.1:0; port 0 picks a free one)", 0, 0, NULL},
         {0, "latency", CLI_INT, &o.latency_ms, "MS", "delay every answer by MS milliseconds (0)", 0, 3600000, NULL},
         {0, "jitter", CLI_INT, &o.jitter_ms, "MS", "plus a uniform 0..MS ms more per answer (0)", 0, 3600000, NULL},
         {0, "rpm", CLI_INT, &o.rpm, "N", "creates per minute before 429 RESOURCE_EXHAUSTED (0: no limit)", 0, 1e9, NULL},
-        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation idle shed", 0, 0, NULL},
+        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation idle shed batch_line batch_expire", 0, 0, NULL},
         {0, "api-key", CLI_STR, &o.api_key, "KEY", "accept only this x-goog-api-key (default: any key)", 0, 0, NULL},
         {0, "seed", CLI_STR, &seed_s, "N", "seed of the synthetic model and the fault draws (0)", 0, 0, NULL},
         {0, "log", CLI_STR, &o.log_path, "FILE", "append one JSON line per request to FILE", 0, 0, NULL},
         {0, "max-request-bytes", CLI_SIZE, &max_req, "SIZE", "largest create body (20M)", 0, 0, NULL},
         {0, "max-file-bytes", CLI_SIZE, &max_file, "SIZE", "largest Files API upload (2G)", 0, 0, NULL},
-        {0, "max-stored", CLI_INT, &o.max_stored, "N", "stored interactions kept, oldest evicted (10000)", 1, 1e9, NULL},
+        {0, "max-stored", CLI_INT, &o.max_stored, "N", "stored interactions kept, and batches; oldest evicted (10000)", 1, 1e9, NULL},
         {0, "background-polls", CLI_INT, &o.background_polls, "N", "GETs a background interaction stays in_progress (2)", 0, 1e6, NULL},
         {0, "file-processing-ms", CLI_INT, &o.file_processing_ms, "MS", "uploaded files stay PROCESSING this long; video 5x (200)", 0, 3600000, NULL},
         {0, "slow-ms", CLI_INT, &o.slow_ms, "MS", "how long the slow fault stalls an answer (60000)", 1, 3600000, NULL},
         {0, "hop-tokens", CLI_INT, &o.hop_tokens, "N", "G3 output tokens per request; a longer text answer ends requires_continuation (0: no limit)", 0, 1e9, NULL},
         {0, "flex-latency", CLI_STR, &flex_s, "MS[:JITTER]", "service_tier flex answers wait MS more, plus 0..JITTER (0)", 0, 0, NULL},
         {0, "priority-rpm", CLI_INT, &o.priority_rpm, "N", "priority creates served as priority per minute; more are served as standard (0: no limit)", 0, 1e9, NULL},
+        {0, "batch-time", CLI_INT, &o.batch_time_ms, "MS", "a batch is PENDING for MS/2, then RUNNING, then done (200)", 0, 172800000, NULL},
+        {0, "max-spool-bytes", CLI_SIZE, &max_spool, "SIZE", "temp folder quota: kept JSONL uploads and batch results (20G)", 0, 0, NULL},
         {0, "threads", CLI_INT, &o.threads, "N", "HTTP worker threads (0: one per CPU)", 0, 64, NULL},
         {'q', "quiet", CLI_FLAG, &quiet, NULL, "no notices on stderr", 0, 0, NULL},
         CLI_END,
     };
     const struct cli_cmd cmd = {"emulate", "[--listen HOST:PORT] [options]",
-                                "Serve the local Interactions API emulator (no key, no network).",
+                                "Serve the local Gemini API emulator: interactions, files, batches (no key, no network).",
                                 details, opts};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, rc;
@@ -177,6 +209,7 @@ int cmd_emulate(int argc, char **argv)
     }
     o.max_request_bytes = max_req;
     o.max_file_bytes = max_file;
+    o.max_spool_bytes = max_spool;
     o.quiet = quiet;
     log_set_quiet(quiet);
 

@@ -35,6 +35,8 @@ struct emu_opts {
     long flex_latency_ms;        /* service_tier flex: added to every flex answer */
     long flex_jitter_ms;         /* plus a uniform 0..jitter more */
     long priority_rpm;           /* service_tier priority served as priority up to N a minute; 0 = no limit */
+    long batch_time_ms;          /* Batch API: PENDING for half of it, then RUNNING, then done */
+    uint64_t max_spool_bytes;    /* the temp folder's quota (kept JSONL uploads, batch results) */
 };
 
 struct emu;

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const fault_names[F_NKINDS] = {"", "429", "500", "503", "reset", "slow",
@@ -40,6 +41,18 @@ int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, stru
         if (!eq)
             return GB_FAIL(err, GB_EINVAL, "--fault: '%s' needs KIND=RATE, e.g. 503=0.1", item);
         *eq = '\0';
+        double *batch = !strcmp(item, "batch_line")     ? &f->batch_line
+                        : !strcmp(item, "batch_expire") ? &f->batch_expire
+                                                        : NULL;
+        if (batch) { /* drawn per batch line or per batch, beside the per-request band */
+            char *end;
+            *batch = strtod(eq + 1, &end);
+            if (end == eq + 1 || *end || !(*batch >= 0 && *batch <= 1))
+                return GB_FAIL(err, GB_EINVAL,
+                               "--fault: rate of '%s' must be between 0 and 1, not '%s'", item,
+                               eq + 1);
+            continue;
+        }
         int kind = F_NONE;
         for (int k = 1; k < F_NKINDS; k++)
             if (!strcmp(item, fault_names[k]))
@@ -47,7 +60,8 @@ int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, stru
         if (!kind)
             return GB_FAIL(err, GB_EINVAL,
                            "--fault: unknown kind '%s'; kinds: 429, 500, 503, reset, slow, "
-                           "bad_json, schema_violation, failed, continuation, idle, shed",
+                           "bad_json, schema_violation, failed, continuation, idle, shed, "
+                           "batch_line, batch_expire",
                            item);
         char *end;
         double rate = strtod(eq + 1, &end);
@@ -63,6 +77,14 @@ int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, stru
     }
     if (sum > 1.000001)
         return GB_FAIL(err, GB_EINVAL, "--fault: the rates add up to %g, more than 1", sum);
+    return 0;
+}
+
+double emu_fault_rate(const struct emu_faults *f, int kind)
+{
+    for (int i = 0; i < f->n; i++)
+        if (f->spec[i].kind == kind)
+            return f->spec[i].rate;
     return 0;
 }
 

@@ -2,15 +2,20 @@
  * finalize, query, cancel; reference 7.2), File resources (camelCase JSON,
  * PROCESSING then ACTIVE), get, list, delete, and the uri lookup that lets an
  * interaction see an uploaded file as if it were inline. Uploaded bytes only
- * pass through a running SHA-256: memory does not grow with file size. */
+ * pass through a running SHA-256: memory does not grow with file size. The
+ * bytes of JSONL uploads (what a batch reads) also go to a file in the spool,
+ * and files a batch generates live there; both leave with their File. */
 #include "emu_int.h"
 #include "b64.h"
+#include "fsx.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define MAX_SESSIONS 1024
 
@@ -23,6 +28,9 @@ struct file {
     int64_t create_ms;      /* wall clock */
     int64_t active_mono_ms; /* ACTIVE (or FAILED) from this monotonic time on */
     int failed;             /* processing ends FAILED (the failed fault) */
+    int generated;          /* made by the service (a batch's results): source GENERATED */
+    char *content;          /* spool path of the bytes, or NULL when not kept */
+    uint64_t lines;         /* non-blank lines of kept content */
     uint64_t seq;
     struct file *next;      /* newest first */
 };
@@ -38,6 +46,12 @@ struct emu_upload {
     uint64_t received;      /* atomic: a query may read it during a chunk */
     struct emu_scan scan;
     int busy, done, failed, cancelled;
+    int over_quota;         /* failed because the spool is full */
+    /* kept bytes (JSONL): the spool file, and its non-blank lines so far */
+    int fd;
+    char *content;
+    uint64_t lines;
+    int line_open;          /* the current line has a non-blank byte */
     uint64_t seq;
     struct emu_upload *next;
 };
@@ -67,18 +81,23 @@ int emu_files_new(const struct emu_files_opts *o, struct emu_files **out)
     return 0;
 }
 
-static void file_free(struct file *x)
+static void file_free(struct emu_files *f, struct file *x)
 {
     if (x) {
+        emu_spool_remove(f->o.spool, x->content, x->content ? x->f.bytes : 0);
         free(x->display_name);
         free(x);
     }
 }
 
-static void up_free(struct emu_upload *u)
+static void up_free(struct emu_files *f, struct emu_upload *u)
 {
     if (u) {
         emu_scan_free(&u->scan);
+        if (u->fd >= 0)
+            close(u->fd);
+        /* what arrived was reserved chunk by chunk */
+        emu_spool_remove(f->o.spool, u->content, u->content ? u->received : 0);
         free(u->display_name);
         free(u);
     }
@@ -90,11 +109,11 @@ void emu_files_free(struct emu_files *f)
         return;
     for (struct file *x = f->files, *nx; x; x = nx) {
         nx = x->next;
-        file_free(x);
+        file_free(f, x);
     }
     for (struct emu_upload *u = f->ups, *nx; u; u = nx) {
         nx = u->next;
-        up_free(u);
+        up_free(f, u);
     }
     pthread_mutex_destroy(&f->mu);
     free(f);
@@ -105,6 +124,18 @@ void emu_files_free(struct emu_files *f)
 static int is_video(const struct file *x)
 {
     return !strncasecmp(x->mime, "video/", 6);
+}
+
+/* "http://host:port" of the file's uri (the part before /{v}/files/). */
+static void f_base(const struct file *x, char base[256])
+{
+    const char *p = strstr(x->uri, "/files/");
+    size_t n = p ? (size_t)(p - x->uri) : strlen(x->uri);
+    while (p && n > 0 && x->uri[n - 1] != '/')
+        n--; /* drop the version segment */
+    if (n > 0 && x->uri[n - 1] == '/')
+        n--;
+    snprintf(base, 256, "%.*s", (int)(n < 256 ? n : 255), x->uri);
 }
 
 static json_t *file_json(const struct file *x)
@@ -124,7 +155,13 @@ static json_t *file_json(const struct file *x)
                           "mimeType", x->mime, "sizeBytes", size, "createTime", ct, "updateTime",
                           ct, "expirationTime", et, "sha256Hash", sha, "uri", x->uri, "state",
                           failed ? "FAILED" : active ? "ACTIVE" : "PROCESSING", "source",
-                          "UPLOADED");
+                          x->generated ? "GENERATED" : "UPLOADED");
+    if (o && x->generated) {
+        char du[400], base[256];
+        f_base(x, base);
+        snprintf(du, sizeof du, "%s/download/v1beta/files/%s:download?alt=media", base, x->id);
+        json_object_set_new(o, "downloadUri", json_string(du));
+    }
     if (o && failed)
         json_object_set_new(o, "error",
                             json_pack("{s:i, s:s}", "code", 13, "message",
@@ -219,7 +256,7 @@ static void drop_oldest_idle_session(struct emu_files *f)
         struct emu_upload *u = *old;
         *old = u->next;
         f->nups--;
-        up_free(u);
+        up_free(f, u);
     }
 }
 
@@ -253,6 +290,8 @@ int emu_files_start(struct emu_files *f, const char *version, const char *base,
         }
     }
     u = calloc(1, sizeof *u);
+    if (u)
+        u->fd = -1;
     if (!u || emu_scan_init(&u->scan)) {
         free(u);
         json_decref(doc);
@@ -275,6 +314,12 @@ int emu_files_start(struct emu_files *f, const char *version, const char *base,
     }
     const char *mime = h->mime ? h->mime : json_string_value(json_object_get(file, "mimeType"));
     snprintf(u->mime, sizeof u->mime, "%s", mime && *mime ? mime : "application/octet-stream");
+    if (f->o.spool && emu_jsonl_mime(u->mime) &&
+        emu_spool_create(f->o.spool, "upload", &u->content, &u->fd)) {
+        emu_fail(e, 500, "INTERNAL", "cannot keep the bytes of a JSONL upload in the "
+                 "emulator's temp folder");
+        goto fail;
+    }
     const char *dn = json_string_value(json_object_get(file, "displayName"));
     if (dn && strlen(dn) > 512) {
         emu_fail(e, 400, "INVALID_ARGUMENT", "displayName is longer than 512 characters.");
@@ -310,9 +355,19 @@ int emu_files_start(struct emu_files *f, const char *version, const char *base,
     json_decref(doc);
     return 0;
 fail:
-    up_free(u);
+    up_free(f, u);
     json_decref(doc);
     return -1;
+}
+
+int emu_jsonl_mime(const char *mime)
+{
+    static const char *const kept[] = {"jsonl", "ndjson", "json-lines", "jsonlines",
+                                       "application/json", "text/plain"};
+    for (size_t i = 0; mime && i < sizeof kept / sizeof kept[0]; i++)
+        if (strcasestr(mime, kept[i]))
+            return 1;
+    return 0;
 }
 
 uint64_t emu_upload_received(const struct emu_upload *u)
@@ -366,12 +421,37 @@ int emu_upload_begin(struct emu_files *f, const char *upload_id, int cmd,
     return rc;
 }
 
-int emu_upload_data(struct emu_upload *u, const void *p, size_t n)
+/* Kept bytes: count the non-blank lines (a batch's requestCount), then
+ * write them to the spool file within its quota. */
+static int keep(struct emu_files *f, struct emu_upload *u, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '\n') {
+            u->lines += (uint64_t)u->line_open;
+            u->line_open = 0;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+            u->line_open = 1;
+        }
+    }
+    if (emu_spool_reserve(f->o.spool, n)) {
+        u->over_quota = 1;
+        return -1;
+    }
+    if (fsx_write_all(u->fd, p, n)) {
+        emu_spool_release(f->o.spool, n);
+        return -1;
+    }
+    return 0;
+}
+
+int emu_upload_data(struct emu_files *f, struct emu_upload *u, const void *p, size_t n)
 {
     /* the limits were checked at begin when the length was known; a chunked
      * body is checked here */
     uint64_t r = u->received + n;
-    if ((u->declared != UINT64_MAX && r > u->declared) || emu_scan_update(&u->scan, p, n)) {
+    if ((u->declared != UINT64_MAX && r > u->declared) || emu_scan_update(&u->scan, p, n) ||
+        (u->fd >= 0 && keep(f, u, p, n))) {
         u->failed = 1;
         return -1;
     }
@@ -410,9 +490,19 @@ static struct file *finalize(struct emu_files *f, struct emu_upload *u, int cmd,
         struct file **pp = &f->files;
         while ((*pp)->next)
             pp = &(*pp)->next;
-        file_free(*pp);
+        file_free(f, *pp);
         *pp = NULL;
         f->nfiles--;
+    }
+    if (u->content) { /* the bytes stay, now the File's */
+        /* a batch is created right after its input's upload (the cookbook
+         * does): JSONL has nothing to process */
+        x->active_mono_ms = emu_mono_ms();
+        x->content = u->content;
+        u->content = NULL;
+        x->lines = u->lines + (u->line_open ? 1 : 0);
+        close(u->fd);
+        u->fd = -1;
     }
     u->done = 1;
     return x;
@@ -451,7 +541,10 @@ int emu_upload_end(struct emu_files *f, struct emu_upload *u, int cmd,
     out->received = u->received;
     snprintf(out->name, sizeof out->name, "files/%s", u->file_id);
     out->status = "active";
-    if (u->failed) {
+    if (u->failed && u->over_quota) {
+        rc = emu_fail(e, 429, "RESOURCE_EXHAUSTED",
+                      "The emulator's file storage quota (--max-spool-bytes) is used up.");
+    } else if (u->failed) {
         rc = emu_fail(e, 400, "INVALID_ARGUMENT", "The upload went past %llu bytes.",
                       (unsigned long long)(u->declared != UINT64_MAX ? u->declared
                                                                        : f->o.max_file_bytes));
@@ -563,8 +656,94 @@ int emu_files_delete(struct emu_files *f, const char *id)
         f->nfiles--;
     }
     pthread_mutex_unlock(&f->mu);
-    file_free(x);
+    file_free(f, x);
     return x ? 0 : -1;
+}
+
+/* ---- the bytes: what a batch reads and what it generates ---------------------------- */
+
+int emu_files_add_generated(struct emu_files *f, const char *id, const char *mime,
+                            const char *base, char *path, const struct emu_facts *facts)
+{
+    struct file *x = calloc(1, sizeof *x);
+    if (!x) {
+        emu_spool_remove(f->o.spool, path, facts->bytes);
+        return GB_ENOMEM;
+    }
+    snprintf(x->id, sizeof x->id, "%s", id);
+    snprintf(x->mime, sizeof x->mime, "%s", mime);
+    snprintf(x->uri, sizeof x->uri, "%s/v1beta/files/%s", base, id);
+    x->f = *facts;
+    x->content = path;
+    x->generated = 1;
+    x->create_ms = emu_now_ms();
+    x->active_mono_ms = emu_mono_ms();
+    pthread_mutex_lock(&f->mu);
+    x->seq = ++f->seq;
+    struct file **pp = find_file(f, id), *old = *pp;
+    if (old) /* made again under the same name: the newer one wins */
+        *pp = old->next;
+    else
+        f->nfiles++;
+    x->next = f->files;
+    f->files = x;
+    pthread_mutex_unlock(&f->mu);
+    file_free(f, old);
+    return 0;
+}
+
+int emu_files_content(struct emu_files *f, const char *name, int *fd, uint64_t *bytes,
+                      uint64_t *lines, struct emu_err *e)
+{
+    int rc = 0;
+    *fd = -1;
+    const char *id = strncmp(name, "files/", 6) ? NULL : name + 6;
+    if (!id || !*id || strchr(id, '/'))
+        return emu_fail(e, 400, "INVALID_ARGUMENT",
+                        "Invalid file name '%.80s': expected files/ID.", name);
+    pthread_mutex_lock(&f->mu);
+    struct file *x = *find_file(f, id);
+    if (!x) {
+        rc = emu_fail(e, 404, "NOT_FOUND", "File %s was not found.", name);
+    } else if (emu_mono_ms() < x->active_mono_ms || x->failed) {
+        rc = emu_fail(e, 400, "FAILED_PRECONDITION",
+                      "The File %s is not in an ACTIVE state and usage is not allowed.", name);
+    } else if (!x->content) {
+        rc = emu_fail(e, 400, "INVALID_ARGUMENT",
+                      "File %s (mimeType %s) is not a JSONL file of requests; upload it with "
+                      "mimeType jsonl.",
+                      name, x->mime);
+    } else if ((*fd = open(x->content, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = emu_fail(e, 500, "INTERNAL", "The bytes of File %s cannot be read.", name);
+    } else {
+        *bytes = x->f.bytes;
+        *lines = x->lines;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+int emu_files_download(struct emu_files *f, const char *id, int *fd, uint64_t *bytes,
+                       char *mime, size_t mimesz, struct emu_err *e)
+{
+    int rc = 0;
+    *fd = -1;
+    pthread_mutex_lock(&f->mu);
+    struct file *x = *find_file(f, id);
+    if (!x) {
+        rc = emu_fail(e, 404, "NOT_FOUND", "File files/%s was not found.", id);
+    } else if (!x->generated || !x->content) {
+        /* the service serves only the bytes it made (batch results, videos) */
+        rc = emu_fail(e, 400, "INVALID_ARGUMENT",
+                      "Only generated files can be downloaded; files/%s was uploaded.", id);
+    } else if ((*fd = open(x->content, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = emu_fail(e, 500, "INTERNAL", "The bytes of files/%s cannot be read.", id);
+    } else {
+        *bytes = x->f.bytes;
+        snprintf(mime, mimesz, "%s", x->mime);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return rc;
 }
 
 /* "https://HOST/{v}/files/{id}" with HOST the public service or us. */

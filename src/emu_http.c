@@ -33,10 +33,18 @@ void emu_new_id(struct emu *e, char out[48])
 void reply_body(struct req *r, unsigned status, const char *ctype, char *body, size_t len)
 {
     free(r->rep.body);
+    emu_body_free(r->rep.stream);
+    r->rep.stream = NULL;
     r->rep.status = status;
     r->rep.ctype = ctype;
     r->rep.body = body;
     r->rep.len = len;
+}
+
+void reply_stream(struct req *r, unsigned status, const char *ctype, struct emu_body *body)
+{
+    reply_body(r, status, ctype, NULL, (size_t)emu_body_size(body));
+    r->rep.stream = body;
 }
 
 void reply_header(struct req *r, const char *name, const char *fmt, ...)
@@ -90,11 +98,58 @@ static void cut_free(void *cls)
     free(c);
 }
 
+/* A streamed body; cut > 0: the reset fault drops the connection there. */
+struct streamed {
+    struct emu_body *b;
+    uint64_t cut;
+};
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct streamed *s = cls;
+    if (s->cut && pos >= s->cut)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (s->cut && max > s->cut - pos)
+        max = (size_t)(s->cut - pos);
+    ssize_t n = emu_body_read(s->b, pos, buf, max);
+    return n > 0 ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+    struct streamed *s = cls;
+    emu_body_free(s->b);
+    free(s);
+}
+
+static struct MHD_Response *stream_response(struct req *r)
+{
+    struct reply *p = &r->rep;
+    struct streamed *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    uint64_t size = emu_body_size(p->stream);
+    s->b = p->stream;
+    s->cut = r->fault == F_RESET ? size / 2 : 0;
+    p->stream = NULL;
+    if (r->fault == F_BAD_JSON && p->status == 200 && size > 1)
+        size /= 2; /* a 200 whose body stops halfway */
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(size ? size : 0, 64 * 1024, stream_reader, s,
+                                          stream_free);
+    if (!resp)
+        stream_free(s);
+    return resp;
+}
+
 struct MHD_Response *emu_response(struct req *r)
 {
     struct reply *p = &r->rep;
     struct MHD_Response *resp;
-    if (r->fault == F_RESET) {
+    if (p->stream) {
+        if (!(resp = stream_response(r)))
+            return NULL;
+    } else if (r->fault == F_RESET) {
         struct cut_body *c = malloc(sizeof *c);
         if (!c)
             return NULL;

@@ -12,12 +12,14 @@
 #include "jfast.h"
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "err.h"
 #include "sha256.h"
 
 struct schema;
+struct emu_spool;
 
 /* compact JSON text and the fast parser: util/jfast.h */
 
@@ -217,6 +219,7 @@ struct emu_answer {
     const char *status;     /* "completed" | "requires_action", static */
     json_t *usage;          /* new */
     uint64_t total_tokens;
+    int truncated;          /* max_output_tokens cut the text */
 };
 
 enum emu_fault_mode { EMU_ANSWER_NORMAL = 0, EMU_ANSWER_SCHEMA_VIOLATION = 1 };
@@ -319,6 +322,7 @@ struct emu_files_opts {
     long processing_ms;     /* PROCESSING before ACTIVE; video takes 5 times longer */
     long max_files;         /* oldest evicted past this */
     int port;               /* our port: file uris on it are ours */
+    struct emu_spool *spool; /* borrowed: where kept bytes live; NULL keeps none */
 };
 
 int emu_files_new(const struct emu_files_opts *o, struct emu_files **out);
@@ -352,8 +356,9 @@ struct emu_upload_reply {
 int emu_upload_begin(struct emu_files *f, const char *upload_id, int cmd,
                      const struct emu_upload_hdrs *h, int64_t content_length,
                      struct emu_upload **out, char name[64], struct emu_err *e);
-/* Bytes of the chunk as they arrive. -1 past the declared size or the limit. */
-int emu_upload_data(struct emu_upload *u, const void *p, size_t n);
+/* Bytes of the chunk as they arrive (kept in the spool too for a JSONL
+ * upload). -1 past the declared size, the limit or the spool's quota. */
+int emu_upload_data(struct emu_files *f, struct emu_upload *u, const void *p, size_t n);
 uint64_t emu_upload_received(const struct emu_upload *u);
 /* The chunk arrived whole: release the session, finalize if asked. */
 int emu_upload_end(struct emu_files *f, struct emu_upload *u, int cmd,
@@ -371,5 +376,141 @@ int emu_files_delete(struct emu_files *f, const char *id);
 /* emu_env.file: ctx is the struct emu_files. */
 int emu_files_lookup(void *ctx, const char *uri, struct emu_facts *facts, char *mime,
                      size_t mimesz, char *name, size_t namesz);
+/* 1 for the MIME types whose uploads keep their bytes (what a batch reads):
+ * jsonl, application/jsonl, *ndjson*, *json-lines*, application/json, text/plain. */
+int emu_jsonl_mime(const char *mime);
+/* A File the service made (source GENERATED, ACTIVE at once) as files/ID,
+ * its uri on base; takes path (a spool file of facts->bytes reserved bytes),
+ * even on failure. A File of the same id is replaced. */
+int emu_files_add_generated(struct emu_files *f, const char *id, const char *mime,
+                            const char *base, char *path, const struct emu_facts *facts);
+/* The kept bytes of name ("files/ID") for reading: a new descriptor, the
+ * size and the count of non-blank lines. 404 unknown, 400 not ACTIVE or
+ * not kept (not a JSONL upload). */
+int emu_files_content(struct emu_files *f, const char *name, int *fd, uint64_t *bytes,
+                      uint64_t *lines, struct emu_err *e);
+/* files/ID's bytes for a download (GENERATED files only): a new descriptor,
+ * the size and the MIME type. */
+int emu_files_download(struct emu_files *f, const char *id, int *fd, uint64_t *bytes,
+                       char *mime, size_t mimesz, struct emu_err *e);
+
+/* ---- the spool: the emulator's temp folder (emu_spool.c) -------------------- */
+
+/* max_bytes: the quota over every file in it (0: none). */
+int emu_spool_new(uint64_t max_bytes, struct emu_spool **out);
+void emu_spool_free(struct emu_spool *s); /* removes the folder and all in it */
+const char *emu_spool_dir(struct emu_spool *s); /* NULL until the first file */
+/* A new empty file PREFIX-N (0600): *path (new) and an O_RDWR descriptor. */
+int emu_spool_create(struct emu_spool *s, const char *prefix, char **path, int *fd);
+/* Count n more bytes against the quota: 0, or -1 (nothing counted) past it. */
+int emu_spool_reserve(struct emu_spool *s, uint64_t n);
+void emu_spool_release(struct emu_spool *s, uint64_t n);
+uint64_t emu_spool_used(struct emu_spool *s);
+/* Unlink path (taken; NULL is fine) and release bytes (s may be NULL). */
+void emu_spool_remove(struct emu_spool *s, char *path, uint64_t bytes);
+
+/* A response body of pieces read in order as it is sent: memory it owns,
+ * or ranges of files it holds open, so a large body is never in memory. */
+struct emu_body;
+int emu_body_new(struct emu_body **out);
+int emu_body_mem(struct emu_body *b, char *p, size_t n);   /* takes p, even on failure */
+int emu_body_text(struct emu_body *b, const char *s);      /* copies s */
+int emu_body_file(struct emu_body *b, int fd, uint64_t off, uint64_t len); /* takes fd */
+uint64_t emu_body_size(const struct emu_body *b);
+/* Up to max bytes from pos: the count, or -1 if a file could not be read. */
+ssize_t emu_body_read(struct emu_body *b, uint64_t pos, char *buf, size_t max);
+void emu_body_free(struct emu_body *b);
+
+/* ---- generateContent (emu_gencontent.c) -------------------------------------- */
+
+/* key is camel or camel's snake_case form ("fileUri", "file_uri"). */
+int emu_name_is(const char *key, const char *camel);
+/* o's member camel in either form (borrowed; NULL when absent or null). */
+const json_t *emu_field(const json_t *o, const char *camel);
+/* Every key of o is one of known (camelCase, NULL-ended) in either form;
+ * else 400 "Unknown name ... at 'where'" as the service's JSON parser says. */
+int emu_keys_known(const json_t *o, const char *const *known, const char *where,
+                   struct emu_err *e);
+/* google.rpc.Code of a status name ("INVALID_ARGUMENT" -> 3); 2 if unknown. */
+int emu_rpc_code(const char *status);
+/* An OpenAPI-style responseSchema ("OBJECT", nullable, ...) as a JSON
+ * Schema: new, or NULL with e filled. */
+json_t *emu_gc_openapi_schema(const json_t *s, struct emu_err *e);
+/* Answer one GenerateContentRequest (borrowed) for model ("models/x" or
+ * "x") with the synthetic model: *out is a new GenerateContentResponse.
+ * mode: enum emu_fault_mode. A request the service refuses fills e. */
+int emu_gc_answer(const struct emu_env *env, const char *model, const json_t *req, int mode,
+                  json_t **out, struct emu_err *e);
+
+/* ---- a batch's work (emu_batch_run.c) ------------------------------------------ */
+
+struct emu_batch_job {
+    int in_fd, out_fd;      /* JSONL input read from where it stands; results appended */
+    int inline_out;         /* inline: items {response|error, metadata}, comma-joined;
+                             * else lines {key, response|error} */
+    const char *model;
+    uint64_t seq, seed;     /* the batch's creation number and --seed: the fault draws */
+    double line_error_rate, violation_rate;
+    uint64_t max_line_bytes; /* a longer line is an error result (0: no limit) */
+    const struct emu_env *env;
+    struct emu_spool *spool; /* quota for the results, or NULL */
+    const int *stop;        /* atomic: stop between lines when set */
+    uint64_t *ok, *failed;  /* atomic: bumped as each result is written */
+    uint64_t reserved;      /* out: spool bytes reserved for the results */
+};
+struct emu_batch_out {
+    uint64_t bytes;
+    uint8_t sha256[32];
+    int quota;              /* failed on the spool's quota */
+};
+/* A uniform [0, 1) draw for line idx of batch seq (salt tells the faults apart). */
+double emu_batch_draw(uint64_t seed, uint64_t salt, uint64_t seq, uint64_t idx);
+/* 0 done, 1 stopped (*stop), -1 a read, write or memory failure. */
+int emu_batch_run(struct emu_batch_job *j, struct emu_batch_out *out);
+
+/* ---- the Batch API (emu_batch.c) --------------------------------------------------- */
+
+struct emu_batches;
+
+struct emu_batch_opts {
+    long batch_time_ms;     /* PENDING for half, RUNNING for the rest (and until done) */
+    double line_error_rate; /* --fault batch_line */
+    double expire_rate;     /* --fault batch_expire */
+    double violation_rate;  /* --fault schema_violation, per line */
+    uint64_t seed;
+    long max_batches;       /* kept; the oldest finished is evicted */
+    long max_active;        /* pending or running; past it a create is 429 */
+    uint64_t max_line_bytes;
+    const char *base_url;   /* copied: the uri of generated files */
+    struct emu_spool *spool; /* borrowed, as the three below */
+    struct emu_files *files;
+    struct emu_schemas *schemas;
+};
+
+/* What the request log says of a batch call. */
+struct emu_batch_info {
+    char name[64];          /* "batches/ID" */
+    char state[32];         /* BATCH_STATE_* as answered */
+    long requests;          /* a create's request count */
+    char display[128];      /* a create's displayName (cut), or "" */
+};
+
+/* Starts the worker thread; free stops it (mid-line work is dropped). */
+int emu_batches_new(const struct emu_batch_opts *o, struct emu_batches **out);
+void emu_batches_free(struct emu_batches *b);
+/* POST models/{model}:batchGenerateContent: *json (new) is the Operation. */
+int emu_batch_create(struct emu_batches *b, const char *model, const char *body, size_t len,
+                     char **json, size_t *jlen, struct emu_batch_info *info, struct emu_err *e);
+/* GET batches/{id}: *out (new) is the Operation's body. */
+int emu_batch_get(struct emu_batches *b, const char *id, struct emu_body **out,
+                  struct emu_batch_info *info, struct emu_err *e);
+/* GET batches: *json (new) {"operations": [...], "nextPageToken" only when more}. */
+int emu_batch_list(struct emu_batches *b, long page_size, const char *token, char **json,
+                   size_t *len, struct emu_err *e);
+/* A pending or running batch ends CANCELLED; a finished one stays as it is. */
+int emu_batch_cancel(struct emu_batches *b, const char *id, struct emu_batch_info *info,
+                     struct emu_err *e);
+int emu_batch_delete(struct emu_batches *b, const char *id, struct emu_batch_info *info,
+                     struct emu_err *e);
 
 #endif

@@ -69,6 +69,15 @@ void emu_log_request(struct req *r, unsigned status)
     }
     if (r->log_file[0])
         json_object_set_new(o, "file", json_string(r->log_file));
+    if (r->log_batch.name[0]) {
+        json_object_set_new(o, "batch", json_string(r->log_batch.name));
+        if (r->log_batch.state[0])
+            json_object_set_new(o, "state", json_string(r->log_batch.state));
+        if (r->log_batch.requests)
+            json_object_set_new(o, "requests", json_integer(r->log_batch.requests));
+        if (r->log_batch.display[0])
+            json_object_set_new(o, "display_name", json_string(r->log_batch.display));
+    }
     if (r->delay_ms)
         json_object_set_new(o, "latency_ms", json_integer(r->delay_ms));
     struct buf line;

@@ -196,7 +196,7 @@ static void one_line(struct buf *b, const char *s, size_t max)
 
 /* The text answer: the header lines tests grep, then filler sized by
  * max_output_tokens (never cutting the header). */
-static int answer_text(const struct emu_call *c, const char *extra, struct buf *b)
+static int answer_text(const struct emu_call *c, const char *extra, struct buf *b, int *cut)
 {
     buf_printf(b, "Emulated answer from %s.\nturns: %d\n", c->model ? c->model : c->agent,
                c->turns);
@@ -244,6 +244,7 @@ static int answer_text(const struct emu_call *c, const char *extra, struct buf *
                 keep--; /* never inside a UTF-8 sequence */
             b->len = keep;
             b->data[keep] = '\0';
+            *cut = 1;
         }
     }
     if (b->data && b->len && b->data[b->len - 1] == '\n') {
@@ -648,7 +649,7 @@ int emu_model_run(const struct emu_call *c, int mode, struct emu_answer *a, stru
             const char *extra = c->want_image ? "Generated image: 64x64 image/png.\n"
                                 : c->want_audio ? "Generated audio: 0.5 s audio/wav.\n"
                                 : NULL;
-            if (answer_text(c, extra, &text))
+            if (answer_text(c, extra, &text, &a->truncated))
                 goto fail;
             txt = buf_detach(&text, NULL);
         }

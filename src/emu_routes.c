@@ -709,6 +709,16 @@ static const struct emu_route routes[] = {
      RT_KEYLESS | RT_FAULT_FAILED | RT_OWN_ERRORS | RT_UPLOAD, upload_chunk_headers,
      route_upload_chunk},
     {"POST", "/upload/{v}/files", NULL, RT_UPLOAD, NULL, route_upload_start},
+    /* the Batch API (reference batch-api 1): emu_batch_routes.c */
+    {"POST", "/{v}/models/{id}:batchGenerateContent", NULL, RT_BIG_BODY, NULL,
+     route_batch_create},
+    {"GET", "/{v}/batches/?", NULL, 0, NULL, route_batch_list},
+    {"GET", "/{v}/batches/{id}", NULL, 0, NULL, route_batch_get},
+    {"POST", "/{v}/batches/{id}:cancel", NULL, 0, NULL, route_batch_cancel},
+    {"DELETE", "/{v}/batches/{id}", NULL, 0, NULL, route_batch_delete},
+    {"POST", "/{v}/batches/{id}:delete", NULL, 0, NULL, route_batch_delete}, /* the guide's form */
+    {"GET", "/{v}/files/{id}:download", NULL, 0, NULL, route_file_download},
+    {"GET", "/download/{v}/files/{id}:download", NULL, 0, NULL, route_file_download},
 };
 
 /* One segment of url against one of the pattern; fills version or id. */
@@ -722,11 +732,14 @@ static int segment(struct req *r, const char *pat, size_t pl, const char *seg, s
         r->version[sl] = '\0';
         return 1;
     }
-    if (pl == 4 && !strncmp(pat, "{id}", 4)) {
-        if (!sl || sl >= sizeof r->id)
+    if (pl >= 4 && !strncmp(pat, "{id}", 4)) {
+        size_t vl = pl - 4; /* ":verb" after the id, or nothing */
+        if (sl <= vl || sl - vl >= sizeof r->id || strncmp(seg + sl - vl, pat + 4, vl))
             return 0;
-        memcpy(r->id, seg, sl);
-        r->id[sl] = '\0';
+        if (!vl && memchr(seg, ':', sl))
+            return 0; /* "ID:verb" is a verb's route, never a plain id */
+        memcpy(r->id, seg, sl - vl);
+        r->id[sl - vl] = '\0';
         return 1;
     }
     return pl == sl && !strncmp(pat, seg, sl);

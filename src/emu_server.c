@@ -34,6 +34,8 @@ void emu_opts_default(struct emu_opts *o)
     o->background_polls = 2;
     o->file_processing_ms = 200;
     o->slow_ms = 60000;
+    o->batch_time_ms = 200;
+    o->max_spool_bytes = 20ull * 1024 * 1024 * 1024; /* the Files API's 20 GB a project */
 }
 
 const char *emu_base_url(const struct emu *e)
@@ -82,6 +84,7 @@ static void req_free(struct req *r)
 {
     buf_free(&r->body);
     free(r->rep.body);
+    emu_body_free(r->rep.stream);
     if (r->resp)
         MHD_destroy_response(r->resp);
     json_decref(r->log_parts);
@@ -182,7 +185,7 @@ static int consume(struct req *r, const char *data, size_t n)
     if (r->up) {
         if (r->fault == F_RESET && r->up_got + n >= r->up_cut) {
             size_t k = (size_t)(r->up_cut - r->up_got);
-            if (!r->up_failed && emu_upload_data(r->up, data, k))
+            if (!r->up_failed && emu_upload_data(r->e->files, r->up, data, k))
                 r->up_failed = 1;
             r->up_got += k;
             emu_log_request(r, 0);
@@ -190,7 +193,7 @@ static int consume(struct req *r, const char *data, size_t n)
             r->up = NULL;
             return -1;
         }
-        if (!r->up_failed && emu_upload_data(r->up, data, n))
+        if (!r->up_failed && emu_upload_data(r->e->files, r->up, data, n))
             r->up_failed = 1;
         r->up_got += n;
         return 0;
@@ -453,9 +456,32 @@ int emu_start(const struct emu_opts *o, struct emu **out, struct gb_err *err)
     if ((rc = listen_on(e, &ss, v6, err)))
         goto fail;
     snprintf(e->base_url, sizeof e->base_url, "http://%s:%d", urlhost, e->port);
-    struct emu_files_opts fo = {e->o.max_file_bytes, e->o.file_processing_ms, 10000, e->port};
+    if (emu_spool_new(e->o.max_spool_bytes, &e->spool)) {
+        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    struct emu_files_opts fo = {e->o.max_file_bytes, e->o.file_processing_ms, 10000, e->port,
+                                e->spool};
     if (emu_files_new(&fo, &e->files)) {
         rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    struct emu_batch_opts bo = {
+        .batch_time_ms = e->o.batch_time_ms,
+        .line_error_rate = e->faults.batch_line,
+        .expire_rate = e->faults.batch_expire,
+        .violation_rate = emu_fault_rate(&e->faults, F_SCHEMA),
+        .seed = e->o.seed,
+        .max_batches = e->o.max_stored > 0 ? e->o.max_stored : 10000,
+        .max_active = 100, /* the documented concurrent batch limit */
+        .max_line_bytes = e->o.max_request_bytes,
+        .base_url = e->base_url,
+        .spool = e->spool,
+        .files = e->files,
+        .schemas = e->schemas,
+    };
+    if (emu_batches_new(&bo, &e->batches)) {
+        rc = GB_FAIL(err, GB_ENOMEM, "cannot start the batch worker");
         goto fail;
     }
     if (pthread_create(&e->timer, NULL, emu_timer_main, e)) {
@@ -520,9 +546,11 @@ void emu_stop(struct emu *e)
         pthread_mutex_unlock(&e->tmu);
         pthread_join(e->timer, NULL);
     }
+    emu_batches_free(e->batches); /* its worker uses the files, schemas and spool */
     emu_store_free(e->store);
     emu_files_free(e->files);
     emu_schemas_free(e->schemas);
+    emu_spool_free(e->spool); /* last: the files above live in it */
     if (e->log_fd >= 0)
         close(e->log_fd);
     free(e->heap);

@@ -29,12 +29,15 @@ struct fault_spec {
 struct emu_faults {
     struct fault_spec spec[F_NKINDS];
     int n;
+    double batch_line, batch_expire; /* per batch line and per batch: not per request */
     uint64_t seed;
     uint64_t fault_ctr, jitter_ctr; /* atomic */
 };
 
 /* "429=0.1,reset=0.02" (NULL: none). GB_EINVAL with a message naming the item. */
 int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, struct gb_err *err);
+/* The rate --fault gave kind (0 when not given). */
+double emu_fault_rate(const struct emu_faults *f, int kind);
 /* One draw per request, from a counter: F_NONE or the fault it gets; *pos
  * (may be NULL) is where in that kind's band the draw fell, in [0, 1). */
 int emu_fault_draw(struct emu_faults *f, double *pos);
@@ -69,7 +72,8 @@ long emu_bucket_take(struct emu_bucket *b);
 struct reply {
     unsigned status;
     char *body;             /* owned until handed to MHD */
-    size_t len;
+    size_t len;             /* of body, or of stream */
+    struct emu_body *stream; /* instead of body: read as it is sent; owned */
     const char *ctype;      /* static; NULL for no Content-Type */
     int sse;                /* event stream: close the connection after it */
     long retry_after_s;
@@ -116,6 +120,7 @@ struct req {
     char log_iid[192];
     char log_file[64];
     char log_prev[192];     /* previous_interaction_id of a create, or "" */
+    struct emu_batch_info log_batch; /* a Batch API call's batch (name "" if none) */
     int log_turns;          /* turns of a create's whole conversation */
     int log_continued;      /* a create that resumed from a continuation_token */
     int log_signatures;     /* thought signatures the create's input sent back */
@@ -136,6 +141,8 @@ struct emu {
     struct MHD_Daemon *d;
     struct emu_store *store;
     struct emu_files *files;
+    struct emu_spool *spool;
+    struct emu_batches *batches;
     struct emu_schemas *schemas;
     int log_fd;
     struct emu_faults faults;
@@ -160,6 +167,8 @@ const char *req_query(struct req *r, const char *name);
 void emu_new_id(struct emu *e, char out[48]);
 void reply_error(struct req *r, const struct emu_err *err);
 void reply_body(struct req *r, unsigned status, const char *ctype, char *body, size_t len);
+/* A body read as it is sent (takes body, even on failure). */
+void reply_stream(struct req *r, unsigned status, const char *ctype, struct emu_body *body);
 void reply_header(struct req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* r->rep as an MHD response (the reset and bad_json faults cut it); takes the
@@ -183,8 +192,9 @@ enum {
 
 /* One row per endpoint, used both to route and to dispatch (the pages[]
  * table of libmicrohttpd's examples). A path pattern is literal segments,
- * "{v}" (v1beta, v1 or v1alpha), "{id}" (one segment, into r->id) and an
- * optional trailing "/?" (a trailing slash is accepted). */
+ * "{v}" (v1beta, v1 or v1alpha), "{id}" (one segment, into r->id), "{id}:verb"
+ * (a segment ending ":verb", the part before it into r->id) and an optional
+ * trailing "/?" (a trailing slash is accepted). */
 struct emu_route {
     const char *method;
     const char *path;
@@ -196,6 +206,14 @@ struct emu_route {
 
 /* The route of method and url (filling r->version and r->id), or NULL. */
 const struct emu_route *emu_route_find(struct req *r, const char *method, const char *url);
+
+/* emu_batch_routes.c: the Batch API's endpoints and file downloads */
+void route_batch_create(struct req *r);
+void route_batch_get(struct req *r);
+void route_batch_list(struct req *r);
+void route_batch_cancel(struct req *r);
+void route_batch_delete(struct req *r);
+void route_file_download(struct req *r);
 
 /* emu_timer.c (callers hold no lock; the heap has its own, e->tmu) */
 int emu_timer_add(struct emu *e, struct req *r, int64_t due_ms);

@@ -18,7 +18,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run, "run a batch: PIPELINE INPUT... [-o OUTDIR] [options]"},
     {"validate", cmd_validate, "check JSONL instances against a JSON Schema"},
-    {"emulate", cmd_emulate, "serve the local Interactions API emulator"},
+    {"emulate", cmd_emulate, "serve the local Gemini API emulator"},
     {"merge", cmd_merge, "combine the output folders of shards"},
     {"report", cmd_report, "a self-contained HTML report of an output folder"},
     {"get", cmd_get, "fetch a stored interaction by id"},

@@ -22,8 +22,9 @@ case $GEMBATCH in /*) ;; *) GEMBATCH=$(pwd)/$GEMBATCH ;; esac
 SDK_GENS=${SDK_GENS:-g1 g3 g33}
 SDK_TESTS=${SDK_TESTS:-}
 # Emulator options for the shared instance: background work completes after
-# two polls, so the agent and background tests are quick.
-EMU_OPTS=${EMU_OPTS:---background-polls 2}
+# two polls and batches after 100 ms, so the agent, background and batch
+# tests are quick.
+EMU_OPTS=${EMU_OPTS:---background-polls 2 --batch-time 100}
 GEN_TIMEOUT=${GEN_TIMEOUT:-100}   # seconds for one generation's whole run
 
 say() { printf '%s\n' "$*"; }

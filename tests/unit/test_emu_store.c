@@ -101,7 +101,7 @@ Test(emu_store, include_input_prev_and_eviction)
 static struct emu_files *files(long processing_ms)
 {
     struct emu_files *f;
-    struct emu_files_opts o = {1000, processing_ms, 10, 8080};
+    struct emu_files_opts o = {1000, processing_ms, 10, 8080, NULL};
     cr_assert_eq(emu_files_new(&o, &f), 0);
     return f;
 }
@@ -133,7 +133,7 @@ Test(emu_files, offsets_cut_chunks_and_finalize)
     cr_assert_eq(emu_upload_begin(f, uid, EMU_UP_UPLOAD, &h, 6, &u, n2, &e), 0, "%s", e.msg);
     cr_expect_str_eq(n2, name);
     /* a connection cut after 4 of 6 bytes: the 4 stay */
-    cr_assert_eq(emu_upload_data(u, "%PDF", 4), 0);
+    cr_assert_eq(emu_upload_data(f, u, "%PDF", 4), 0);
     emu_upload_abort(f, u);
     struct emu_upload_reply r;
     cr_assert_eq(emu_upload_status(f, uid, EMU_UP_QUERY, &r, &e), 0);
@@ -146,7 +146,7 @@ Test(emu_files, offsets_cut_chunks_and_finalize)
     cr_expect_eq(emu_upload_begin(f, uid, EMU_UP_UPLOAD, &h, 7, &u, n2, &e), -1);
     cr_expect_eq(e.http, 400, "past the announced size");
     cr_assert_eq(emu_upload_begin(f, uid, EMU_UP_UPLOAD | EMU_UP_FINALIZE, &h, 6, &u, n2, &e), 0);
-    cr_assert_eq(emu_upload_data(u, "-1.4\n ", 6), 0);
+    cr_assert_eq(emu_upload_data(f, u, "-1.4\n ", 6), 0);
     cr_assert_eq(emu_upload_end(f, u, EMU_UP_UPLOAD | EMU_UP_FINALIZE, &r, &e), 0, "%s", e.msg);
     cr_expect_str_eq(r.status, "final");
     json_t *root = json_loads(r.body, 0, NULL);
@@ -191,7 +191,7 @@ Test(emu_files, processing_then_active)
     struct emu_upload_hdrs h = {0};
     h.offset = "0";
     cr_assert_eq(emu_upload_begin(f, uid, EMU_UP_UPLOAD | EMU_UP_FINALIZE, &h, 3, &u, n2, &e), 0);
-    emu_upload_data(u, "abc", 3);
+    emu_upload_data(f, u, "abc", 3);
     struct emu_upload_reply r;
     cr_assert_eq(emu_upload_end(f, u, EMU_UP_UPLOAD | EMU_UP_FINALIZE, &r, &e), 0);
     char *j;

@@ -1,0 +1,1 @@
+../../g3/test/batches.test.js
