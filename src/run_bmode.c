@@ -39,6 +39,7 @@ struct bm_part {
     char state[48];       /* BATCH_STATE_..., once ended */
     char responses[160];  /* files/batch-... of a part that succeeded */
     int downloaded, joined;
+    int synthetic;        /* its results came from the gembatch emulator */
 };
 
 /* A part being written: its requests and, beside them, what each line's job
@@ -192,6 +193,7 @@ static int state_read(struct bm *b, struct gb_err *err)
             copy(p->responses, sizeof p->responses, jx_str(o, "responses"));
         } else if (p && !strcmp(ev, "downloaded")) {
             p->downloaded = 1;
+            p->synthetic = jx_bool(o, "synthetic", 0);
         } else if (p && !strcmp(ev, "joined")) {
             p->joined = 1;
         }
@@ -582,8 +584,10 @@ static void build(struct bm *b)
             job_skip(r, j, SKIP_SHARD);
         else if (dset_add(&r->seen, j->digest) == 0)
             job_skip(r, j, SKIP_DUPLICATE);
-        else if (dset_has(&r->res.done, j->digest) || dset_has(&inparts, j->digest))
+        else if (dset_has(&r->res.done, j->digest))
             job_skip(r, j, SKIP_DONE);
+        else if (dset_has(&inparts, j->digest))
+            job_skip(r, j, SKIP_IN_BATCH);
         else
             build_one(b, j);
         if (run_signals >= 1)
@@ -806,13 +810,8 @@ static int download_part(struct bm *b, struct bm_part *p)
             rc = GB_EIO;
             break;
         }
-        size_t n = strlen(b->r->cfg->endpoint) + strlen(id) + 64;
+        size_t n = strlen(b->r->base_url) + strlen(id) + 64;
         char *url = malloc(n);
-        if (url)
-            snprintf(url, n, way ? "%s/download/%s/files/%s:download?alt=media"
-                                 : "%s/%s/files/%s:download?alt=media",
-                     b->r->base_url, way ? (b->r->cfg->dialect == DIALECT_V1 ? "v1" : "v1beta") : "",
-                     id);
         if (url && way) { /* the /download/ path hangs off the endpoint, not the version */
             snprintf(url, n, "%s", b->r->base_url);
             char *v = strrchr(url, '/');
@@ -837,6 +836,7 @@ static int download_part(struct bm *b, struct bm_part *p)
             rc = 0;
         if (op) {
             b->r->c.attempts++;
+            p->synthetic |= op->synthetic;
             if (op->http > 0 && op->http < 600)
                 b->r->c.http[op->http]++;
         }
@@ -852,7 +852,8 @@ static int download_part(struct bm *b, struct bm_part *p)
     if (rc)
         return rc;
     p->downloaded = 1;
-    return state_line(b, json_pack("{s:s,s:i}", "ev", "downloaded", "part", p->n));
+    return state_line(b, json_pack("{s:s,s:i,s:b}", "ev", "downloaded", "part", p->n, "synthetic",
+                                   p->synthetic));
 }
 
 static const char *intern_source(struct bm *b, const char *s)
@@ -893,8 +894,8 @@ static json_t *request_of(struct bm *b, const struct bm_part *p, const json_t *m
 
 /* A re-ask: the same request with the model's answer and what was wrong
  * with it, in a part of the next round. */
-static int reask(struct bm *b, const struct bm_part *p, const json_t *meta, const char *text,
-                 const json_t *errors, const char *parse_error, long long reasks)
+static int reask(struct bm *b, const struct bm_part *p, const json_t *meta, const struct task *t,
+                 const char *text, const json_t *errors, const char *parse_error, long long reasks)
 {
     json_t *line = request_of(b, p, meta);
     json_t *contents = jx_arr(jx_obj(line, "request"), "contents");
@@ -909,6 +910,12 @@ static int reask(struct bm *b, const struct bm_part *p, const json_t *meta, cons
     json_decref(fix);
     json_t *m = json_deep_copy(meta);
     json_object_set_new(m, "reasks", json_integer(reasks + 1));
+    /* what the rounds so far used and cost, for the job's one line at the end */
+    json_object_set_new(m, "prev",
+                        json_pack("{s:I,s:I,s:I,s:I,s:f,s:b}", "in", (json_int_t)t->tok.in, "out",
+                                  (json_int_t)t->tok.out, "total", (json_int_t)t->tok.total, "thought",
+                                  (json_int_t)t->tok.thought, "usd", t->cost_usd, "known",
+                                  t->cost_known));
     json_object_del(m, "off");
     json_object_del(m, "len");
     int rc = add_line(b, p->model, p->round + 1, 0, line, NULL, m);
@@ -988,7 +995,31 @@ static void join_line(struct bm *b, struct bm_part *p, const json_t *meta, const
     t->reasks = (int)reasks;
     t->kind = reasks ? KIND_REASK : KIND_FIRST;
     t->tier_sent = TIER_BATCH;
-    t->attempts = t->total_attempts = 1;
+    t->joined = 1;
+    if (p->synthetic || r->cfg->emulator) {
+        if (r->folder_real) {
+            run_abort(r, "the batches of this run were answered by the gembatch emulator, but "
+                      "'%s' holds answers of a real endpoint: synthetic answers must not join "
+                      "them; use another -o", r->cfg->out_dir);
+            task_interrupt(r, t); /* not written: joined again on resume */
+            return;
+        }
+        t->synthetic = r->synthetic_seen = 1;
+    }
+    t->attempts = 1;
+    t->total_attempts = 1 + (int)reasks; /* a request per round */
+    /* the job was counted when it went into a part (as a job of that run,
+     * or as one in_batches_before) */
+    r->c.jobs--;
+    json_t *prev = json_object_get(meta, "prev");
+    if (prev) {
+        jx_int(prev, "in", &t->tok.in);
+        jx_int(prev, "out", &t->tok.out);
+        jx_int(prev, "total", &t->tok.total);
+        jx_int(prev, "thought", &t->tok.thought);
+        t->cost_usd = json_real_value(json_object_get(prev, "usd"));
+        t->cost_known = json_is_true(json_object_get(prev, "known"));
+    }
     json_t *doc = gc_interaction(json_object_get(res, "response"), json_object_get(res, "error"),
                                  p->model, p->batch);
     struct interaction it = {0};
@@ -1030,7 +1061,7 @@ static void join_line(struct bm *b, struct bm_part *p, const json_t *meta, const
             output = NULL;
         }
         if (!output) {
-            if (reasks < r->cfg->reask && reask(b, p, meta, text, errors, parse_error, reasks) == 0) {
+            if (reasks < r->cfg->reask && reask(b, p, meta, t, text, errors, parse_error, reasks) == 0) {
                 r->c.reasks++;
                 task_defer(r, t);
             } else {

@@ -86,6 +86,7 @@ struct counts {
     long long shed;      /* flex requests the service shed (503/429), retried */
     long long cached;    /* served from the answer cache */
     long long in_batches; /* Batch Mode: handed to a part, their lines come when it is joined */
+    long long in_batches_before; /* Batch Mode: in a part an earlier run wrote */
     long long not_cacheable; /* --cache on, but the policy keeps them out */
     long long http[600];
 };
@@ -136,6 +137,7 @@ struct task {
     double cost_usd;                 /* what the answered requests cost (known part) */
     int cost_known;                  /* 0 once one of them could not be priced */
     int shed;                        /* attempts of the current request the service shed */
+    int joined;                      /* Batch Mode: made from a batch's result line */
     json_t *files;                   /* images written so far (relative paths) */
     struct sink_batch *img_batch;    /* its images going to disk; the result line waits */
     int cacheable;                   /* --cache: the answer is stored under cache_key */
@@ -327,7 +329,7 @@ void task_interrupt_at(struct run *r, struct task *t, const char *file, int line
 void task_defer_at(struct run *r, struct task *t, const char *file, int line);
 /* A job that never becomes a task: another shard's, done by an earlier run,
  * or a duplicate id. Counted, recorded where it must be, freed. */
-enum skip_why { SKIP_SHARD, SKIP_DONE, SKIP_DUPLICATE };
+enum skip_why { SKIP_SHARD, SKIP_DONE, SKIP_DUPLICATE, SKIP_IN_BATCH };
 void job_skip(struct run *r, struct job *j, enum skip_why why);
 /* Serve t from the answer cache: 1 when its line was written (the task
  * ended), 0 when the hit cannot stand (its output no longer matches the

@@ -548,7 +548,8 @@ static void cache_store(struct run *r, struct task *t, const json_t *o)
 
 void task_defer_at(struct run *r, struct task *t, const char *file, int line)
 {
-    r->c.in_batches++;
+    if (!t->joined)
+        r->c.in_batches++; /* a re-ask round is the same job again */
     task_end(r, t, file, line);
 }
 
@@ -567,6 +568,9 @@ void job_skip(struct run *r, struct job *j, enum skip_why why)
         break;
     case SKIP_DONE:
         r->c.skipped_done++;
+        break;
+    case SKIP_IN_BATCH:
+        r->c.in_batches_before++; /* its line comes when its part is joined */
         break;
     case SKIP_DUPLICATE: {
         /* the first line with this id runs; this one is an error line of its

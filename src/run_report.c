@@ -191,8 +191,10 @@ static json_t *counts_json(const struct run *r)
                                   "errors", (json_int_t)r->res.damaged_errors, "journal",
                                   (json_int_t)r->res.damaged_journal));
     json_object_set_new(c, "shed", json_integer(r->c.shed));
-    if (r->cfg->mode == MODE_BATCH)
+    if (r->cfg->mode == MODE_BATCH) {
         json_object_set_new(c, "handed_to_batches", json_integer(r->c.in_batches));
+        json_object_set_new(c, "in_batches_from_previous_run", json_integer(r->c.in_batches_before));
+    }
     if (r->flex_moved)
         json_object_set_new(c, "flex_moved_to_standard", json_integer(r->flex_moved));
     return c;
@@ -440,25 +442,31 @@ void run_summary(struct run *r, const char *status)
     human((double)r->c.tok_in, ti, sizeof ti);
     human((double)r->c.tok_out, to, sizeof to);
     human((double)r->c.tok_total, tt, sizeof tt);
+    char lat[96] = ""; /* none when every answer came from a batch or the cache */
+    if (r->lat.n)
+        snprintf(lat, sizeof lat, "; latency p50 %.0f ms, p95 %.0f ms, p99 %.0f ms",
+                 (double)hist_quantile(&r->lat, 0.5) / 1000.0,
+                 (double)hist_quantile(&r->lat, 0.95) / 1000.0,
+                 (double)hist_quantile(&r->lat, 0.99) / 1000.0);
     fprintf(stderr,
             "gembatch: %s in %.1fs: %lld jobs, %lld completed, %lld failed, %lld already done, "
             "%lld interrupted\n"
             "gembatch:   attempts %lld (%lld retries), re-asks %lld (%lld fixed), in doubt %lld "
             "(sent, never answered: may be billed)\n"
-            "gembatch:   tokens %s in, %s out, %s total; latency p50 %.0f ms, p95 %.0f ms, p99 "
-            "%.0f ms\n",
-            status, wall, r->c.jobs + r->c.skipped_done, r->c.completed, r->c.failed,
+            "gembatch:   tokens %s in, %s out, %s total%s\n",
+            status, wall, r->c.jobs + r->c.skipped_done + r->c.in_batches_before, r->c.completed, r->c.failed,
             r->c.skipped_done, r->c.interrupted, r->c.attempts, r->c.retries, r->c.reasks,
-            r->c.reask_ok, r->c.in_doubt + r->res.in_doubt_prev, ti, to, tt,
-            (double)hist_quantile(&r->lat, 0.5) / 1000.0,
-            (double)hist_quantile(&r->lat, 0.95) / 1000.0,
-            (double)hist_quantile(&r->lat, 0.99) / 1000.0);
+            r->c.reask_ok, r->c.in_doubt + r->res.in_doubt_prev, ti, to, tt, lat);
     if (r->c.continuations)
         fprintf(stderr,
                 "gembatch:   %lld continuation requests (for answers the service cut at its "
                 "output limit; each one bills the input again)\n",
                 r->c.continuations);
     cost_summary(r);
+    if (r->c.in_batches || r->c.in_batches_before)
+        fprintf(stderr, "gembatch:   batches: %lld job%s handed to batches in this run, %lld in "
+                "batches an earlier run made\n", r->c.in_batches, r->c.in_batches == 1 ? "" : "s",
+                r->c.in_batches_before);
     if (r->batches_running)
         fprintf(stderr,
                 "gembatch:   %d batch%s still running: run the same command again to pick up "
