@@ -399,7 +399,8 @@ int emu_files_download(struct emu_files *f, const char *id, int *fd, uint64_t *b
 /* max_bytes: the quota over every file in it (0: none). */
 int emu_spool_new(uint64_t max_bytes, struct emu_spool **out);
 void emu_spool_free(struct emu_spool *s); /* removes the folder and all in it */
-const char *emu_spool_dir(struct emu_spool *s); /* NULL until the first file */
+/* The folder's path into out: 0, or -1 before the first file. */
+int emu_spool_dir(struct emu_spool *s, char *out, size_t n);
 /* A new empty file PREFIX-N (0600): *path (new) and an O_RDWR descriptor. */
 int emu_spool_create(struct emu_spool *s, const char *prefix, char **path, int *fd);
 /* Count n more bytes against the quota: 0, or -1 (nothing counted) past it. */

@@ -1,17 +1,22 @@
 /* emu_spool.c: the emulator's own temp folder (made on first use under
- * $TMPDIR, 0700, removed with everything in it when the emulator stops), the
- * byte quota on what it holds, and response bodies made of pieces read back
- * from it (memory, or ranges of files held open) so a large results file is
- * sent without ever being in memory. A leaf: calls only util. */
+ * $TMPDIR as gembatch-emu-PID-XXXXXX, 0700, removed with everything in it
+ * when the emulator stops; the folders of emulators that died without
+ * stopping are removed when the next one makes its own), the byte quota on
+ * what it holds, and response bodies made of pieces read back from it
+ * (memory, or ranges of files held open) so a large results file is sent
+ * without ever being in memory. A leaf: calls only util. */
 #include "emu_int.h"
 #include "fsx.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct emu_spool {
@@ -43,12 +48,39 @@ void emu_spool_free(struct emu_spool *s)
     free(s);
 }
 
-const char *emu_spool_dir(struct emu_spool *s)
+static int create(struct emu_spool *s, const char *prefix, char **path, int *fd);
+
+int emu_spool_dir(struct emu_spool *s, char *out, size_t n)
 {
     pthread_mutex_lock(&s->mu);
-    const char *d = s->dir;
+    int rc = s->dir ? 0 : -1;
+    snprintf(out, n, "%s", s->dir ? s->dir : "");
     pthread_mutex_unlock(&s->mu);
-    return d;
+    return rc;
+}
+
+/* The folders of emulators killed before they could stop (kill -9): ours
+ * (same owner), named for a process that no longer exists. */
+static void remove_stale(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    struct dirent *de;
+    char path[4096];
+    while (d && (de = readdir(d))) {
+        char *end;
+        if (strncmp(de->d_name, "gembatch-emu-", 13))
+            continue;
+        long pid = strtol(de->d_name + 13, &end, 10);
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", tmp, de->d_name);
+        if (end == de->d_name + 13 || *end != '-' || pid <= 0 || pid == (long)getpid() ||
+            lstat(path, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+            continue;
+        if (kill((pid_t)pid, 0) && errno == ESRCH)
+            fsx_rm_tree(path);
+    }
+    if (d)
+        closedir(d);
 }
 
 /* under s->mu */
@@ -58,7 +90,9 @@ static int make_dir(struct emu_spool *s)
         return 0;
     const char *tmp = getenv("TMPDIR");
     char tmpl[4096];
-    snprintf(tmpl, sizeof tmpl, "%s/gembatch-emu-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    tmp = tmp && *tmp ? tmp : "/tmp";
+    remove_stale(tmp);
+    snprintf(tmpl, sizeof tmpl, "%s/gembatch-emu-%ld-XXXXXX", tmp, (long)getpid());
     if (!mkdtemp(tmpl)) /* mkdtemp makes it 0700 */
         return GB_EIO;
     s->dir = strdup(tmpl);
@@ -73,6 +107,21 @@ int emu_spool_create(struct emu_spool *s, const char *prefix, char **path, int *
 {
     *path = NULL;
     *fd = -1;
+    for (int again = 0; again < 2; again++) {
+        int rc = create(s, prefix, path, fd);
+        if (rc != GB_EIO || errno != ENOENT)
+            return rc;
+        /* the folder went (a tmp cleaner): make another, once */
+        pthread_mutex_lock(&s->mu);
+        free(s->dir);
+        s->dir = NULL;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return GB_EIO;
+}
+
+static int create(struct emu_spool *s, const char *prefix, char **path, int *fd)
+{
     pthread_mutex_lock(&s->mu);
     int rc = make_dir(s);
     uint64_t n = ++s->seq;
@@ -90,7 +139,9 @@ int emu_spool_create(struct emu_spool *s, const char *prefix, char **path, int *
         return rc;
     int f = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (f < 0) {
+        int saved = errno;
         free(p);
+        errno = saved;
         return GB_EIO;
     }
     *path = p;

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "emu_int.h"
@@ -244,12 +246,12 @@ Test(emu_spool, files_quota_and_cleanup)
 {
     struct emu_spool *s;
     cr_assert_eq(emu_spool_new(100, &s), 0);
-    cr_expect_null(emu_spool_dir(s), "no folder before the first file");
+    char dir[4096];
+    cr_expect_eq(emu_spool_dir(s, dir, sizeof dir), -1, "no folder before the first file");
     char *path;
     int fd;
     cr_assert_eq(emu_spool_create(s, "t", &path, &fd), 0);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", emu_spool_dir(s));
+    cr_assert_eq(emu_spool_dir(s, dir, sizeof dir), 0);
     struct stat st;
     cr_assert_eq(stat(dir, &st), 0);
     cr_expect_eq(st.st_mode & 0777, 0700, "a private folder");
@@ -266,6 +268,53 @@ Test(emu_spool, files_quota_and_cleanup)
     emu_spool_free(s);
     cr_expect_neq(stat(dir, &st), 0, "the folder is gone with everything in it");
     free(p2);
+}
+
+Test(emu_spool, stale_folders_go_and_a_vanished_one_is_made_again)
+{
+    char tmp[] = "/tmp/gb-test-spool-XXXXXX", p[4200];
+    cr_assert_not_null(mkdtemp(tmp));
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    snprintf(p, sizeof p, "%s/gembatch-emu-%ld-AAAAAA", tmp, (long)dead);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/gembatch-emu-%ld-AAAAAA/results-1", tmp, (long)dead);
+    close(open(p, O_CREAT | O_WRONLY, 0600));
+    snprintf(p, sizeof p, "%s/gembatch-emu-%ld-BBBBBB", tmp, (long)getppid());
+    cr_assert_eq(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/gembatch-emu-CCCCCC", tmp);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    setenv("TMPDIR", tmp, 1);
+    struct emu_spool *s;
+    cr_assert_eq(emu_spool_new(0, &s), 0);
+    char *path;
+    int fd;
+    cr_assert_eq(emu_spool_create(s, "t", &path, &fd), 0);
+    struct stat st;
+    snprintf(p, sizeof p, "%s/gembatch-emu-%ld-AAAAAA", tmp, (long)dead);
+    cr_expect_neq(stat(p, &st), 0, "the folder of a dead emulator is removed");
+    snprintf(p, sizeof p, "%s/gembatch-emu-%ld-BBBBBB", tmp, (long)getppid());
+    cr_expect_eq(stat(p, &st), 0, "a live process's folder stays");
+    snprintf(p, sizeof p, "%s/gembatch-emu-CCCCCC", tmp);
+    cr_expect_eq(stat(p, &st), 0, "a folder not named for a process stays");
+    rmdir(p);
+    snprintf(p, sizeof p, "%s/gembatch-emu-%ld-BBBBBB", tmp, (long)getppid());
+    rmdir(p);
+    /* a tmp cleaner takes the folder: the next file makes another */
+    char dir[4096];
+    cr_assert_eq(emu_spool_dir(s, dir, sizeof dir), 0);
+    unlink(path);
+    free(path);
+    close(fd);
+    cr_assert_eq(rmdir(dir), 0);
+    cr_assert_eq(emu_spool_create(s, "t", &path, &fd), 0, "a new folder after the old one went");
+    close(fd);
+    emu_spool_free(s);
+    free(path);
+    unsetenv("TMPDIR");
+    cr_expect_eq(rmdir(tmp), 0, "nothing left behind");
 }
 
 Test(emu_spool, body_pieces_read_across_boundaries)
