@@ -285,11 +285,22 @@ static int read_version(struct cache *c, long long *version, struct gb_err *err)
 static int check_schema(struct cache *c, struct gb_err *err)
 {
     long long app = 0, ntables = 0, version = -1;
-    int rc = query_int(c, "PRAGMA application_id", &app, "read the cache", err);
-    if (!rc)
-        rc = query_int(c, "SELECT count(*) FROM sqlite_master", &ntables, "read the cache", err);
-    if (rc)
+    /* both in one statement, so one snapshot: read apart, another process
+     * could make the cache in between and it would look like a foreign one
+     * (tables, no id) */
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "SELECT application_id, (SELECT count(*) FROM sqlite_master) "
+                                "FROM pragma_application_id", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        rc = db_fail(c, err, "read the cache");
+        sqlite3_finalize(s);
         return rc;
+    }
+    app = sqlite3_column_int64(s, 0);
+    ntables = sqlite3_column_int64(s, 1);
+    sqlite3_finalize(s);
     if (app == 0 && ntables == 0) {
         if (c->o.mode == CACHE_READ)
             return GB_FAIL(err, GB_EINVAL,

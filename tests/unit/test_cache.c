@@ -551,8 +551,10 @@ static void worker(int who, int n)
     struct gb_err err = {0};
     struct cache_opts o = {db, CACHE_READWRITE, 0, 30000, -1};
     struct cache *c = NULL;
-    if (cache_open(&o, &c, &err))
+    if (cache_open(&o, &c, &err)) {
+        fprintf(stderr, "worker %d: %s\n", who, err.msg);
         _exit(10);
+    }
     int seen_other = 0;
     for (int i = 0; i < n; i++) {
         char key[65];
