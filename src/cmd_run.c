@@ -156,7 +156,7 @@ static int cost_flags(const struct cli_cmd *cmd, struct config *cfg, const struc
 /* --mode (or the pipeline's "mode"): a pipeline the Batch API cannot run is
  * refused before anything is sent, naming what it cannot express. */
 static int mode_flags(const struct cli_cmd *cmd, struct config *cfg, const struct pipeline *p,
-                      const char *mode)
+                      const char *mode, const char *reask, const char *lost)
 {
     if (!mode)
         mode = jx_str(p->doc, "mode");
@@ -164,28 +164,78 @@ static int mode_flags(const struct cli_cmd *cmd, struct config *cfg, const struc
         cfg->mode = MODE_ONLINE;
     else if (!strcmp(mode, "batch"))
         cfg->mode = MODE_BATCH;
+    else if (!strcmp(mode, "auto"))
+        cfg->mode = MODE_AUTO;
     else {
-        cli_usage_error(cmd, "--mode takes online or batch, not '%s'", mode);
+        cli_usage_error(cmd, "--mode takes online, batch or auto, not '%s'", mode);
         return -1;
     }
-    if (cfg->mode != MODE_BATCH) {
-        if (cfg->wait || cfg->batch_requests || cfg->batch_max_bytes) {
-            cli_usage_error(cmd, "--wait, --batch-size and --batch-max-bytes go with --mode batch");
+    if (reask) {
+        char *end = NULL;
+        long n = strtol(reask, &end, 10);
+        if (!strcmp(reask, "online") || !strcmp(reask, "batch")) {
+            cfg->reask_online = !strcmp(reask, "online");
+        } else if (end != reask && !*end && n >= 0 && n <= 20) {
+            cfg->reask = n;
+        } else {
+            cli_usage_error(cmd, "--reask takes a count (0 to 20), online or batch, not '%s'",
+                            reask);
+            return -1;
+        }
+    }
+    if (lost) {
+        if (!strcmp(lost, "resubmit"))
+            cfg->batch_lost = LOST_RESUBMIT;
+        else if (!strcmp(lost, "online"))
+            cfg->batch_lost = LOST_ONLINE;
+        else if (!strcmp(lost, "report"))
+            cfg->batch_lost = LOST_REPORT;
+        else {
+            cli_usage_error(cmd, "--batch-lost takes resubmit, online or report, not '%s'", lost);
+            return -1;
+        }
+    } else if (cfg->mode == MODE_AUTO) {
+        cfg->batch_lost = LOST_ONLINE;
+    }
+    if (cfg->mode == MODE_ONLINE) {
+        if (cfg->wait || cfg->batch_requests || cfg->batch_max_bytes || cfg->reask_online || lost) {
+            cli_usage_error(cmd, "--wait, --batch-size, --batch-max-bytes, --batch-lost and "
+                            "--reask online go with --mode batch or auto");
             return -1;
         }
         return 0;
     }
     const char *why = gc_pipeline_unsupported(p->doc, p->ntools > 0,
                                               p->steps ? (int)json_array_size(p->steps) : 1);
+    if (why && cfg->mode == MODE_AUTO) {
+        /* nothing of it can go to a batch: auto is online */
+        log_info("--mode auto: the Batch API cannot express %s, so every job of '%s' goes "
+                 "online", why, p->path);
+        cfg->mode = MODE_ONLINE;
+        cfg->wait = 0;
+        return 0;
+    }
     if (why) {
         log_error("'%s' cannot run in Batch Mode: the Batch API cannot express %s; run it with "
-                  "--mode online",
+                  "--mode online (or auto)",
                   p->path, why);
         return -1;
     }
-    if (cfg->stream || cfg->tier || cfg->finish_by_s > 0) {
-        cli_usage_error(cmd, "--stream, --tier and --finish-by do not apply to --mode batch");
+    int online_too = cfg->mode == MODE_AUTO || cfg->reask_online || cfg->batch_lost == LOST_ONLINE;
+    if (cfg->stream || ((cfg->tier || cfg->finish_by_s > 0) && !online_too)) {
+        cli_usage_error(cmd, "--tier and --finish-by apply to what goes online (--mode auto, "
+                        "--reask online, --batch-lost online); --stream does not apply to batches");
         return -1;
+    }
+    if (cfg->mode == MODE_AUTO) {
+        for (int i = 0; i < cfg->ninputs; i++)
+            if (!strcmp(cfg->inputs[i], "-")) {
+                cli_usage_error(cmd, "--mode auto reads its inputs again for the jobs that go "
+                                "online: give a file, not '-' (stdin)");
+                return -1;
+            }
+        if (cfg->finish_by_s > 0)
+            cfg->wait = 1; /* the deadline is the run's to keep */
     }
     return 0;
 }
@@ -273,6 +323,7 @@ int cmd_run(int argc, char **argv)
     int report = 0;
     const char *cache_mode = NULL, *cache_max_age = NULL;
     const char *max_cost = NULL, *finish_by = NULL, *tier = NULL, *mode = NULL;
+    const char *reask = NULL, *lost = NULL;
     double timeout = cfg.timeout_s;
     const struct cli_opt opts[] = {
         {'o', "out", CLI_STR, &out, "DIR",
@@ -339,12 +390,23 @@ int cmd_run(int argc, char **argv)
          "folders with the same layout run together), 'none' (the default), or P itself",
          0, 0, NULL},
         {0, "mode", CLI_STR, &mode, "MODE",
-         "online (the default: each request answered as it is sent) or batch (the Batch API: "
-         "half price, answers within a day; the pipeline's \"mode\" by default)",
+         "online (the default: each request answered as it is sent), batch (the Batch API: "
+         "half price, answers within a day) or auto (batch, and online for what a batch "
+         "cannot express or, with --finish-by, what the batches have not answered when the "
+         "deadline gets close); the pipeline's \"mode\" by default",
          0, 0, NULL},
         {0, "wait", CLI_FLAG, &cfg.wait, NULL,
          "--mode batch: poll until every batch has ended (a minute growing to ten between "
-         "looks) instead of exiting 5 while they run",
+         "looks) instead of exiting 5 while they run (implied by --mode auto --finish-by)",
+         0, 0, NULL},
+        {0, "reask", CLI_STR, &reask, "N|online|batch",
+         "re-asks of an answer that breaks the schema: how many (default validate.reask, 2), "
+         "or, in Batch Mode, where: in a batch of the next round (the default) or online",
+         0, 0, NULL},
+        {0, "batch-lost", CLI_STR, &lost, "HOW",
+         "the unanswered jobs of a batch that expired or failed: resubmit (once, in a new "
+         "batch; the default), online (sent online at --tier; the default of --mode auto) or "
+         "report (error lines)",
          0, 0, NULL},
         {0, "batch-size", CLI_INT, &cfg.batch_requests, "N",
          "--mode batch: requests in one batch at most (default 100000)", 1, 10000000, NULL},
@@ -492,7 +554,7 @@ int cmd_run(int argc, char **argv)
     config_apply_pipeline(&cfg, pipe, seen);
     cfg.timeout_set = seen[SEEN_TIMEOUT] || pipe->limits.timeout_s > 0;
     if (cost_flags(&cmd, &cfg, pipe, max_cost, finish_by, tier) ||
-        mode_flags(&cmd, &cfg, pipe, mode))
+        mode_flags(&cmd, &cfg, pipe, mode, reask, lost))
         goto out;
     if (!out) {
         char *safe = fsx_safe_name(pipe->name, strlen(pipe->name));

@@ -64,8 +64,10 @@ struct config {
     const char *tier;            /* --tier: the tier of requests that name none */
     double finish_by_s;          /* --finish-by as wall-clock seconds, 0 = none */
     int timeout_set;             /* --timeout or limits.timeout_s was given */
-    enum run_mode { MODE_ONLINE, MODE_BATCH } mode; /* --mode */
+    enum run_mode { MODE_ONLINE, MODE_BATCH, MODE_AUTO } mode; /* --mode */
     int wait;                    /* --wait: Batch Mode polls until every batch ended */
+    int reask_online;            /* --reask online: Batch Mode re-asks go online */
+    enum batch_lost { LOST_RESUBMIT, LOST_ONLINE, LOST_REPORT } batch_lost; /* --batch-lost */
     long batch_requests;         /* requests in a batch part at most */
     uint64_t batch_max_bytes;    /* bytes of a batch part file at most */
     long max_images_per_answer;  /* images one answer may bring (sink.h's default) */

@@ -269,7 +269,9 @@ static int from_cache(struct run *r, struct task *t)
     return served;
 }
 
-static void admit(struct run *r, struct job *j)
+/* A job read from the inputs becomes a task; online (from Batch Mode's
+ * online list) says what its batches did before (NULL: nothing). */
+static void admit(struct run *r, struct job *j, const json_t *online)
 {
     struct task *t = task_enter(r, j);
     if (!t)
@@ -289,6 +291,8 @@ static void admit(struct run *r, struct job *j)
         task_fail(r, t, 0, status, msg, NULL); /* code 0: nothing was sent */
         return;
     }
+    if (online)
+        bm_online_apply(r, t, online);
     j->est_tokens = req_estimate_tokens(j->req, j);
     /* --tier for requests whose tier is the pipeline's (a line may name its own) */
     const char *line_tier = jx_str(j->req, "service_tier");
@@ -323,9 +327,24 @@ static void feed(struct run *r)
     uint64_t spooled = spooled_bytes(r); /* archives (issue 5): reading pauses past the budget */
     while (!r->stopping && !r->inputs_done && r->active < r->window &&
            spooled < ARC_SPOOL_BUDGET_BYTES) {
+        if (r->online_pass && !r->online_waiting) {
+            run_inputs_stop(r); /* nothing more to find in them */
+            break;
+        }
         struct job *j = run_next_job(r);
         if (!j)
             break;
+        if (r->online_pass) { /* the inputs read again: only the online list's jobs */
+            json_t *line = bm_online_take(r->online_pass, j);
+            if (line) {
+                spooled += arc_job_spooled(j);
+                admit(r, j, line);
+            } else {
+                job_free(j);
+            }
+            json_decref(line);
+            continue;
+        }
         /* every id of this shard is seen, done or not, so a repeated line is
          * reported on every run until the manifest is fixed */
         if (r->cfg->shard_n &&
@@ -337,7 +356,7 @@ static void feed(struct run *r)
             job_skip(r, j, SKIP_DONE);
         else {
             spooled += arc_job_spooled(j); /* archives (issue 5) */
-            admit(r, j);
+            admit(r, j, NULL);
         }
     }
 }
@@ -488,6 +507,66 @@ static void loop(struct run *r)
             on_done(r, op);
     }
     drain_waiting(r);
+}
+
+/* ---- Batch Mode ------------------------------------------------------------------ */
+
+/* The loop over the inputs read again, for the jobs on the online list. */
+static void online_pass(struct run *r, struct bm *b)
+{
+    if (!bm_online_news(b) || !r->online_waiting || r->aborting || r->budget_stop ||
+        run_signals >= 1)
+        return;
+    log_info("batch: %ld job%s go%s online", r->online_waiting, r->online_waiting == 1 ? "" : "s",
+             r->online_waiting == 1 ? "es" : "");
+    r->online_pass = b;
+    run_inputs_rewind(r);
+    r->stopping = 0;
+    loop(r);
+    r->online_pass = NULL;
+    run_inputs_stop(r);
+}
+
+/* When --mode auto gives the batches up before --finish-by: the time the
+ * online pass needs for what they hold (the rate seen online, else the
+ * concurrency at a few seconds an answer), half again, and a minute. */
+static double giveup_at(const struct run *r, const struct bm *b)
+{
+    double rate = r->window / 5.0;
+    if (r->cfg->rpm > 0 && r->cfg->rpm / 60.0 < rate)
+        rate = r->cfg->rpm / 60.0;
+    double need = (double)bm_running_requests(b) / (rate > 0 ? rate : 1);
+    return r->cfg->finish_by_s - 1.5 * need - 60.0;
+}
+
+/* Batch Mode (and auto): round 0's parts, then the batches moved along with
+ * online passes between, until they end, the deadline nears or (without
+ * --wait) they are left running for the next run. */
+static void batch_modes(struct run *r)
+{
+    const struct config *cfg = r->cfg;
+    struct bm *b = bm_open(r);
+    if (!b)
+        return;
+    int deadline = cfg->mode == MODE_AUTO && cfg->finish_by_s > 0;
+    int running = bm_advance(b, 0, 0);
+    for (;;) {
+        online_pass(r, b);
+        if (!running || !cfg->wait || r->aborting || run_signals >= 1)
+            break;
+        double until = deadline ? giveup_at(r, b) : 0;
+        if (deadline && wall_s() >= until) {
+            bm_cancel_running(b);
+            online_pass(r, b);
+            running = 0;
+            break;
+        }
+        running = bm_advance(b, 1, until);
+    }
+    r->batches_running = r->aborting || run_signals >= 1 ? 0 : running;
+    if (run_signals >= 1)
+        r->interrupted = 1;
+    bm_close(b);
 }
 
 /* What changed since the run that made OUTDIR's results, as a list of
@@ -752,6 +831,7 @@ static void teardown(struct run *r)
     sink_close(&r->sink);
     jrn_free(&r->res);
     dset_free(&r->seen);
+    dmap_free(&r->online_at);
     schema_cache_free(r->jctx.schemas);
     sniff_free(&r->sniff);
     json_decref(r->dups);
@@ -770,10 +850,10 @@ int run_batch(const struct config *cfg, struct pipeline *pipe, struct gb_err *er
     if (setup(r, cfg, pipe, err))
         goto out;
     install_signals(&old_int, &old_term);
-    if (cfg->mode == MODE_BATCH)
-        run_bmode(r);
-    else
+    if (cfg->mode == MODE_ONLINE)
         loop(r);
+    else
+        batch_modes(r);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     run_progress(r, now_ms(), 1);

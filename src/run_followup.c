@@ -155,6 +155,28 @@ enum followup followup_reask(struct run *r, struct task *t, const json_t *output
     return FU_STARTED;
 }
 
+void followup_reask_batch(struct run *r, struct task *t, const char *text, const json_t *errors,
+                          const char *parse_error)
+{
+    int g3 = r->jctx.dialect == DIALECT_V1;
+    json_t *outputs = json_pack("[{s:s,s:s}]", "type", "text", "text", text ? text : "");
+    json_t *fix = followup_correction(errors, parse_error);
+    json_decref(t->conv);
+    t->conv = conv_start(json_object_get(t->job->req, "input"), g3);
+    conv_add_model(t->conv, outputs, g3);
+    conv_add_user(t->conv, fix, g3);
+    json_t *req = json_deep_copy(t->job->req);
+    json_object_del(req, "previous_interaction_id");
+    json_object_set_new(req, "input", json_deep_copy(t->conv));
+    json_decref(t->cur_req);
+    t->cur_req = req;
+    t->kind = KIND_REASK;
+    t->reasks++;
+    r->c.reasks++;
+    json_decref(outputs);
+    json_decref(fix);
+}
+
 /* ---- steps ------------------------------------------------------------------------ */
 
 void followup_log_step(struct run *r, struct task *t, const struct interaction *it,

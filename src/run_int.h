@@ -87,6 +87,8 @@ struct counts {
     long long cached;    /* served from the answer cache */
     long long in_batches; /* Batch Mode: handed to a part, their lines come when it is joined */
     long long in_batches_before; /* Batch Mode: in a part an earlier run wrote */
+    long long online_sent[4];     /* Batch Mode: jobs the online pass took, by ONLINE_* */
+    long long cancel_unconfirmed; /* batches cancelled near the deadline that never said so */
     long long not_cacheable; /* --cache on, but the policy keeps them out */
     long long http[600];
 };
@@ -201,6 +203,10 @@ struct ledger {
     double doubt_worst_usd; /* worst case of requests in doubt (NAN: unknown) */
 };
 
+/* Why a Batch Mode job went online (run.json counts.sent_online). */
+enum { ONLINE_INEXPRESSIBLE, ONLINE_LOST, ONLINE_CANCELLED, ONLINE_REASK };
+#define RUN_ONLINE_TAKEN UINT32_MAX
+
 struct run {
     const struct config *cfg;
     struct pipeline *pipe;
@@ -262,6 +268,11 @@ struct run {
     struct ledger ledger;
     int budget_stop;        /* the budget is reached: nothing more is sent (exit 4) */
     int batches_running;    /* Batch Mode: batches still running when the run ends (exit 5) */
+    /* Batch Mode's online pass: the inputs read again for the jobs on the
+     * online list (run_bjoin.c) */
+    struct bm *online_pass; /* set while the loop runs it */
+    struct dmap online_at;  /* id digest -> offset + 1 in the list; RUN_ONLINE_TAKEN once sent */
+    long online_waiting;    /* on the list, not yet taken */
     struct lat_est lat_flex, lat_std; /* how long an answer takes at each tier */
     uint64_t last_flex_check_ms;
     long long flex_moved;   /* flex attempts given up near --finish-by, sent at standard */
@@ -345,6 +356,10 @@ uint64_t run_rnd(struct run *r);
 void run_abort(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int run_init_jobs(struct run *r);
 struct job *run_next_job(struct run *r);
+/* Read the inputs again from the first (Batch Mode's online pass), or stop
+ * reading them. */
+void run_inputs_rewind(struct run *r);
+void run_inputs_stop(struct run *r);
 
 /* ---- run_cost.c: prices, the ledger, the budget --------------------------------- */
 const char *kind_name(enum req_kind k);
@@ -365,10 +380,35 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
 void cost_unanswered(struct run *r, struct task *t, int in_doubt);
 json_t *cost_json(const struct run *r);
 
-/* ---- run_bmode.c: Batch Mode ------------------------------------------------------ */
-/* Build, send, poll, download and join the run's batches (instead of the
- * loop); r->batches_running says how many still run when it returns. */
-int run_bmode(struct run *r);
+/* ---- run_bmode.c, run_bjoin.c: Batch Mode ---------------------------------------- */
+/* run.c drives it: bm_open writes round 0's parts from the inputs (unless an
+ * earlier run did), bm_advance moves the batches along, and between its
+ * calls the online pass (the loop, over the inputs read again) sends what
+ * the online list holds. */
+struct bm;
+/* NULL when the run aborted (the reason is in r). */
+struct bm *bm_open(struct run *r);
+/* Move every batch as far as it goes: upload, create, poll, download, join.
+ * With wait, poll until none runs, until wall-clock until_s (0: no limit),
+ * or until jobs wait for the online pass. The number still running. */
+int bm_advance(struct bm *b, int wait, double until_s);
+/* --mode auto near --finish-by: cancel the batches still running; what
+ * they had not answered goes on the online list. */
+void bm_cancel_running(struct bm *b);
+/* Requests in batches still running (for the time the online pass needs). */
+long long bm_running_requests(const struct bm *b);
+/* Jobs on the online list not yet taken; and whether any were added since
+ * the last call (cleared by it). */
+long bm_online_waiting(const struct run *r);
+int bm_online_news(struct bm *b);
+/* During the online pass: the online list's line for j (new), or NULL when
+ * j is not on it (or already taken, or done). */
+json_t *bm_online_take(struct bm *b, const struct job *j);
+/* Give a task entered from the online list what its line says: the rounds
+ * it had in batches (requests, usage, cost) and, for a re-ask, its first
+ * request here: the conversation with the answer and the correction. */
+void bm_online_apply(struct run *r, struct task *t, const json_t *line);
+void bm_close(struct bm *b);
 
 /* ---- run_report.c -------------------------------------------------------------- */
 void run_progress(struct run *r, uint64_t now, int final);
@@ -400,6 +440,11 @@ enum followup followup_reask(struct run *r, struct task *t, const json_t *output
 /* What a re-ask says: the schema's complaints or the parse error, and a
  * request for corrected JSON. A new string value. */
 json_t *followup_correction(const json_t *errors, const char *parse_error);
+/* A batch's answer that broke the schema, asked again online (--reask
+ * online): the task's request becomes the job's input, the answer text and
+ * the correction, sent through the media stages like a first request. */
+void followup_reask_batch(struct run *r, struct task *t, const char *text, const json_t *errors,
+                          const char *parse_error);
 /* Move a multi-step pipeline to its next step; FU_NONE after the last. */
 enum followup followup_next_step(struct run *r, struct task *t, const struct interaction *it,
                                  const char *text, const json_t *output);

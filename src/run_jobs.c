@@ -691,6 +691,10 @@ static int skip_entry(void *ctx, const char *id)
 {
     struct run *r = ctx;
     uint64_t d = id_digest(r, id);
+    if (r->online_pass) { /* the inputs read again: only what the online list holds */
+        uint32_t at = dmap_get(&r->online_at, d);
+        return !at || at == RUN_ONLINE_TAKEN;
+    }
     if (r->cfg->shard_n && d % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1)) {
         r->c.lines++;
         r->c.shard_skipped++;
@@ -704,6 +708,22 @@ static int skip_entry(void *ctx, const char *id)
         return 1;
     }
     return 0;
+}
+
+void run_inputs_stop(struct run *r)
+{
+    if (r->in)
+        input_close(r->in);
+    r->in = NULL;
+    r->in_idx = r->cfg->ninputs;
+    r->inputs_done = 1;
+}
+
+void run_inputs_rewind(struct run *r)
+{
+    run_inputs_stop(r);
+    r->in_idx = 0;
+    r->inputs_done = 0;
 }
 
 struct job *run_next_job(struct run *r)
@@ -732,13 +752,14 @@ struct job *run_next_job(struct run *r)
             j = NULL; /* out of memory: the input ends here */
         }
         if (j) {
-            r->c.lines++;
+            r->c.lines += !r->online_pass; /* read again: counted the first time */
             return j;
         }
         json_t *sk = input_skipped(r->in);
-        if (sk)
+        if (sk && !r->online_pass)
             json_array_extend(r->skipped, sk);
-        skips_add_counts(&r->skipc, input_skips(r->in));
+        if (!r->online_pass)
+            skips_add_counts(&r->skipc, input_skips(r->in));
         input_close(r->in);
         r->in = NULL;
         r->in_idx++;

@@ -195,6 +195,15 @@ static json_t *counts_json(const struct run *r)
         json_object_set_new(c, "handed_to_batches", json_integer(r->c.in_batches));
         json_object_set_new(c, "in_batches_from_previous_run", json_integer(r->c.in_batches_before));
     }
+    if (r->cfg->mode != MODE_ONLINE) {
+        const long long *o = r->c.online_sent;
+        json_object_set_new(c, "sent_online",
+                            json_pack("{s:I,s:I,s:I,s:I}", "inexpressible", (json_int_t)o[ONLINE_INEXPRESSIBLE],
+                                      "lost", (json_int_t)o[ONLINE_LOST], "cancelled",
+                                      (json_int_t)o[ONLINE_CANCELLED], "reask",
+                                      (json_int_t)o[ONLINE_REASK]));
+        json_object_set_new(c, "batch_cancels_unconfirmed", json_integer(r->c.cancel_unconfirmed));
+    }
     if (r->flex_moved)
         json_object_set_new(c, "flex_moved_to_standard", json_integer(r->flex_moved));
     return c;
@@ -467,6 +476,16 @@ void run_summary(struct run *r, const char *status)
         fprintf(stderr, "gembatch:   batches: %lld job%s handed to batches in this run, %lld in "
                 "batches an earlier run made\n", r->c.in_batches, r->c.in_batches == 1 ? "" : "s",
                 r->c.in_batches_before);
+    const long long *o = r->c.online_sent;
+    if (o[0] + o[1] + o[2] + o[3])
+        fprintf(stderr, "gembatch:   sent online: %lld a batch cannot express, %lld from batches "
+                "that ended unanswered, %lld from batches cancelled for --finish-by, %lld "
+                "re-asks\n", o[ONLINE_INEXPRESSIBLE], o[ONLINE_LOST], o[ONLINE_CANCELLED],
+                o[ONLINE_REASK]);
+    if (r->c.cancel_unconfirmed)
+        fprintf(stderr, "gembatch:   %lld cancelled batch%s never confirmed: if %s answered "
+                "anyway, those requests were billed twice\n", r->c.cancel_unconfirmed,
+                r->c.cancel_unconfirmed == 1 ? "" : "es", r->c.cancel_unconfirmed == 1 ? "it" : "they");
     if (r->batches_running)
         fprintf(stderr,
                 "gembatch:   %d batch%s still running: run the same command again to pick up "

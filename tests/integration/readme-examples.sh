@@ -136,7 +136,8 @@ for s in open(sys.argv[1], errors="replace").read().split("\n"):
 bad = []
 for msg in open(sys.argv[2]).read().splitlines():
     text = re.sub(r"^gembatch: (warning: )?", "", msg)
-    if not any(f.search(text) for f in formats):
+    # the summary's lines carry their own "gembatch:   " in the format
+    if not any(f.search(text) or f.search(msg) for f in formats):
         bad.append(msg)
 assert not bad, "README quotes messages gembatch does not print:\n  " + "\n  ".join(bad)
 print(f"readme-examples: {len(open(sys.argv[2]).read().splitlines())} quoted messages found in the binary",
