@@ -705,6 +705,7 @@ static void work(struct emu_batches *b, struct batch *x)
         j.seq = x->seq;
         j.seed = b->o.seed;
         j.line_error_rate = b->o.line_error_rate;
+        j.drop_rate = b->o.drop_rate;
         j.violation_rate = b->o.violation_rate;
         j.max_line_bytes = b->o.max_line_bytes;
         j.env = &env;

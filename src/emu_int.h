@@ -452,6 +452,7 @@ struct emu_batch_job {
     const char *model;
     uint64_t seq, seed;     /* the batch's creation number and --seed: the fault draws */
     double line_error_rate, violation_rate;
+    double drop_rate;       /* --fault batch_drop: the result line is left out */
     uint64_t max_line_bytes; /* a longer line is an error result (0: no limit) */
     const struct emu_env *env;
     struct emu_spool *spool; /* quota for the results, or NULL */
@@ -476,6 +477,7 @@ struct emu_batches;
 struct emu_batch_opts {
     long batch_time_ms;     /* PENDING for half, RUNNING for the rest (and until done) */
     double line_error_rate; /* --fault batch_line */
+    double drop_rate;       /* --fault batch_drop */
     double expire_rate;     /* --fault batch_expire */
     double violation_rate;  /* --fault schema_violation, per line */
     uint64_t seed;

@@ -469,6 +469,7 @@ int emu_start(const struct emu_opts *o, struct emu **out, struct gb_err *err)
     struct emu_batch_opts bo = {
         .batch_time_ms = e->o.batch_time_ms,
         .line_error_rate = e->faults.batch_line,
+        .drop_rate = e->faults.batch_drop,
         .expire_rate = e->faults.batch_expire,
         .violation_rate = emu_fault_rate(&e->faults, F_SCHEMA),
         .seed = e->o.seed,

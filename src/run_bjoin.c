@@ -368,7 +368,7 @@ static json_t *meta_lookup(FILE *mf, struct meta_index *mi, const char *key)
     return o;
 }
 
-int bm_join(struct bm *b, struct bm_part *p)
+int bm_join(struct bm *b, struct bm_part *p, struct dset *answered)
 {
     struct run *r = b->r;
     char name[64];
@@ -408,7 +408,8 @@ int bm_join(struct bm *b, struct bm_part *p)
         }
         if (!meta)
             meta = meta_lookup(mf, &mi, key);
-        if (meta && !dset_has(&r->res.done, hash64(key, strlen(key), 0))) {
+        uint64_t d = hash64(key, strlen(key), 0);
+        if (meta && dset_add(answered, d) == 1 && !dset_has(&r->res.done, d)) {
             join_line(b, p, meta, res);
             if (++joined == 5) {
                 sink_sync(&r->sink, 0, 1);
@@ -431,15 +432,18 @@ int bm_join(struct bm *b, struct bm_part *p)
     if (bm_close_all(b) || bm_online_sync(b))
         return GB_EIO;
     sink_sync(&r->sink, 0, 1);
-    p->joined = 1;
-    return bm_state_line(b, json_pack("{s:s,s:i}", "ev", "joined", "part", p->n));
+    return 0;
 }
 
 /* A batch that ended without results (expired, failed, cancelled): its jobs
  * are asked once more in a new part, or reported. */
-int bm_settle(struct bm *b, struct bm_part *p)
+int bm_settle(struct bm *b, struct bm_part *p, const struct dset *answered)
 {
     struct run *r = b->r;
+    if (answered && (long long)answered->n + answered->has_zero >= p->requests) {
+        p->joined = 1; /* every job of it has its line */
+        return bm_state_line(b, json_pack("{s:s,s:i}", "ev", "joined", "part", p->n));
+    }
     enum { AGAIN, ONLINE, REPORT } how =
         p->cancel_sent                        ? ONLINE /* ours, for the deadline */
         : strstr(p->state, "_CANCELLED")      ? REPORT /* someone else's */
@@ -459,7 +463,8 @@ int bm_settle(struct bm *b, struct bm_part *p)
     while (getline(&line, &cap, mf) > 0) {
         json_t *meta = json_loads(line, 0, NULL);
         const char *id = jx_str(meta, "id");
-        if (!id || dset_has(&r->res.done, hash64(id, strlen(id), 0))) {
+        uint64_t d = id ? hash64(id, strlen(id), 0) : 0;
+        if (!id || dset_has(&r->res.done, d) || (answered && dset_has(answered, d))) {
             json_decref(meta);
             continue;
         }
@@ -486,10 +491,12 @@ int bm_settle(struct bm *b, struct bm_part *p)
             struct task *t = task_of_meta(b, meta, p->model);
             if (t) {
                 char msg[300];
-                snprintf(msg, sizeof msg, "its batch (%s) ended %s%s", p->batch, p->state,
+                snprintf(msg, sizeof msg, "its batch (%s) ended %s%s%s", p->batch, p->state,
+                         strstr(p->state, "_SUCCEEDED") ? " without an answer for it" : "",
                          p->resubmit_of ? " twice" : "");
                 task_fail(r, t, 0, strstr(p->state, "_EXPIRED")     ? "BATCH_EXPIRED"
                                    : strstr(p->state, "_CANCELLED") ? "BATCH_CANCELLED"
+                                   : strstr(p->state, "_SUCCEEDED") ? "BATCH_NO_ANSWER"
                                                                     : "BATCH_FAILED",
                           msg, NULL);
             }

@@ -100,10 +100,13 @@ json_t *bm_request_of(struct bm *b, const struct bm_part *p, const json_t *meta)
 
 /* ---- run_bjoin.c ---------------------------------------------------------------- */
 int bm_download(struct bm *b, struct bm_part *p);
-int bm_join(struct bm *b, struct bm_part *p);
-/* A batch that ended without results: its jobs asked again (a new part, or
- * online), or reported, as --batch-lost says. */
-int bm_settle(struct bm *b, struct bm_part *p);
+/* Join a part's results file; answered gets the id digest of every line
+ * it holds. */
+int bm_join(struct bm *b, struct bm_part *p, struct dset *answered);
+/* A part's end: its jobs with no line in its results (answered: NULL when
+ * it had none) asked again (a new part, or online) or reported, as
+ * --batch-lost says; then the part is joined. */
+int bm_settle(struct bm *b, struct bm_part *p, const struct dset *answered);
 int bm_online_open(struct bm *b, struct gb_err *err);
 /* Add a job to the online list: o holds its "id" and "why" (taken). */
 int bm_online_add(struct bm *b, json_t *o);

@@ -276,11 +276,6 @@ static int terminal(const char *state)
            !strcmp(state, "JOB_STATE_CANCELLED") || !strcmp(state, "JOB_STATE_EXPIRED");
 }
 
-static int succeeded(const char *state)
-{
-    return strstr(state, "_SUCCEEDED") != NULL;
-}
-
 /* One look at a batch. 1 when it ended (its state recorded), 0 when it
  * still runs, < 0 when it could not be read. */
 static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
@@ -357,14 +352,19 @@ static int advance(struct bm *b)
             }
             moved = 1;
         }
-        if (succeeded(p->state) && p->responses[0]) {
-            if (!p->downloaded && bm_download(b, p))
-                return moved;
-            if (bm_join(b, p))
-                return moved;
-        } else if (bm_settle(b, p)) {
+        /* a batch that ended otherwise may still have answered some (the
+         * reference leaves partial results of a cancel open): they are
+         * joined, and only the rest asked again */
+        struct dset answered;
+        dset_init(&answered);
+        int rc = p->responses[0] && !p->downloaded ? bm_download(b, p) : 0;
+        if (!rc && p->responses[0])
+            rc = bm_join(b, p, &answered);
+        if (!rc)
+            rc = bm_settle(b, p, p->responses[0] ? &answered : NULL);
+        dset_free(&answered);
+        if (rc)
             return moved;
-        }
         moved = 1;
     }
     return moved;

@@ -136,6 +136,27 @@ errs = [json.loads(l) for l in open("l2/errors.jsonl")]
 assert len(errs) == 20 and all(e["error"]["status"] == "BATCH_EXPIRED" for e in errs), errs[:1]
 PY
 
+# ---- a succeeded batch whose results file lacks lines: those jobs are lost,
+# not waited for: asked again in a new batch (then reported), or online
+start_emulator drop --seed 5 --batch-time 200 --fault batch_drop=0.2 --log "$T/drop.log"
+rc=0
+"$GEMBATCH" run p.json m97.jsonl --endpoint "$drop_URL" -o d1 --mode batch --wait \
+    --poll-interval 0.1 -q || rc=$?
+check_outputs d1 --manifest m97.jsonl --min-ok 80
+assert_eq "$(batches drop.log)" 2 "dropped lines: batches made (the part, then its resubmit)"
+python3 - "$rc" <<'PY'
+import json, sys
+errs = [json.loads(l) for l in open("d1/errors.jsonl")]
+assert (int(sys.argv[1]) == 1) == bool(errs), (sys.argv[1], len(errs))
+assert all(e["error"]["status"] == "BATCH_NO_ANSWER" for e in errs), errs[:1]
+print("dropped lines: %d reported after the resubmit" % len(errs))
+PY
+expect_rc 0 "$GEMBATCH" run p.json m97.jsonl --endpoint "$drop_URL" -o d2 --mode batch --wait \
+    --poll-interval 0.1 --batch-lost online -q
+check_outputs d2 --manifest m97.jsonl --all-ok --schema schema.json
+set -- $(sent_online d2)
+[ "$2" -gt 5 ] || fail "--batch-lost online: only $2 dropped jobs went online"
+
 # ---- refusals, and a pipeline no batch can run
 expect_rc 2 "$GEMBATCH" run p.json - --endpoint "$emu_URL" -o x1 --mode auto <m20.jsonl
 expect_rc 2 "$GEMBATCH" run p.json m20.jsonl --endpoint "$emu_URL" -o x2 --reask online
