@@ -7,6 +7,7 @@
 
 #include "hist.h"
 #include "merge.h"
+#include "merge_index.h"
 
 static char *line_id(const char *line)
 {
