@@ -2,8 +2,8 @@
  * are streamed, never loaded whole: memory grows with the number of ids (a
  * digest each), not with the files. Everything is staged in OUT/.merge-tmp and
  * renamed into place, run.json last. Never writes into an input folder.
- * Calls merge_index.c (where each id was kept, the manifests checked) and
- * merge_totals.c (run.json). */
+ * Calls merge_index.c (where each id was kept, the manifests checked),
+ * merge_images.c (a kept result's images) and merge_totals.c (run.json). */
 #include "merge.h"
 #include "buf.h"
 #include "cmd.h"
@@ -12,10 +12,10 @@
 #include "hist.h"
 #include "jsonx.h"
 #include "log.h"
+#include "merge_images.h"
 #include "merge_index.h"
 #include "url.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -130,10 +130,9 @@ struct merge {
     char *stage_images;  /* stage/images */
     FILE *f_res, *f_err, *f_jrn;
     struct merge_index ids; /* where each id was kept */
-    char *copybuf;
-    int no_link;
+    struct merge_images img; /* the kept results' images */
     struct midx_check chk; /* manifest ids missing from the folders, and ids outside them */
-    long long dups, superseded, torn, bad, linked, copied, problems;
+    long long dups, superseded, torn, bad, problems;
     json_t *dup_list, *absent, *unfinished;
 };
 
@@ -293,7 +292,7 @@ static int open_output(struct merge *m, struct gb_err *err)
     }
     if ((rc = in_path(out, STAGE, &m->stage)) || (rc = in_path(m->stage, "images", &img)))
         goto out;
-    m->stage_images = strdup(img);
+    m->img.stage = m->stage_images = strdup(img);
     if (!m->stage_images) {
         rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
         goto out;
@@ -309,177 +308,6 @@ static int open_output(struct merge *m, struct gb_err *err)
 out:
     free(lock);
     free(img);
-    return rc;
-}
-
-/* Copy sdir/name to ddir/name: the source opened without following a link,
- * the copy created new (O_EXCL) with the source's mode bits, so never wider
- * than the source's (and the umask may narrow it). */
-static int copy_file(struct merge *m, int sdir, int ddir, const char *name, mode_t mode)
-{
-    int in = fsx_open_at(sdir, name, O_RDONLY, 0), out = -1, rc = GB_EIO;
-    if (in < 0)
-        goto out;
-    out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0666);
-    if (out < 0)
-        goto out;
-    for (;;) {
-        ssize_t n = read(in, m->copybuf, CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto out;
-        if (n == 0)
-            break;
-        if (fsx_write_all(out, m->copybuf, (size_t)n))
-            goto out;
-    }
-    rc = fsync(out) ? GB_EIO : 0;
-out:
-    if (in >= 0)
-        close(in);
-    if (out >= 0 && close(out) && !rc)
-        rc = GB_EIO;
-    return rc;
-}
-
-/* A hard link of sdir/name as ddir/name, only when it still is the regular
- * file st describes (linkat never follows a link, but a file swapped for one
- * after fstatat would be linked as a link: checked, and undone). 0 linked,
- * 1 not possible here (copy instead), <0 an error (errno). */
-static int link_file(struct merge *m, int sdir, int ddir, const char *name,
-                     const struct stat *st)
-{
-    if (m->no_link || m->o->copy)
-        return 1;
-    if (linkat(sdir, name, ddir, name, 0)) {
-        if (errno == EXDEV) {
-            m->no_link = 1; /* another file system: every link would fail */
-            return 1;
-        }
-        return errno == EPERM || errno == EMLINK || errno == ENOTSUP || errno == EACCES ? 1 : -1;
-    }
-    struct stat got;
-    if (fstatat(ddir, name, &got, AT_SYMLINK_NOFOLLOW) || !S_ISREG(got.st_mode) ||
-        got.st_ino != st->st_ino || got.st_dev != st->st_dev) {
-        unlinkat(ddir, name, 0);
-        errno = ELOOP;
-        return -1;
-    }
-    return 0;
-}
-
-/* The images folder names a result line points to ("files":
- * ["images/<name>/0.png", ...]): one name, as written by whichever version
- * of gembatch made the shard, or NULL. New string. */
-static char *folder_of(const char *line, size_t len)
-{
-    if (!memmem(line, len, "\"files\"", 7))
-        return NULL;
-    json_t *o = json_loadb(line, len, 0, NULL), *f;
-    size_t i;
-    char *name = NULL;
-    json_array_foreach (jx_arr(o, "files"), i, f) {
-        const char *p = json_string_value(f), *slash;
-        if (!p || strncmp(p, "images/", 7) || !(slash = strchr(p + 7, '/')) || slash == p + 7)
-            continue;
-        size_t n = (size_t)(slash - (p + 7));
-        if (p[7] == '.' || memchr(p + 7, '\\', n))
-            continue; /* never "..", never hidden: not a folder a run makes */
-        name = strndup(p + 7, n);
-        break;
-    }
-    json_decref(o);
-    return name;
-}
-
-/* Bring images/<name>/ of the shard that holds the kept result: the
- * result's "files" paths name that folder (so shards written before the
- * folder naming changed still work), and they stay valid. Hard links when
- * the folders share a file system (images are never rewritten in place),
- * copies otherwise. Links are never followed: images/, the folder and each
- * entry must be the real thing, or they are left out with a warning. */
-static int bring_images(struct merge *m, const struct shard *s, const char *id,
-                        const char *line, size_t len, struct gb_err *err)
-{
-    char *name = folder_of(line, len), *rel = NULL;
-    int sroot = -1, simg = -1, sdir = -1, dimg = -1, ddir = -1, rc = 0;
-    DIR *d = NULL;
-    (void)id;
-    if (!name)
-        return 0; /* no images for this id */
-    if (!(rel = malloc(strlen(s->dir) + strlen(name) + 16))) {
-        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
-        goto out;
-    }
-    sprintf(rel, "%s/images/%s", s->dir, name);
-    sroot = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    simg = sroot >= 0 ? fsx_dir_at(sroot, "images", 0, 0) : -1;
-    sdir = simg >= 0 ? fsx_dir_at(simg, name, 0, 0) : -1;
-    if (sdir < 0) {
-        if (errno == ELOOP || errno == ENOTDIR) {
-            m->problems++; /* its result names files the merged folder lacks */
-            log_warn("'%s' (or its images folder) is a symbolic link or not a folder; not "
-                     "followed, its images were left out", rel);
-        }
-        goto out;
-    }
-    int dup_fd = dup(sdir);
-    d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!d) {
-        if (dup_fd >= 0)
-            close(dup_fd);
-        goto out;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        struct stat st;
-        /* dot files and "x.png.tmp-XXXXXX" are a writer's temporaries */
-        if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-"))
-            continue;
-        if (fstatat(sdir, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
-            continue;
-        if (!S_ISREG(st.st_mode)) {
-            if (S_ISLNK(st.st_mode)) {
-                m->problems++;
-                log_warn("'%s/%s' is a symbolic link; not followed, left out", rel, de->d_name);
-            }
-            continue;
-        }
-        if (ddir < 0) {
-            dimg = dimg >= 0 ? dimg : open(m->stage_images, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            ddir = dimg >= 0 ? fsx_dir_at(dimg, name, 1, 0777) : -1;
-            if (ddir < 0) {
-                rc = GB_FAIL(err, GB_EIO, "cannot create '%s/%s': %s", m->stage_images, name,
-                             strerror(errno));
-                break;
-            }
-        }
-        int lr = link_file(m, sdir, ddir, de->d_name, &st);
-        if (lr == 0) {
-            m->linked++;
-            continue;
-        }
-        if (lr < 0) {
-            rc = GB_FAIL(err, GB_EIO, "cannot link '%s/%s': %s", rel, de->d_name,
-                         strerror(errno));
-            break;
-        }
-        if (copy_file(m, sdir, ddir, de->d_name, st.st_mode)) {
-            rc = GB_FAIL(err, GB_EIO, "cannot copy '%s/%s': %s", rel, de->d_name,
-                         strerror(errno));
-            break;
-        }
-        m->copied++;
-    }
-out:
-    if (d)
-        closedir(d);
-    for (int *fd = (int[]){sroot, simg, sdir, dimg, ddir}, k = 0; k < 5; k++)
-        if (fd[k] >= 0)
-            close(fd[k]);
-    free(rel);
-    free(name);
     return rc;
 }
 
@@ -540,7 +368,7 @@ static int merge_results(struct merge *m, struct gb_err *err)
                 duplicate(m, id, kept, i, "results.jsonl");
             else if ((rc = midx_keep(&m->ids, d, i, MIDX_RESULTS)))
                 GB_FAIL(err, rc, "out of memory");
-            else if (!(rc = bring_images(m, &m->sh[i], id, line, len, err)) &&
+            else if (!(rc = mimg_bring(&m->img, m->sh[i].dir, line, len, err)) &&
                      !(rc = put_line(m, m->f_res, line, len, err)))
                 m->sh[i].results++;
             free(id);
@@ -707,8 +535,8 @@ static json_t *merge_info(struct merge *m)
         shards, "results", (json_int_t)res, "errors", (json_int_t)errs, "duplicates",
         (json_int_t)m->dups, "duplicate_ids", m->dup_list, "errors_superseded",
         (json_int_t)m->superseded, "torn_lines", (json_int_t)m->torn, "bad_lines",
-        (json_int_t)m->bad, "images_linked", (json_int_t)m->linked, "images_copied",
-        (json_int_t)m->copied, "absent_shards", m->absent, "unfinished_shards", m->unfinished);
+        (json_int_t)m->bad, "images_linked", (json_int_t)m->img.linked, "images_copied",
+        (json_int_t)m->img.copied, "absent_shards", m->absent, "unfinished_shards", m->unfinished);
     if (o && m->o->nmanifests) {
         for (int i = 0; i < m->o->nmanifests; i++)
             json_array_append_new(mans, json_string(m->o->manifests[i]));
@@ -807,8 +635,8 @@ static void summary(const struct merge *m, const json_t *run)
     jx_num(lat, "p99", &p99);
     log_info("merged %d folder%s into '%s': %lld results, %lld errors (jobs that failed), %lld "
              "duplicate ids, %lld missing; images: %lld linked, %lld copied", m->n,
-             m->n == 1 ? "" : "s", m->o->out, res, errs, m->dups, m->chk.missing, m->linked,
-             m->copied);
+             m->n == 1 ? "" : "s", m->o->out, res, errs, m->dups, m->chk.missing, m->img.linked,
+             m->img.copied);
     log_info("  tokens %lld in, %lld out, %lld total; latency p50 %.0f ms, p95 %.0f ms, p99 "
              "%.0f ms", merge_count_of(tok, "input"), merge_count_of(tok, "output"), merge_count_of(tok, "total"),
              p50, p95, p99);
@@ -827,14 +655,13 @@ int merge_run(const struct merge_opts *o, struct gb_err *err)
     m.out_lock = -1;
     m.sh = calloc((size_t)m.n, sizeof *m.sh);
     m.runs = calloc((size_t)m.n, sizeof *m.runs);
-    m.copybuf = malloc(CHUNK);
     m.dup_list = json_array();
     m.chk.list = json_array();
     m.chk.list_max = o->list_max;
     m.absent = json_array();
     m.unfinished = json_array();
-    if (!m.sh || !m.runs || !m.copybuf || !m.dup_list || !m.chk.list || !m.absent ||
-        !m.unfinished) {
+    if (!m.sh || !m.runs || mimg_init(&m.img, o->copy) || !m.dup_list || !m.chk.list ||
+        !m.absent || !m.unfinished) {
         GB_FAIL(err, GB_ENOMEM, "out of memory");
         goto out;
     }
@@ -872,7 +699,7 @@ int merge_run(const struct merge_opts *o, struct gb_err *err)
         goto out;
     if (!o->quiet)
         summary(&m, run);
-    m.problems += m.dups + m.chk.missing + m.torn + m.bad;
+    m.problems += m.img.problems + m.dups + m.chk.missing + m.torn + m.bad;
     outcome = m.problems ? GB_SOME_FAILED : GB_DONE;
 out:
     close_stage(&m.f_res);
@@ -896,7 +723,7 @@ out:
     json_decref(m.chk.list);
     json_decref(m.absent);
     json_decref(m.unfinished);
-    free(m.copybuf);
+    mimg_free(&m.img);
     free(m.runs);
     free(m.sh);
     return outcome;
