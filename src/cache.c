@@ -12,18 +12,13 @@
 #include "sha256.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-enum { DEFAULT_BUSY_MS = 10000, BLOB_CHUNK = 64 * 1024 };
-/* a stored image larger than this is treated as damaged (nothing the run
- * accepts comes near it) so a broken size cannot make a huge allocation */
-#define BLOB_MAX ((uint64_t)1 << 30)
+enum { DEFAULT_BUSY_MS = 10000 };
 
 static const char *const stmt_sql[ST_N] = {
     "SELECT id, created_at, cost_usd, synthetic, result, checksum, nimages FROM results "
@@ -191,15 +186,6 @@ static int row_checksum(const char *result, size_t n, const char (*sha)[65],
         sha256_update(&h, line, (size_t)m);
     }
     return sha256_final(&h, out) ? GB_ENOMEM : 0;
-}
-
-static char *blob_path(const struct cache *c, const char *sha, const char *ext)
-{
-    size_t n = strlen(c->blobs) + 100;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%.2s/%s.%s", c->blobs, sha, sha, ext);
-    return p;
 }
 
 /* ---- open ------------------------------------------------------------------------ */
@@ -436,28 +422,6 @@ void cache_hit_free(struct cache_hit *hit)
     memset(hit, 0, sizeof *hit);
 }
 
-/* Read a blob whole and check it is what its row says. 0, or -1: gone or
- * not those bytes (a miss, never an error: prune may have taken it). */
-static int load_blob(struct cache_image *im)
-{
-    if (im->size > BLOB_MAX)
-        return -1;
-    int fd = open(im->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == im->size;
-    im->data = ok ? malloc(im->size ? im->size : 1) : NULL;
-    ok = im->data && fsx_pread_full(fd, im->data, im->size, 0) == (ssize_t)im->size;
-    close(fd);
-    uint8_t d[32];
-    char hex[65];
-    if (!ok || sha256_buf(im->data, im->size, d))
-        return -1;
-    sha256_hex(d, hex);
-    return strcmp(hex, im->sha256) ? -1 : 0;
-}
-
 /* The images of row rid, with their checksum lines. < 0: a database error. */
 int cache_load_images(struct cache *c, long long rid, struct cache_hit *hit, struct gb_err *err)
 {
@@ -478,7 +442,7 @@ int cache_load_images(struct cache *c, long long rid, struct cache_hit *hit, str
             sha256_hex(sha, im->sha256);
         snprintf(im->ext, sizeof im->ext, "%s", ext ? ext : "");
         im->size = (uint64_t)sqlite3_column_int64(s, 2);
-        im->path = blob_path(c, im->sha256, im->ext);
+        im->path = cache_blob_path(c->blobs, im->sha256, im->ext);
         if (!im->path)
             return GB_FAIL(err, GB_ENOMEM, "out of memory");
     }
@@ -508,7 +472,7 @@ static int row_intact(const char *text, size_t n, const uint8_t *sum, int sumlen
     free(ext);
     free(size);
     for (size_t i = 0; ok && i < k; i++)
-        ok = load_blob(&hit->images[i]) == 0;
+        ok = cache_blob_load(&hit->images[i]) == 0;
     return ok;
 }
 
@@ -642,114 +606,6 @@ json_t *cache_hit_result(const struct cache_hit *hit, const char *id, const json
 
 /* ---- put ------------------------------------------------------------------------- */
 
-/* The extension of an image path ("png"), or "bin" when it has none usable:
- * it only names the blob file. */
-static void path_ext(const char *path, char ext[16])
-{
-    const char *dot = strrchr(fsx_basename(path), '.');
-    size_t n = dot ? strlen(dot + 1) : 0;
-    int ok = n > 0 && n < 16;
-    for (size_t i = 0; ok && i < n; i++) {
-        char ch = dot[1 + i];
-        ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-    }
-    snprintf(ext, 16, "%s", ok ? dot + 1 : "bin");
-}
-
-static int make_dir(const char *path)
-{
-    return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
-/* Copy src into the blob folder under its content hash, written whole to a
- * temporary name and renamed, so a reader sees it complete or not at all.
- * The fresh mtime keeps prune's grace period from taking a blob that a row
- * is about to name. */
-static int store_blob(struct cache *c, const char *src, char sha_hex[65], char ext[16],
-                      uint64_t *size, struct gb_err *err)
-{
-    char *tmp = NULL, *final = NULL;
-    unsigned char *buf = NULL;
-    int in = -1, out = -1, rc = GB_EIO, renamed = 0;
-    struct sha256 h = {0};
-    path_ext(src, ext);
-    *size = 0;
-    if (!c->blobs_made && make_dir(c->blobs)) {
-        GB_FAIL(err, GB_EIO, "cannot create '%s': %s", c->blobs, strerror(errno));
-        goto out;
-    }
-    c->blobs_made = 1;
-    size_t tn = strlen(c->blobs) + 32;
-    tmp = malloc(tn);
-    buf = malloc(BLOB_CHUNK);
-    if (!tmp || !buf || sha256_init(&h)) {
-        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
-        goto out;
-    }
-    snprintf(tmp, tn, "%s/.tmp-XXXXXX", c->blobs);
-    in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
-        GB_FAIL(err, GB_EIO, "cannot read image '%s' for the cache: %s", src, strerror(errno));
-        goto out;
-    }
-    out = mkstemp(tmp);
-    if (out < 0) {
-        GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", c->blobs, strerror(errno));
-        goto out;
-    }
-    for (;;) {
-        ssize_t n = read(in, buf, BLOB_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            GB_FAIL(err, GB_EIO, "cannot read image '%s': %s", src, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        sha256_update(&h, buf, (size_t)n);
-        *size += (uint64_t)n;
-        if (fsx_write_all(out, buf, (size_t)n)) {
-            GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", c->blobs, strerror(errno));
-            goto out;
-        }
-    }
-    uint8_t d[32];
-    if (sha256_final(&h, d) || fsync(out)) {
-        GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", c->blobs, strerror(errno));
-        goto out;
-    }
-    sha256_hex(d, sha_hex);
-    final = blob_path(c, sha_hex, ext);
-    char *dir = final ? fsx_dirname(final) : NULL;
-    int dir_ok = dir && make_dir(dir) == 0;
-    free(dir);
-    if (!final || !dir_ok) {
-        GB_FAIL(err, GB_EIO, "cannot create a folder in '%s': %s", c->blobs, strerror(errno));
-        goto out;
-    }
-    /* same bytes, same name: renaming over a copy already there keeps one
-     * file per content, mends a damaged one, and gives it a fresh mtime */
-    if (rename(tmp, final)) {
-        GB_FAIL(err, GB_EIO, "cannot write '%s': %s", final, strerror(errno));
-        goto out;
-    }
-    renamed = 1;
-    rc = 0;
-out:
-    sha256_free(&h);
-    if (out >= 0)
-        close(out);
-    if (in >= 0)
-        close(in);
-    if (tmp && out >= 0 && !renamed)
-        unlink(tmp);
-    free(tmp);
-    free(final);
-    free(buf);
-    return rc;
-}
-
 /* The result as stored: a copy without the fields of one run. */
 static char *stored_text(const json_t *result, size_t *n)
 {
@@ -835,7 +691,8 @@ int cache_put(struct cache *c, const char *key, const json_t *result,
         goto fail;
     }
     for (size_t i = 0; i < nimages; i++)
-        if ((rc = store_blob(c, image_paths[i], sha[i], ext[i], &size[i], err)))
+        if ((rc = cache_blob_store(c->blobs, &c->blobs_made, image_paths[i], sha[i], ext[i],
+                                    &size[i], err)))
             goto fail;
     if ((rc = row_checksum(text, n, (const char(*)[65])sha, (const char(*)[16])ext, size,
                            nimages, sum))) {

@@ -8,7 +8,6 @@
 #include "fsx.h"
 #include "sha256.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -29,42 +28,6 @@ struct blob_walk {
     long long files;
     uint64_t bytes;
 };
-
-/* Visit each blob file (<blobs>/xx/<name>), and the temporaries at the top. */
-static void walk_blobs(const char *root, void (*fn)(void *ctx, const char *path,
-                                                    const char *name, const struct stat *st),
-                       void *ctx)
-{
-    DIR *d = opendir(root);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' && strncmp(e->d_name, ".tmp-", 5))
-            continue;
-        char *p = fsx_join(root, e->d_name);
-        struct stat st;
-        if (p && lstat(p, &st) == 0) {
-            if (S_ISDIR(st.st_mode) && strlen(e->d_name) == 2) {
-                DIR *sd = opendir(p);
-                struct dirent *f;
-                while (sd && (f = readdir(sd))) {
-                    char *q = f->d_name[0] == '.' ? NULL : fsx_join(p, f->d_name);
-                    struct stat fst;
-                    if (q && lstat(q, &fst) == 0 && S_ISREG(fst.st_mode))
-                        fn(ctx, q, f->d_name, &fst);
-                    free(q);
-                }
-                if (sd)
-                    closedir(sd);
-            } else if (S_ISREG(st.st_mode)) {
-                fn(ctx, p, e->d_name, &st);
-            }
-        }
-        free(p);
-    }
-    closedir(d);
-}
 
 static void count_blob(void *ctx, const char *path, const char *name, const struct stat *st)
 {
@@ -112,7 +75,7 @@ int cache_stats(struct cache *c, struct cache_stats *st, struct gb_err *err)
     st->newest = sqlite3_column_double(s, 1);
     sqlite3_finalize(s);
     struct blob_walk w = {0};
-    walk_blobs(c->blobs, count_blob, &w);
+    cache_blob_walk(c->blobs, count_blob, &w);
     st->blobs = w.files;
     st->blob_bytes = w.bytes;
     st->db_bytes = db_bytes(c);
@@ -161,7 +124,7 @@ static int gc_blobs(struct cache *c, double cutoff, long long *removed, struct g
     if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM images WHERE sha = ?1 LIMIT 1", -1, &g.ref,
                            NULL) != SQLITE_OK)
         return cache_db_fail(c, err, "prune the cache");
-    walk_blobs(c->blobs, gc_blob, &g);
+    cache_blob_walk(c->blobs, gc_blob, &g);
     sqlite3_finalize(g.ref);
     *removed += g.removed;
     return g.failed ? cache_db_fail(c, err, "prune the cache") : 0;
@@ -237,7 +200,7 @@ static int rows_to_free(struct cache *c, uint64_t excess, uint64_t db_bytes_held
 static uint64_t total_bytes(struct cache *c)
 {
     struct blob_walk w = {0};
-    walk_blobs(c->blobs, count_blob, &w);
+    cache_blob_walk(c->blobs, count_blob, &w);
     return db_bytes(c) + w.bytes;
 }
 
@@ -250,7 +213,7 @@ static int held_bytes(struct cache *c, uint64_t *db, uint64_t *blobs, struct gb_
     if (!rc)
         rc = cache_query_int(c, "PRAGMA page_size", &size, "prune the cache", err);
     struct blob_walk w = {0};
-    walk_blobs(c->blobs, count_blob, &w);
+    cache_blob_walk(c->blobs, count_blob, &w);
     *db = (uint64_t)(pages * size);
     *blobs = w.bytes;
     return rc;
