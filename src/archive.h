@@ -32,10 +32,6 @@ struct arc_opts {
 
 struct arc;
 
-/* 1 when head (the first n bytes of an input) starts an archive or a
- * compressed stream libarchive reads; 0 for anything else (JSONL). */
-int arc_detect(const unsigned char *head, size_t n);
-
 /* Open fd (already read: head[0..n) ) as an archive named name. */
 int arc_open_fd(int fd, const char *name, const unsigned char *head, size_t n,
                 const struct arc_opts *o, struct arc **out, struct gb_err *err);
@@ -63,7 +59,13 @@ ssize_t arc_stream_read(void *ctx, void *buf, size_t n, struct gb_err *err);
 /* Bytes of spooled entries job j holds (0 for manifest jobs). */
 uint64_t arc_job_spooled(const struct job *j);
 
-/* Entry names as job ids (exposed for the unit tests). ARC_NAME_OK: out is
+/* ---- archive_id.c: no libarchive, no I/O ---------------------------------- */
+
+/* 1 when head (the first n bytes of an input) starts an archive or a
+ * compressed stream libarchive reads; 0 for anything else (JSONL). */
+int arc_detect(const unsigned char *head, size_t n);
+
+/* Entry names as job ids (folder.c's relative paths too). ARC_NAME_OK: out is
  * the name without leading "/", empty and "." components. ARC_NAME_RENAMED
  * (*why says why: not UTF-8, a control character, over ARC_NAME_MAX bytes):
  * out is a safe form, those bytes and '%' as %XX, long names cut with a hash;

@@ -1,9 +1,10 @@
 /* merge.c: `gembatch merge`: shard output folders in, one folder out. Lines
  * are streamed, never loaded whole: memory grows with the number of ids (a
  * digest each), not with the files. Everything is staged in OUT/.merge-tmp and
- * renamed into place, run.json last. Never writes into an input folder. */
+ * renamed into place, run.json last. Never writes into an input folder.
+ * Calls merge_index.c (where each id was kept, the manifests checked),
+ * merge_images.c (a kept result's images) and merge_totals.c (run.json). */
 #include "merge.h"
-#include "archive.h"
 #include "buf.h"
 #include "cmd.h"
 #include "fsx.h"
@@ -11,10 +12,10 @@
 #include "hist.h"
 #include "jsonx.h"
 #include "log.h"
-#include "manifest.h"
+#include "merge_images.h"
+#include "merge_index.h"
 #include "url.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { CHUNK = 65536, LIST_JSON_MAX = 1000, HEAD = 512 };
+enum { CHUNK = 65536 };
 /* a results line is one job's answer; past 1 GiB it is not something a run wrote */
 #define LINE_MAX_BYTES ((size_t)1 << 30)
 #define STAGE ".merge-tmp"
@@ -110,65 +111,6 @@ static int lines_next(struct lines *l, const char **line, size_t *len, struct gb
     }
 }
 
-/* ---- ids ------------------------------------------------------------------------ */
-
-int merge_line_id(const char *line, size_t len, char **id)
-{
-    static const char pre[] = "{\"id\":\"";
-    const size_t np = sizeof pre - 1;
-    *id = NULL;
-    if (len > np && !memcmp(line, pre, np)) {
-        size_t i = np;
-        int esc = 0;
-        while (i < len && line[i] != '"') {
-            if (line[i] == '\\') {
-                esc = 1;
-                i++;
-            }
-            i++;
-        }
-        if (i < len && !esc && !memchr(line + np, '\0', i - np)) {
-            *id = strndup(line + np, i - np);
-            return *id ? 0 : -1;
-        }
-        if (i < len) {
-            json_t *s = json_loadb(line + np - 1, i - np + 2, JSON_DECODE_ANY, NULL);
-            if (json_is_string(s))
-                *id = strdup(json_string_value(s));
-            json_decref(s);
-            if (*id)
-                return 0;
-        }
-    }
-    json_t *o = json_loadb(line, len, 0, NULL);
-    const char *s = o ? jx_str(o, "id") : NULL;
-    if (s)
-        *id = strdup(s);
-    json_decref(o);
-    return *id ? 0 : -1;
-}
-
-char *merge_manifest_id(const char *line, size_t len, long lineno)
-{
-    char def[32], num[32];
-    snprintf(def, sizeof def, "line-%ld", lineno);
-    const char *id = def;
-    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
-    json_t *v = json_is_object(o) ? json_object_get(o, "id") : NULL;
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t n = strlen(s);
-        if (n && n <= 1024 && n == json_string_length(v))
-            id = s;
-    } else if (json_is_integer(v)) {
-        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-        id = num;
-    }
-    char *r = strdup(id);
-    json_decref(o);
-    return r;
-}
-
 /* ---- the merge ------------------------------------------------------------------- */
 
 struct shard {
@@ -187,11 +129,11 @@ struct merge {
     char *stage;
     char *stage_images;  /* stage/images */
     FILE *f_res, *f_err, *f_jrn;
-    struct dmap ids;     /* id digest -> 1 + 2 * folder + (0 results, 1 errors) */
-    char *copybuf;
-    int no_link;
-    long long dups, superseded, torn, bad, missing, outside, linked, copied, problems;
-    json_t *dup_list, *missing_list, *absent, *unfinished;
+    struct merge_index ids; /* where each id was kept */
+    struct merge_images img; /* the kept results' images */
+    struct midx_check chk; /* manifest ids missing from the folders, and ids outside them */
+    long long dups, superseded, torn, bad, problems;
+    json_t *dup_list, *absent, *unfinished;
 };
 
 static int in_path(const char *dir, const char *name, char **out)
@@ -350,7 +292,7 @@ static int open_output(struct merge *m, struct gb_err *err)
     }
     if ((rc = in_path(out, STAGE, &m->stage)) || (rc = in_path(m->stage, "images", &img)))
         goto out;
-    m->stage_images = strdup(img);
+    m->img.stage = m->stage_images = strdup(img);
     if (!m->stage_images) {
         rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
         goto out;
@@ -369,177 +311,6 @@ out:
     return rc;
 }
 
-/* Copy sdir/name to ddir/name: the source opened without following a link,
- * the copy created new (O_EXCL) with the source's mode bits, so never wider
- * than the source's (and the umask may narrow it). */
-static int copy_file(struct merge *m, int sdir, int ddir, const char *name, mode_t mode)
-{
-    int in = fsx_open_at(sdir, name, O_RDONLY, 0), out = -1, rc = GB_EIO;
-    if (in < 0)
-        goto out;
-    out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0666);
-    if (out < 0)
-        goto out;
-    for (;;) {
-        ssize_t n = read(in, m->copybuf, CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto out;
-        if (n == 0)
-            break;
-        if (fsx_write_all(out, m->copybuf, (size_t)n))
-            goto out;
-    }
-    rc = fsync(out) ? GB_EIO : 0;
-out:
-    if (in >= 0)
-        close(in);
-    if (out >= 0 && close(out) && !rc)
-        rc = GB_EIO;
-    return rc;
-}
-
-/* A hard link of sdir/name as ddir/name, only when it still is the regular
- * file st describes (linkat never follows a link, but a file swapped for one
- * after fstatat would be linked as a link: checked, and undone). 0 linked,
- * 1 not possible here (copy instead), <0 an error (errno). */
-static int link_file(struct merge *m, int sdir, int ddir, const char *name,
-                     const struct stat *st)
-{
-    if (m->no_link || m->o->copy)
-        return 1;
-    if (linkat(sdir, name, ddir, name, 0)) {
-        if (errno == EXDEV) {
-            m->no_link = 1; /* another file system: every link would fail */
-            return 1;
-        }
-        return errno == EPERM || errno == EMLINK || errno == ENOTSUP || errno == EACCES ? 1 : -1;
-    }
-    struct stat got;
-    if (fstatat(ddir, name, &got, AT_SYMLINK_NOFOLLOW) || !S_ISREG(got.st_mode) ||
-        got.st_ino != st->st_ino || got.st_dev != st->st_dev) {
-        unlinkat(ddir, name, 0);
-        errno = ELOOP;
-        return -1;
-    }
-    return 0;
-}
-
-/* The images folder names a result line points to ("files":
- * ["images/<name>/0.png", ...]): one name, as written by whichever version
- * of gembatch made the shard, or NULL. New string. */
-static char *folder_of(const char *line, size_t len)
-{
-    if (!memmem(line, len, "\"files\"", 7))
-        return NULL;
-    json_t *o = json_loadb(line, len, 0, NULL), *f;
-    size_t i;
-    char *name = NULL;
-    json_array_foreach (jx_arr(o, "files"), i, f) {
-        const char *p = json_string_value(f), *slash;
-        if (!p || strncmp(p, "images/", 7) || !(slash = strchr(p + 7, '/')) || slash == p + 7)
-            continue;
-        size_t n = (size_t)(slash - (p + 7));
-        if (p[7] == '.' || memchr(p + 7, '\\', n))
-            continue; /* never "..", never hidden: not a folder a run makes */
-        name = strndup(p + 7, n);
-        break;
-    }
-    json_decref(o);
-    return name;
-}
-
-/* Bring images/<name>/ of the shard that holds the kept result: the
- * result's "files" paths name that folder (so shards written before the
- * folder naming changed still work), and they stay valid. Hard links when
- * the folders share a file system (images are never rewritten in place),
- * copies otherwise. Links are never followed: images/, the folder and each
- * entry must be the real thing, or they are left out with a warning. */
-static int bring_images(struct merge *m, const struct shard *s, const char *id,
-                        const char *line, size_t len, struct gb_err *err)
-{
-    char *name = folder_of(line, len), *rel = NULL;
-    int sroot = -1, simg = -1, sdir = -1, dimg = -1, ddir = -1, rc = 0;
-    DIR *d = NULL;
-    (void)id;
-    if (!name)
-        return 0; /* no images for this id */
-    if (!(rel = malloc(strlen(s->dir) + strlen(name) + 16))) {
-        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
-        goto out;
-    }
-    sprintf(rel, "%s/images/%s", s->dir, name);
-    sroot = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    simg = sroot >= 0 ? fsx_dir_at(sroot, "images", 0, 0) : -1;
-    sdir = simg >= 0 ? fsx_dir_at(simg, name, 0, 0) : -1;
-    if (sdir < 0) {
-        if (errno == ELOOP || errno == ENOTDIR) {
-            m->problems++; /* its result names files the merged folder lacks */
-            log_warn("'%s' (or its images folder) is a symbolic link or not a folder; not "
-                     "followed, its images were left out", rel);
-        }
-        goto out;
-    }
-    int dup_fd = dup(sdir);
-    d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!d) {
-        if (dup_fd >= 0)
-            close(dup_fd);
-        goto out;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        struct stat st;
-        /* dot files and "x.png.tmp-XXXXXX" are a writer's temporaries */
-        if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp-"))
-            continue;
-        if (fstatat(sdir, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
-            continue;
-        if (!S_ISREG(st.st_mode)) {
-            if (S_ISLNK(st.st_mode)) {
-                m->problems++;
-                log_warn("'%s/%s' is a symbolic link; not followed, left out", rel, de->d_name);
-            }
-            continue;
-        }
-        if (ddir < 0) {
-            dimg = dimg >= 0 ? dimg : open(m->stage_images, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            ddir = dimg >= 0 ? fsx_dir_at(dimg, name, 1, 0777) : -1;
-            if (ddir < 0) {
-                rc = GB_FAIL(err, GB_EIO, "cannot create '%s/%s': %s", m->stage_images, name,
-                             strerror(errno));
-                break;
-            }
-        }
-        int lr = link_file(m, sdir, ddir, de->d_name, &st);
-        if (lr == 0) {
-            m->linked++;
-            continue;
-        }
-        if (lr < 0) {
-            rc = GB_FAIL(err, GB_EIO, "cannot link '%s/%s': %s", rel, de->d_name,
-                         strerror(errno));
-            break;
-        }
-        if (copy_file(m, sdir, ddir, de->d_name, st.st_mode)) {
-            rc = GB_FAIL(err, GB_EIO, "cannot copy '%s/%s': %s", rel, de->d_name,
-                         strerror(errno));
-            break;
-        }
-        m->copied++;
-    }
-out:
-    if (d)
-        closedir(d);
-    for (int *fd = (int[]){sroot, simg, sdir, dimg, ddir}, k = 0; k < 5; k++)
-        if (fd[k] >= 0)
-            close(fd[k]);
-    free(rel);
-    free(name);
-    return rc;
-}
-
 static int put_line(struct merge *m, FILE *f, const char *line, size_t len, struct gb_err *err)
 {
     if (fwrite(line, 1, len, f) != len || putc('\n', f) == EOF)
@@ -553,7 +324,7 @@ static void duplicate(struct merge *m, const char *id, int kept, int dropped, co
     if (m->dups <= m->o->list_max)
         log_error("duplicate id '%.200s': in '%s' and in '%s/%s'; kept the first", id,
                   m->sh[kept].dir, m->sh[dropped].dir, file);
-    if (json_array_size(m->dup_list) < LIST_JSON_MAX)
+    if (json_array_size(m->dup_list) < MERGE_LIST_JSON_MAX)
         json_array_append_new(m->dup_list, json_pack("{s:s,s:s,s:s,s:s}", "id", id, "kept",
                                                      m->sh[kept].dir, "dropped",
                                                      m->sh[dropped].dir, "file", file));
@@ -590,13 +361,14 @@ static int merge_results(struct merge *m, struct gb_err *err)
                 bad_line(m, path, l.no);
                 continue;
             }
-            uint64_t d = hash64(id, strlen(id), 0);
-            uint32_t prev = dmap_get(&m->ids, d);
-            if (prev)
-                duplicate(m, id, (int)((prev - 1) >> 1), i, "results.jsonl");
-            else if ((rc = dmap_put(&m->ids, d, 1 + 2 * (uint32_t)i)))
+            uint64_t d = midx_digest(id);
+            int kept;
+            enum midx_file file;
+            if (midx_find(&m->ids, d, &kept, &file))
+                duplicate(m, id, kept, i, "results.jsonl");
+            else if ((rc = midx_keep(&m->ids, d, i, MIDX_RESULTS)))
                 GB_FAIL(err, rc, "out of memory");
-            else if (!(rc = bring_images(m, &m->sh[i], id, line, len, err)) &&
+            else if (!(rc = mimg_bring(&m->img, m->sh[i].dir, line, len, err)) &&
                      !(rc = put_line(m, m->f_res, line, len, err)))
                 m->sh[i].results++;
             free(id);
@@ -636,17 +408,19 @@ static int merge_errors_of(struct merge *m, int i, const char *path, struct gb_e
                     bad_line(m, path, l.no);
                 continue;
             }
-            uint64_t d = hash64(id, strlen(id), 0);
-            uint32_t prev = dmap_get(&m->ids, d);
+            uint64_t d = midx_digest(id);
+            int kept;
+            enum midx_file file;
+            int prev = midx_find(&m->ids, d, &kept, &file);
             if (!pass)
                 rc = dmap_put(&last, d, idx);
             else if (dmap_get(&last, d) != idx)
                 ; /* an earlier failure of the same id in this shard */
-            else if (prev && !((prev - 1) & 1))
+            else if (prev && file == MIDX_RESULTS)
                 m->superseded++;
             else if (prev)
-                duplicate(m, id, (int)((prev - 1) >> 1), i, "errors.jsonl");
-            else if (!(rc = dmap_put(&m->ids, d, 2 + 2 * (uint32_t)i)) &&
+                duplicate(m, id, kept, i, "errors.jsonl");
+            else if (!(rc = midx_keep(&m->ids, d, i, MIDX_ERRORS)) &&
                      !(rc = put_line(m, m->f_err, line, len, err)))
                 m->sh[i].errors++;
             free(id);
@@ -693,122 +467,6 @@ static int merge_errors(struct merge *m, struct gb_err *err)
     return rc;
 }
 
-static size_t read_head(int fd, unsigned char *head, size_t cap)
-{
-    size_t n = 0;
-    while (n < cap) {
-        ssize_t got = read(fd, head + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-    }
-    return n;
-}
-
-/* Before anything is written: each --manifest is a readable JSONL file. */
-static int precheck_manifests(const struct merge_opts *o, struct gb_err *err)
-{
-    for (int i = 0; i < o->nmanifests; i++) {
-        const char *p = o->manifests[i];
-        struct stat st;
-        if (!strcmp(p, "-"))
-            continue;
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return GB_FAIL(err, GB_EINVAL, "cannot read --manifest '%s': %s", p, strerror(errno));
-        unsigned char head[HEAD];
-        int dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-        int arc = !dir && arc_detect(head, read_head(fd, head, sizeof head));
-        close(fd);
-        if (dir)
-            return GB_FAIL(err, GB_EINVAL, "--manifest '%s' is a folder; give the JSONL manifests "
-                                           "the shards ran", p);
-        if (arc)
-            return GB_FAIL(err, GB_EUNSUPPORTED, "--manifest '%s' is an archive; give the JSONL "
-                                                 "manifests of the run (archives are not checked "
-                                                 "yet)", p);
-    }
-    return 0;
-}
-
-/* Every manifest id that is in no folder's results or errors is missing. */
-static int check_manifest(struct merge *m, const char *path, struct dset *mids,
-                          struct gb_err *err)
-{
-    struct man_reader r;
-    unsigned char head[HEAD];
-    int is_stdin = !strcmp(path, "-");
-    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return GB_FAIL(err, GB_EINVAL, "cannot read --manifest '%s': %s", path, strerror(errno));
-    size_t n = read_head(fd, head, sizeof head);
-    if (arc_detect(head, n)) {
-        if (!is_stdin)
-            close(fd);
-        return GB_FAIL(err, GB_EUNSUPPORTED, "--manifest '%s' is an archive; give the JSONL "
-                                             "manifests of the run (archives are not checked "
-                                             "yet)", path);
-    }
-    char *dir = is_stdin ? strdup(".") : fsx_dirname(path);
-    if (!dir) {
-        if (!is_stdin)
-            close(fd);
-        return GB_FAIL(err, GB_ENOMEM, "out of memory");
-    }
-    /* the reader owns fd from here on, failed or not */
-    int rc = man_open_fd(fd, !is_stdin, is_stdin ? "<stdin>" : path, dir, head, n, 0, &r, err);
-    free(dir);
-    if (rc)
-        return rc;
-    for (;;) {
-        const char *line;
-        size_t len;
-        long no;
-        rc = man_next(&r, &line, &len, &no, err);
-        if (rc == 0 || (rc < 0 && rc != GB_ELIMIT))
-            break;
-        char lbuf[32];
-        snprintf(lbuf, sizeof lbuf, "line-%ld", no);
-        char *id = rc == 1 ? merge_manifest_id(line, len, no) : strdup(lbuf);
-        if (!id) {
-            rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
-            break;
-        }
-        uint64_t d = hash64(id, strlen(id), 0);
-        rc = dset_add(mids, d);
-        if (rc == 1 && !dmap_get(&m->ids, d)) {
-            if (++m->missing <= m->o->list_max)
-                log_error("%s:%ld: id '%.200s' is in no folder (neither in results.jsonl nor "
-                          "in errors.jsonl)", r.name, no, id);
-            if (json_array_size(m->missing_list) < LIST_JSON_MAX)
-                json_array_append_new(m->missing_list, json_string(id));
-        }
-        free(id);
-        if (rc < 0) {
-            rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
-            break;
-        }
-    }
-    man_close(&r);
-    return rc < 0 ? rc : 0;
-}
-
-static int check_manifests(struct merge *m, struct gb_err *err)
-{
-    struct dset mids;
-    dset_init(&mids);
-    int rc = 0;
-    for (int i = 0; i < m->o->nmanifests && !rc; i++)
-        rc = check_manifest(m, m->o->manifests[i], &mids, err);
-    for (size_t i = 0; !rc && i < m->ids.cap; i++)
-        if (m->ids.v[i] && !dset_has(&mids, m->ids.d[i]))
-            m->outside++;
-    dset_free(&mids);
-    return rc;
-}
-
 /* A --shard K/N split with some K absent, or a shard whose run did not end
  * "completed": its ids are (partly) missing even when no manifest is given. */
 static void check_shards(struct merge *m)
@@ -829,7 +487,7 @@ static void check_shards(struct merge *m)
         if (seen[k])
             continue;
         m->problems++;
-        if (json_array_size(m->absent) < LIST_JSON_MAX)
+        if (json_array_size(m->absent) < MERGE_LIST_JSON_MAX)
             json_array_append_new(m->absent, json_integer(k));
         if ((long long)json_array_size(m->absent) <= m->o->list_max)
             log_error("shard %lld/%lld is not among the folders: its ids are missing; give "
@@ -877,15 +535,15 @@ static json_t *merge_info(struct merge *m)
         shards, "results", (json_int_t)res, "errors", (json_int_t)errs, "duplicates",
         (json_int_t)m->dups, "duplicate_ids", m->dup_list, "errors_superseded",
         (json_int_t)m->superseded, "torn_lines", (json_int_t)m->torn, "bad_lines",
-        (json_int_t)m->bad, "images_linked", (json_int_t)m->linked, "images_copied",
-        (json_int_t)m->copied, "absent_shards", m->absent, "unfinished_shards", m->unfinished);
+        (json_int_t)m->bad, "images_linked", (json_int_t)m->img.linked, "images_copied",
+        (json_int_t)m->img.copied, "absent_shards", m->absent, "unfinished_shards", m->unfinished);
     if (o && m->o->nmanifests) {
         for (int i = 0; i < m->o->nmanifests; i++)
             json_array_append_new(mans, json_string(m->o->manifests[i]));
         json_object_set(o, "manifests", mans);
-        json_object_set_new(o, "missing", json_integer(m->missing));
-        json_object_set(o, "missing_ids", m->missing_list);
-        json_object_set_new(o, "not_in_manifests", json_integer(m->outside));
+        json_object_set_new(o, "missing", json_integer(m->chk.missing));
+        json_object_set(o, "missing_ids", m->chk.list);
+        json_object_set_new(o, "not_in_manifests", json_integer(m->chk.outside));
     }
     json_decref(mans);
     return o;
@@ -977,8 +635,8 @@ static void summary(const struct merge *m, const json_t *run)
     jx_num(lat, "p99", &p99);
     log_info("merged %d folder%s into '%s': %lld results, %lld errors (jobs that failed), %lld "
              "duplicate ids, %lld missing; images: %lld linked, %lld copied", m->n,
-             m->n == 1 ? "" : "s", m->o->out, res, errs, m->dups, m->missing, m->linked,
-             m->copied);
+             m->n == 1 ? "" : "s", m->o->out, res, errs, m->dups, m->chk.missing, m->img.linked,
+             m->img.copied);
     log_info("  tokens %lld in, %lld out, %lld total; latency p50 %.0f ms, p95 %.0f ms, p99 "
              "%.0f ms", merge_count_of(tok, "input"), merge_count_of(tok, "output"), merge_count_of(tok, "total"),
              p50, p95, p99);
@@ -997,13 +655,13 @@ int merge_run(const struct merge_opts *o, struct gb_err *err)
     m.out_lock = -1;
     m.sh = calloc((size_t)m.n, sizeof *m.sh);
     m.runs = calloc((size_t)m.n, sizeof *m.runs);
-    m.copybuf = malloc(CHUNK);
     m.dup_list = json_array();
-    m.missing_list = json_array();
+    m.chk.list = json_array();
+    m.chk.list_max = o->list_max;
     m.absent = json_array();
     m.unfinished = json_array();
-    if (!m.sh || !m.runs || !m.copybuf || !m.dup_list || !m.missing_list || !m.absent ||
-        !m.unfinished) {
+    if (!m.sh || !m.runs || mimg_init(&m.img, o->copy) || !m.dup_list || !m.chk.list ||
+        !m.absent || !m.unfinished) {
         GB_FAIL(err, GB_ENOMEM, "out of memory");
         goto out;
     }
@@ -1011,26 +669,28 @@ int merge_run(const struct merge_opts *o, struct gb_err *err)
         m.sh[i].dir = o->inputs[i];
         m.sh[i].lock_fd = -1;
     }
-    if (open_inputs(&m, err) || precheck_manifests(o, err) || open_output(&m, err))
+    if (open_inputs(&m, err) || midx_precheck_manifests(o->manifests, o->nmanifests, err) ||
+        open_output(&m, err))
         goto out;
     outcome = GB_ABORTED; /* from here on a failure is a read or write error */
     check_shards(&m);
     if ((rc = merge_results(&m, err)) || (rc = merge_errors(&m, err)))
         goto out;
-    if (o->nmanifests && (rc = check_manifests(&m, err))) {
+    if (o->nmanifests &&
+        (rc = midx_check_manifests(&m.ids, o->manifests, o->nmanifests, &m.chk, err))) {
         outcome = rc == GB_EIO || rc == GB_ENOMEM ? GB_ABORTED : GB_USAGE;
         goto out;
     }
     if (m.dups > o->list_max)
         log_error("%lld duplicate ids in all (the first %ld above; run.json lists up to %d)",
-                  m.dups, o->list_max, LIST_JSON_MAX);
-    if (m.missing)
+                  m.dups, o->list_max, MERGE_LIST_JSON_MAX);
+    if (m.chk.missing)
         log_error("%lld ids of the manifests are in no folder%s; to run just them, resume the "
-                  "merged folder: gembatch run PIPELINE MANIFEST... -o '%s'", m.missing,
-                  m.missing > o->list_max ? " (run.json lists up to 1000)" : "", o->out);
-    if (m.outside)
+                  "merged folder: gembatch run PIPELINE MANIFEST... -o '%s'", m.chk.missing,
+                  m.chk.missing > o->list_max ? " (run.json lists up to 1000)" : "", o->out);
+    if (m.chk.outside)
         log_warn("%lld ids in the folders are in none of the --manifest files; were they the "
-                 "run's inputs?", m.outside);
+                 "run's inputs?", m.chk.outside);
     if (!(info = merge_info(&m)) || !(run = merge_run_json(m.runs, m.n, info))) {
         GB_FAIL(err, GB_ENOMEM, "out of memory");
         goto out;
@@ -1039,7 +699,7 @@ int merge_run(const struct merge_opts *o, struct gb_err *err)
         goto out;
     if (!o->quiet)
         summary(&m, run);
-    m.problems += m.dups + m.missing + m.torn + m.bad;
+    m.problems += m.img.problems + m.dups + m.chk.missing + m.torn + m.bad;
     outcome = m.problems ? GB_SOME_FAILED : GB_DONE;
 out:
     close_stage(&m.f_res);
@@ -1056,14 +716,14 @@ out:
             close(m.sh[i].lock_fd);
         json_decref(m.sh[i].run);
     }
-    dmap_free(&m.ids);
+    midx_free(&m.ids);
     json_decref(run);
     json_decref(info);
     json_decref(m.dup_list);
-    json_decref(m.missing_list);
+    json_decref(m.chk.list);
     json_decref(m.absent);
     json_decref(m.unfinished);
-    free(m.copybuf);
+    mimg_free(&m.img);
     free(m.runs);
     free(m.sh);
     return outcome;

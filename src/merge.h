@@ -1,7 +1,7 @@
 /* merge.h: the engine behind `gembatch merge`: shard output folders in, one
  * output folder out (results, errors, journal, images, run.json totals).
  * Ownership: merge_run borrows its options; functions returning json_t *
- * return new references; merge_line_id returns a new string. */
+ * return new references. The id index is merge_index.h's. */
 #ifndef GB_MERGE_H
 #define GB_MERGE_H
 
@@ -9,6 +9,10 @@
 #include <stddef.h>
 
 #include "err.h"
+
+/* Problems listed by id in run.json's "merge" (duplicates, missing ids,
+ * absent shards), at most this many each; the counts stay whole. */
+enum { MERGE_LIST_JSON_MAX = 1000 };
 
 struct merge_opts {
     char **inputs;           /* shard folders, in priority order (first wins) */
@@ -28,14 +32,7 @@ struct merge_opts {
  * failed midway; err filled; no file in out is left half written). */
 int merge_run(const struct merge_opts *o, struct gb_err *err);
 
-/* The "id" of a results/errors line (new string in *id). Lines gembatch writes
- * start with {"id":"..."; then only the id token is decoded. 0, or -1 when the
- * line has no string id. */
-int merge_line_id(const char *line, size_t len, char **id);
-
-/* The id a manifest line gets in a run (job.c's rule): its "id" (a string, or
- * an integer in decimal), else "line-<lineno>". New string, NULL on ENOMEM. */
-char *merge_manifest_id(const char *line, size_t len, long lineno);
+/* ---- merge_totals.c ------------------------------------------------------- */
 
 /* run.json of the merged folder from the shards' run.json (borrowed, in
  * priority order); merge_info (borrowed) is stored under "merge". New ref. */

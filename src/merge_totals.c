@@ -9,8 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-enum { LIST_JSON_MAX = 1000 };
-
 /* ---- run.json totals ------------------------------------------------------------ */
 
 void merge_sum_into(json_t *dst, const json_t *src)
@@ -159,7 +157,7 @@ static void append_capped(json_t *dst, const json_t *src)
     size_t k;
     json_t *v;
     json_array_foreach((json_t *)src, k, v) {
-        if (json_array_size(dst) >= LIST_JSON_MAX)
+        if (json_array_size(dst) >= MERGE_LIST_JSON_MAX)
             break;
         json_array_append(dst, v);
     }

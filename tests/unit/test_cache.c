@@ -1,7 +1,8 @@
 /* test_cache.c: the answer cache's database: round trips with images by
  * content hash, the modes, max age, refusing foreign, newer, garbage,
  * truncated and locked files, damage found at get, prune by age and size,
- * export, and two processes sharing one database. */
+ * export, two processes sharing one database, and the blob folder itself
+ * (cache_blob.c: layout, read-back checks, the walk). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cache_int.h"
 #include "fsx.h"
 #include "sha256.h"
 
@@ -615,4 +617,75 @@ Test(cache, two_processes_share_one_database)
             cache_hit_free(&h);
         }
     cache_close(c);
+}
+
+static void seen_blob(void *ctx, const char *path, const char *name, const struct stat *st)
+{
+    (void)path;
+    (void)st;
+    json_array_append_new(ctx, json_string(name));
+}
+
+Test(cache, blob_folder_layout_read_back_and_walk)
+{
+    char *root = fsx_join(dir, "b.blobs"), *a = write_file("pic.png", "PNGBYTES", 8),
+         *b = write_file("odd.PNG", "other", 5);
+    char sha[65], ext[16], sha2[65], ext2[16], want[65];
+    uint64_t size = 0, size2 = 0;
+    uint8_t d[32];
+    int made = 0;
+    struct gb_err err = {0};
+    cr_assert_eq(cache_blob_store(root, &made, a, sha, ext, &size, &err), 0, "%s", err.msg);
+    cr_expect_eq(made, 1, "the folder is made once");
+    cr_assert_eq(cache_blob_store(root, &made, b, sha2, ext2, &size2, &err), 0, "%s", err.msg);
+    sha256_buf("PNGBYTES", 8, d);
+    sha256_hex(d, want);
+    cr_expect_str_eq(sha, want);
+    cr_expect_str_eq(ext, "png");
+    cr_expect_str_eq(ext2, "bin", "an upper-case extension only names the file: bin");
+    cr_expect_eq(size, 8);
+    char *path = cache_blob_path(root, sha, ext), expect[256];
+    snprintf(expect, sizeof expect, "%s/%.2s/%s.png", root, sha, sha);
+    cr_expect_str_eq(path, expect);
+    struct cache_image im = {path, "png", "", 8, NULL};
+    memcpy(im.sha256, sha, 65);
+    cr_expect_eq(cache_blob_load(&im), 0);
+    cr_expect(im.data && !memcmp(im.data, "PNGBYTES", 8));
+    free(im.data);
+    im.data = NULL;
+    im.size = 9;
+    cr_expect_eq(cache_blob_load(&im), -1, "a size that does not match is a miss");
+    free(im.data);
+    im.data = NULL;
+    im.size = 8;
+    FILE *f = fopen(path, "wb");
+    fputs("PNGBYTEX", f);
+    fclose(f);
+    cr_expect_eq(cache_blob_load(&im), -1, "bytes that do not match their name are a miss");
+    free(im.data);
+    /* the walk: blobs in two-letter folders and temporaries at the top;
+     * not dot files, not other folders */
+    char *tmp = fsx_join(root, ".tmp-abc"), *hidden = fsx_join(root, ".hidden"),
+         *other = fsx_join(root, "abc");
+    free(write_file("b.blobs/.tmp-abc", "t", 1));
+    free(write_file("b.blobs/.hidden", "h", 1));
+    cr_assert_eq(mkdir(other, 0755), 0);
+    free(write_file("b.blobs/abc/x.png", "x", 1));
+    json_t *names = json_array();
+    cache_blob_walk(root, seen_blob, names);
+    cr_expect_eq(json_array_size(names), 3, "two blobs and one temporary");
+    size_t i;
+    json_t *v;
+    int tmp_seen = 0;
+    json_array_foreach (names, i, v)
+        tmp_seen += !strcmp(json_string_value(v), ".tmp-abc");
+    cr_expect_eq(tmp_seen, 1);
+    json_decref(names);
+    free(tmp);
+    free(hidden);
+    free(other);
+    free(path);
+    free(a);
+    free(b);
+    free(root);
 }

@@ -1,12 +1,16 @@
-/* test_merge.c: ids of results lines and manifest lines, count sums, and the
+/* test_merge.c: ids of results lines and manifest lines, count sums, the
  * merged run.json (exact histogram merge, earliest start, latest end, worst
- * status, lines counted once for a --shard split). */
+ * status, lines counted once for a --shard split), and the id index with the
+ * --manifest check (merge_index.c). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hist.h"
 #include "merge.h"
+#include "merge_index.h"
 
 static char *line_id(const char *line)
 {
@@ -182,4 +186,61 @@ Test(merge, ttft_histograms_merge_and_old_shards_fall_back_to_samples)
     free(a);
     free(b);
     free(all);
+}
+
+Test(merge, index_keeps_folder_and_file)
+{
+    struct merge_index x = {0};
+    char id[32];
+    /* enough ids to make the table grow several times */
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof id, "id-%d", i);
+        cr_assert_eq(midx_keep(&x, midx_digest(id), i % 700, i % 3 ? MIDX_RESULTS : MIDX_ERRORS),
+                     0);
+    }
+    for (int i = 0; i < 5000; i++) {
+        int folder = -1;
+        enum midx_file file = MIDX_ERRORS;
+        snprintf(id, sizeof id, "id-%d", i);
+        cr_assert_eq(midx_find(&x, midx_digest(id), &folder, &file), 1, "%s", id);
+        cr_expect_eq(folder, i % 700, "%s", id);
+        cr_expect_eq(file, i % 3 ? MIDX_RESULTS : MIDX_ERRORS, "%s", id);
+    }
+    int folder = 42;
+    enum midx_file file = MIDX_ERRORS;
+    cr_expect_eq(midx_find(&x, midx_digest("id-5000"), &folder, &file), 0);
+    cr_expect_eq(folder, 42, "a miss leaves the outputs alone");
+    midx_free(&x);
+}
+
+Test(merge, manifest_check_counts_missing_and_outside)
+{
+    char dir[] = "/tmp/gb-midx-XXXXXX", path[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    /* a kept, b failed, c nowhere, line 4 nowhere under its default id, a again */
+    fputs("{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c\"}\n{\"input\":\"x\"}\n{\"id\":\"a\"}\n", f);
+    fclose(f);
+    struct merge_index x = {0};
+    cr_assert_eq(midx_keep(&x, midx_digest("a"), 0, MIDX_RESULTS), 0);
+    cr_assert_eq(midx_keep(&x, midx_digest("b"), 1, MIDX_ERRORS), 0);
+    cr_assert_eq(midx_keep(&x, midx_digest("z"), 1, MIDX_RESULTS), 0);
+    struct midx_check c = {0, json_array(), 0, 0};
+    const char *paths[] = {path};
+    struct gb_err err = {0};
+    cr_assert_eq(midx_precheck_manifests(paths, 1, &err), 0, "%s", err.msg);
+    cr_assert_eq(midx_check_manifests(&x, paths, 1, &c, &err), 0, "%s", err.msg);
+    cr_expect_eq(c.missing, 2);
+    cr_expect_eq(c.outside, 1, "z is in a folder but in no manifest");
+    cr_expect_eq(json_array_size(c.list), 2);
+    cr_expect_str_eq(json_string_value(json_array_get(c.list, 0)), "c");
+    cr_expect_str_eq(json_string_value(json_array_get(c.list, 1)), "line-4");
+    const char *folder[] = {dir};
+    cr_expect_eq(midx_precheck_manifests(folder, 1, &err), GB_EINVAL, "a folder is refused");
+    json_decref(c.list);
+    midx_free(&x);
+    unlink(path);
+    rmdir(dir);
 }
