@@ -180,6 +180,7 @@ demo:
 
 bench: all
 	bench/run.sh
+	bench/million-batch.sh
 
 bench-emulator: all
 	bench/emulator.sh
@@ -188,6 +189,11 @@ bench-emulator: all
 .PHONY: bench-million
 bench-million: all
 	bench/million.sh
+
+# a 1,000,000-job run in Batch Mode; stage times, peak RSS against 64 MiB (issue 16)
+.PHONY: bench-batch
+bench-batch: all
+	bench/million-batch.sh
 
 # one answer with a 150 MiB image: today's run beside the streaming path (issue 14)
 .PHONY: bench-imgstream

@@ -10,7 +10,7 @@ emu_stop() {
     if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
     pid=
 }
-trap 'emu_stop; rm -rf "$tmp"' EXIT
+trap 'emu_stop; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 # emu_start ARGS...: more `gembatch emulate` options
 emu_start() {
     emu_stop

@@ -611,9 +611,12 @@ static void cost_table(struct page *p, const json_t *o, const char *head, const 
     buf_puts(&p->b, "<figure class=\"card\"><figcaption>Cost by ");
     page_text(p, head);
     buf_printf(&p->b, "</figcaption>");
-    json_object_foreach ((json_t *)o, k, v)
-        if (n < MAX_BARS && json_is_number(v))
-            bars[n++] = (struct svg_bar){k, json_number_value(v), "b3"};
+    json_object_foreach ((json_t *)o, k, v) {
+        /* {"usd": ..., "requests": ...} per key; a bare number from older runs */
+        const json_t *usd = json_is_object(v) ? json_object_get(v, "usd") : v;
+        if (n < MAX_BARS && json_is_number(usd))
+            bars[n++] = (struct svg_bar){k, json_number_value(usd), "b3"};
+    }
     char title[64];
     snprintf(title, sizeof title, "Cost by %s in USD", head);
     svg_hbars(&p->b, id, title, "Cost in US dollars.", bars, n, "USD");

@@ -293,6 +293,8 @@ static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
         st = jx_str(doc, "state");
     snprintf(shown, sn, "%s", st ? st : "BATCH_STATE_UNSPECIFIED");
     int ended = st && terminal(st);
+    if (!ended)
+        bm_crash_point("polling");
     if (ended) {
         json_t *out = jx_obj(md, "output");
         if (!out)

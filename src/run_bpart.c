@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,8 +19,9 @@
  * each such point makes no second batch and loses no result. Points: a
  * state event's name (after it is on disk), "create-answered" (the batch
  * was made, its name not yet recorded), "download" (a first piece of the
- * results file written), "join" (some result lines written), "online" (the
- * online pass has taken 100 jobs). */
+ * results file written), "join" (some result lines written), "polling" (a
+ * look at a batch found it still running), "online" (the online pass has
+ * taken 100 jobs). */
 void bm_crash_point(const char *point)
 {
     const char *want = getenv("GEMBATCH_TEST_CRASH");
@@ -44,6 +46,7 @@ int bm_state_line(struct bm *b, json_t *o)
 {
     char ev[32];
     snprintf(ev, sizeof ev, "%s", jx_str(o, "ev") ? jx_str(o, "ev") : "");
+    json_object_set_new(o, "at", json_real(floor(wall_s() * 1000) / 1000)); /* when, for people */
     char *t = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!t)

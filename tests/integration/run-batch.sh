@@ -1,11 +1,11 @@
-# run-batch: --mode batch through the Batch API on the emulator. 2,000 jobs
+# run-batch: --mode batch through the Batch API on the emulator. 5,000 jobs
 # with images, a PDF and a schema come back valid and as many as an online
 # run gives; a run whose batches still run exits 5 and the next one picks
 # them up. kill -9 at every step (a part uploaded, a create sent, a create
-# answered, a batch ended, mid-download, mid-join), then a resume: exactly
-# one batch per part in the emulator's log and every id once. A part that
-# expires is asked again once, then reported. Schema violations are re-asked
-# in a batch of the next round.
+# answered, while polling, a batch ended, mid-download, mid-join), then a
+# resume: exactly one batch per part in the emulator's log and every id
+# once. A part that expires is asked again once, then reported. Schema
+# violations are re-asked in a batch of the next round.
 . "$(dirname "$0")/lib.sh"
 export GEMINI_API_KEY=k
 start_emulator emu --seed 3 --batch-time 300 --log "$T/emu.log"
@@ -20,7 +20,7 @@ for f in imgs:
 pdf = sorted(f for f in os.listdir(root + "/samples/invoices") if f.endswith(".pdf"))[0]
 shutil.copy(root + "/samples/invoices/" + pdf, "media/doc.pdf")
 with open("m.jsonl", "w") as m:
-    for i in range(2000):
+    for i in range(5000):
         line = {"id": "b%d" % i, "vars": {"w": "thing %d" % i}}
         if i % 50 == 0:
             line["files"] = ["media/" + imgs[i // 50 % len(imgs)]]
@@ -38,11 +38,11 @@ batches() { grep -c '"method":"POST","path":"/v1beta/models/[^"]*:batchGenerateC
 
 # ---- a first look: the batch runs (exit 5); a later run joins it
 rc=0
-"$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o out --mode batch --batch-size 800 \
+"$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o out --mode batch --batch-size 2000 \
     --progress none 2>run1.err || rc=$?
 [ "$rc" = 5 ] || fail "expected exit 5 while the batches run, got $rc: $(cat run1.err)"
 grep -q "still running" run1.err || fail "$(cat run1.err)"
-[ "$(batches)" = 3 ] || fail "2,000 jobs in parts of 800 should make 3 batches, made $(batches)"
+[ "$(batches)" = 3 ] || fail "5,000 jobs in parts of 2,000 should make 3 batches, made $(batches)"
 sleep 1
 expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o out --mode batch -q
 [ "$(batches)" = 3 ] || fail "the second run made batches again"
@@ -52,7 +52,7 @@ python3 - <<'PY'
 import json
 b = {json.loads(l)["id"]: json.loads(l) for l in open("out/results.jsonl")}
 o = {json.loads(l)["id"]: json.loads(l) for l in open("online/results.jsonl")}
-assert set(b) == set(o) and len(b) == 2000, (len(b), len(o))
+assert set(b) == set(o) and len(b) == 5000, (len(b), len(o))
 assert all(r["service_tier"] == "batch" for r in b.values())
 # the batch price is half the standard one, for the same usage
 pb = sum(r["cost_usd"] for r in b.values()); po = sum(r["cost_usd"] for r in o.values())
@@ -65,7 +65,7 @@ PY
 
 # ---- kill -9 at each step, then resume: one batch per part, every id once
 head -n 300 m.jsonl >m300.jsonl
-for point in uploaded create create-answered ended download join; do
+for point in uploaded create create-answered polling ended download join; do
     n0=$(batches)
     rc=0
     GEMBATCH_TEST_CRASH=$point "$GEMBATCH" run p.json m300.jsonl --endpoint "$emu_URL" \

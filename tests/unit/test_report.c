@@ -388,3 +388,30 @@ Test(report, refuses_what_is_not_an_output_folder)
     fsx_rm_tree(d);
     free(d);
 }
+
+/* run.json's ledger gives {"usd", "requests", "unknown"} per tier, model and
+ * kind; each becomes a bar and a table row with its dollars (the browser
+ * test found the charts empty when only bare numbers were read). */
+Test(report, cost_charts_read_the_ledger_objects)
+{
+    char *d = tmpdir();
+    put(d, "results.jsonl", "{\"id\":\"a\",\"status\":\"completed\",\"latency_ms\":5,\"attempts\":1}\n");
+    put(d, "run.json",
+        "{\"counts\":{\"completed\":1},\"cost\":{\"total_usd\":0.75,\"by_tier\":{\"flex\":"
+        "{\"requests\":2,\"unknown\":0,\"usd\":0.25},\"standard\":{\"requests\":1,\"unknown\":0,"
+        "\"usd\":0.5}},\"by_model\":{\"m\":{\"requests\":3,\"unknown\":0,\"usd\":0.75}},"
+        "\"by_kind\":{\"first\":0.75}}}\n");
+    struct report_opts o = {d, NULL, 0};
+    struct report_info info = {0};
+    struct gb_err err = {0};
+    cr_assert_eq(report_build(&o, &info, &err), 0, "%s", err.msg);
+    char *p = fsx_join(d, "report.html");
+    char *html = slurp(p);
+    cr_expect_eq(count(html, "<td data-value=\"0.25\">"), 1, "the flex row");
+    cr_expect_eq(count(html, "<td data-value=\"0.5\">"), 1, "the standard row");
+    cr_expect_eq(count(html, "<td data-value=\"0.75\">"), 2, "the model row and the bare-number kind");
+    free(html);
+    free(p);
+    fsx_rm_tree(d);
+    free(d);
+}
