@@ -255,7 +255,9 @@ static void join_line(struct bm *b, struct bm_part *p, const json_t *meta, const
                                  p->model, p->batch);
     struct interaction it = {0};
     struct gb_err pe = {0};
-    if (!doc || resp_from_json(doc, &it, &pe)) {
+    int bad = !doc || resp_from_json(doc, &it, &pe);
+    json_decref(doc); /* it holds its own reference */
+    if (bad) {
         task_fail(r, t, 502, "BAD_RESPONSE", "the batch's result line is not a response", NULL);
         interaction_free(&it);
         return;
