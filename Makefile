@@ -180,6 +180,7 @@ demo:
 
 bench: all
 	bench/run.sh
+	bench/flex.sh
 	bench/million-batch.sh
 
 bench-emulator: all
@@ -189,6 +190,16 @@ bench-emulator: all
 .PHONY: bench-million
 bench-million: all
 	bench/million.sh
+
+# flex under shedding beside standard: wall time against the ideal, CPU, RSS (issue 15)
+.PHONY: bench-flex
+bench-flex: all
+	bench/flex.sh
+
+# instructions (callgrind) for 2,000 jobs: compare builds on a noisy machine
+.PHONY: bench-ir
+bench-ir: all
+	bench/instructions.sh
 
 # a 1,000,000-job run in Batch Mode; stage times, peak RSS against 64 MiB (issue 16)
 .PHONY: bench-batch

@@ -157,8 +157,10 @@ static struct task *task_of_meta(struct bm *b, const json_t *meta, const char *m
     jx_int(meta, "reasks", &reasks);
     t->reasks = (int)reasks;
     t->kind = reasks ? KIND_REASK : KIND_FIRST;
+    long long retries = 0;
+    jx_int(meta, "retries", &retries);
     t->attempts = 1;
-    t->total_attempts = 1 + (int)reasks; /* a request per round */
+    t->total_attempts = 1 + (int)reasks + (int)retries; /* a request per round */
     rounds_restore(t, json_object_get(meta, "prev"));
     return t;
 }
@@ -188,6 +190,54 @@ static int reask(struct bm *b, const struct bm_part *p, const json_t *meta, cons
     json_decref(line);
     json_decref(m);
     return rc;
+}
+
+/* Whether a result line's error is one a client retries. The line carries a
+ * google.rpc.Status, whose code is canonical (13 INTERNAL, 14 UNAVAILABLE,
+ * 8 RESOURCE_EXHAUSTED, 4 DEADLINE_EXCEEDED, 10 ABORTED, 2 UNKNOWN); an
+ * HTTP status in its place (408, 429, 5xx) and no code at all count too. */
+static int line_error_retryable(long long code)
+{
+    return code == 0 || code == 2 || code == 4 || code == 8 || code == 10 || code == 13 ||
+           code == 14 || code == 408 || code == 429 || (code >= 500 && code < 600);
+}
+
+/* A line the batch answered with an error it is worth asking again for is
+ * asked once more: the same request in a part of the next round, or online
+ * with --reask online. 0 when it was (the job waits for that), else the
+ * caller writes the error line. Bounded like any retry: once, and not with
+ * --max-attempts 1. */
+static int line_retry(struct bm *b, const struct bm_part *p, const json_t *meta, struct task *t,
+                      const json_t *lerr)
+{
+    struct run *r = b->r;
+    long long code = 0, retries = 0;
+    jx_int(lerr, "code", &code);
+    jx_int(meta, "retries", &retries);
+    if (retries >= 1 || (r->cfg->max_attempts > 0 && r->cfg->max_attempts < 2) ||
+        !line_error_retryable(code))
+        return 1;
+    int rc;
+    if (r->cfg->reask_online) {
+        rc = bm_online_add(b, json_pack("{s:s,s:s,s:b,s:I,s:I,s:o}", "id", t->job->id, "why",
+                                        "line_error", "counted", 1, "requests",
+                                        (json_int_t)t->total_attempts, "reasks",
+                                        (json_int_t)t->reasks, "prev", rounds_json(t)));
+    } else {
+        json_t *req = bm_request_of(b, p, meta), *m = json_deep_copy(meta);
+        json_object_set_new(m, "retries", json_integer(retries + 1));
+        json_object_set_new(m, "prev", rounds_json(t));
+        json_object_del(m, "off");
+        json_object_del(m, "len");
+        rc = req && m ? bm_add_line(b, p->model, p->round + 1, 0, req, NULL, m) : GB_EIO;
+        json_decref(req);
+        json_decref(m);
+    }
+    if (rc)
+        return 1;
+    r->c.retries++;
+    task_defer(r, t);
+    return 0;
 }
 
 /* Images of an answer, written now (a join is not the transfer loop). */
@@ -251,8 +301,10 @@ static void join_line(struct bm *b, struct bm_part *p, const json_t *meta, const
         }
         t->synthetic = r->synthetic_seen = 1;
     }
-    json_t *doc = gc_interaction(json_object_get(res, "response"), json_object_get(res, "error"),
-                                 p->model, p->batch);
+    const json_t *lerr = json_object_get(res, "error");
+    if ((lerr || !json_object_get(res, "response")) && line_retry(b, p, meta, t, lerr) == 0)
+        return;
+    json_t *doc = gc_interaction(json_object_get(res, "response"), lerr, p->model, p->batch);
     struct interaction it = {0};
     struct gb_err pe = {0};
     int bad = !doc || resp_from_json(doc, &it, &pe);
@@ -657,6 +709,7 @@ void bm_online_apply(struct run *r, struct task *t, const json_t *line)
             : !strcmp(why, "reask")       ? ONLINE_REASK
             : !strcmp(why, "lost")        ? ONLINE_LOST
             : !strcmp(why, "cancelled")   ? ONLINE_CANCELLED
+            : !strcmp(why, "line_error")  ? ONLINE_LINE_ERROR
                                           : ONLINE_INEXPRESSIBLE;
     r->c.online_sent[k]++;
     if (jx_bool(line, "counted", 0))

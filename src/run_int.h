@@ -76,6 +76,9 @@ enum req_kind { KIND_FIRST, KIND_REASK, KIND_CONTINUATION, KIND_TOOL_TURN, KIND_
 /* What an op in flight is for (xfer's op->kind; uploads use OPK_UPLOAD). */
 enum op_kind { OPK_CREATE = 1, OPK_POLL, OPK_CANCEL };
 
+/* why the online pass of a Batch Mode run took a job (counts.sent_online) */
+enum { ONLINE_INEXPRESSIBLE, ONLINE_LOST, ONLINE_CANCELLED, ONLINE_REASK, ONLINE_LINE_ERROR, ONLINE_KINDS };
+
 struct counts {
     long long lines, jobs, completed, failed, skipped_done, duplicates, shard_skipped;
     long long attempts, retries, in_doubt, interrupted;
@@ -87,7 +90,7 @@ struct counts {
     long long cached;    /* served from the answer cache */
     long long in_batches; /* Batch Mode: handed to a part, their lines come when it is joined */
     long long in_batches_before; /* Batch Mode: in a part an earlier run wrote */
-    long long online_sent[4];     /* Batch Mode: jobs the online pass took, by ONLINE_* */
+    long long online_sent[ONLINE_KINDS]; /* Batch Mode: jobs the online pass took, by ONLINE_* */
     long long cancel_unconfirmed; /* batches cancelled near the deadline that never said so */
     long long not_cacheable; /* --cache on, but the policy keeps them out */
     long long http[600];
@@ -204,7 +207,6 @@ struct ledger {
 };
 
 /* Why a Batch Mode job went online (run.json counts.sent_online). */
-enum { ONLINE_INEXPRESSIBLE, ONLINE_LOST, ONLINE_CANCELLED, ONLINE_REASK };
 #define RUN_ONLINE_TAKEN UINT32_MAX
 
 struct run {

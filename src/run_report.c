@@ -198,10 +198,12 @@ static json_t *counts_json(const struct run *r)
     if (r->cfg->mode != MODE_ONLINE) {
         const long long *o = r->c.online_sent;
         json_object_set_new(c, "sent_online",
-                            json_pack("{s:I,s:I,s:I,s:I}", "inexpressible", (json_int_t)o[ONLINE_INEXPRESSIBLE],
-                                      "lost", (json_int_t)o[ONLINE_LOST], "cancelled",
+                            json_pack("{s:I,s:I,s:I,s:I,s:I}", "inexpressible",
+                                      (json_int_t)o[ONLINE_INEXPRESSIBLE], "lost",
+                                      (json_int_t)o[ONLINE_LOST], "cancelled",
                                       (json_int_t)o[ONLINE_CANCELLED], "reask",
-                                      (json_int_t)o[ONLINE_REASK]));
+                                      (json_int_t)o[ONLINE_REASK], "line_error",
+                                      (json_int_t)o[ONLINE_LINE_ERROR]));
         json_object_set_new(c, "batch_cancels_unconfirmed", json_integer(r->c.cancel_unconfirmed));
     }
     if (r->flex_moved)
@@ -477,11 +479,11 @@ void run_summary(struct run *r, const char *status)
                 "batches an earlier run made\n", r->c.in_batches, r->c.in_batches == 1 ? "" : "s",
                 r->c.in_batches_before);
     const long long *o = r->c.online_sent;
-    if (o[0] + o[1] + o[2] + o[3])
+    if (o[0] + o[1] + o[2] + o[3] + o[4])
         fprintf(stderr, "gembatch:   sent online: %lld a batch cannot express, %lld from batches "
                 "that ended unanswered, %lld from batches cancelled for --finish-by, %lld "
-                "re-asks\n", o[ONLINE_INEXPRESSIBLE], o[ONLINE_LOST], o[ONLINE_CANCELLED],
-                o[ONLINE_REASK]);
+                "re-asks, %lld whose batch line failed\n", o[ONLINE_INEXPRESSIBLE], o[ONLINE_LOST],
+                o[ONLINE_CANCELLED], o[ONLINE_REASK], o[ONLINE_LINE_ERROR]);
     if (r->c.cancel_unconfirmed)
         fprintf(stderr, "gembatch:   %lld cancelled batch%s never confirmed: if %s answered "
                 "anyway, those requests were billed twice\n", r->c.cancel_unconfirmed,

@@ -124,3 +124,39 @@ assert c["jobs"] == 300 and c["completed"] + c["failed"] == 300, c
 assert all(r.get("synthetic") is True for r in res), "emulator answers not marked synthetic"
 print("re-asked %d of %d in %d batches, %d still wrong" % (len(asked), len(res), made, len(errs)))
 PY
+
+# ---- a line the batch answered with a retryable error (INTERNAL) is asked
+# once more, in a part of the next round (or online with --reask online); a
+# second error is the job's error line. Each job keeps one line.
+start_emulator line --seed 3 --batch-time 200 --fault batch_line=0.2 --log "$T/line.log"
+rc=0
+"$GEMBATCH" run p.json m300.jsonl --endpoint "$line_URL" -o line --mode batch --wait \
+    --poll-interval 0.1 -q 2>line.err || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "the line-error run exited $rc: $(cat line.err)"
+rc=0
+"$GEMBATCH" run p.json m300.jsonl --endpoint "$line_URL" -o line-online --mode batch --wait \
+    --reask online --poll-interval 0.1 -q 2>line-online.err || rc=$?
+[ "$rc" = 0 ] || fail "the line-error run with --reask online exited $rc: $(cat line-online.err)"
+python3 - <<'PY'
+import json
+res = [json.loads(l) for l in open("line/results.jsonl")]
+errs = [json.loads(l) for l in open("line/errors.jsonl")]
+ids = [r["id"] for r in res] + [e["id"] for e in errs]
+assert sorted(ids) == sorted(json.loads(l)["id"] for l in open("m300.jsonl")), "ids lost or doubled"
+again = [r for r in res if r.get("requests", 1) == 2]
+assert again, "no job was asked again after a line error"
+for e in errs:
+    assert e["requests"] == 2 and "batch_line" in e["error"]["message"], e
+c = json.load(open("line/run.json"))["counts"]
+assert c["retries"] == len(again) + len(errs), (c["retries"], len(again), len(errs))
+made = sum(1 for l in open("line.log") if ":batchGenerateContent" in l and '"POST"' in l)
+assert made == 3, made  # the first run: a part and its round 2; the online run: one part
+on = [json.loads(l) for l in open("line-online/results.jsonl")]
+assert len(on) == 300, len(on)
+co = json.load(open("line-online/run.json"))["counts"]
+sent = co["sent_online"]["line_error"]
+assert sent > 0 and sent == sum(1 for r in on if r.get("requests", 1) == 2), (sent, co)
+assert sum(1 for r in on if r.get("service_tier") == "batch") == 300 - sent
+print("line errors: %d asked again in a batch (%d failed twice), %d online" %
+      (len(again) + len(errs), len(errs), sent))
+PY
