@@ -308,6 +308,23 @@ struct res_scan {
     struct damage dmg;
 };
 
+/* The emulator's mark on a result line. gembatch writes it in compact form
+ * right before the line's last key, finished_at, whose value holds no quote:
+ * only there is it the line's own, never text inside an answer's output. */
+int jrn_marked_synthetic(const char *line, size_t len)
+{
+    static const char mark[] = "\"synthetic\":true,\"finished_at\":\"";
+    const size_t m = sizeof mark - 1, tail = m + 64; /* the time, "}" and a newline */
+    size_t from = len > tail ? len - tail : 0;
+    const char *last = memrchr(line, '"', len);
+    for (const char *p = line + from; (p = memmem(p, (size_t)(line + len - p), mark, m)); p++) {
+        const char *end = memchr(p + m, '"', (size_t)(line + len - (p + m))); /* the time's end */
+        if (end && end == last)
+            return 1;
+    }
+    return 0;
+}
+
 static int on_result(void *ctx, const char *line, size_t len, long no)
 {
     struct res_scan *rs = ctx;
@@ -319,9 +336,8 @@ static int on_result(void *ctx, const char *line, size_t len, long no)
         damage_add(&rs->dmg, no, why, has_id, d, id);
         return 0;
     }
-    /* written by gembatch itself: the literal text is its compact form */
-    if (!rs->r->synthetic_lines && memmem(line, len, "\"synthetic\":true", 16))
-        rs->r->synthetic_lines = 1;
+    if (jrn_marked_synthetic(line, len))
+        rs->r->synthetic_lines++;
     rs->r->results_lines++;
     return dset_add(&rs->r->done, d) < 0 ? GB_ENOMEM : 0;
 }

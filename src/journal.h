@@ -35,7 +35,7 @@ struct resume {
     struct iid_map iids;         /* background interactions started, not finished */
     json_t *prev_run;            /* previous run.json, or NULL */
     int had_outputs;             /* results/errors/journal existed and were not empty */
-    int synthetic_lines;         /* some result line was answered by the emulator */
+    long long synthetic_lines;   /* result lines the emulator answered (marked so) */
     long long results_lines;     /* whole result lines */
     /* what the journal says the run that wrote it did (for run.json's totals
      * when that run stopped before writing them) */
@@ -57,6 +57,10 @@ struct resume {
  * their line numbers). */
 int jrn_scan(const char *dir, struct resume *r, struct gb_err *err);
 void jrn_free(struct resume *r);
+
+/* 1 when a whole result line carries gembatch's mark of an emulator answer
+ * (its own "synthetic":true just before "finished_at", not text inside it). */
+int jrn_marked_synthetic(const char *line, size_t len);
 
 /* A results.jsonl line: 1 when it is a whole result (JSON, a non-empty
  * string "id", "status" "completed" or "requires_action"), with *digest

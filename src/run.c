@@ -345,16 +345,7 @@ static void feed(struct run *r)
             json_decref(line);
             continue;
         }
-        /* every id of this shard is seen, done or not, so a repeated line is
-         * reported on every run until the manifest is fixed */
-        if (r->cfg->shard_n &&
-            j->digest % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1))
-            job_skip(r, j, SKIP_SHARD);
-        else if (dset_add(&r->seen, j->digest) == 0)
-            job_skip(r, j, SKIP_DUPLICATE);
-        else if (dset_has(&r->res.done, j->digest))
-            job_skip(r, j, SKIP_DONE);
-        else {
+        if (!job_skipped(r, j)) {
             spooled += arc_job_spooled(j); /* archives (issue 5) */
             admit(r, j, NULL);
         }
@@ -650,7 +641,16 @@ static int check_resume(struct run *r, struct gb_err *err)
         return rc;
     /* answers of the emulator and of the service never share a folder; an
      * endpoint given by URL is asked (one free GET) before anything is paid */
-    int was_synthetic = jx_bool(prev, "synthetic", 0) || r->res.synthetic_lines;
+    long long real_lines = r->res.results_lines - r->res.synthetic_lines;
+    if (real_lines > 0 && r->res.synthetic_lines > 0) /* an older gembatch let it happen */
+        return GB_FAIL(err, GB_ESTATE,
+                       "'%s' mixes answers of a real endpoint (%lld line%s) with synthetic "
+                       "ones of the emulator (%lld line%s); neither can be resumed into it: "
+                       "use another -o, or --restart to discard them",
+                       dir, real_lines, real_lines == 1 ? "" : "s", r->res.synthetic_lines,
+                       r->res.synthetic_lines == 1 ? "" : "s");
+    /* a line without the mark is a real answer, whatever run.json says */
+    int was_synthetic = real_lines == 0 && (jx_bool(prev, "synthetic", 0) || r->res.synthetic_lines);
     int now_synthetic = r->cfg->emulator != 0;
     if (r->res.results_lines > 0 && was_synthetic && !now_synthetic) {
         struct gb_err pe = {0};

@@ -685,8 +685,8 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
     enum verdict v = shed ? retry_decide(&sp, &a.o, t->shed, run_rnd(r), &delay)
                           : retry_decide(&r->policy, &a.o, t->attempts, run_rnd(r), &delay);
     enum attempt_end end;
-    if (op->synthetic) /* any answer of the emulator, an error too, marks the folder */
-        r->synthetic_seen = 1;
+    if (op->synthetic && !r->folder_real) /* any answer of the emulator, an error too, marks */
+        r->synthetic_seen = 1;                /* the folder, unless it holds real ones */
     if (v == V_OK && (op->synthetic || r->cfg->emulator)) {
         if (r->folder_real) {
             run_abort(r, "%s answered as the gembatch emulator, but '%s' holds answers of a real "

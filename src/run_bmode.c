@@ -118,14 +118,9 @@ static void build(struct bm *b)
     ids_in_parts(b, &inparts);
     struct job *j;
     while (!r->stopping && !r->budget_stop && (j = run_next_job(r))) {
-        if (r->cfg->shard_n &&
-            j->digest % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1))
-            job_skip(r, j, SKIP_SHARD);
-        else if (dset_add(&r->seen, j->digest) == 0)
-            job_skip(r, j, SKIP_DUPLICATE);
-        else if (dset_has(&r->res.done, j->digest))
-            job_skip(r, j, SKIP_DONE);
-        else if (dset_has(&inparts, j->digest))
+        if (job_skipped(r, j))
+            continue;
+        if (dset_has(&inparts, j->digest))
             job_skip(r, j, SKIP_IN_BATCH);
         else
             build_one(b, j);

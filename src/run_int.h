@@ -344,6 +344,7 @@ void task_defer_at(struct run *r, struct task *t, const char *file, int line);
  * or a duplicate id. Counted, recorded where it must be, freed. */
 enum skip_why { SKIP_SHARD, SKIP_DONE, SKIP_DUPLICATE, SKIP_IN_BATCH };
 void job_skip(struct run *r, struct job *j, enum skip_why why);
+int job_skipped(struct run *r, struct job *j); /* 1: skipped (shard, duplicate, done) */
 /* Serve t from the answer cache: 1 when its line was written (the task
  * ended), 0 when the hit cannot stand (its output no longer matches the
  * schema: the job is asked again). */

@@ -560,6 +560,23 @@ void task_interrupt_at(struct run *r, struct task *t, const char *file, int line
     task_end(r, t, file, line);
 }
 
+/* Whether an input's job is skipped (it was, with the reason counted) or
+ * runs now (0). Every id of this shard is marked seen, done or not, so a
+ * repeated line is reported on every run until the manifest is fixed. */
+int job_skipped(struct run *r, struct job *j)
+{
+    if (r->cfg->shard_n &&
+        j->digest % (uint64_t)r->cfg->shard_n != (uint64_t)(r->cfg->shard_k - 1))
+        job_skip(r, j, SKIP_SHARD);
+    else if (dset_add(&r->seen, j->digest) == 0)
+        job_skip(r, j, SKIP_DUPLICATE);
+    else if (dset_has(&r->res.done, j->digest))
+        job_skip(r, j, SKIP_DONE);
+    else
+        return 0;
+    return 1;
+}
+
 void job_skip(struct run *r, struct job *j, enum skip_why why)
 {
     switch (why) {

@@ -373,8 +373,9 @@ json_t *run_json_doc(struct run *r, const char *status)
         json_object_set(o, "duplicates", r->dups);
     if (json_array_size(r->skipped))
         json_object_set(o, "skipped_entries", r->skipped);
-    if (cfg->emulator || r->synthetic_seen || r->res.synthetic_lines ||
-        jx_bool(r->res.prev_run, "synthetic", 0))
+    /* never on a folder of real answers: a refused emulator answer leaves it real */
+    if (!r->folder_real && (cfg->emulator || r->synthetic_seen || r->res.synthetic_lines ||
+                            jx_bool(r->res.prev_run, "synthetic", 0)))
         json_object_set_new(o, "synthetic", json_true());
     return o;
 }

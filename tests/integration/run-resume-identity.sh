@@ -62,4 +62,37 @@ rc=0
 [ "$rc" = 2 ] || fail "--emulator resumed a real folder (exit $rc): $(cat "$T/err")"
 grep -q "holds answers of a real endpoint" "$T/err" || fail "$(cat "$T/err")"
 grep -q '"synthetic"' "$T/realout/results.jsonl" && fail "real answers marked synthetic"
+# an endpoint given by URL that turns out to be the emulator is refused at its
+# first answer, and stays refused when the same command is run again: the
+# refusal must not leave the real folder marked synthetic
+head -n 6 "$T/m.jsonl" >"$T/m6.jsonl"
+GEMINI_API_KEY=k "$GEMBATCH" run "$T/p.json" "$T/m6.jsonl" --endpoint "$real" -o "$T/real3" -q ||
+    fail "run against the stand-in failed"
+head -n 8 "$T/m.jsonl" >"$T/m8.jsonl"
+for try in 1 2; do
+    rc=0
+    "$GEMBATCH" run "$T/p.json" "$T/m8.jsonl" --endpoint "$emu_URL" -o "$T/real3" --progress none \
+        2>"$T/err" || rc=$?
+    [ "$rc" = 3 ] || fail "try $try: the emulator's answers joined a real folder (exit $rc): $(cat "$T/err")"
+    grep -q "answered as the gembatch emulator" "$T/err" || fail "try $try: $(cat "$T/err")"
+    python3 - "$T/real3" <<'PY' || fail "try $try: the real folder was marked or mixed"
+import json, sys
+d = sys.argv[1]
+assert json.load(open(d + "/run.json")).get("synthetic") is not True, "run.json says synthetic"
+lines = [json.loads(l) for l in open(d + "/results.jsonl")]
+assert len(lines) == 6 and not any(l.get("synthetic") for l in lines), lines
+PY
+done
+# a folder an older gembatch let mix both is refused either way, naming the counts
+cp -r "$T/real3" "$T/mixed"
+sed -n 1p "$T/syn/results.jsonl" | sed 's/"id":"i0"/"id":"extra"/' >>"$T/mixed/results.jsonl"
+for how in "--emulator" "--endpoint $real"; do
+    rc=0
+    # shellcheck disable=SC2086
+    GEMINI_API_KEY=k "$GEMBATCH" run "$T/p.json" "$T/m8.jsonl" $how -o "$T/mixed" --progress none \
+        2>"$T/err" || rc=$?
+    [ "$rc" = 2 ] || fail "a mixed folder was resumed with $how (exit $rc): $(cat "$T/err")"
+    grep -q "mixes answers of a real endpoint (6 lines) with synthetic ones of the emulator (1 line)" \
+        "$T/err" || fail "$(cat "$T/err")"
+done
 true

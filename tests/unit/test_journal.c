@@ -276,3 +276,34 @@ Test(journal, many_damaged_lines_are_counted_past_the_ten_shown, .init = cr_redi
     cr_expect(strstr(e, "results.jsonl: 490 more damaged lines"), "%s", e);
     fsx_rm_tree(jdir);
 }
+
+/* Only gembatch's own mark, just before the last key, says a line is the
+ * emulator's: an answer whose output holds the same text does not. */
+Test(journal, synthetic_mark_is_the_lines_own)
+{
+    static const char *yes[] = {
+        "{\"id\":\"a\",\"status\":\"completed\",\"latency_ms\":3,\"synthetic\":true,"
+        "\"finished_at\":\"2026-12-06T13:23:18.003Z\"}",
+        "{\"id\":\"a\",\"status\":\"completed\",\"synthetic\":true,"
+        "\"finished_at\":\"2026-12-06T13:23:18.003Z\"}\n",
+        /* the answer holds the text too, before the line's own mark */
+        "{\"id\":\"a\",\"output\":{\"synthetic\":true,\"finished_at\":\"x\"},"
+        "\"synthetic\":true,\"finished_at\":\"2026-12-06T13:23:18.003Z\"}",
+    };
+    static const char *no[] = {
+        "{\"id\":\"a\",\"status\":\"completed\",\"latency_ms\":3,"
+        "\"finished_at\":\"2026-12-06T13:23:18.003Z\"}",
+        /* the answer's own object carries the text, the line has no mark */
+        "{\"id\":\"a\",\"output\":{\"synthetic\":true,\"finished_at\":\"x\"},"
+        "\"finished_at\":\"2026-12-06T13:23:18.003Z\"}",
+        /* inside a string of the answer, near the end */
+        "{\"id\":\"a\",\"text\":\"\\\"synthetic\\\":true,\\\"finished_at\\\":\\\"\"}",
+        "{\"id\":\"a\",\"output\":{\"k\":\"\\\"synthetic\\\":true,\\\"finished_at\\\":\\\"1\"},"
+        "\"n\":1}",
+        "",
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        cr_expect(jrn_marked_synthetic(yes[i], strlen(yes[i])), "%s", yes[i]);
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        cr_expect_not(jrn_marked_synthetic(no[i], strlen(no[i])), "%s", no[i]);
+}
