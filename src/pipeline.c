@@ -221,14 +221,14 @@ static int read_accept(struct pipeline *p, struct gb_err *err)
     json_array_foreach(a, i, v) {
         const char *m = json_string_value(v);
         const char *slash = m ? strchr(m, '/') : NULL;
+        if (slash && slash == m + 1 && m[0] == '*')
+            return GB_FAIL(err, GB_EINVAL, "/accept/%zu: \"%s\" would send any file, binary "
+                           "junk included; list the types (\"text/*\", \"application/json\")",
+                           i, m);
         if (!slash || !mime_token(m, (size_t)(slash - m)) ||
             (strcmp(slash + 1, "*") && !mime_token(slash + 1, strlen(slash + 1))))
             return GB_FAIL(err, GB_EINVAL, "/accept/%zu: expected a mime type such as "
                            "\"text/csv\" or \"text/*\"", i);
-        if (m[0] == '*')
-            return GB_FAIL(err, GB_EINVAL, "/accept/%zu: \"%s\" would send any file, binary "
-                           "junk included; list the types (\"text/*\", \"application/json\")",
-                           i, m);
         if (!(p->accept[p->naccept++] = strdup(m)))
             return GB_FAIL(err, GB_ENOMEM, "out of memory");
     }

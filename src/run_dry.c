@@ -287,6 +287,9 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
                 "gembatch: dry run: %lld jobs, %lld with errors, %lld requests (%lld media through "
                 "the Files API), about %lld input and %lld output tokens; nothing was sent\n",
                 jobs, bad, requests, uploads, tok_in, tok_out);
+        if (r->input_errors)
+            fprintf(stderr, "gembatch:   %d input%s could not be read (said above): its jobs are "
+                    "not in the estimate\n", (int)r->input_errors, r->input_errors == 1 ? "" : "s");
         char money[4][32];
         for (int k = 0; k < 4; k++) {
             if (unknown & (1 << k))
@@ -313,6 +316,7 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
     rmdir(r->spool_dir); /* archives (issue 5): the spool dir, when empty */
     free(r->spool_dir);
     free(r->id_prefix);
+    int unread = r->input_errors != 0;
     free(r);
-    return bad ? GB_USAGE : GB_DONE;
+    return bad || unread ? GB_USAGE : GB_DONE;
 }

@@ -505,8 +505,8 @@ void run_summary(struct run *r, const char *status)
                 r->c.unwritten, r->c.unwritten == 1 ? "" : "s",
                 r->c.unwritten == 1 ? "it runs" : "they run");
     if (r->c.duplicates)
-        fprintf(stderr, "gembatch:   %lld duplicate-id lines were not run (listed in run.json)\n",
-                r->c.duplicates);
+        fprintf(stderr, "gembatch:   %lld duplicate-id line%s not run (listed in run.json)\n",
+                r->c.duplicates, r->c.duplicates == 1 ? " was" : "s were");
     fprintf(stderr, "gembatch:   results in %s/results.jsonl%s%s%s\n", r->cfg->out_dir,
             r->c.failed ? ", errors in " : "", r->c.failed ? r->cfg->out_dir : "",
             r->c.failed ? "/errors.jsonl" : "");

@@ -81,4 +81,10 @@ media = [s for s in r["skipped_entries"] if s["code"] == "media_type"]
 assert len(media) == 12 and all("is not in the pipeline's \"accept\" list" in s["reason"] for s in media), media
 PY
 grep -q "text/plain" emu.log || fail "the CSV was not sent as text"
-note "a folder of 12 media files, 5 entries skipped; 3 media files as INPUT; accept"
+# a media file on standard input: said, and the dry run does not pass (exit 2)
+rc=0
+"$GEMBATCH" run p.json - --dry-run <photos/a.png >/dev/null 2>stdin.err || rc=$?
+[ "$rc" = 2 ] || fail "a dry run over media on stdin exited $rc"
+grep -q "standard input holds media (image/png), not a manifest" stdin.err || fail "$(cat stdin.err)"
+grep -q "1 input could not be read" stdin.err || fail "$(cat stdin.err)"
+note "a folder of 12 media files, 5 entries skipped; 3 media files as INPUT; accept; media on stdin"

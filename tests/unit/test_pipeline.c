@@ -220,6 +220,8 @@ Test(pipeline, bad_accept_lists_are_refused)
         struct gb_err e = {0};
         cr_expect_neq(pipe_load(p, &pl, &e), 0, "accept %s was taken", bad[i]);
         cr_expect(strstr(e.msg, "/accept") != NULL, "%s: %s", bad[i], e.msg);
+        if (!strcmp(bad[i], "[\"*/*\"]")) /* says why, not just "expected a mime type" */
+            cr_expect(strstr(e.msg, "would send any file") != NULL, "%s", e.msg);
         pipe_free(pl);
         free(p);
     }
