@@ -90,6 +90,17 @@ static void open_svg(struct buf *out, const char *cls, int height, const char *i
     buf_puts(out, "</desc>");
 }
 
+/* A count's unit, singular for one: "1 job", "2 jobs". */
+static const char *unit_of(double v, const char *unit, char *buf, size_t n)
+{
+    size_t l = unit ? strlen(unit) : 0;
+    if (v != 1 || l < 2 || unit[l - 1] != 's' || l >= n)
+        return unit;
+    memcpy(buf, unit, l - 1);
+    buf[l - 1] = '\0';
+    return buf;
+}
+
 void svg_hbars(struct buf *out, const char *id, const char *title, const char *desc,
                const struct svg_bar *bars, size_t n, const char *unit)
 {
@@ -108,8 +119,10 @@ void svg_hbars(struct buf *out, const char *id, const char *title, const char *d
         const char *l = bars[i].label ? bars[i].label : "";
         buf_printf(out, "<g><title>");
         html_esc(out, l, strlen(l), 0);
+        char one[32];
+        const char *u = unit_of(bars[i].value, unit, one, sizeof one);
         buf_printf(out, ": %s%s%s</title><text class=\"lbl\" x=\"0\" y=\"%d\">", v,
-                   unit ? " " : "", unit ? unit : "", y + 15);
+                   u ? " " : "", u ? u : "", y + 15);
         html_esc(out, l, strlen(l), LABEL_CHARS);
         buf_printf(out,
                    "</text><rect class=\"%s\" x=\"%.2f%%\" y=\"%d\" width=\"%.2f%%\" "
@@ -230,10 +243,11 @@ void svg_histogram(struct buf *out, const struct svg_hist *h)
         buf_puts(out, " to ");
         html_esc(out, hi, strlen(hi), 0);
         buf_printf(out, ": %s", c0);
+        char one[32];
         if (legend)
             buf_printf(out, " %s, %s %s", h->series[0], c1, h->series[1]);
         else
-            buf_printf(out, " %s", h->y_unit);
+            buf_printf(out, " %s", unit_of(b->v[0], h->y_unit, one, sizeof one));
         buf_puts(out, "</title>");
         for (int s = 0; s < 2; s++) {
             if (b->v[s] <= 0 || ymax <= 0)

@@ -56,6 +56,37 @@ async function checkCharts(page) {
   assert.ok(full.colours >= 10 && full.ink > 0.05, `page looks blank: ${JSON.stringify(full)}`);
 }
 
+// The timing and retry charts add up to the lines and to run.json: the
+// latency bins hold every sampled request, with the p50/p95/p99 marks in
+// order; jobs by attempts hold every line, the completed ones as results;
+// responses by HTTP status equal counts.http; re-asks hold the results.
+async function checkTiming(page, run, nres, nerr) {
+  const chart = (id) => page.$$eval(`svg[aria-labelledby="${id}-t ${id}-d"] g > title`,
+    (ts) => ts.map((t) => t.textContent));
+  const sum = (titles, what) => titles.reduce((a, t) => {
+    const m = t.match(new RegExp(`: ([\\d,]+) ${what}$`));
+    assert.ok(m, `bar '${t}' has no count of ${what}`);
+    return a + Number(m[1].replace(/,/g, ''));
+  }, 0);
+  const lat = await chart('lat');
+  assert.equal(sum(lat, 'requests?'), run.latency_ms.samples, 'latency bins against latency_ms.samples');
+  const marks = await page.$$eval('svg[aria-labelledby="lat-t lat-d"] line.mark',
+    (ls) => ls.map((l) => ({ c: l.getAttribute('class'), x: parseFloat(l.getAttribute('x1')) })));
+  assert.deepEqual(marks.map((m) => m.c), ['mark m50', 'mark m95', 'mark m99'], 'percentile marks');
+  assert.ok(marks[0].x <= marks[1].x && marks[1].x <= marks[2].x, `marks out of order: ${JSON.stringify(marks)}`);
+  const att = await chart('att');
+  assert.equal(sum(att, 'jobs?'), nres + nerr, 'jobs by attempts against the lines');
+  assert.equal(sum(att.filter((t) => t.includes(', completed:')), 'jobs?'), nres, 'completed jobs by attempts');
+  const http = await chart('http');
+  const want = Object.values(run.counts.http).reduce((a, v) => a + v, 0);
+  assert.equal(sum(http, 'responses?'), want, 'responses by HTTP status against counts.http');
+  for (const [code, n] of Object.entries(run.counts.http))
+    assert.ok(http.includes(`HTTP ${code}: ${n.toLocaleString('en-US')} response${n === 1 ? '' : 's'}`),
+      `HTTP ${code}: ${n} not in ${http}`);
+  const reask = await chart('reask');
+  if (reask.length) assert.equal(sum(reask, 'jobs?'), nres, 'completed jobs by re-asks');
+}
+
 async function search(page, q) {
   await page.fill('#q', q);
   await page.waitForFunction((q) => {
@@ -73,8 +104,10 @@ for (const name of demos) {
     const { page, log } = await open(b, path.join(dir, 'report.html'));
     await checkFigures(page, run);
     await checkCharts(page);
+    const nerr = readJsonl(path.join(dir, 'errors.jsonl')).length;
+    await checkTiming(page, run, results.length, nerr);
     const rows = await page.$$eval('#rows tbody tr', (rs) => rs.length);
-    assert.equal(rows, Math.min(50, results.length + readJsonl(path.join(dir, 'errors.jsonl')).length));
+    assert.equal(rows, Math.min(50, results.length + nerr));
     const id = results[results.length - 1].id;
     const found = await search(page, id);
     assert.ok(found.includes(id), `search '${id}' found ${found}`);
