@@ -21,7 +21,9 @@ start_emulator emu --log "$T/emu.log"
 cat >p.json <<'P'
 {"name":"scans","model":"gemini-2.5-flash","prompt":"Describe the attached file.","limits":{"concurrency":4}}
 P
-expect_rc 0 "$GEMBATCH" run p.json scans --endpoint "$emu_URL" -o out -q
+expect_rc 0 "$GEMBATCH" run p.json scans --endpoint "$emu_URL" -o out --progress none 2>run1.err
+grep -q "5 entries skipped: 1 not an accepted type, 1 empty, 2 links, 1 device or FIFO (listed in run.json)" run1.err ||
+    fail "the summary does not say what was skipped: $(cat run1.err)"
 check_outputs out --all-ok
 python3 "$ROOT/tests/data/archive/acked.py" out scans.sha --log emu.log --min 12 >&2
 python3 - out/run.json emu.log <<'PY'
@@ -35,6 +37,8 @@ assert "not media (text/plain)" in sk["index.csv"][1], sk
 assert all(s["input"] == "scans" for s in r["skipped_entries"]), r["skipped_entries"]
 c = r["counts"]
 assert c["completed"] == 12 and c["failed"] == 0, c
+assert c["skipped"] == {"total": 5, "by_reason": {"media_type": 1, "empty": 1, "special": 1,
+                                                   "link": 2}}, c["skipped"]
 # nothing outside the folder was read: no part of /etc/passwd's size, and the
 # file behind the folder link never reached the emulator under any id
 ids = [json.loads(l)["id"] for l in open("out/results.jsonl")]
@@ -81,6 +85,14 @@ media = [s for s in r["skipped_entries"] if s["code"] == "media_type"]
 assert len(media) == 12 and all("is not in the pipeline's \"accept\" list" in s["reason"] for s in media), media
 PY
 grep -q "text/plain" emu.log || fail "the CSV was not sent as text"
+# a dry run says which media would go through the Files API, and counts them
+"$GEMBATCH" run p.json photos/a.png photos/c.pdf --dry-run --max-request-bytes 600 >dry.out 2>dry.err ||
+    fail "dry run failed: $(cat dry.err)"
+# the 553-byte PNG with its request passes 600 bytes and goes by uri; the 271-byte PDF stays inline
+grep '"id":"photos/a.png"' dry.out | grep -q '"uri":"<image/png [0-9]* bytes sha256:[0-9a-f]*, uploaded through the Files API>"' ||
+    fail "$(cat dry.out)"
+grep '"id":"photos/c.pdf"' dry.out | grep -q '"data":"<application/pdf' || fail "$(cat dry.out)"
+grep -q "(1 media through the Files API)" dry.err || fail "$(cat dry.err)"
 # a media file on standard input: said, and the dry run does not pass (exit 2)
 rc=0
 "$GEMBATCH" run p.json - --dry-run <photos/a.png >/dev/null 2>stdin.err || rc=$?
