@@ -414,6 +414,9 @@ void bm_online_apply(struct run *r, struct task *t, const json_t *line);
 void bm_close(struct bm *b);
 
 /* ---- run_report.c -------------------------------------------------------------- */
+/* Jobs ended a second: over the last few seconds while the run goes (since
+ * the first request while that is shorter), over the whole run at the end. */
+double run_rate_now(struct run *r, uint64_t now, int final);
 void run_progress(struct run *r, uint64_t now, int final);
 json_t *run_json_doc(struct run *r, const char *status);
 void run_summary(struct run *r, const char *status);

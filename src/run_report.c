@@ -30,7 +30,7 @@ static long long done_count(const struct run *r)
 /* Jobs ended per second over the last RATE_WINDOW_MS (a moving window of
  * samples, so the figure follows the run instead of its whole history); at
  * the end, the average over the time jobs were being sent. */
-static double rate_now(struct run *r, uint64_t now, int final)
+double run_rate_now(struct run *r, uint64_t now, int final)
 {
     long long ended = r->c.completed + r->c.failed;
     if (final) {
@@ -88,7 +88,7 @@ void run_progress(struct run *r, uint64_t now, int final)
         return;
     r->last_progress_ms = now;
     long long done = done_count(r);
-    double rate = rate_now(r, now, final);
+    double rate = run_rate_now(r, now, final);
     char total[32] = "?", tok[16];
     if (r->total_known >= 0)
         snprintf(total, sizeof total, "%lld", r->total_known);

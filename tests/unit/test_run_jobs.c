@@ -266,3 +266,40 @@ Test(run_jobs, a_cached_answer_is_checked_against_the_schema_of_today)
     json_decref(sdoc);
     teardown_run(&f);
 }
+
+/* The progress rate follows the run: a steady 92 jobs a second shows as
+ * about 92 from its first second on (not a figure dragged down by the time
+ * before the first answer), keeps following when the pace halves, and the
+ * last frame shows the run's average, never 0 for a short run. */
+Test(run_jobs, the_progress_rate_follows_the_run)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.t0_us = 0;
+    r.first_send_ms = 3000; /* three seconds of setup before the first request */
+    uint64_t now = 3000;
+    double seen = 0;
+    for (int k = 1; k <= 100; k++) { /* 10 s at 92/s, 100 ms a step */
+        now += 100;
+        r.c.completed = (long long)(9.2 * k);
+        seen = run_rate_now(&r, now, 0);
+        if (k >= 10)
+            cr_expect(seen > 80 && seen < 104, "at %d ms: %.1f jobs/s shown for 92", k * 100, seen);
+    }
+    long long at = r.c.completed;
+    for (int k = 1; k <= 150; k++) { /* then 46/s for 15 s */
+        now += 100;
+        r.c.completed = at + (long long)(4.6 * k);
+        seen = run_rate_now(&r, now, 0);
+    }
+    cr_expect(seen > 40 && seen < 52, "%.1f jobs/s shown for 46 after the pace halved", seen);
+    double last = run_rate_now(&r, now, 1);
+    double avg = (double)r.c.completed / ((double)(now - 3000) / 1000.0);
+    cr_expect(last > avg * 0.99 && last < avg * 1.01, "final %.1f, average %.1f", last, avg);
+    /* a run of 5 jobs that ended within a second still shows a rate */
+    struct run s;
+    memset(&s, 0, sizeof s);
+    s.first_send_ms = 1000;
+    s.c.completed = 5;
+    cr_expect(run_rate_now(&s, 1400, 1) > 10, "a short run ends at 0 req/s");
+}
