@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -25,7 +26,7 @@ enum line_state { LS_FIELD, LS_DATA_SPACE, LS_DATA, LS_OTHER };
 int imgs_init(struct imgstream *s, enum imgs_mode mode, int spool_dirfd, size_t threshold,
               size_t max_items)
 {
-    memset(s, 0, sizeof *s);
+    memset(s, 0, offsetof(struct imgstream, chars));
     s->mode = mode;
     s->spool_dirfd = spool_dirfd;
     s->threshold = threshold ? threshold : IMGS_THRESHOLD_DEFAULT;
@@ -226,10 +227,15 @@ static void reset_json(struct imgstream *s)
 
 /* Bytes of a string that passes through (a key, a plain value): up to its
  * closing quote. Returns the bytes taken. */
-static size_t plain_string(struct imgstream *s, const char *p, size_t n, struct buf *out,
-                           int *rc)
+/* A string that is copied through as it is (a key, or a value that is not
+ * media): only its end and, for a key, its text matter. Returns the bytes it
+ * took; json_feed copies them with the rest of the run. */
+static size_t plain_string(struct imgstream *s, const char *p, size_t n)
 {
     size_t i = 0;
+    if (s->str_role == R_PLAIN && !s->esc) /* the common case: text up to a quote or escape */
+        while (i < n && p[i] != '"' && p[i] != '\\')
+            i++;
     for (; i < n; i++) {
         char c = p[i];
         if (s->str_role == R_KEY && !s->esc && c != '"') {
@@ -250,7 +256,6 @@ static size_t plain_string(struct imgstream *s, const char *p, size_t n, struct 
             break;
         }
     }
-    *rc = buf_append(out, p, i);
     return i;
 }
 
@@ -343,27 +348,33 @@ static size_t spool_string(struct imgstream *s, const char *p, size_t n, struct 
     return i;
 }
 
+/* The characters that change the structure outside a string. */
+static const unsigned char structural[256] = {['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1,
+                                              [']'] = 1, [','] = 1};
+
 static int json_feed(struct imgstream *s, const char *p, size_t n, struct buf *out)
 {
-    size_t i = 0;
+    /* what goes out is the input as it came, but for media strings: a run of
+     * it is copied in one append, when a media string starts or the piece
+     * ends, not a token at a time */
+    size_t i = 0, from = 0;
     int rc = 0;
     while (i < n && !rc) {
         if (s->in_str) {
-            if (s->str_role == R_PEND)
-                i += pend_string(s, p + i, n - i, out, &rc);
-            else if (s->str_role == R_SPOOL || s->str_role == R_DISCARD)
-                i += spool_string(s, p + i, n - i, out, &rc);
-            else
-                i += plain_string(s, p + i, n - i, out, &rc);
+            if (s->str_role == R_PEND || s->str_role == R_SPOOL || s->str_role == R_DISCARD) {
+                if (i > from && (rc = buf_append(out, p + from, i - from)))
+                    return rc;
+                i += s->str_role == R_PEND ? pend_string(s, p + i, n - i, out, &rc)
+                                           : spool_string(s, p + i, n - i, out, &rc);
+                from = i;
+            } else {
+                i += plain_string(s, p + i, n - i);
+            }
             continue;
         }
-        /* between tokens: structure only; copied through as it is */
-        size_t k = i;
-        while (k < n && !memchr("\"{}[],", p[k], 6))
-            k++;
-        if (k > i && (rc = buf_append(out, p + i, k - i)))
-            return rc;
-        i = k;
+        /* between tokens: structure only */
+        while (i < n && !structural[(unsigned char)p[i]])
+            i++;
         if (i == n)
             break;
         char c = p[i++];
@@ -386,9 +397,9 @@ static int json_feed(struct imgstream *s, const char *p, size_t n, struct buf *o
             l->expect_key = 1;
             l->key = K_OTHER;
         }
-        if ((rc = buf_append(out, &c, 1)))
-            return rc;
     }
+    if (!rc && i > from)
+        rc = buf_append(out, p + from, i - from);
     return rc;
 }
 
@@ -506,6 +517,6 @@ void imgs_free(struct imgstream *s)
             unlinkat(s->spool_dirfd, s->items[i].spool, 0);
     free(s->items);
     buf_free(&s->pend);
-    memset(s, 0, sizeof *s);
+    memset(s, 0, offsetof(struct imgstream, chars));
     s->fd = -1;
 }

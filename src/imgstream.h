@@ -66,17 +66,19 @@ struct imgstream {
     char key[12];
     int keylen, key_odd;
     struct buf pend;         /* a media string's first bytes, not yet decided */
-    /* the string being decoded */
-    int fd;
-    struct b64_dec dec;
-    struct imgs_item *cur;
-    char chars[8192];        /* unescaped base64 waiting to be decoded */
-    size_t nchars;
-    unsigned char bytes[6144 + 4];
     /* SSE framing */
     int ls;                  /* line state */
     char field[8];
     int nfield, line_len, saw_cr;
+    /* the string being decoded */
+    int fd;
+    struct b64_dec dec;
+    struct imgs_item *cur;
+    size_t nchars;
+    /* the buffers stay last: init and free clear only what comes before
+     * them (14 KiB a body, most of which never carries an image) */
+    char chars[8192];        /* unescaped base64 waiting to be decoded */
+    unsigned char bytes[6144 + 4];
 };
 
 /* mode: a JSON document or an SSE stream of JSON events; spool_dirfd: the

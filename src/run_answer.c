@@ -21,8 +21,8 @@ struct answer_body {
     struct sse_asm as;
     int bad;
     int spooling;           /* large media go to the spool */
-    struct imgstream is;
     struct buf scratch;     /* SSE: what the scanner kept, for the parser */
+    struct imgstream is;    /* last: imgs_init clears what it uses */
 };
 
 static int on_sse_event(void *ctx, const char *event, const char *data, size_t len)
@@ -38,12 +38,12 @@ static int on_sse_event(void *ctx, const char *event, const char *data, size_t l
 /* The scanner stopped the transfer: say why in the op. */
 static int scanner_stopped(struct op *op, struct answer_body *b, int rc)
 {
-    if (b->is.over_limit)
+    if (b->spooling && b->is.over_limit) /* b->is is set only when spooling */
         snprintf(op->errbuf, sizeof op->errbuf,
                  "the answer brought more images than the %zu one answer may bring "
                  "(--max-images-per-answer)",
                  b->is.max_items);
-    else if (b->is.failed)
+    else if (b->spooling && b->is.failed)
         snprintf(op->errbuf, sizeof op->errbuf, "cannot write an image to the spool: %s",
                  strerror(b->is.err));
     else if (rc == GB_ELIMIT)
@@ -86,9 +86,10 @@ int answer_watch(struct op *op, int sse, int spool_fd, size_t max_images)
 {
     if (!sse && spool_fd < 0)
         return 0; /* the body is kept whole, as xfer does by itself */
-    struct answer_body *b = calloc(1, sizeof *b);
+    struct answer_body *b = malloc(sizeof *b); /* 14 KiB: only the head is cleared */
     if (!b)
         return GB_ENOMEM;
+    memset(b, 0, offsetof(struct answer_body, is));
     b->sse = sse;
     if (sse) {
         sse_init(&b->parser, 64u << 20, on_sse_event, b);
