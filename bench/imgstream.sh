@@ -1,9 +1,10 @@
 #!/bin/sh
 # imgstream.sh: peak RSS for one answer carrying a large image (BIG_IMAGE_MIB,
-# default 150) from tests/bad-inputs/server.py big_image: today's
-# `gembatch run` (the body held, parsed, decoded whole) beside the
-# streaming path of bench/imgstream_rss.c (xfer budget + imgstream + the
-# sink's writer). `make bench-imgstream` builds the harness and runs this.
+# default 150) from tests/bad-inputs/server.py big_image: `gembatch run`
+# (which now streams the image to the spool as it arrives; before issue 14
+# it held, parsed and decoded the body whole) beside the bare streaming path
+# of bench/imgstream_rss.c (xfer budget + imgstream + the sink's writer).
+# `make bench-imgstream` builds the harness and runs this.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 G=${GEMBATCH:-$ROOT/build/gembatch}

@@ -451,8 +451,10 @@ void bm_cancel_running(struct bm *b)
         if (bm_state_line(b, json_pack("{s:s,s:i}", "ev", "cancel", "part", p->n)))
             return;
         p->cancel_sent = 1;
-        if (bm_call_json(b, "POST", "%s:cancel", p->batch, json_object(), &doc, why, sizeof why))
+        json_t *empty = json_object(); /* borrowed by the call */
+        if (bm_call_json(b, "POST", "%s:cancel", p->batch, empty, &doc, why, sizeof why))
             log_warn("batch: cancelling part %d (%s) failed: %s", p->n, p->batch, why);
+        json_decref(empty);
         json_decref(doc);
         log_info("batch: part %d (%lld requests) cancelled for --finish-by; what it has not "
                  "answered goes online", p->n, p->requests);

@@ -157,6 +157,10 @@ class H(BaseHTTPRequestHandler):
             self.send(200, b"")
         elif m == "error_no_fields":
             self.send(400, j({"error": {}}))
+        elif m == "echo_key":
+            # a completed answer whose text carries the key it was sent
+            key = self.headers.get("x-goog-api-key") or ""
+            self.send(200, j(dict(GOOD, outputs=[{"type": "text", "text": "your key is " + key}])))
         elif m == "error_not_object":
             self.send(500, j({"error": "boom"}))
         elif m == "error_wrong_types":
@@ -264,12 +268,14 @@ class H(BaseHTTPRequestHandler):
                 n = H.count
             self.send(200, j(dict(GOOD, id="ix_%d" % n, status="requires_continuation",
                                   continuation_token="ct_%d" % n)))
-        elif m == "big_image":
+        elif m.startswith("big_image"):
             # one 150 MiB PNG-typed image, streamed (bench/imgstream.sh); the
-            # issue measured 577 MB of RSS for it, 3.7 times its size
+            # issue measured 577 MB of RSS for it, 3.7 times its size.
+            # big_image_N: N MiB instead
             import base64
             block = os.urandom(3 << 20)
-            blocks = int(os.environ.get("BIG_IMAGE_MIB", "150")) // 3
+            mib = m[len("big_image_"):] if m.startswith("big_image_") else ""
+            blocks = int(mib or os.environ.get("BIG_IMAGE_MIB", "150")) // 3
             enc = base64.b64encode(block)
             head = (b'{"id":"ix_big","status":"completed","model":"m","outputs":[{"type":"image",'
                     b'"mime_type":"image/png","data":"')

@@ -92,3 +92,25 @@ head -n 5 m.jsonl >m5.jsonl
 expect_rc 0 "$GEMBATCH" run p.json m5.jsonl --endpoint "$emu_URL" -o optional --cache garbage.db \
     --cache-optional --progress none 2>err
 grep -q "going on without the cache" err || fail "no warning with --cache-optional: $(cat err)"
+# a server that echoes the key in an answer: the key is blanked in
+# results.jsonl and in the cache alike (both are files the user keeps)
+python3 "$ROOT/tests/bad-inputs/server.py" echo_key >echo.url 2>/dev/null &
+_pids="$_pids $!"
+i=0; while [ ! -s echo.url ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "server.py did not start"; sleep 0.05; done
+GEMINI_API_KEY=AIzaEchoedSecret123 "$GEMBATCH" run p.json m5.jsonl --endpoint "$(head -n 1 echo.url)" \
+    -o echoed --cache echo.db -q || fail "the run against the echoing server failed"
+grep -q 'your key is \[redacted\]' echoed/results.jsonl || fail "$(head -c 300 echoed/results.jsonl)"
+python3 - <<'PY'
+import sqlite3
+db = sqlite3.connect("echo.db")
+rows = 0
+for t, in db.execute("select name from sqlite_master where type='table'"):
+    for row in db.execute('select * from "%s"' % t):
+        rows += 1
+        for v in row:
+            s = v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+            assert "AIzaEchoedSecret123" not in s, (t, s[:200])
+assert rows >= 5, rows
+PY
+grep -rq AIzaEchoedSecret123 echo.db* echoed && fail "the key is stored in a file"
+true

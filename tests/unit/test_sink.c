@@ -237,6 +237,20 @@ Test(sink, id_folders_are_injective)
     cr_assert_str_neq(n1, n2);
     free(n1);
     free(n2);
+    /* two long ids whose 32-bit hashes collided under the old naming */
+    const char *c1 = "pages/2026/12/catalogue-export-batch-0001/section-a/items/with/a/long/"
+                     "common/prefix/000034391",
+               *c2 = "pages/2026/12/catalogue-export-batch-0001/section-a/items/with/a/long/"
+                     "common/prefix/000084321";
+    char *o1 = fsx_safe_name(c1, strlen(c1)), *o2 = fsx_safe_name(c2, strlen(c2));
+    cr_assert_str_eq(o1, o2, "the pair collided under the old naming");
+    n1 = fsx_id_name(c1, strlen(c1));
+    n2 = fsx_id_name(c2, strlen(c2));
+    cr_assert_str_neq(n1, n2);
+    free(o1);
+    free(o2);
+    free(n1);
+    free(n2);
     const char *alike[] = {"a b", "a/b", "a?b", "a_b", ".ab", "", ".", "..", NULL};
     char *seen[16];
     int n = 0;
