@@ -79,4 +79,15 @@ expect_rc 2 "$GEMBATCH" get "" --endpoint "$emu_URL"
 expect_rc 2 "$GEMBATCH" delete "" --endpoint "$emu_URL"
 "$GEMBATCH" get "$iid" --endpoint "$emu_URL" --cacert nope.pem 2>err.txt && fail "get with a missing --cacert"
 grep -qF -- "--cacert 'nope.pem'" err.txt || fail "get --cacert: $(cat err.txt)"
-note "tools, --cacert, --emulator --endpoint and endpoint versions refused up front"
+# a key on the command line (where ps and shell history show it) is refused,
+# and the refusal does not repeat it
+for form in "--api-key AIzaCmdLineKey9" "--api-key=AIzaCmdLineKey9"; do
+    rc=0
+    # shellcheck disable=SC2086
+    "$GEMBATCH" run p.json m.jsonl $form --endpoint "$emu_URL" -o keyout 2>err.txt || rc=$?
+    [ "$rc" = 2 ] || fail "run $form: exit $rc"
+    grep -q "unknown option '--api-key'" err.txt || fail "$(cat err.txt)"
+    grep -q AIzaCmdLineKey9 err.txt && fail "the refusal prints the key"
+    [ ! -e keyout ] || fail "run $form made its folder"
+done
+note "tools, --cacert, --emulator --endpoint, endpoint versions and --api-key refused up front"
