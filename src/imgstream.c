@@ -30,6 +30,7 @@ int imgs_init(struct imgstream *s, enum imgs_mode mode, int spool_dirfd, size_t 
     s->mode = mode;
     s->spool_dirfd = spool_dirfd;
     s->threshold = threshold ? threshold : IMGS_THRESHOLD_DEFAULT;
+    s->max_item_bytes = IMGS_MAX_ITEM_DEFAULT;
     s->max_items = max_items;
     s->fd = -1;
     s->nu = -1;
@@ -109,6 +110,11 @@ static int decode_chars(struct imgstream *s)
         return GB_EIO;
     }
     s->cur->bytes += (uint64_t)got;
+    if (s->cur->bytes > s->max_item_bytes) {
+        s->too_big = 1;
+        spoil(s); /* its file goes */
+        return GB_ELIMIT;
+    }
     return 0;
 }
 
@@ -478,7 +484,7 @@ int imgs_feed(struct imgstream *s, const char *p, size_t n, struct buf *out)
 {
     if (s->failed)
         return GB_EIO;
-    if (s->over_limit)
+    if (s->over_limit || s->too_big)
         return GB_ELIMIT;
     return s->mode == IMGS_SSE ? sse_feed(s, p, n, out) : json_feed(s, p, n, out);
 }

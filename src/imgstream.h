@@ -28,6 +28,10 @@ enum imgs_mode { IMGS_JSON, IMGS_SSE };
 
 /* data strings at least this long go to disk (shorter ones cost nothing) */
 #define IMGS_THRESHOLD_DEFAULT ((size_t)64 << 10)
+/* one decoded file at most: an image the size of the response limit is
+ * already far past what any model draws; a server sending more is stopped
+ * before it fills the disk */
+#define IMGS_MAX_ITEM_DEFAULT ((uint64_t)256 << 20)
 #define IMGS_PLACEHOLDER_PREFIX "gbspool:"
 
 struct imgs_item {
@@ -55,6 +59,8 @@ struct imgstream {
     struct imgs_item *items;
     size_t n, cap;
     int over_limit;          /* more than max_items media strings: the transfer stops */
+    uint64_t max_item_bytes; /* one decoded file at most (IMGS_MAX_ITEM_DEFAULT) */
+    int too_big;             /* a file passed max_item_bytes: the transfer stops */
     int failed;              /* a spool write failed (err = errno): the transfer stops */
     int err;
     /* JSON structure */

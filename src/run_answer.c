@@ -43,6 +43,11 @@ static int scanner_stopped(struct op *op, struct answer_body *b, int rc)
                  "the answer brought more images than the %zu one answer may bring "
                  "(--max-images-per-answer)",
                  b->is.max_items);
+    else if (b->spooling && b->is.too_big)
+        snprintf(op->errbuf, sizeof op->errbuf,
+                 "the answer carried an image larger than %llu MiB; stopped before it filled "
+                 "the disk",
+                 (unsigned long long)(b->is.max_item_bytes >> 20));
     else if (b->spooling && b->is.failed)
         snprintf(op->errbuf, sizeof op->errbuf, "cannot write an image to the spool: %s",
                  strerror(b->is.err));
@@ -265,7 +270,7 @@ static void read_attempt(struct run *r, struct task *t, struct op *op, struct at
     if (op->cc != CURLE_OK) {
         /* a body past the limits (its own, or all transfers' together) is a
          * bad body, retried; so is one whose images could not be spooled */
-        int scanner = b && b->spooling && (b->is.over_limit || b->is.failed);
+        int scanner = b && b->spooling && (b->is.over_limit || b->is.failed || b->is.too_big);
         a->o.cls = op->resp_overflow || op->over_budget || scanner ? OC_BAD_BODY
                                                                     : classify_cc(op->cc);
         if (op->over_budget || scanner)

@@ -323,6 +323,43 @@ Test(imgs, too_many_items_stop_the_stream)
     free(data);
 }
 
+/* An image past the per-file cap stops the transfer and leaves no file:
+ * a server streaming endless base64 cannot fill the disk. */
+Test(imgs, an_image_past_the_cap_stops_and_leaves_no_file)
+{
+    size_t n = 300000;
+    unsigned char *raw = pattern(n, 7);
+    char *data = b64(raw, n);
+    struct buf body;
+    buf_init(&body, BUF_UNLIMITED);
+    buf_printf(&body, "{\"outputs\":[{\"type\":\"image\",\"data\":\"%s\"}]}", data);
+    struct imgstream s;
+    imgs_init(&s, IMGS_JSON, dfd, 1024, 8);
+    cr_assert_eq(s.max_item_bytes, IMGS_MAX_ITEM_DEFAULT);
+    s.max_item_bytes = 100000;
+    int rc;
+    char *kept = run(&s, body.data, body.len, 4096, &rc);
+    cr_assert_eq(rc, GB_ELIMIT);
+    cr_assert_eq(s.too_big, 1);
+    cr_assert_eq(s.n, 1);
+    cr_assert(s.items[0].bad);
+    cr_assert_eq(faccessat(dfd, s.items[0].spool, F_OK, 0), -1, "the cut file is left");
+    imgs_free(&s);
+    /* under the cap the same image is whole */
+    imgs_init(&s, IMGS_JSON, dfd, 1024, 8);
+    s.max_item_bytes = n;
+    free(kept);
+    kept = run(&s, body.data, body.len, 4096, &rc);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(s.too_big, 0);
+    cr_assert_eq(s.items[0].bytes, n);
+    imgs_free(&s);
+    free(kept);
+    buf_free(&body);
+    free(data);
+    free(raw);
+}
+
 static const char *sse_body(const char *data, int crlf, int g3)
 {
     static char *b;
