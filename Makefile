@@ -201,6 +201,11 @@ bench-flex: all
 bench-ir: all
 	bench/instructions.sh
 
+# the HTML report over 100,000 and 1,000,000 jobs: time, size, peak RSS (issue 18)
+.PHONY: bench-report
+bench-report: all
+	bench/report.sh
+
 # a 1,000,000-job run in Batch Mode; stage times, peak RSS against 64 MiB (issue 16)
 .PHONY: bench-batch
 bench-batch: all

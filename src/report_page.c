@@ -181,9 +181,11 @@ static void field_strings(struct page *p, struct rpt_field *f, const char *id, c
     fmt_count((double)f->n_str, nv, sizeof nv);
     if (k && f->vals[0].n <= 1 && f->n_str > 1) {
         buf_printf(&p->b,
-                   "<p class=\"sub\">%s values, %s%s distinct: free text, no value repeats "
-                   "(see the table).</p>",
-                   nv, f->overflow ? "more than " : "", d);
+                   "<p class=\"sub\">%s values, %s%s distinct: free text, %s (see the "
+                   "table).</p>",
+                   nv, f->overflow ? "more than " : "", d,
+                   /* past the cap a value seen twice can hide: only "not frequent" is sure */
+                   f->overflow ? "no value is frequent" : "no value repeats");
         return;
     }
     buf_printf(&p->b, "<p class=\"sub\">%s values, %s%s distinct%s</p>", nv,

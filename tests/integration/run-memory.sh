@@ -29,7 +29,10 @@ import json, sys
 p = sys.argv[1]
 done = {json.loads(l)["id"] for l in open(p)}
 with open(p, "a") as f:
-    f.writelines('{"id":"id-%07d","status":"completed","text":"x"}\n' % i
+    # marked as the emulator's, as the lines they stand beside: a folder that
+    # mixes real and synthetic answers is refused
+    f.writelines('{"id":"id-%07d","status":"completed","text":"x","synthetic":true,'
+                 '"finished_at":"2026-12-06T00:00:00.000Z"}\n' % i
                  for i in range(1000000) if "id-%07d" % i not in done)
 PY
 peak_rss_kb "$T/rss2" "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" -q \

@@ -49,6 +49,12 @@ async function checkCharts(page) {
     assert.ok(c.title && c.desc, 'a chart without its text alternative');
     assert.ok(c.shapes > 0 && c.w > 100 && c.h > 20, `chart '${c.title}' is empty (${JSON.stringify(c)})`);
   }
+  // every bar is drawn in a colour of the Okabe-Ito palette (safe for the
+  // common colour blindnesses): blue, orange, grey, green, vermillion
+  const okabeIto = new Set(['rgb(0, 114, 178)', 'rgb(230, 159, 0)', 'rgb(140, 140, 140)',
+    'rgb(0, 158, 115)', 'rgb(213, 94, 0)', 'rgb(86, 180, 233)']);
+  const fills = await page.$$eval('svg.chart rect', (rs) => [...new Set(rs.map((r) => getComputedStyle(r).fill))]);
+  for (const f of fills) assert.ok(okabeIto.has(f), `a bar drawn in ${f}, not a palette colour`);
   const shot = await page.locator('svg.chart').first().screenshot();
   const ink = inkOf(shot);
   assert.ok(ink.colours >= 3 && ink.ink > 0.02, `first chart looks blank: ${JSON.stringify(ink)}`);
