@@ -3,6 +3,7 @@
  * job id, refused, renamed or kept (arc_entry_id; folder.c uses it too).
  * Pure functions over bytes: no I/O, no allocation. Calls only hash64. */
 #include "archive.h"
+#include "utf8.h"
 #include "err.h"
 #include "hash64.h"
 
@@ -96,40 +97,12 @@ int arc_detect(const unsigned char *b, size_t n)
 
 /* ---- names ---------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (no overlongs, surrogates or
- * code points past U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t k;
-    unsigned cp;
-    if (c >= 0xc2 && c <= 0xdf)
-        k = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        k = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        k = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (n < k)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k;
-}
-
 /* The UTF-8 sequence at s when it is no C0 or C1 control ('%' allowed), or 0. */
 static size_t plain_seq_pct(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80)
         return s[0] >= 0x20 && s[0] != 0x7f;
-    size_t k = utf8_seq(s, n);
+    size_t k = utf8_seq(s, n, NULL);
     return k == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 0 : k;
 }
 
@@ -166,7 +139,7 @@ static size_t plain_seq(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80)
         return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '%';
-    size_t k = utf8_seq(s, n);
+    size_t k = utf8_seq(s, n, NULL);
     return k == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 0 : k;
 }
 
@@ -236,7 +209,7 @@ enum arc_name arc_entry_id(const char *raw, size_t n, char *out, size_t outsz, c
         *why = "the name is longer than 1024 bytes";
     } else {
         for (size_t i = 0; i < k && !*why;) {
-            size_t q = utf8_seq(norm + i, k - i);
+            size_t q = utf8_seq(norm + i, k - i, NULL);
             if (norm[i] < 0x80 && (norm[i] < 0x20 || norm[i] == 0x7f))
                 *why = "the name holds a control character";
             else if (norm[i] >= 0x80 && !q)

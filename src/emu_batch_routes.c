@@ -10,17 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void reply_json(struct req *r, char *json, size_t len)
-{
-    if (!json) {
-        struct emu_err err;
-        emu_fail(&err, 500, "INTERNAL", "out of memory");
-        reply_error(r, &err);
-        return;
-    }
-    reply_body(r, 200, JSON_CTYPE, json, len);
-}
-
 void route_batch_create(struct req *r)
 {
     struct emu_err err = {0};

@@ -41,6 +41,17 @@ void reply_body(struct req *r, unsigned status, const char *ctype, char *body, s
     r->rep.len = len;
 }
 
+void reply_json(struct req *r, char *json, size_t len)
+{
+    if (!json) {
+        struct emu_err err;
+        emu_fail(&err, 500, "INTERNAL", "out of memory");
+        reply_error(r, &err);
+        return;
+    }
+    reply_body(r, 200, JSON_CTYPE, json, len);
+}
+
 void reply_stream(struct req *r, unsigned status, const char *ctype, struct emu_body *body)
 {
     reply_body(r, status, ctype, NULL, (size_t)emu_body_size(body));

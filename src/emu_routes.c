@@ -12,17 +12,6 @@
 
 /* ---- replies ---------------------------------------------------------------- */
 
-static void reply_json_text(struct req *r, char *json, size_t len)
-{
-    if (!json) {
-        struct emu_err err;
-        emu_fail(&err, 500, "INTERNAL", "out of memory");
-        reply_error(r, &err);
-        return;
-    }
-    reply_body(r, 200, JSON_CTYPE, json, len);
-}
-
 static void reply_sse(struct req *r, struct buf *b)
 {
     size_t len;
@@ -404,10 +393,10 @@ static int create_reply(struct req *r, const struct emu_call *c, const struct em
             goto out;
         reply_sse(r, &b);
     } else if (pending) {
-        reply_json_text(r, pending, strlen(pending));
+        reply_json(r, pending, strlen(pending));
         pending = NULL;
     } else {
-        reply_json_text(r, final_json, final_len);
+        reply_json(r, final_json, final_len);
         final_json = NULL;
     }
     /* every answer says which tier served it (the priority docs' signal) */
@@ -472,7 +461,7 @@ static void route_get(struct req *r)
                           &status))
             not_found(r, "Interaction");
         else
-            reply_json_text(r, json, len);
+            reply_json(r, json, len);
         return;
     }
     /* a streaming get waits for a background interaction to finish, then
@@ -524,7 +513,7 @@ static void route_cancel(struct req *r)
     } else if (rc) {
         oom(r);
     } else {
-        reply_json_text(r, json, len);
+        reply_json(r, json, len);
     }
 }
 
@@ -534,7 +523,7 @@ static void route_delete(struct req *r)
     if (emu_store_delete(r->e->store, r->id))
         not_found(r, "Interaction");
     else
-        reply_json_text(r, strdup("{}"), 2);
+        reply_json(r, strdup("{}"), 2);
 }
 
 /* ---- Files API -------------------------------------------------------------------------- */
@@ -660,7 +649,7 @@ static void route_files_list(struct req *r)
     if (emu_files_list(r->e->files, page_size, req_query(r, "pageToken"), &json, &len, &err))
         reply_error(r, &err);
     else
-        reply_json_text(r, json, len);
+        reply_json(r, json, len);
 }
 
 static void route_file_get(struct req *r)
@@ -676,7 +665,7 @@ static void route_file_get(struct req *r)
     } else if (rc) {
         oom(r);
     } else {
-        reply_json_text(r, json, len);
+        reply_json(r, json, len);
     }
 }
 
@@ -688,7 +677,7 @@ static void route_file_delete(struct req *r)
         emu_fail(&err, 404, "NOT_FOUND", "File files/%s was not found.", r->id);
         reply_error(r, &err);
     } else {
-        reply_json_text(r, strdup("{}"), 2);
+        reply_json(r, strdup("{}"), 2);
     }
 }
 

@@ -167,6 +167,8 @@ const char *req_query(struct req *r, const char *name);
 void emu_new_id(struct emu *e, char out[48]);
 void reply_error(struct req *r, const struct emu_err *err);
 void reply_body(struct req *r, unsigned status, const char *ctype, char *body, size_t len);
+/* 200 with a JSON body (takes json; NULL, out of memory: a 500). */
+void reply_json(struct req *r, char *json, size_t len);
 /* A body read as it is sent (takes body, even on failure). */
 void reply_stream(struct req *r, unsigned status, const char *ctype, struct emu_body *body);
 void reply_header(struct req *r, const char *name, const char *fmt, ...)

@@ -3,40 +3,12 @@
  * these three functions: HTML text and attributes, JSON inside <script>, and
  * relative links. Invalid UTF-8 and control bytes never reach the page. */
 #include "report_int.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define REPL "\xef\xbf\xbd" /* U+FFFD */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0x3F >> (len - 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
 
 /* The byte count to use: at most max (0: all), never inside a character. */
 static size_t cut_at(const char *s, size_t n, size_t max, int *cut)
@@ -73,7 +45,7 @@ void html_esc(struct buf *out, const char *s, size_t n, size_t max)
             rep = "&#39;";
         else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
             rep = REPL;
-        else if (c >= 0x80 && !(len = utf8_len(p + i + run, n - i - run)))
+        else if (c >= 0x80 && !(len = utf8_seq(p + i + run, n - i - run, NULL)))
             rep = REPL, len = 1;
         if (!rep) {
             run += len;
@@ -108,7 +80,7 @@ void json_esc(struct buf *out, const char *s, size_t n, size_t max)
         else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7F)
             snprintf(rep, sizeof rep, "\\u%04x", c);
         else if (c >= 0x80) {
-            len = utf8_len(q, n - i - run);
+            len = utf8_seq(q, n - i - run, NULL);
             if (!len)
                 snprintf(rep, sizeof rep, "\\ufffd"), len = 1;
             else if (len == 3 && c == 0xE2 && q[1] == 0x80 && (q[2] == 0xA8 || q[2] == 0xA9))

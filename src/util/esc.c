@@ -3,43 +3,11 @@
  * caller buffers: used by log.c for every message and by the sink for
  * every stored line. */
 #include "esc.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one
- * (stray continuation, overlong form, surrogate, past U+10FFFF, cut short). */
-static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
 
 /* The escape for the character at s, written into e (at most 7 bytes + NUL);
  * 0 when it passes unchanged. *used gets the bytes it spans. */
@@ -47,7 +15,7 @@ static size_t escape_one(const unsigned char *s, size_t n, char e[8], size_t *us
                          int keep_lines)
 {
     uint32_t cp = 0;
-    size_t len = utf8_len(s, n, &cp);
+    size_t len = utf8_seq(s, n, &cp);
     if (!len) {
         *used = 1;
         return (size_t)snprintf(e, 8, "\\x%02x", s[0]);

@@ -5,6 +5,7 @@
  * strings. Callers fall back to jansson for anything unusual and for every
  * error message. Used by the emulator and by the driver's response path. */
 #include "jfast.h"
+#include "utf8.h"
 #include "err.h"
 
 #include <errno.h>
@@ -589,32 +590,6 @@ json_t *jf_parse(const char *text, size_t len)
 
 enum { CHECK_MAX_DEPTH = 2048 };
 
-/* Length of the valid UTF-8 sequence (2-4 bytes) at p, or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0], cp;
-    size_t k;
-    if (c >= 0xc2 && c <= 0xdf)
-        k = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        k = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        k = 4, cp = c & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) < k)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k;
-}
-
 /* A string after its opening quote; moves *pp past the closing one. */
 static int check_string(const unsigned char **pp, const unsigned char *end)
 {
@@ -644,7 +619,7 @@ static int check_string(const unsigned char **pp, const unsigned char *end)
         } else if (c < 0x80) {
             p++;
         } else {
-            size_t k = utf8_len(p, end);
+            size_t k = utf8_seq(p, (size_t)(end - p), NULL);
             if (!k)
                 return 0;
             p += k;

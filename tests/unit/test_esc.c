@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "esc.h"
+#include "utf8.h"
 #include "log.h"
 
 static const char *esc(const char *s)
@@ -112,4 +113,31 @@ Test(esc, log_escapes_and_redacts, .init = cr_redirect_stderr)
     fflush(stderr);
     cr_assert_stderr_eq_str("gembatch: 'job-1': HTTP 400 INVALID_ARGUMENT: bad key " ESC_REDACTED
                             " \\x1b]0;owned\\x07\\x1b[2J\\nfake line\n");
+}
+
+/* The one UTF-8 check (util/utf8.c) every reader of outside text uses. */
+Test(esc, utf8_seq_takes_valid_sequences_only)
+{
+    static const struct { const char *s; size_t n, want; uint32_t cp; } cases[] = {
+        {"A", 1, 1, 'A'},
+        {"\xc3\xa9", 2, 2, 0xe9},           /* é */
+        {"\xe2\x82\xac", 3, 3, 0x20ac},     /* € */
+        {"\xf0\x9f\x98\x80", 4, 4, 0x1f600}, /* an emoji */
+        {"\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff},
+        {"\xc0\xaf", 2, 0, 0},              /* overlong '/' */
+        {"\xe0\x80\xaf", 3, 0, 0},          /* overlong */
+        {"\xed\xa0\x80", 3, 0, 0},          /* a surrogate */
+        {"\xf4\x90\x80\x80", 4, 0, 0},      /* past U+10FFFF */
+        {"\x80", 1, 0, 0},                  /* a stray continuation */
+        {"\xe2\x82", 2, 0, 0},              /* cut short */
+        {"\xe2\x28\xac", 3, 0, 0},          /* not a continuation */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint32_t cp = 0;
+        size_t got = utf8_seq((const unsigned char *)cases[i].s, cases[i].n, &cp);
+        cr_expect_eq(got, cases[i].want, "case %zu: %zu, want %zu", i, got, cases[i].want);
+        if (got)
+            cr_expect_eq(cp, cases[i].cp, "case %zu: U+%04X", i, cp);
+    }
+    cr_expect_eq(utf8_seq((const unsigned char *)"\xc3\xa9", 2, NULL), 2, "cp may be NULL");
 }
