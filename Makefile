@@ -156,7 +156,7 @@ soak: all
 
 # `make memcheck`: a few integration scenarios with every gembatch process
 # under valgrind memcheck (plain build; errors and definite leaks fail).
-MEMCHECK_TESTS ?= cli-basics run-mixed run-errors run-resume validate-exit-codes bad-inputs
+MEMCHECK_TESTS ?= cli-basics run-mixed run-errors run-resume validate-exit-codes bad-inputs run-batch-small
 MEMCHECK_DIR := build/memcheck
 memcheck: all
 	@mkdir -p $(MEMCHECK_DIR)

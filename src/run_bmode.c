@@ -90,6 +90,8 @@ static void build_one(struct bm *b, struct job *j)
 static void ids_in_parts(struct bm *b, struct dset *ids)
 {
     for (size_t i = 0; i < b->nparts; i++) {
+        if (b->parts[i].joined)
+            continue; /* its ids have their lines, or went on (a new part, the online list) */
         char name[64];
         bm_part_file(&b->parts[i], ".meta.jsonl", name, sizeof name);
         char *path = bm_path(b, name);
@@ -110,6 +112,14 @@ static void ids_in_parts(struct bm *b, struct dset *ids)
     }
 }
 
+static int all_joined(const struct bm *b)
+{
+    for (size_t i = 0; i < b->nparts; i++)
+        if (!b->parts[i].joined)
+            return 0;
+    return 1;
+}
+
 static void build(struct bm *b)
 {
     struct run *r = b->r;
@@ -120,8 +130,9 @@ static void build(struct bm *b)
     while (!r->stopping && !r->budget_stop && (j = run_next_job(r))) {
         if (job_skipped(r, j))
             continue;
-        if (dset_has(&inparts, j->digest))
-            job_skip(r, j, SKIP_IN_BATCH);
+        uint32_t online = dmap_get(&r->online_at, j->digest);
+        if (dset_has(&inparts, j->digest) || (online && online != RUN_ONLINE_TAKEN))
+            job_skip(r, j, SKIP_IN_BATCH); /* a part has it, or the online list */
         else
             build_one(b, j);
         if (run_signals >= 1)
@@ -386,6 +397,13 @@ struct bm *bm_open(struct run *r)
         bm_close(b);
         return NULL;
     }
+    /* every part answered and joined: what still has no result line (it
+     * failed, or the manifest grew since) goes into new parts, as an online
+     * resume asks again what failed. A crash while they are written is safe:
+     * a part counts once its "part" line is on disk, and the next run with
+     * every part joined looks again. */
+    if (b->built_all && all_joined(b))
+        b->built_all = 0;
     if (!b->built_all)
         build(b);
     return b;

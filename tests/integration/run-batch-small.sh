@@ -1,0 +1,71 @@
+# run-batch-small: a small Batch Mode run through every path of the join at
+# once (a result line with an error asked again, schema violations re-asked
+# in a later round and online, an image part, the batches listed, a resume
+# that makes nothing), small enough to run under valgrind (`make memcheck`
+# runs it: every exit of the join frees what it took).
+. "$(dirname "$0")/lib.sh"
+export GEMINI_API_KEY=k
+start_emulator emu --seed 4 --batch-time 100 --fault batch_line=0.2,schema_violation=0.2 \
+    --log "$T/emu.log"
+cd "$T"
+mkmedia media 1
+img=$(cd media && ls | grep '\.png$' | head -n 1)
+python3 - "$img" <<'PY'
+import json, sys
+with open("m.jsonl", "w") as m:
+    for i in range(30):
+        line = {"id": "s%d" % i, "vars": {"w": "thing %d" % i}}
+        if i == 3:
+            line["files"] = ["media/" + sys.argv[1]]
+        m.write(json.dumps(line) + "\n")
+json.dump({"name": "small", "model": "gemini-2.5-flash", "prompt": "Label {{w}}.",
+           "validate": {"reask": 1},
+           "response_format": {"type": "object", "properties": {"label": {"type": "string"}},
+                               "required": ["label"]}}, open("p.json", "w"))
+PY
+posts() { grep -c '"method":"POST"' emu.log || true; }
+made() { grep -c '"method":"POST","path":"/v1beta/models/[^"]*:batchGenerateContent"' emu.log || true; }
+for how in batch online; do
+    rc=0
+    "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o "out-$how" --mode batch --wait \
+        --reask "$how" --poll-interval 0.1 -q 2>"$how.err" || rc=$?
+    [ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "--reask $how exited $rc: $(cat "$how.err")"
+    check_outputs "out-$how" --manifest m.jsonl --min-ok 20
+    # a resume asks again, in a new batch, what failed (as an online resume
+    # does; the faults may make it take a round more); with nothing failed it
+    # makes none
+    n=$(made) p0=$(posts)
+    failed=$(nlines "out-$how/errors.jsonl")
+    rc2=0
+    "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o "out-$how" --mode batch --wait \
+        --reask "$how" --poll-interval 0.1 -q 2>/dev/null || rc2=$?
+    [ "$rc2" = 0 ] || [ "$rc2" = 1 ] || fail "the resume of --reask $how exited $rc2"
+    new=$(($(made) - n)) asked=$(($(posts) - p0))
+    if [ "$failed" -gt 0 ]; then
+        # in a batch, or online for what the online list holds
+        [ "$asked" -ge 1 ] && [ "$new" -le 3 ] ||
+            fail "the resume of --reask $how ($failed failed) sent $asked requests, $new batches"
+    else
+        [ "$asked" = 0 ] || fail "the resume of --reask $how sent $asked requests with nothing failed"
+    fi
+    # and a resume with nothing left makes none
+    if [ ! -s "out-$how/errors.jsonl" ]; then
+        n=$(made)
+        expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o "out-$how" --mode batch -q
+        [ "$(made)" = "$n" ] || fail "a resume of a finished folder made batches"
+    fi
+    check_outputs "out-$how" --manifest m.jsonl --min-ok 25
+done
+python3 - <<'PY'
+import json
+for how in ("batch", "online"):
+    res = [json.loads(l) for l in open("out-%s/results.jsonl" % how)]
+    errs = [json.loads(l) for l in open("out-%s/errors.jsonl" % how)] \
+        if __import__("os").path.exists("out-%s/errors.jsonl" % how) else []
+    ids = sorted([r["id"] for r in res] + [e["id"] for e in errs])
+    assert ids == sorted("s%d" % i for i in range(30)), (how, ids)
+    assert any(r.get("requests", 1) > 1 for r in res), "%s: nothing was asked twice" % how
+PY
+"$GEMBATCH" batches list --endpoint "$emu_URL" >list.txt || fail "batches list failed"
+[ "$(grep -c 'batches/' list.txt)" = "$(made)" ] || fail "batches list: $(cat list.txt)"
+note "30 jobs in batch mode with line errors and re-asks, in batches and online; resumes made nothing"
