@@ -1,8 +1,11 @@
 /* ratelimit.c: token buckets refilled continuously (rpm/60000 per ms) with a
  * burst of one second's worth (at least one request), and AIMD on the
  * in-flight limit: halve on a 429 (at most once per second, so one burst of
- * 429s counts once), +1 per `limit` successes. */
+ * 429s counts once), +1 per `limit` successes. Flex sheds cut it only
+ * when they are most of what was sent lately. */
 #include "ratelimit.h"
+
+#include <math.h>
 
 void rl_init(struct rl *r, int concurrency, long rpm, long tpm, uint64_t now)
 {
@@ -15,6 +18,8 @@ void rl_init(struct rl *r, int concurrency, long rpm, long tpm, uint64_t now)
     r->limit = r->max;
     r->grow = 0;
     r->last_cut_ms = 0;
+    r->sent_w = r->shed_w = 0;
+    r->shed_ms = now;
 }
 
 static void refill(struct rl *r, uint64_t now)
@@ -35,6 +40,21 @@ static void refill(struct rl *r, uint64_t now)
         if (r->tok_tokens > burst)
             r->tok_tokens = burst;
     }
+}
+
+/* Requests sent and shed, each counted with a weight that halves every
+ * 7 s or so (e^-t/10s): their ratio is the share of what was sent lately
+ * that the service shed. Against sends, not answers: a shed comes back at
+ * once and an answer after seconds, so the first sheds of a run would
+ * otherwise look like all of them. */
+static void shed_decay(struct rl *r, uint64_t now)
+{
+    if (now > r->shed_ms) {
+        double k = exp(-(double)(now - r->shed_ms) / 10000.0);
+        r->sent_w *= k;
+        r->shed_w *= k;
+    }
+    r->shed_ms = now;
 }
 
 int rl_acquire(struct rl *r, uint64_t now, long est, uint64_t *wait_ms)
@@ -64,6 +84,8 @@ int rl_acquire(struct rl *r, uint64_t now, long est, uint64_t *wait_ms)
         r->req_tokens -= 1;
     if (r->tpm)
         r->tok_tokens -= (double)est;
+    shed_decay(r, now);
+    r->sent_w += 1;
     *wait_ms = 0;
     return 1;
 }
@@ -81,6 +103,14 @@ void rl_on_429(struct rl *r, uint64_t now)
     r->last_cut_ms = now;
     r->limit = r->limit / 2 < 1 ? 1 : r->limit / 2;
     r->grow = 0;
+}
+
+void rl_on_shed(struct rl *r, uint64_t now)
+{
+    shed_decay(r, now);
+    r->shed_w += 1;
+    if (r->sent_w >= RL_SHED_MIN_SENT && r->shed_w > RL_SHED_CUT * r->sent_w)
+        rl_on_429(r, now);
 }
 
 void rl_on_success(struct rl *r)

@@ -678,12 +678,13 @@ enum attempt_end answer_on_done(struct run *r, struct task *t, struct op *op)
     int shed = was_shed(t, op, &a);
     if (shed) {
         /* retried with backoff like any 503/429, but it does not use up the
-         * request's attempts (only SHED_MAX bounds it) and it slows the send
-         * rate; it says nothing about the endpoint's health */
+         * request's attempts (only SHED_MAX bounds it), and it slows the send
+         * rate when most answers are sheds; it says nothing about the
+         * endpoint's health */
         r->c.shed++;
         t->shed++;
         t->attempts--;
-        rl_on_429(&r->rl, now_ms());
+        rl_on_shed(&r->rl, now_ms());
     }
     long delay = 0;
     struct retry_policy sp = r->policy; /* the backoff grows with each shed in a row */

@@ -63,3 +63,45 @@ Test(ratelimit, tpm_corrected_by_reported_usage)
     rl_correct(&b, 50, 5); /* an over-estimate gives its 45 tokens back */
     cr_expect_eq(rl_acquire(&b, 402, 45, &wb), 1);
 }
+
+/* Flex sheds: one request in five shed is flex's normal state and leaves
+ * the in-flight limit where it is (each shed request waits its own
+ * backoff), even at the start of a run, when the sheds come back at once and
+ * the answers only after seconds; when most requests are shed the limit is
+ * cut as by a 429, and it grows back once answers come again. */
+Test(ratelimit, sheds_cut_only_when_most_requests_are_shed)
+{
+    struct rl r;
+    rl_init(&r, 400, 0, 0, 0);
+    uint64_t now = 0, wait = 0;
+    for (int i = 0; i < 400; i++) /* the first 400 requests leave */
+        cr_assert(rl_acquire(&r, now, 10, &wait));
+    for (int i = 0; i < 80; i++) { /* 80 of them shed within the first second */
+        now += 10;
+        rl_on_shed(&r, now);
+        cr_assert(rl_acquire(&r, now, 10, &wait)); /* a freed slot: another request */
+    }
+    cr_expect_eq(r.limit, 400, "the first sheds of a run cut the limit to %d", r.limit);
+    for (int i = 0; i < 2000; i++) { /* then 100 answers a second, one in five shed */
+        now += 10;
+        if (i % 5 == 0)
+            rl_on_shed(&r, now);
+        else
+            rl_on_success(&r);
+        cr_assert(rl_acquire(&r, now, 10, &wait));
+    }
+    cr_expect_eq(r.limit, 400, "20 %% sheds cut the limit to %d", r.limit);
+    for (int i = 0; i < 1000; i++) { /* then 4 in 5 shed, for 10 s */
+        now += 10;
+        if (i % 5 == 0)
+            rl_on_success(&r);
+        else
+            rl_on_shed(&r, now);
+        cr_assert(rl_acquire(&r, now, 10, &wait));
+    }
+    cr_expect(r.limit <= 100, "80 %% sheds left the limit at %d", r.limit);
+    int cut = r.limit;
+    for (int i = 0; i < 5000; i++)
+        rl_on_success(&r);
+    cr_expect_gt(r.limit, cut, "the limit did not grow back");
+}
