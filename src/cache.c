@@ -7,6 +7,7 @@
  * cachekey.c. Stats, prune and export are cache_admin.c's. */
 #include "cache.h"
 #include "cache_int.h"
+#include "esc.h"
 #include "fsx.h"
 #include "jsonx.h"
 #include "sha256.h"
@@ -395,10 +396,24 @@ fail:
     return rc;
 }
 
+int cache_set_secret(struct cache *c, const char *key)
+{
+    if (c->secret) {
+        memset(c->secret, 0, strlen(c->secret));
+        free(c->secret);
+        c->secret = NULL;
+    }
+    if (!key || strlen(key) < ESC_SECRET_MIN)
+        return 0;
+    c->secret = strdup(key);
+    return c->secret ? 0 : GB_ENOMEM;
+}
+
 void cache_close(struct cache *c)
 {
     if (!c)
         return;
+    cache_set_secret(c, NULL);
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(c->st[i]);
     sqlite3_close(c->db);
@@ -607,7 +622,7 @@ json_t *cache_hit_result(const struct cache_hit *hit, const char *id, const json
 /* ---- put ------------------------------------------------------------------------- */
 
 /* The result as stored: a copy without the fields of one run. */
-static char *stored_text(const json_t *result, size_t *n)
+static char *stored_text(const struct cache *c, const json_t *result, size_t *n)
 {
     static const char *const drop[] = CACHE_RUN_FIELDS;
     json_t *o = json_copy((json_t *)result);
@@ -617,6 +632,8 @@ static char *stored_text(const json_t *result, size_t *n)
         json_object_del(o, drop[i]);
     char *t = jx_dump(o, n);
     json_decref(o);
+    if (t && c->secret)
+        t[*n = esc_redact(t, *n, c->secret, strlen(c->secret))] = '\0';
     return t;
 }
 
@@ -683,7 +700,7 @@ int cache_put(struct cache *c, const char *key, const json_t *result,
     char (*ext)[16] = calloc(nimages + 1, sizeof *ext);
     uint64_t *size = calloc(nimages + 1, sizeof *size);
     size_t n = 0;
-    char *text = stored_text(result, &n);
+    char *text = stored_text(c, result, &n);
     int rc = GB_ENOMEM, in_tx = 0;
     uint8_t sum[32];
     if (!sha || !ext || !size || !text) {

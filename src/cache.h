@@ -105,6 +105,11 @@ void cache_hit_free(struct cache_hit *hit);
  * them. The engine adds latency_ms and finished_at. New reference. */
 json_t *cache_hit_result(const struct cache_hit *hit, const char *id, const json_t *files);
 
+/* Blank key (a copy is kept) out of every answer stored from now on, as the
+ * sink does for the output folder: a server may echo the API key. NULL or a
+ * key too short to blank: nothing. 0, or GB_ENOMEM. */
+int cache_set_secret(struct cache *c, const char *key);
+
 /* Store the final, validated result line of key (the run's own line: its
  * per-run fields are dropped) with its images, read from image_paths (the
  * files the run wrote, in the order of result's "files"), and what the

@@ -24,6 +24,7 @@ struct cache {
     char *path;
     char *blobs;          /* <path>.blobs */
     struct cache_opts o;
+    char *secret;         /* blanked out of stored answers (cache_set_secret) */
     int blobs_made;
     int failed;
     char error[1024];

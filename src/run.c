@@ -748,11 +748,14 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
     int rc;
     if ((rc = sink_open(&r->sink, cfg->out_dir, cfg->restart, err)))
         return rc;
-    /* a key a server echoes back never reaches the disk (the embedded
-     * emulator's stand-in key is no secret, and too short to blank) */
-    sink_set_secret(&r->sink, cfg->emulator && cfg->api_key && !strcmp(cfg->api_key, "emulator")
-                                  ? NULL
-                                  : cfg->api_key);
+    /* a key a server echoes back never reaches the disk: not the output
+     * folder, not the answer cache (the embedded emulator's stand-in key is
+     * no secret, and too short to blank) */
+    const char *secret =
+        cfg->emulator && cfg->api_key && !strcmp(cfg->api_key, "emulator") ? NULL : cfg->api_key;
+    sink_set_secret(&r->sink, secret);
+    if (cfg->cache && cache_set_secret(cfg->cache, secret))
+        return GB_FAIL(err, GB_ENOMEM, "out of memory");
     sink_set_image_limits(&r->sink, cfg->max_images_per_answer, cfg->max_images);
     if ((rc = jrn_scan(cfg->out_dir, &r->res, err)) || (rc = check_resume(r, err)))
         return rc;

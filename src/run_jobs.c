@@ -6,7 +6,6 @@
  * heap, the jitter source, and the one function that changes a phase. The
  * bottom of the engine: it calls no other engine file. */
 #include "run_int.h"
-#include "esc.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -526,23 +525,6 @@ int task_serve_cached(struct run *r, struct task *t, struct cache_hit *h)
 
 /* The answer is stored for later runs (--cache): its images must be on disk
  * first, since the cache reads them from OUTDIR. */
-/* o with the API key blanked out of every string, as the sink writes its
- * lines (a new reference; NULL when that cannot be done, and then nothing
- * is stored). */
-static json_t *redacted_copy(const struct run *r, const json_t *o)
-{
-    const char *secret = r->sink.secret;
-    if (!secret || !*secret)
-        return json_incref((json_t *)o);
-    char *text = json_dumps(o, JSON_COMPACT);
-    if (!text)
-        return NULL;
-    size_t n = esc_redact(text, strlen(text), secret, strlen(secret));
-    json_t *clean = json_loadb(text, n, 0, NULL);
-    free(text);
-    return clean;
-}
-
 static void cache_store(struct run *r, struct task *t, const json_t *o)
 {
     struct cache *c = r->cfg->cache;
@@ -554,15 +536,11 @@ static void cache_store(struct run *r, struct task *t, const json_t *o)
     }
     for (size_t k = 0; k < n; k++)
         paths[k] = fsx_join(r->cfg->out_dir, json_string_value(json_array_get(t->files, k)));
-    /* the key a server echoed back is blanked here as in results.jsonl: the
-     * cache is a file the user keeps too */
-    json_t *clean = redacted_copy(r, o);
     struct gb_err e = {0};
-    if (clean && cache_put(c, t->cache_key, clean, (const char *const *)paths, n,
-                           t->cost_known ? t->cost_usd : NAN, &e) < 0 &&
+    if (cache_put(c, t->cache_key, o, (const char *const *)paths, n,
+                  t->cost_known ? t->cost_usd : NAN, &e) < 0 &&
         !r->cfg->quiet)
         log_warn("the answer cache failed, the run goes on without it: %s", e.msg);
-    json_decref(clean);
     for (size_t k = 0; k < n; k++)
         free(paths[k]);
     free(paths);
