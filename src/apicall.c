@@ -170,17 +170,12 @@ int apicall_cmd(int argc, char **argv, const char *method, const char *summary)
                                 "line.\nExit status: 0 done, 1 not found, 2 usage, 3 refused or "
                                 "unreachable.\n",
                                 opts};
-    char **posv = calloc((size_t)argc + 1, sizeof *posv);
     int npos = 0, outcome = GB_USAGE;
     struct buf body;
     buf_init(&body, 256u << 20);
+    char **posv = cli_args(&cmd, argc, argv, &npos, &outcome);
     if (!posv)
-        return GB_USAGE;
-    int rc = cli_parse(&cmd, argc, argv, posv, &npos);
-    if (rc) {
-        outcome = rc == CLI_HELP_SHOWN ? GB_DONE : GB_USAGE;
-        goto out;
-    }
+        return outcome;
     if (npos != 1) {
         cli_usage_error(&cmd, npos ? "give exactly one ID" : "no interaction ID given");
         goto out;

@@ -2,6 +2,7 @@
  * Accepts --long VALUE, --long=VALUE, -x VALUE, -xVALUE and "--". Never
  * exits: errors are printed and reported to the caller. */
 #include "cli.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <math.h>
@@ -256,4 +257,20 @@ void cli_help(const struct cli_cmd *cmd, FILE *out)
     fprintf(out, "  %-26s  %s\n", "-h, --help", "show this help and exit");
     if (cmd->details)
         fprintf(out, "\n%s", cmd->details);
+}
+
+char **cli_args(const struct cli_cmd *cmd, int argc, char **argv, int *npos, int *outcome)
+{
+    *npos = 0;
+    *outcome = GB_USAGE;
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    if (!pos)
+        return NULL;
+    int rc = cli_parse(cmd, argc, argv, pos, npos);
+    if (rc) {
+        *outcome = rc == CLI_HELP_SHOWN ? GB_DONE : GB_USAGE;
+        free(pos);
+        return NULL;
+    }
+    return pos;
 }

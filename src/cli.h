@@ -43,6 +43,11 @@ struct cli_cmd {
  * pointers); *npos gets their count. Returns 0, CLI_HELP_SHOWN after printing
  * help to stdout, or -1 after printing a usage error to stderr. */
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, char **pos, int *npos);
+/* cli_parse with the positional array made for it: the array (the caller
+ * frees it) with *npos set, or NULL with *outcome set to GB_DONE after the
+ * help was shown and GB_USAGE otherwise (a usage error was printed, or no
+ * memory), nothing left to free. */
+char **cli_args(const struct cli_cmd *cmd, int argc, char **argv, int *npos, int *outcome);
 
 void cli_help(const struct cli_cmd *cmd, FILE *out);
 

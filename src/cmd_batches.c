@@ -135,15 +135,10 @@ int cmd_batches(int argc, char **argv)
         CLI_END};
     const struct cli_cmd cmd = {argv[0], "list|get|cancel|delete [NAME] [options]",
                                 "The key's Batch Mode jobs (the Batch API).", details, opts};
-    char **posv = calloc((size_t)argc + 1, sizeof *posv);
     int npos = 0, outcome = GB_USAGE;
+    char **posv = cli_args(&cmd, argc, argv, &npos, &outcome);
     if (!posv)
-        return GB_USAGE;
-    int rc = cli_parse(&cmd, argc, argv, posv, &npos);
-    if (rc) {
-        outcome = rc == CLI_HELP_SHOWN ? GB_DONE : GB_USAGE;
-        goto out;
-    }
+        return outcome;
     const char *verb = npos ? posv[0] : NULL;
     int is_list = verb && !strcmp(verb, "list");
     int is_one = verb && (!strcmp(verb, "get") || !strcmp(verb, "cancel") || !strcmp(verb, "delete"));

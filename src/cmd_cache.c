@@ -97,17 +97,12 @@ int cmd_cache(int argc, char **argv)
         CLI_END};
     const struct cli_cmd cmd = {"cache", "stats|prune|export [--cache PATH] [options]",
                                 "Look after the answer cache of run --cache.", details, opts};
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, outcome = GB_USAGE;
     struct cache *c = NULL;
     struct gb_err err = {0};
+    char **pos = cli_args(&cmd, argc, argv, &npos, &outcome);
     if (!pos)
-        return GB_USAGE;
-    int rc = cli_parse(&cmd, argc, argv, pos, &npos);
-    if (rc) {
-        outcome = rc == CLI_HELP_SHOWN ? GB_DONE : GB_USAGE;
-        goto out;
-    }
+        return outcome;
     const char *action = npos ? pos[0] : NULL;
     int is_stats = action && !strcmp(action, "stats"), is_prune = action && !strcmp(action, "prune"),
         is_export = action && !strcmp(action, "export");
@@ -141,6 +136,7 @@ int cmd_cache(int argc, char **argv)
     /* read mode never creates a file: a mistyped path is an error, not a
      * new empty cache; prune writes, so it opens readwrite once it exists */
     struct cache_opts o = {path, CACHE_READ, 0, 0, -1};
+    int rc;
     if ((rc = cache_open(&o, &c, &err)) == 0 && is_prune) {
         cache_close(c);
         c = NULL;

@@ -572,17 +572,12 @@ int cmd_prices(int argc, char **argv)
     const struct cli_cmd cmd = {"prices", "[MODEL] [options]",
                                 "Print the price table used for cost, or one model's rates.",
                                 details, opts};
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, outcome = GB_USAGE;
     struct prices *p = NULL;
     struct gb_err err = {0};
+    char **pos = cli_args(&cmd, argc, argv, &npos, &outcome);
     if (!pos)
-        return GB_USAGE;
-    int rc = cli_parse(&cmd, argc, argv, pos, &npos);
-    if (rc) {
-        outcome = rc == CLI_HELP_SHOWN ? GB_DONE : GB_USAGE;
-        goto out;
-    }
+        return outcome;
     if (npos > 1 || (npos && o.usage_file)) {
         cli_usage_error(&cmd, npos > 1 ? "give one MODEL, not %d" : "MODEL and --usage do not go "
                                                                     "together (%d)",

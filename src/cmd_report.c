@@ -56,24 +56,19 @@ int cmd_report(int argc, char **argv)
     const struct cli_cmd cmd = {"report", "OUTDIR [-o FILE] [options]",
                                 "Write a self-contained HTML report of a run's output folder.",
                                 details, opts};
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, outcome = GB_USAGE;
     struct gb_err err = {0};
     struct report_info info = {0};
+    char **pos = cli_args(&cmd, argc, argv, &npos, &outcome);
     if (!pos)
-        return GB_USAGE;
-    int rc = cli_parse(&cmd, argc, argv, pos, &npos);
-    if (rc) {
-        outcome = rc == CLI_HELP_SHOWN ? GB_DONE : GB_USAGE;
-        goto out;
-    }
+        return outcome;
     if (npos != 1) {
         cli_usage_error(&cmd, npos ? "give one OUTDIR, not %d" : "no OUTDIR given", npos);
         goto out;
     }
     log_set_quiet(quiet);
     struct report_opts o = {pos[0], out, max_rows};
-    rc = report_build(&o, &info, &err);
+    int rc = report_build(&o, &info, &err);
     if (rc) {
         log_err(&err);
         outcome = rc == GB_EIO || rc == GB_ENOMEM ? GB_ABORTED : GB_USAGE;
