@@ -165,6 +165,25 @@ static struct task *task_of_meta(struct bm *b, const json_t *meta, const char *m
     return t;
 }
 
+/* A job's request (line; the caller keeps it) into a part again: its meta
+ * line goes along, without its place in the old part, with count_key set to
+ * count and the rounds so far (t) when count_key is given. */
+static int ask_again(struct bm *b, const struct bm_part *p, json_t *line, const json_t *meta,
+                     int round, int resubmit_of, const char *count_key, long long count,
+                     const struct task *t)
+{
+    json_t *m = json_deep_copy(meta);
+    if (m && count_key) {
+        json_object_set_new(m, count_key, json_integer(count));
+        json_object_set_new(m, "prev", rounds_json(t));
+    }
+    json_object_del(m, "off");
+    json_object_del(m, "len");
+    int rc = line && m ? bm_add_line(b, p->model, round, resubmit_of, line, NULL, m) : GB_EIO;
+    json_decref(m);
+    return rc;
+}
+
 /* A re-ask: the same request with the model's answer and what was wrong
  * with it, in a part of the next round. */
 static int reask(struct bm *b, const struct bm_part *p, const json_t *meta, const struct task *t,
@@ -181,14 +200,8 @@ static int reask(struct bm *b, const struct bm_part *p, const json_t *meta, cons
                                               text ? text : ""));
     json_array_append_new(contents, json_pack("{s:s,s:[{s:O}]}", "role", "user", "parts", "text", fix));
     json_decref(fix);
-    json_t *m = json_deep_copy(meta);
-    json_object_set_new(m, "reasks", json_integer(reasks + 1));
-    json_object_set_new(m, "prev", rounds_json(t));
-    json_object_del(m, "off");
-    json_object_del(m, "len");
-    int rc = bm_add_line(b, p->model, p->round + 1, 0, line, NULL, m);
+    int rc = ask_again(b, p, line, meta, p->round + 1, 0, "reasks", reasks + 1, t);
     json_decref(line);
-    json_decref(m);
     return rc;
 }
 
@@ -224,14 +237,9 @@ static int line_retry(struct bm *b, const struct bm_part *p, const json_t *meta,
                                         (json_int_t)t->total_attempts, "reasks",
                                         (json_int_t)t->reasks, "prev", rounds_json(t)));
     } else {
-        json_t *req = bm_request_of(b, p, meta), *m = json_deep_copy(meta);
-        json_object_set_new(m, "retries", json_integer(retries + 1));
-        json_object_set_new(m, "prev", rounds_json(t));
-        json_object_del(m, "off");
-        json_object_del(m, "len");
-        rc = req && m ? bm_add_line(b, p->model, p->round + 1, 0, req, NULL, m) : GB_EIO;
+        json_t *req = bm_request_of(b, p, meta);
+        rc = ask_again(b, p, req, meta, p->round + 1, 0, "retries", retries + 1, t);
         json_decref(req);
-        json_decref(m);
     }
     if (rc)
         return 1;
@@ -534,13 +542,9 @@ int bm_settle(struct bm *b, struct bm_part *p, const struct dset *answered)
                 online++;
         } else if (how == AGAIN) {
             json_t *req = bm_request_of(b, p, meta);
-            json_t *m = json_deep_copy(meta);
-            json_object_del(m, "off");
-            json_object_del(m, "len");
-            if (req && bm_add_line(b, p->model, p->round, p->n, req, NULL, m) == 0)
+            if (ask_again(b, p, req, meta, p->round, p->n, NULL, 0, NULL) == 0)
                 resubmitted++;
             json_decref(req);
-            json_decref(m);
         } else {
             struct task *t = task_of_meta(b, meta, p->model);
             if (t) {
