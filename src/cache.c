@@ -398,15 +398,7 @@ fail:
 
 int cache_set_secret(struct cache *c, const char *key)
 {
-    if (c->secret) {
-        memset(c->secret, 0, strlen(c->secret));
-        free(c->secret);
-        c->secret = NULL;
-    }
-    if (!key || strlen(key) < ESC_SECRET_MIN)
-        return 0;
-    c->secret = strdup(key);
-    return c->secret ? 0 : GB_ENOMEM;
+    return esc_secret_keep(&c->secret, key);
 }
 
 void cache_close(struct cache *c)

@@ -164,15 +164,7 @@ void sink_close(struct sink *s)
 
 int sink_set_secret(struct sink *s, const char *key)
 {
-    if (s->secret) {
-        memset(s->secret, 0, strlen(s->secret));
-        free(s->secret);
-        s->secret = NULL;
-    }
-    if (!key || strlen(key) < ESC_SECRET_MIN)
-        return 0;
-    s->secret = strdup(key);
-    return s->secret ? 0 : GB_ENOMEM;
+    return esc_secret_keep(&s->secret, key);
 }
 
 void sink_set_image_limits(struct sink *s, long per_answer, long per_run)

@@ -4,9 +4,11 @@
  * every stored line. */
 #include "esc.h"
 #include "utf8.h"
+#include "err.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The escape for the character at s, written into e (at most 7 bytes + NUL);
@@ -114,4 +116,17 @@ size_t esc_redact(char *s, size_t n, const char *secret, size_t sl)
         r = upto + sl;
     }
     return w;
+}
+
+int esc_secret_keep(char **slot, const char *key)
+{
+    if (*slot) {
+        memset(*slot, 0, strlen(*slot));
+        free(*slot);
+        *slot = NULL;
+    }
+    if (!key || strlen(key) < ESC_SECRET_MIN)
+        return 0;
+    *slot = strdup(key);
+    return *slot ? 0 : GB_ENOMEM;
 }

@@ -35,4 +35,9 @@ int esc_fwrite(const char *src, size_t n, FILE *f);
  * secret changes nothing. */
 size_t esc_redact(char *s, size_t n, const char *secret, size_t sl);
 
+/* Keep a copy of key in *slot for esc_redact, wiping and freeing the one
+ * kept before; NULL or a key shorter than ESC_SECRET_MIN keeps none. 0, or
+ * GB_ENOMEM. */
+int esc_secret_keep(char **slot, const char *key);
+
 #endif
