@@ -158,7 +158,9 @@ e = e[0]
 assert e["error"]["status"] == "INVALID_ARGUMENT" and "expired" in e["error"]["message"], e
 p = e["partial"]
 assert p["continuations"] == 1 and p["continuation_token"].startswith("ct_"), p
-whole = json.loads(open(f"{t}/base/results.jsonl").readline())["text"]
+# the same job's whole answer (result lines come in the order jobs end)
+jid = json.loads(open(f"{t}/one.jsonl").readline())["id"]
+whole = next(r["text"] for r in map(json.loads, open(f"{t}/base/results.jsonl")) if r["id"] == jid)
 assert p["text"] and whole.startswith(p["text"]) and p["text"] != whole, (p["text"], whole[:80])
 PY
 true
