@@ -132,6 +132,7 @@ struct emu_prev {
     int turns_total;        /* turns of its conversation, its own answer included */
     uint64_t tokens;        /* its total tokens: the next turn's history */
     json_t *tools;          /* new reference, or NULL */
+    uint8_t hash[32];       /* its answer hash: the conversation, not its random id */
 };
 
 enum emu_file_state { EMU_FILE_ACTIVE = 0, EMU_FILE_PROCESSING = 1, EMU_FILE_FAILED = 2,
@@ -288,6 +289,7 @@ struct emu_rec_in {
     int polls;              /* background: GETs before it completes */
     int turns_total;
     uint64_t tokens;
+    uint8_t hash[32];       /* the answer hash (emu_call.hash) */
     int cont;               /* a continuation state (emu_store_cont_put) */
 };
 

@@ -275,8 +275,10 @@ static int hash_sink(void *ctx, const char *p, size_t n)
 /* The answer depends on the seed and the body minus the transport fields, so
  * a streamed, a background and a plain request get the same outputs; and
  * minus service_tier, so every tier gets the same answer and usage (a
- * client's pricing per tier can be checked exactly). */
-static int answer_hash(uint64_t seed, const json_t *body, uint8_t out[32])
+ * client's pricing per tier can be checked exactly). A turn that continues a
+ * conversation hashes the previous answer's hash (prev), not its id: ids are
+ * random, and the same conversation must get the same answer in every run. */
+static int answer_hash(uint64_t seed, const json_t *body, const uint8_t *prev, uint8_t out[32])
 {
     json_t *copy = json_copy((json_t *)body); /* shallow: shares the children */
     struct sha256 h;
@@ -287,10 +289,12 @@ static int answer_hash(uint64_t seed, const json_t *body, uint8_t out[32])
     json_object_del(copy, "background");
     json_object_del(copy, "store");
     json_object_del(copy, "service_tier");
+    json_object_del(copy, "previous_interaction_id");
     uint8_t s[8];
     for (int i = 0; i < 8; i++)
         s[i] = (uint8_t)(seed >> (8 * i));
-    if (sha256_update(&h, s, 8) || jf_write(copy, 1, hash_sink, &h)) {
+    if (sha256_update(&h, s, 8) || (prev && sha256_update(&h, prev, 32)) ||
+        jf_write(copy, 1, hash_sink, &h)) {
         sha256_free(&h);
         goto out;
     }
@@ -399,6 +403,7 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
     }
     const json_t *prev = json_object_get(c->body, "previous_interaction_id");
     int prev_turns = 0;
+    uint8_t prev_hash[32];
     if (prev && !json_is_null(prev)) {
         if (!json_is_string(prev)) {
             bad_field(e, "previous_interaction_id", "expected a string");
@@ -413,6 +418,7 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
         prev_turns = pv.turns_total;
         c->history_tokens = pv.tokens;
         c->tools = pv.tools; /* inherited unless the request sends its own */
+        memcpy(prev_hash, pv.hash, sizeof prev_hash);
     }
     const json_t *in = json_object_get(c->body, "input");
     if (!in || json_is_null(in)) {
@@ -438,7 +444,7 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
     const char *name = c->model ? c->model : c->agent;
     if (strstr(name, "image"))
         c->want_image = 1;
-    if (answer_hash(env->seed, c->body, c->hash)) {
+    if (answer_hash(env->seed, c->body, c->prev_id ? prev_hash : NULL, c->hash)) {
         emu_fail(e, 500, "INTERNAL", "out of memory");
         goto fail;
     }

@@ -345,6 +345,7 @@ static int create_store(struct req *r, const struct emu_call *c, const struct em
         .tokens = a->total_tokens,
     };
     memcpy(rec.id, id, sizeof rec.id);
+    memcpy(rec.hash, c->hash, sizeof rec.hash);
     if (!rec.final_json || (pending && !rec.pending_json)) {
         free(rec.final_json);
         free(rec.pending_json);

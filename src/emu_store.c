@@ -27,6 +27,7 @@ struct rec {
     int turns_total;
     int cont;            /* a continuation state under its token, not an interaction */
     uint64_t tokens;
+    uint8_t hash[32];
     size_t bytes;        /* of the strings above, counted against MAX_STORE_BYTES */
     struct rec *hnext;
     struct rec *older, *newer;
@@ -158,6 +159,7 @@ int emu_store_put(struct emu_store *s, struct emu_rec_in *in)
     r->turns_total = in->turns_total;
     r->cont = in->cont;
     r->tokens = in->tokens;
+    memcpy(r->hash, in->hash, sizeof r->hash);
     r->bytes = sizeof *r + slen(r->final_json) + slen(r->pending_json) + slen(r->input_json) +
                slen(r->tools_json);
     struct rec *evicted = NULL;
@@ -263,6 +265,7 @@ int emu_store_prev(struct emu_store *s, const char *id, struct emu_prev *out)
     if (r) {
         out->turns_total = r->turns_total;
         out->tokens = r->tokens;
+        memcpy(out->hash, r->hash, sizeof out->hash);
         tools = r->tools_json ? strdup(r->tools_json) : NULL;
     }
     pthread_mutex_unlock(&s->mu);

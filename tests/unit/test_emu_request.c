@@ -13,8 +13,11 @@
 static int fake_prev(void *ctx, const char *id, struct emu_prev *out)
 {
     memset(out, 0, sizeof *out);
-    if (strcmp(id, "ix_prev"))
+    /* ix_prev and ix_same: two runs of one conversation (random ids, one
+     * answer hash); ix_other: another conversation */
+    if (strcmp(id, "ix_prev") && strcmp(id, "ix_same") && strcmp(id, "ix_other"))
         return -1;
+    memset(out->hash, strcmp(id, "ix_other") ? 0x11 : 0x22, sizeof out->hash);
     out->turns_total = 2;
     out->tokens = 100;
     out->tools = json_loads("[{\"type\":\"function\",\"name\":\"get_weather\"}]", 0, NULL);
@@ -221,6 +224,24 @@ Test(emu_request, previous_interaction_adds_history_and_tools)
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(c.tools, 0), "name")),
                      "get_weather");
     emu_call_free(&c);
+}
+
+/* A continued conversation gets the same answer in every run: the hash
+ * reads the previous answer's hash, not its random id. */
+Test(emu_request, a_continued_conversation_hashes_the_history_not_the_id)
+{
+    struct emu_call a, b, o, none;
+    ok("{\"model\":\"gemini-2.5-flash\",\"previous_interaction_id\":\"ix_prev\",\"input\":\"go on\"}", &a);
+    ok("{\"model\":\"gemini-2.5-flash\",\"previous_interaction_id\":\"ix_same\",\"input\":\"go on\"}", &b);
+    ok("{\"model\":\"gemini-2.5-flash\",\"previous_interaction_id\":\"ix_other\",\"input\":\"go on\"}", &o);
+    ok("{\"model\":\"gemini-2.5-flash\",\"input\":\"go on\"}", &none);
+    cr_expect(!memcmp(a.hash, b.hash, 32), "same history, other id: same answer");
+    cr_expect(memcmp(a.hash, o.hash, 32), "another history: another answer");
+    cr_expect(memcmp(a.hash, none.hash, 32), "no history: another answer");
+    emu_call_free(&a);
+    emu_call_free(&b);
+    emu_call_free(&o);
+    emu_call_free(&none);
 }
 
 Test(emu_request, file_and_remote_uris)
