@@ -197,3 +197,73 @@ int emu_media_kind_of_mime(const char *mime)
         return EMU_VIDEO;
     return EMU_DOCUMENT;
 }
+
+/* ---- the answer hash ---------------------------------------------------------------- */
+
+static int hash_sink(void *ctx, const char *p, size_t n)
+{
+    return sha256_update(ctx, p, n);
+}
+
+/* s names uploaded file part p: its full uri, or "files/ID" alone or at the
+ * end of a uri with another origin or version. */
+static int names_file(const char *s, const struct emu_part *p)
+{
+    size_t n = strlen(s), k = strlen(p->file);
+    if (!strcmp(s, p->uri))
+        return 1;
+    return n >= k && !strcmp(s + n - k, p->file) && (n == k || s[n - k - 1] == '/');
+}
+
+static void file_digests(json_t *v, const struct emu_call *c)
+{
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, x) file_digests(x, c);
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) file_digests(x, c);
+    } else if (json_is_string(v)) {
+        for (i = 0; i < c->nparts; i++) {
+            const struct emu_part *p = &c->parts[i];
+            if (p->file[0] && p->uri && names_file(json_string_value(v), p)) {
+                char hex[8 + 65] = "sha256:";
+                for (int b = 0; b < 32; b++)
+                    snprintf(hex + 7 + 2 * b, 3, "%02x", p->f.sha256[b]);
+                json_string_set(v, hex);
+                return;
+            }
+        }
+    }
+}
+
+int emu_answer_hash(uint64_t seed, const void *salt, size_t salt_len, const uint8_t *prev,
+                    const json_t *body, const struct emu_call *c, uint8_t out[32])
+{
+    struct sha256 h;
+    uint8_t s[8];
+    json_t *view = NULL;
+    int files = 0, rc = -1;
+    for (size_t i = 0; i < c->nparts; i++)
+        files |= c->parts[i].file[0] != 0;
+    if (files) { /* a deep copy only when an uploaded file is referenced */
+        if (!(view = json_deep_copy(body)))
+            return -1;
+        file_digests(view, c);
+        body = view;
+    }
+    for (int i = 0; i < 8; i++)
+        s[i] = (uint8_t)(seed >> (8 * i));
+    if (sha256_init(&h))
+        goto out;
+    if (sha256_update(&h, s, 8) || (salt_len && sha256_update(&h, salt, salt_len)) ||
+        (prev && sha256_update(&h, prev, 32)) || jf_write(body, 1, hash_sink, &h)) {
+        sha256_free(&h);
+        goto out;
+    }
+    rc = sha256_final(&h, out) ? -1 : 0;
+out:
+    json_decref(view);
+    return rc;
+}

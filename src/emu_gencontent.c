@@ -515,27 +515,17 @@ static const char *const req_keys[] = {
     "model", "contents", "systemInstruction", "tools", "toolConfig", "safetySettings",
     "cachedContent", "generationConfig", "labels", "serviceTier", "store", NULL};
 
-static int hash_sink(void *ctx, const char *p, size_t n)
+/* The answer hash of a line (emu_answer_hash, salted with the route and the
+ * model): the same line gets the same answer in any batch, as an interaction
+ * does. */
+static int answer_hash(uint64_t seed, const char *model, const json_t *req,
+                       const struct emu_call *c, uint8_t out[32])
 {
-    return sha256_update(ctx, p, n);
-}
-
-/* SHA-256 of the seed, the model and the request (keys sorted): the same
- * line gets the same answer in any batch, as an interaction does. */
-static int answer_hash(uint64_t seed, const char *model, const json_t *req, uint8_t out[32])
-{
-    struct sha256 h;
-    uint8_t s[8];
-    for (int i = 0; i < 8; i++)
-        s[i] = (uint8_t)(seed >> (8 * i));
-    if (sha256_init(&h))
+    char salt[16 + 128];
+    int n = snprintf(salt, sizeof salt, "generateContent%c%s", 0, model);
+    if (n < 0 || (size_t)n >= sizeof salt)
         return -1;
-    if (sha256_update(&h, s, 8) || sha256_update(&h, "generateContent", 16) ||
-        sha256_update(&h, model, strlen(model) + 1) || jf_write(req, 1, hash_sink, &h)) {
-        sha256_free(&h);
-        return -1;
-    }
-    return sha256_final(&h, out) ? -1 : 0;
+    return emu_answer_hash(seed, salt, (size_t)n + 1, NULL, req, c, out);
 }
 
 /* req as a call for the interactions model (*enum_mode: text/x.enum). */
@@ -586,7 +576,7 @@ static int to_call(const struct emu_env *env, const char *model, const json_t *r
         return -1;
     if (strstr(name, "image"))
         c->want_image = 1;
-    if (answer_hash(env->seed, name, req, c->hash))
+    if (answer_hash(env->seed, name, req, c, c->hash))
         return emu_fail(e, 500, "INTERNAL", "out of memory");
     return 0;
 }

@@ -254,6 +254,14 @@ void emu_iso8601(int64_t unix_ms, char out[32]);
 int64_t emu_now_ms(void);      /* wall clock */
 int64_t emu_mono_ms(void);     /* monotonic */
 uint64_t emu_mix64(uint64_t x); /* splitmix64 finaliser */
+/* The answer hash of a request: SHA-256 of the seed, the salt (salt_len
+ * bytes: a route or model name, may be 0), the previous answer's hash when
+ * the request continues a conversation (prev, or NULL), and body (keys
+ * sorted) with each string naming one of c's uploaded files replaced by that
+ * file's content digest. Ids, of files and of interactions, are random; what
+ * they hold is not, so the same request gets the same answer in every run. */
+int emu_answer_hash(uint64_t seed, const void *salt, size_t salt_len, const uint8_t *prev,
+                    const json_t *body, const struct emu_call *c, uint8_t out[32]);
 
 /* ---- SSE ------------------------------------------------------------------ */
 

@@ -267,39 +267,25 @@ static int service_tier(struct emu_call *c, struct emu_err *e)
                     s);
 }
 
-static int hash_sink(void *ctx, const char *p, size_t n)
-{
-    return sha256_update(ctx, p, n);
-}
-
 /* The answer depends on the seed and the body minus the transport fields, so
  * a streamed, a background and a plain request get the same outputs; and
  * minus service_tier, so every tier gets the same answer and usage (a
  * client's pricing per tier can be checked exactly). A turn that continues a
  * conversation hashes the previous answer's hash (prev), not its id: ids are
  * random, and the same conversation must get the same answer in every run. */
-static int answer_hash(uint64_t seed, const json_t *body, const uint8_t *prev, uint8_t out[32])
+static int answer_hash(uint64_t seed, const struct emu_call *c, const uint8_t *prev,
+                       uint8_t out[32])
 {
-    json_t *copy = json_copy((json_t *)body); /* shallow: shares the children */
-    struct sha256 h;
+    json_t *copy = json_copy(c->body); /* shallow: shares the children */
     int rc = -1;
-    if (!copy || sha256_init(&h))
-        goto out;
-    json_object_del(copy, "stream");
-    json_object_del(copy, "background");
-    json_object_del(copy, "store");
-    json_object_del(copy, "service_tier");
-    json_object_del(copy, "previous_interaction_id");
-    uint8_t s[8];
-    for (int i = 0; i < 8; i++)
-        s[i] = (uint8_t)(seed >> (8 * i));
-    if (sha256_update(&h, s, 8) || (prev && sha256_update(&h, prev, 32)) ||
-        jf_write(copy, 1, hash_sink, &h)) {
-        sha256_free(&h);
-        goto out;
+    if (copy) {
+        json_object_del(copy, "stream");
+        json_object_del(copy, "background");
+        json_object_del(copy, "store");
+        json_object_del(copy, "service_tier");
+        json_object_del(copy, "previous_interaction_id");
+        rc = emu_answer_hash(seed, NULL, 0, prev, copy, c, out);
     }
-    rc = sha256_final(&h, out) ? -1 : 0;
-out:
     json_decref(copy);
     return rc;
 }
@@ -444,7 +430,7 @@ int emu_call_parse(const struct emu_env *env, const char *path, const struct emu
     const char *name = c->model ? c->model : c->agent;
     if (strstr(name, "image"))
         c->want_image = 1;
-    if (answer_hash(env->seed, c->body, c->prev_id ? prev_hash : NULL, c->hash)) {
+    if (answer_hash(env->seed, c, c->prev_id ? prev_hash : NULL, c->hash)) {
         emu_fail(e, 500, "INTERNAL", "out of memory");
         goto fail;
     }

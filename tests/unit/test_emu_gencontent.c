@@ -13,7 +13,8 @@
 #include "png.h"
 #include "schema.h"
 
-/* files/abc is a 3-byte ACTIVE text file; files/busy is PROCESSING */
+/* files/abc is a 3-byte ACTIVE text file (files/abd: the same bytes uploaded
+ * again); files/busy is PROCESSING */
 static int fake_file(void *ctx, const char *uri, struct emu_facts *facts, char *mime,
                      size_t mimesz, char *name, size_t namesz)
 {
@@ -23,7 +24,7 @@ static int fake_file(void *ctx, const char *uri, struct emu_facts *facts, char *
     snprintf(name, namesz, "files/%s", id + 1);
     if (!strcmp(id, "/busy"))
         return EMU_FILE_PROCESSING;
-    if (strcmp(id, "/abc"))
+    if (strcmp(id, "/abc") && strcmp(id, "/abd"))
         return EMU_FILE_UNKNOWN;
     memset(facts, 0, sizeof *facts);
     facts->bytes = 3;
@@ -331,4 +332,31 @@ Test(emu_gencontent, refusals)
                          "{\"thinkingConfig\":{\"thinkingBudget\":10,\"thinkingLevel\":\"LOW\"}}}",
                          &e),
                  400);
+}
+
+/* A line names its file by a random id; the answer reads the file's content:
+ * the same bytes uploaded again (another id, bare or as a full uri) get the
+ * same answer, so a resumed or re-run batch is billed the same. */
+Test(emu_gencontent, an_uploaded_file_is_answered_by_its_content_not_its_id)
+{
+    const char *fmt = "{\"contents\":[{\"parts\":[{\"text\":\"read\"},"
+                      "{\"fileData\":{\"fileUri\":\"%s\"}}]}]}";
+    const char *uris[] = {"files/abc", "files/abd",
+                          "https://generativelanguage.googleapis.com/v1beta/files/abd"};
+    char req[512], *first = NULL;
+    for (int i = 0; i < 3; i++) {
+        snprintf(req, sizeof req, fmt, uris[i]);
+        json_t *r = answer(req);
+        const char *t = text0(r);
+        if (!first)
+            first = strdup(t);
+        else
+            cr_expect_str_eq(t, first, "%s", uris[i]);
+        json_decref(r);
+    }
+    snprintf(req, sizeof req, fmt, "https://example.com/abc.txt");
+    json_t *r = answer(req);
+    cr_expect_str_neq(text0(r), first, "a remote file is not ours: another answer");
+    json_decref(r);
+    free(first);
 }

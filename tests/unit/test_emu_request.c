@@ -31,7 +31,7 @@ static int fake_file(void *ctx, const char *uri, struct emu_facts *f, char *mime
     if (strncmp(uri, "http://127.0.0.1:1/v1beta/files/", 32))
         return EMU_FILE_NOT_OURS;
     snprintf(name, namesz, "files%s", id);
-    if (!strcmp(id, "/active")) {
+    if (!strcmp(id, "/active") || !strcmp(id, "/active2")) { /* one content, two uploads */
         memset(f, 0, sizeof *f);
         f->bytes = 1234;
         f->seconds = -1;
@@ -242,6 +242,26 @@ Test(emu_request, a_continued_conversation_hashes_the_history_not_the_id)
     emu_call_free(&b);
     emu_call_free(&o);
     emu_call_free(&none);
+}
+
+/* Uploaded files are hashed by what they hold: a second upload of the same
+ * bytes gets another random id, and the same answer. */
+Test(emu_request, an_uploaded_file_is_hashed_by_its_content_not_its_id)
+{
+    struct emu_call a, b, r;
+    ok("{\"model\":\"gemini-2.5-flash\",\"input\":[{\"type\":\"text\",\"text\":\"x\"},"
+       "{\"type\":\"image\",\"uri\":\"http://127.0.0.1:1/v1beta/files/active\"}]}", &a);
+    ok("{\"model\":\"gemini-2.5-flash\",\"input\":[{\"type\":\"text\",\"text\":\"x\"},"
+       "{\"type\":\"image\",\"uri\":\"http://127.0.0.1:1/v1beta/files/active2\"}]}", &b);
+    ok("{\"model\":\"gemini-2.5-flash\",\"input\":[{\"type\":\"text\",\"text\":\"x\"},"
+       "{\"type\":\"image\",\"uri\":\"https://example.com/a.jpg\"}]}", &r);
+    cr_expect(!memcmp(a.hash, b.hash, 32), "same bytes under another id: same answer");
+    cr_expect(memcmp(a.hash, r.hash, 32), "a remote uri is not our file: another answer");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(b.body, "input"), 1), "uri")),
+                     "http://127.0.0.1:1/v1beta/files/active2", "the request itself is left as sent");
+    emu_call_free(&a);
+    emu_call_free(&b);
+    emu_call_free(&r);
 }
 
 Test(emu_request, file_and_remote_uris)
