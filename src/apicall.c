@@ -118,7 +118,7 @@ long api_call(struct api *a, const char *method, const char *path, const char *b
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
     if (cc == CURLE_OK)
         return http;
-    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    const char *why = xfer_why(cc, errbuf);
     char *shown = url_redact(a->cfg.endpoint);
     if (xfer_tls_error(cc))
         log_error("TLS failure talking to %s: %s; " CONFIG_TLS_HINT, shown ? shown : "the endpoint",

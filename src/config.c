@@ -215,11 +215,17 @@ int config_load_key(struct config *c, const char *key_file, struct gb_err *err)
 
 int config_check_endpoint(const char *endpoint, struct gb_err *err)
 {
-    if (url_is_http(endpoint))
+    int http = url_is_http(endpoint);
+    if (http && !strpbrk(endpoint, "?#"))
         return 0;
     char *shown = url_redact(endpoint);
-    GB_FAIL(err, GB_EINVAL, "the endpoint '%s' is not an http:// or https:// URL",
-            shown ? shown : "?");
+    if (!http)
+        GB_FAIL(err, GB_EINVAL, "the endpoint '%s' is not an http:// or https:// URL",
+                shown ? shown : "?");
+    else /* paths are appended to it: a query would end up mid-path, or carry a key */
+        GB_FAIL(err, GB_EINVAL, "the endpoint '%s' has a query or a fragment; give the base URL "
+                "alone (gembatch adds the paths, and sends the key from GEMINI_API_KEY in a "
+                "header, never in a URL)", shown ? shown : "?");
     free(shown);
     return GB_EINVAL;
 }

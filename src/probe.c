@@ -58,7 +58,7 @@ int probe_is_emulator(const char *base_url, const char *api_key, const char *cac
         curl_easy_setopt(e, CURLOPT_CAINFO, cacert);
     CURLcode cc = curl_easy_perform(e);
     if (cc != CURLE_OK)
-        rc = GB_FAIL(err, GB_ENET, "%s", curl_easy_strerror(cc));
+        rc = GB_FAIL(err, GB_ENET, "%s", xfer_why(cc, NULL));
     else
         rc = found;
 out:

@@ -568,7 +568,7 @@ static void describe(const struct op *op, const struct attempt *a, char *why, si
     else if (a->o.cls == OC_BAD_BODY)
         snprintf(why, n, "%s", a->pe.msg);
     else
-        snprintf(why, n, "%s", op->errbuf[0] ? op->errbuf : curl_easy_strerror(op->cc));
+        snprintf(why, n, "%s", xfer_why(op->cc, op->errbuf));
 }
 
 /* A retryable failure: schedule the retry, unless the run must stop first

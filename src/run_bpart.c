@@ -256,7 +256,7 @@ long bm_call_json(struct bm *b, const char *method, const char *url_fmt, const c
         struct api_error ae = {0};
         if (op->cc != CURLE_OK) {
             o.cls = OC_NET;
-            snprintf(why, wn, "%s", op->errbuf[0] ? op->errbuf : curl_easy_strerror(op->cc));
+            snprintf(why, wn, "%s", xfer_why(op->cc, op->errbuf));
         } else if (op->http >= 200 && op->http < 300) {
             *doc = json_loadb(op->resp.data ? op->resp.data : "{}", op->resp.len, 0, NULL);
             if (!*doc) {

@@ -239,7 +239,7 @@ enum upl_next upl_done(struct uploads *u, struct upl *rec, struct op *op,
     if (o.cls == OC_HTTP)
         snprintf(why, sizeof why, "HTTP %ld %s: %.500s", op->http, ae.status, ae.message);
     else if (o.cls != OC_OK)
-        snprintf(why, sizeof why, "%s", op->errbuf[0] ? op->errbuf : curl_easy_strerror(op->cc));
+        snprintf(why, sizeof why, "%s", xfer_why(op->cc, op->errbuf));
     if (o.cls == OC_OK) {
         json_t *doc = op->resp.len ? json_loadb(op->resp.data, op->resp.len, 0, NULL) : NULL;
         enum upl_next next = UPL_GO;

@@ -620,6 +620,15 @@ struct op *xfer_next_done(struct xfer *x)
     return NULL;
 }
 
+const char *xfer_why(CURLcode cc, const char *errbuf)
+{
+    if (errbuf && errbuf[0])
+        return errbuf;
+    if (cc == CURLE_OUT_OF_MEMORY) /* a failed malloc is the rarer cause here */
+        return "the response was refused: a header line over 100 KiB (or memory ran out)";
+    return curl_easy_strerror(cc);
+}
+
 int xfer_tls_error(CURLcode cc)
 {
     switch (cc) {

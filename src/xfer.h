@@ -147,5 +147,9 @@ size_t xfer_buffered(const struct xfer *x);
  * file, handshake refused): not worth retrying, and worth the --cacert hint
  * (config.h CONFIG_TLS_HINT) wherever it is reported. */
 int xfer_tls_error(CURLcode cc);
+/* Why a transfer failed, in words: libcurl's error buffer when it wrote one,
+ * else its code's text, made plain where that text misleads (libcurl 7.x says
+ * "Out of memory" for a response header line over its 100 KiB limit). */
+const char *xfer_why(CURLcode cc, const char *errbuf);
 
 #endif

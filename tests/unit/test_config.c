@@ -259,6 +259,12 @@ Test(config, endpoint_must_be_http)
     cr_assert_null(strstr(err.msg, "hunter2"), "%s", err.msg);
     cr_assert_null(strstr(err.msg, "=s"), "%s", err.msg);
     cr_assert(strstr(err.msg, "gopher://REDACTED@h:70/?key=REDACTED"), "%s", err.msg);
+    /* a query would land mid-path once paths are appended, and a key in it
+     * would go out in every URL: refused, the key not repeated */
+    cr_assert_eq(config_check_endpoint("https://proxy.example/?key=AIzaSecret", &err), GB_EINVAL);
+    cr_assert_null(strstr(err.msg, "AIzaSecret"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "has a query or a fragment"), "%s", err.msg);
+    cr_assert_eq(config_check_endpoint("http://127.0.0.1:8080/#x", &err), GB_EINVAL);
 }
 
 /* issue 14 point 4: the image caps come from the pipeline's limits unless a
