@@ -4,6 +4,7 @@
  * whole pages built from small output folders (hostile content, sampling,
  * unreadable lines, links from a page elsewhere). */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,7 +333,7 @@ Test(report, page_of_hostile_content_has_only_its_own_markup)
     free(d);
 }
 
-Test(report, page_elsewhere_links_back_and_samples_and_counts_bad_lines)
+Test(report, page_elsewhere_links_back_and_samples_and_counts_bad_lines, .init = cr_redirect_stderr)
 {
     char *d = tmpdir(), *elsewhere = tmpdir();
     char *out = fsx_join(d, "out");
@@ -363,6 +364,12 @@ Test(report, page_elsewhere_links_back_and_samples_and_counts_bad_lines)
     cr_expect_eq(count(html, "\n[\"j"), 100); /* one row a line */
     cr_expect_geq(count(html, "an even sample of 100 of the 1,000 jobs"), 1);
     cr_expect_geq(count(html, "results.jsonl:1001: not JSON"), 1);
+    /* and the warning on stderr names the file and line too */
+    fflush(stderr);
+    char said[512] = "";
+    size_t n = fread(said, 1, sizeof said - 1, cr_get_redirected_stderr());
+    said[n] = '\0';
+    cr_expect(strstr(said, "out/results.jsonl:1001: not JSON") != NULL, "%s", said);
     cr_expect_eq(count(html, "data-key="), 0, "no run.json: no figure claims to be from it");
     free(html);
     /* no scratch file left in either folder */
