@@ -164,6 +164,40 @@ static int add_string(struct rpt_field *f, const char *s, size_t n, int pass)
     return 0;
 }
 
+/* Where v is in few[] (sorted), or -1. */
+static int few_index(const struct rpt_field *f, double v)
+{
+    int lo = 0, hi = f->nfew - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (f->few[mid] == v)
+            return mid;
+        if (f->few[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+/* Keep the distinct numbers while they are few (a score of 0, .25, .5, .75,
+ * 1 is drawn as five bars, not as a 20-bin histogram with 15 empty bins). */
+static void note_few(struct rpt_field *f, double v)
+{
+    if (f->nfew < 0 || few_index(f, v) >= 0)
+        return;
+    if (f->nfew == RPT_ENUM_MAX) {
+        f->nfew = -1;
+        return;
+    }
+    int i = f->nfew++;
+    while (i > 0 && f->few[i - 1] > v) {
+        f->few[i] = f->few[i - 1];
+        i--;
+    }
+    f->few[i] = v;
+}
+
 static void add_number(struct rpt_field *f, double v, int pass)
 {
     if (pass == 1) {
@@ -175,6 +209,13 @@ static void add_number(struct rpt_field *f, double v, int pass)
         if (v != floor(v) || fabs(v) > 9e15)
             f->all_int = 0;
         f->n_num++;
+        note_few(f, v);
+        return;
+    }
+    if (f->pinned) {
+        int i = few_index(f, v);
+        if (i >= 0)
+            f->bins[i]++;
         return;
     }
     if (f->nbins <= 0)
@@ -279,6 +320,11 @@ static void layout_bins(struct rpt_field *f)
 {
     if (!f->n_num)
         return;
+    if (f->nfew > 0) {
+        f->pinned = 1;
+        f->nbins = f->nfew;
+        return;
+    }
     double span = f->max - f->min;
     if (f->all_int && span < RPT_NUM_BINS) {
         f->nbins = (int)span + 1;

@@ -51,7 +51,10 @@ struct rpt_field {
     size_t cursor;               /* where the search for a smallest count resumes */
     double min, max, sum;        /* numbers */
     int all_int;
+    double few[RPT_ENUM_MAX];    /* the distinct numbers while there are few (sorted) */
+    int nfew;                    /* how many; -1 once there were more */
     int nbins;                   /* 0 until pass 2 lays the bins out */
+    int pinned;                  /* pass 2: one bin per value of few[] (bins[i]: few[i]) */
     double lo, w;
     uint64_t bins[RPT_NUM_BINS + 1];
 };

@@ -144,14 +144,14 @@ static void field_number(struct page *p, struct rpt_field *f, const char *id, co
     snprintf(desc, sizeof desc, "%llu numbers: min %s, mean %s, max %s.",
              (unsigned long long)f->n_num, mn, mean, mx);
     buf_printf(&p->b, "<p class=\"sub\">min %s · mean %s · max %s</p>", mn, mean, mx);
-    if (f->all_int && f->w == 1 && f->nbins <= RPT_ENUM_MAX) { /* few whole numbers: bars */
+    if (f->pinned) { /* few distinct numbers: a bar each */
         struct svg_bar bars[RPT_ENUM_MAX];
         char labels[RPT_ENUM_MAX][48];
         size_t n = 0;
-        for (int i = 0; i < f->nbins; i++) {
+        for (int i = 0; i < f->nbins && i < RPT_ENUM_MAX; i++) {
             if (!f->bins[i])
                 continue;
-            fmt_num(f->lo + i, labels[n], sizeof labels[n]);
+            fmt_num(f->few[i], labels[n], sizeof labels[n]);
             bars[n] = (struct svg_bar){labels[n], (double)f->bins[i], "b0"};
             n++;
         }

@@ -70,6 +70,34 @@ grep -q 'src="../img/images/a/0.png"' "$T/pages/i.html" || fail "image link from
 "$GEMBATCH" report "$T/img" -q
 grep -q 'src="images/a/0.png"' "$T/img/report.html" || fail "image link beside OUTDIR"
 
+# ---- answer fields: a score with a few values is a bar each; a boolean its counts ----
+mkdir -p "$T/fields/out"
+python3 - "$T/fields/out" <<'PY'
+import json, sys
+with open(sys.argv[1] + "/results.jsonl", "w") as f:
+    for i in range(50):
+        out = {"confidence": [0, 0.25, 0.5, 0.75, 1][i % 5], "ok": i % 3 == 0, "price": i * 1.5}
+        f.write(json.dumps({"id": "j%d" % i, "status": "completed", "output": out,
+                            "latency_ms": 10 + i, "attempts": 1}) + "\n")
+PY
+"$GEMBATCH" report "$T/fields/out" -q || fail "report of the fields run"
+python3 - "$T/fields/out/report.html" <<'PY'
+import re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+def card(name):
+    m = re.search(r'<figure class="card"><figcaption><code>%s</code>(.*?)</figure>' % name, page, re.S)
+    assert m, name + ": no card"
+    return m.group(1)
+c = card("confidence")
+bars = re.findall(r"<g><title>([^<]*)</title>", c)
+assert bars == ["0: 10", "0.25: 10", "0.5: 10", "0.75: 10", "1: 10"], bars
+b = card("ok")
+assert re.findall(r"<g><title>([^<]*)</title>", b)[:2] == ["true: 17", "false: 33"], b[:400]
+p = card("price")  # 50 distinct values: a histogram, every answer in a bin
+assert "hbars" not in p, "50 distinct prices drawn as bars"
+PY
+[ $? -eq 0 ] || fail "answer field charts"
+
 # ---- memory does not grow with the run ---------------------------------------------------
 mkrun() {
     python3 - "$1" "$2" <<'PY'

@@ -168,6 +168,39 @@ Test(report, fields_paths_kinds_and_exact_counts)
         json_decref(outs[i]);
 }
 
+/* A score with five values gets a bar each (in order, counted exactly); a
+ * number with more distinct values than RPT_ENUM_MAX gets a histogram. */
+Test(report, fields_few_distinct_numbers_are_pinned_many_are_binned)
+{
+    enum { N = 100 };
+    static const double score[] = {0.75, 0, 1, 0.25, 0.5};
+    json_t *outs[N];
+    for (int i = 0; i < N; i++)
+        outs[i] = json_pack("{s:f,s:f}", "confidence", score[i % 5], "price", 0.1 * i);
+    struct rpt_fields fs;
+    rf_init(&fs);
+    two_passes(&fs, outs, N);
+    struct rpt_field *f = field(&fs, "confidence");
+    cr_assert_not_null(f);
+    cr_expect(f->pinned);
+    cr_assert_eq(f->nbins, 5, "one bar per value, not a 20-bin histogram");
+    for (int i = 0; i < 5; i++) {
+        cr_expect_eq(f->few[i], 0.25 * i, "sorted: %g at %d", f->few[i], i);
+        cr_expect_eq(f->bins[i], N / 5);
+    }
+    f = field(&fs, "price");
+    cr_assert_not_null(f);
+    cr_expect(!f->pinned, "%d distinct prices: binned", N);
+    cr_expect_gt(f->nbins, 5);
+    uint64_t total = 0;
+    for (int i = 0; i < f->nbins; i++)
+        total += f->bins[i];
+    cr_expect_eq(total, N);
+    rf_free(&fs);
+    for (int i = 0; i < N; i++)
+        json_decref(outs[i]);
+}
+
 /* 20,000 distinct values with three frequent ones arriving late: the
  * space-saving pass keeps them and the second pass counts them exactly. */
 Test(report, fields_past_the_cap_keep_frequent_values_exactly)
