@@ -2,7 +2,9 @@
 # polled until they complete; the emulator's log shows each job's polls spaced
 # by the growing backoff (never a busy loop). A kill while agents are being
 # polled, then a resume, polls the same interactions: no new interaction is
-# created (paid for) for a job already started.
+# created (paid for) for a job already started. Polls take no rate tokens and
+# never wait behind a rate-limited create; creates go before polls when both
+# wait for an in-flight slot.
 . "$(dirname "$0")/lib.sh"
 start_emulator emu --background-polls 3 --log "$T/emu.log"
 cat >"$T/p.json" <<'P'
@@ -148,4 +150,18 @@ assert seq.count("create") == 3, seq
 second = [i for i, s in enumerate(seq) if s == "create"][1]
 assert "poll" in seq[:second], f"the first agent was not polled before the second create: {seq}"
 print("rpm-limited creates, polls between them:", " ".join(seq), file=sys.stderr)
+PY
+
+# and the other way: polls never starve creates of the in-flight slots. With
+# one slot (-j 1) and every answer 200 ms late, a poll is due while each later
+# create waits; creates go first, so all five agents start before any poll
+start_emulator slowemu --latency 200 --background-polls 3 --log "$T/slowemu.log"
+head -n 5 "$T/m.jsonl" >"$T/m5.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m5.jsonl" --endpoint "$slowemu_URL" -o "$T/slot" -q \
+    -j 1 --poll-interval 0.05
+python3 - "$T/slowemu.log" <<'PY'
+import json, sys
+seq = ["create" if json.loads(l)["method"] == "POST" else "poll" for l in open(sys.argv[1])]
+assert seq.count("create") == 5 and seq.count("poll") == 20, seq
+assert seq[:5] == ["create"] * 5, f"a poll took the slot before every agent started: {seq}"
 PY
