@@ -427,6 +427,11 @@ int cmd_run(int argc, char **argv)
          "response bytes all transfers may hold at once; one past it is stopped and retried "
          "(K/M/G; default 320M; one response is at most 256M)",
          0, 0, NULL},
+        {0, "connections", CLI_INT, &cfg.max_connections, "N",
+         "connections to the endpoint at most; -j sets the requests in flight (default: one "
+         "a request over HTTP/1.1, 4 once the server speaks HTTP/2, whose streams carry many "
+         "requests a connection)",
+         1, 1024, NULL},
         {0, "tier", CLI_STR, &tier, "TIER",
          "standard (the default), flex (half price, slower, may be shed: retried) or priority "
          "(about 1.8x); the pipeline's service_tier by default, a line may name its own",
@@ -552,7 +557,9 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     config_apply_pipeline(&cfg, pipe, seen);
-    cfg.timeout_set = seen[SEEN_TIMEOUT] || pipe->limits.timeout_s > 0;
+    /* a flex attempt gets 10 minutes unless --timeout says otherwise: a
+     * pipeline's timeout_s is for standard attempts (run.c lengthens flex) */
+    cfg.timeout_set = seen[SEEN_TIMEOUT];
     if (cost_flags(&cmd, &cfg, pipe, max_cost, finish_by, tier) ||
         mode_flags(&cmd, &cfg, pipe, mode, reask, lost))
         goto out;

@@ -63,7 +63,7 @@ struct config {
     struct budget_arg max_cost;
     const char *tier;            /* --tier: the tier of requests that name none */
     double finish_by_s;          /* --finish-by as wall-clock seconds, 0 = none */
-    int timeout_set;             /* --timeout or limits.timeout_s was given */
+    int timeout_set;             /* --timeout was given (a flex attempt then keeps it) */
     enum run_mode { MODE_ONLINE, MODE_BATCH, MODE_AUTO } mode; /* --mode */
     int wait;                    /* --wait: Batch Mode polls until every batch ended */
     int reask_online;            /* --reask online: Batch Mode re-asks go online */
@@ -73,6 +73,7 @@ struct config {
     long max_images_per_answer;  /* images one answer may bring (sink.h's default) */
     long max_images;             /* images one run may write */
     uint64_t max_buffered_bytes; /* response bytes held at once by all transfers */
+    int max_connections;         /* --connections: to the endpoint at most (0: gembatch chooses) */
     /* nightly use (issue 17) */
     const char *out_pattern;     /* -o as given (strftime pattern); out_dir is its expansion */
     int link_latest;             /* --link-latest: point <dated parent>/latest at out_dir */

@@ -794,7 +794,7 @@ static int setup(struct run *r, const struct config *cfg, struct pipeline *pipe,
         return GB_FAIL(err, GB_EIO, "%s", r->sink.write_error);
     if ((rc = jrn_begin(&r->sink, &r->res, r->run_id)))
         return GB_FAIL(err, rc, "cannot start the journal in '%s'", cfg->out_dir);
-    struct xfer_opts xo = {cfg->cacert, 30000, 0};
+    struct xfer_opts xo = {cfg->cacert, 30000, cfg->max_connections};
     char ua[64];
     snprintf(ua, sizeof ua, "gembatch/%s", GEMBATCH_VERSION);
     if (xfer_init(&r->xf, &xo, cfg->api_key, ua) || xfer_set_origin(&r->xf, cfg->endpoint))

@@ -597,11 +597,13 @@ struct op *xfer_next_done(struct xfer *x)
         op->bytes_sent = (int64_t)up;
         long ver = 0;
         curl_easy_getinfo(m->easy_handle, CURLINFO_HTTP_VERSION, &ver);
-        if (ver >= CURL_HTTP_VERSION_2_0 && !x->multiplexing) {
+        if (ver >= CURL_HTTP_VERSION_2_0 && !x->multiplexing &&
+            x->opts.max_host_connections <= 0) {
             /* The server multiplexes: a few connections carry everything.
              * Without a cap, every transfer waiting when the server sends
              * GOAWAY (nginx does after 1000 requests) opens its own. HTTP/1.1
-             * servers keep the cap off: they need one connection a request. */
+             * servers keep the cap off: they need one connection a request.
+             * A cap the user gave (--connections) stays as given. */
             x->multiplexing = 1;
             curl_multi_setopt(x->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
         }

@@ -108,3 +108,19 @@ assert 'flex' in bt and 'standard' in bt, bt
 assert r['counts']['shed'] > 0, r['counts']"
 # the deadline is 14 s; a generous margin for a loaded machine
 [ $((t1 - t0)) -le 24 ] || fail "the flex run took $((t1 - t0)) s with --finish-by 14s"
+
+# ---- a pipeline's timeout_s is for standard attempts: it never shortens flex's
+# 10 minutes (every shipped pipeline sets 300 s; this one 1 s, and flex
+# answers take 2 s: without the rule every attempt would time out)
+start_emulator slowflex --flex-latency 2000
+cat >"$T/p1.json" <<'P'
+{"name":"cost","model":"gemini-2.5-flash","prompt":"Say {{w}}","limits":{"timeout_s":1}}
+P
+head -n 3 "$T/m.jsonl" >"$T/m3.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p1.json" "$T/m3.jsonl" --endpoint "$slowflex_URL" -o "$T/slowflex" \
+    --tier flex --max-attempts 1 -q
+check_outputs "$T/slowflex" --manifest "$T/m3.jsonl" --all-ok
+# and --timeout, given on the command line, does apply to flex
+expect_rc 1 "$GEMBATCH" run "$T/p1.json" "$T/m3.jsonl" --endpoint "$slowflex_URL" -o "$T/slowflex2" \
+    --tier flex --max-attempts 1 --timeout 1 -q
+stop_emulator slowflex

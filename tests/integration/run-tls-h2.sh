@@ -1,7 +1,8 @@
 # run-tls-h2: the real service is HTTPS with HTTP/2. nginx (started here on a
 # free loopback port, with a throwaway CA made here) proxies TLS + HTTP/2 to
 # the emulator: 2,000 jobs go through with certificate verification on, over
-# HTTP/2, on far fewer connections than jobs; a wrong CA is refused (exit 3).
+# HTTP/2, on far fewer connections than jobs; --connections caps them (HTTP/2
+# and HTTP/1.1); a wrong CA is refused (exit 3).
 . "$(dirname "$0")/lib.sh"
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/install-deps installs nginx-light)"
 start_emulator emu
@@ -17,7 +18,9 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=1
 printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
     -extfile san.ext -out server.pem 2>/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+port1=$(free_port) # plain HTTP/1.1, for --connections
 upstream=${emu_URL#http://}
 mkdir -p nginx/logs nginx/tmp
 user_line=""
@@ -51,6 +54,14 @@ http {
             proxy_buffering off;
         }
     }
+    server {
+        listen 127.0.0.1:$port1;
+        location / {
+            proxy_pass http://emu;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
 }
 CONF
 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx.err" &
@@ -78,6 +89,30 @@ assert protos == {"HTTP/2.0"}, protos
 assert len(conns) <= 8, f"{len(conns)} connections for {len(rows)} requests: not multiplexed"
 print(f"run-tls-h2: {len(rows)} requests over {len(conns)} HTTP/2 connection(s)")
 PY
+# --connections caps the connections, not the requests in flight: 300 jobs at
+# -j 64 over one HTTP/2 connection, and over two HTTP/1.1 ones (without it,
+# HTTP/1.1 opens one a request in flight)
+conns_for() { # OUT ENDPOINT ARGS...: connections the run used, from nginx's log
+    out=$1 ep=$2
+    shift 2
+    : >nginx/logs/access.log
+    expect_rc 0 "$GEMBATCH" run p.json m300.jsonl --endpoint "$ep" --cacert ca.pem -o "$out" -q "$@"
+    check_outputs "$out" --manifest m300.jsonl --all-ok >/dev/null
+    python3 -c "
+import sys
+rows = [l.split() for l in open('nginx/logs/access.log') if l.strip()]
+assert len(rows) >= 300, len(rows)
+print(len({r[0] for r in rows}))"
+}
+head -n 300 m.jsonl >m300.jsonl
+n=$(conns_for c-h2 "https://127.0.0.1:$port" --connections 1)
+assert_eq "$n" 1 "HTTP/2 connections with --connections 1"
+n=$(conns_for c-h1 "http://127.0.0.1:$port1" --connections 2)
+[ "$n" -le 2 ] || fail "$n HTTP/1.1 connections with --connections 2"
+n=$(conns_for c-h1-free "http://127.0.0.1:$port1")
+[ "$n" -gt 2 ] || fail "HTTP/1.1 without --connections used $n connection(s) for 64 in flight"
+note "--connections: 1 over HTTP/2, at most 2 over HTTP/1.1 (without it: $n)"
+
 # the wrong CA: refused with a clear error, exit 3, nothing written as done
 "$GEMBATCH" run p.json m.jsonl --endpoint "https://127.0.0.1:$port" --cacert wrongca.pem \
     -o out2 -q 2>err && fail "a server signed by another CA was accepted"
