@@ -23,7 +23,7 @@ void config_defaults(struct config *c)
     c->max_attempts = 6;
     c->timeout_s = 300;
     c->bg_deadline_s = 3600;
-    c->endpoint = "https://generativelanguage.googleapis.com";
+    c->endpoint = CONFIG_DEFAULT_ENDPOINT;
     c->dialect = DIALECT_V1BETA;
     c->max_entry_bytes = 2ull << 30;
     /* the documented inline limit is 100 MB since 2026; older deployments

@@ -125,6 +125,7 @@ int config_fix_endpoint(struct config *c, const char *what, struct gb_err *err);
  * a PEM certificate in it. GB_ENOENT/GB_EINVAL naming the file. */
 int config_check_cacert(const char *path, struct gb_err *err);
 /* The hint for a TLS failure, the same in run, get and delete. */
+#define CONFIG_DEFAULT_ENDPOINT "https://generativelanguage.googleapis.com"
 #define CONFIG_TLS_HINT "check --cacert (verification is never switched off)"
 
 /* A sharded run's rpm and tpm (flags or the pipeline's limits) are one key's

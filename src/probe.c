@@ -1,7 +1,8 @@
 /* probe.c: one free GET to tell the gembatch emulator from the service: the
  * Files API list is never billed, and the emulator marks every answer with
  * EMULATOR_HEADER. Used before a run resumes a folder of synthetic answers
- * against an endpoint that was not started with --emulator. */
+ * against an endpoint that was not started with --emulator, and a folder of
+ * real answers against an endpoint given by URL. */
 #include "probe.h"
 #include "xfer.h"
 

@@ -662,6 +662,19 @@ static int check_resume(struct run *r, struct gb_err *err)
                            dir, r->shown_url, pe.msg);
         now_synthetic = e;
     }
+    /* the other way: an endpoint given by URL may be an emulator started by
+     * hand. Asked the same way; if it cannot tell, each answer is still
+     * checked for the emulator's mark before it is kept (run_answer.c) */
+    if (r->res.results_lines > 0 && !was_synthetic && !now_synthetic &&
+        strcmp(r->cfg->endpoint, CONFIG_DEFAULT_ENDPOINT)) {
+        struct gb_err pe = {0};
+        if (probe_is_emulator(r->base_url, r->cfg->api_key, r->cfg->cacert, &pe) == 1)
+            return GB_FAIL(err, GB_ESTATE,
+                           "'%s' holds answers of a real endpoint, and %s is the gembatch "
+                           "emulator: its synthetic answers would mix in; use another -o, or "
+                           "--restart to discard them",
+                           dir, r->shown_url);
+    }
     r->folder_real = r->res.results_lines > 0 && !was_synthetic;
     if (r->res.results_lines > 0 && was_synthetic != now_synthetic)
         return GB_FAIL(err, GB_ESTATE,

@@ -62,19 +62,24 @@ rc=0
 [ "$rc" = 2 ] || fail "--emulator resumed a real folder (exit $rc): $(cat "$T/err")"
 grep -q "holds answers of a real endpoint" "$T/err" || fail "$(cat "$T/err")"
 grep -q '"synthetic"' "$T/realout/results.jsonl" && fail "real answers marked synthetic"
-# an endpoint given by URL that turns out to be the emulator is refused at its
-# first answer, and stays refused when the same command is run again: the
-# refusal must not leave the real folder marked synthetic
+# an endpoint given by URL that turns out to be the emulator is refused before
+# anything is sent (exit 2: one free GET says so), and stays refused when the
+# same command is run again: the refusal must not leave the real folder
+# marked synthetic
 head -n 6 "$T/m.jsonl" >"$T/m6.jsonl"
 GEMINI_API_KEY=k "$GEMBATCH" run "$T/p.json" "$T/m6.jsonl" --endpoint "$real" -o "$T/real3" -q ||
     fail "run against the stand-in failed"
 head -n 8 "$T/m.jsonl" >"$T/m8.jsonl"
+posts() { grep -c '"method":"POST"' "$T/emu.log" || true; }
+before=$(posts)
 for try in 1 2; do
     rc=0
     "$GEMBATCH" run "$T/p.json" "$T/m8.jsonl" --endpoint "$emu_URL" -o "$T/real3" --progress none \
         2>"$T/err" || rc=$?
-    [ "$rc" = 3 ] || fail "try $try: the emulator's answers joined a real folder (exit $rc): $(cat "$T/err")"
-    grep -q "answered as the gembatch emulator" "$T/err" || fail "try $try: $(cat "$T/err")"
+    assert_eq "$(posts)" "$before" "try $try: creates sent before the refusal"
+    [ "$rc" = 2 ] || fail "try $try: the emulator's answers joined a real folder (exit $rc): $(cat "$T/err")"
+    grep -q "holds answers of a real endpoint, and .* is the gembatch emulator" "$T/err" ||
+        fail "try $try: $(cat "$T/err")"
     python3 - "$T/real3" <<'PY' || fail "try $try: the real folder was marked or mixed"
 import json, sys
 d = sys.argv[1]
