@@ -587,9 +587,12 @@ static void identity_changes(const struct run *r, const json_t *prev, struct buf
     }
     json_t *o = jx_obj(prev, "options");
     const char *pm = jx_str(o, "model"), *pv = jx_str(o, "api_version");
+    /* --model naming the pipeline's own model still counts as a change: it
+     * overrides the models of manifest lines too */
     if ((pm || cfg->model) && (!pm || !cfg->model || strcmp(pm, cfg->model)))
-        buf_printf(what, "%s--model ('%s' then, '%s' now)", what->len ? ", " : "",
-                   pm ? pm : "none", cfg->model ? cfg->model : "none");
+        buf_printf(what, "%s--model (%s%s%s then, %s%s%s now)", what->len ? ", " : "",
+                   pm ? "'" : "", pm ? pm : "not given", pm ? "'" : "", cfg->model ? "'" : "",
+                   cfg->model ? cfg->model : "not given", cfg->model ? "'" : "");
     const char *nv = cfg->dialect == DIALECT_V1 ? "v1" : "v1beta";
     if (pv && strcmp(pv, nv))
         buf_printf(what, "%s--api-version ('%s' then, '%s' now)", what->len ? ", " : "", pv, nv);
@@ -599,9 +602,19 @@ static void identity_changes(const struct run *r, const json_t *prev, struct buf
         jx_int(sh, "k", &k);
         jx_int(sh, "n", &n);
     }
-    if (k != cfg->shard_k || n != cfg->shard_n)
-        buf_printf(what, "%s--shard ('%lld/%lld' then, '%d/%d' now)", what->len ? ", " : "", k, n,
-                   cfg->shard_k, cfg->shard_n);
+    long long nk = cfg->shard_k, nn = cfg->shard_n;
+    if (n <= 1) /* --shard 1/1 is every job: the same as no --shard */
+        k = n = 0;
+    if (nn <= 1)
+        nk = nn = 0;
+    if (k != nk || n != nn) {
+        char then[48] = "not given", now[48] = "not given";
+        if (n)
+            snprintf(then, sizeof then, "'%lld/%lld'", k, n);
+        if (nn)
+            snprintf(now, sizeof now, "'%lld/%lld'", nk, nn);
+        buf_printf(what, "%s--shard (%s then, %s now)", what->len ? ", " : "", then, now);
+    }
     const char *pi = jx_str(o, "id_prefix");
     const char *ni = cfg->id_prefix && strcmp(cfg->id_prefix, "none") ? cfg->id_prefix : NULL;
     if ((pi || ni) && (!pi || !ni || strcmp(pi, ni)))

@@ -23,8 +23,8 @@ refused() { # refused WHAT ARGS...: exit 2, the message names WHAT, nothing sent
     grep -q "different run" "$T/err" || fail "unexpected message: $(cat "$T/err")"
     [ "$(nlines "$T/emu.log")" = "$sent" ] || fail "requests were sent when $what changed"
 }
-refused "--model ('none' then, 'gemini-2.5-pro' now)" "$T/p.json" "$T/m.jsonl" --model gemini-2.5-pro
-refused "--shard ('0/0' then, '1/2' now)" "$T/p.json" "$T/m.jsonl" --shard 1/2
+refused "--model (not given then, 'gemini-2.5-pro' now)" "$T/p.json" "$T/m.jsonl" --model gemini-2.5-pro
+refused "--shard (not given then, '1/2' now)" "$T/p.json" "$T/m.jsonl" --shard 1/2
 refused "--api-version ('v1beta' then, 'v1' now)" "$T/p.json" "$T/m.jsonl" --api-version v1
 refused "--id-prefix ('none' then, 'x/' now)" "$T/p.json" "$T/m.jsonl" --id-prefix x/
 sed 's/Say /Write /' "$T/p.json" >"$T/p2.json"
@@ -36,6 +36,9 @@ refused "pipeline field 'model', pipeline field 'prompt'" "$T/p3.json" "$T/m.jso
 sed 's/"concurrency":4/"concurrency":9,"rpm":600/' "$T/p.json" >"$T/p4.json"
 expect_rc 0 "$GEMBATCH" run "$T/p4.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" -q -j 3
 [ "$(ncreates "$T/emu.log")" = "$sent" ] || fail "a limits-only change sent requests"
+# --shard 1/1 is every job, as no --shard is: accepted, nothing left to do
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" -q --shard 1/1
+[ "$(ncreates "$T/emu.log")" = "$sent" ] || fail "--shard 1/1 sent requests"
 
 # ---- synthetic and real answers apart
 python3 "$ROOT/tests/bad-inputs/server.py" good >"$T/real.url" 2>/dev/null &
