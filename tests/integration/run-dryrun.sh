@@ -6,12 +6,16 @@ start_emulator emu --log "$T/emu.log"
 mkmedia "$T/media"
 cat >"$T/p.json" <<'P'
 {"name":"dry","model":"gemini-2.5-flash","prompt":"Look at {{what}}.",
+ "generation_config":{"temperature":0.1,"top_p":0.95},
  "response_format":{"type":"object","properties":{"label":{"type":"string"}},"required":["label"]}}
 P
 printf '{"id":"a","files":["media/img0.png"],"vars":{"what":"this"}}\n{"id":"b","input":"plain","response_format":null}\n' >"$T/m.jsonl"
 expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/out" --dry-run \
     >"$T/dry.jsonl" 2>"$T/err"
 grep -q "nothing was sent" "$T/err" || fail "no dry-run summary"
+# reals as written, not their binary neighbours (0.10000000000000001)
+grep -q '"temperature":0.1,"top_p":0.95}' "$T/dry.jsonl" ||
+    fail "generation_config not printed as given: $(grep -o '"generation_config":{[^}]*}' "$T/dry.jsonl" | head -n 1)"
 [ ! -e "$T/out" ] || fail "--dry-run created the output folder"
 [ ! -s "$T/emu.log" ] || fail "--dry-run sent requests"
 sha=$(grep '^img0.png' "$T/media.sha" | cut -f2)
