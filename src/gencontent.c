@@ -113,6 +113,10 @@ static json_t *contents_of(const json_t *input, const char **why)
     return contents;
 }
 
+/* The reason naming a field or a tool type (what *why points to then):
+ * one per thread, overwritten by the next refusal. */
+static __thread char why_named[160];
+
 /* generation_config (snake_case) into generationConfig (camelCase). */
 static int generation_config(const json_t *gc, json_t *out, const char **why)
 {
@@ -156,7 +160,9 @@ static int generation_config(const json_t *gc, json_t *out, const char **why)
                                              !strcmp(json_string_value(v), "auto")));
         } else {
             json_decref(thinking);
-            *why = "a generation_config field the Batch API has no name for";
+            snprintf(why_named, sizeof why_named,
+                     "generation_config.%.64s (a field the Batch API has no name for)", k);
+            *why = why_named;
             return -1;
         }
     }
@@ -189,7 +195,9 @@ static json_t *tools_of(const json_t *tools, const char **why)
         } else {
             json_decref(decls);
             json_decref(out);
-            *why = "a tool the Batch API has no form for";
+            snprintf(why_named, sizeof why_named,
+                     "a tool of type '%.64s' (the Batch API has no form for it)", ty ? ty : "?");
+            *why = why_named;
             return NULL;
         }
     }
@@ -261,6 +269,24 @@ const char *gc_pipeline_unsupported(const json_t *doc, int has_tool_programs, in
         return "steps after the first (each depends on the answer before it)";
     if (has_tool_programs)
         return "function tools answered by local programs (tool turns)";
+    /* what every job inherits is checked once, here, so the run is refused
+     * at the start instead of failing each job */
+    const char *why = NULL;
+    const json_t *gc = json_object_get(doc, "generation_config");
+    if (json_is_object(gc)) {
+        json_t *tmp = json_object();
+        int bad = !tmp || generation_config(gc, tmp, &why);
+        json_decref(tmp);
+        if (bad)
+            return why ? why : "generation_config (out of memory)";
+    }
+    const json_t *tools = json_object_get(doc, "tools");
+    if (json_array_size(tools)) {
+        json_t *t = tools_of(tools, &why);
+        if (!t)
+            return why ? why : "tools (out of memory)";
+        json_decref(t);
+    }
     return NULL;
 }
 

@@ -18,12 +18,13 @@
  * job's bare JSON Schema (NULL: none). 0 with *out new, or -1 with *why (a
  * static string) naming what the Batch API cannot express: an agent,
  * background work, a previous interaction, a tool program's turn, an input
- * item that is not content, an unknown generation_config field. */
+ * item that is not content, an unknown generation_config field (named). */
 int gc_request(const json_t *ireq, const json_t *schema, json_t **out, const char **why);
 
 /* The reasons a whole pipeline cannot run in Batch Mode (checked before
  * anything is sent): agents, background work, steps after the first, tools
- * answered by local programs. NULL when it can. */
+ * answered by local programs, a generation_config field or a tool type the
+ * Batch API has no form for (named). NULL when it can. */
 const char *gc_pipeline_unsupported(const json_t *pipeline_doc, int has_tool_programs,
                                     int nsteps);
 
