@@ -18,7 +18,7 @@ static const char details[] =
     "                   <folder>-<part>); --json prints each Operation as a JSON line\n"
     "  get NAME         one batch as JSON (NAME: batches/ID or ID)\n"
     "  cancel NAME      ask a pending or running batch to stop\n"
-    "  delete NAME      forget a batch (its results file too)\n"
+    "  delete NAME      forget a batch (its results file too); cancel a running one first\n"
     "A run of --mode batch whose batches were cancelled or deleted reports their jobs on the\n"
     "next run (BATCH_CANCELLED), or asks them again once if the batch expired or failed.\n"
     "Exit status: 0 done, 1 not found, 2 usage, 3 refused or unreachable.\n"
@@ -115,8 +115,11 @@ static int one(struct api *a, const char *verb, const char *name)
         outcome = api_error(a, name, http, &body);
     else if (!strcmp(verb, "get"))
         api_print(a, &body);
-    else
-        log_info("%s batches/%s", !strcmp(verb, "cancel") ? "asked to cancel" : "deleted", id);
+    else if (!strcmp(verb, "cancel"))
+        log_info("asked to cancel batches/%s", id);
+    else /* the API reference and the guide disagree on whether delete stops it */
+        log_info("deleted batches/%s (a delete may not stop a batch that is still running: "
+                 "cancel it first)", id);
     buf_free(&body);
     return outcome;
 }

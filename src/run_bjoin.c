@@ -509,6 +509,7 @@ int bm_settle(struct bm *b, struct bm_part *p, const struct dset *answered)
     enum { AGAIN, ONLINE, REPORT } how =
         p->cancel_sent                        ? ONLINE /* ours, for the deadline */
         : strstr(p->state, "_CANCELLED")      ? REPORT /* someone else's */
+        : !strcmp(p->state, BM_STATE_GONE)    ? REPORT /* deleted: not ours to undo */
         : r->cfg->batch_lost == LOST_ONLINE   ? ONLINE
         : r->cfg->batch_lost == LOST_RESUBMIT && !p->resubmit_of ? AGAIN
                                                                  : REPORT;
@@ -554,6 +555,7 @@ int bm_settle(struct bm *b, struct bm_part *p, const struct dset *answered)
                          p->resubmit_of ? " twice" : "");
                 task_fail(r, t, 0, strstr(p->state, "_EXPIRED")     ? "BATCH_EXPIRED"
                                    : strstr(p->state, "_CANCELLED") ? "BATCH_CANCELLED"
+                                   : strstr(p->state, "_DELETED")   ? "BATCH_DELETED"
                                    : strstr(p->state, "_SUCCEEDED") ? "BATCH_NO_ANSWER"
                                                                     : "BATCH_FAILED",
                           msg, NULL);

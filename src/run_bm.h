@@ -18,6 +18,9 @@
 #define BM_MAX_PARTS 100000
 #define BM_POLL_MAX_S 600.0
 
+/* Not a state of the API: the batch answered 404 (it was deleted). */
+#define BM_STATE_GONE "BATCH_STATE_DELETED"
+
 struct bm_part {
     int n;                /* 1.. */
     int round;            /* 0: the jobs' first requests; r: their r-th re-ask */
@@ -29,7 +32,7 @@ struct bm_part {
     int create_sent;      /* a create left (its answer may have been lost) */
     char batch[160];      /* batches/... once made */
     int cancel_sent;      /* --mode auto cancelled it near the deadline */
-    char state[48];       /* BATCH_STATE_..., once ended */
+    char state[48];       /* BATCH_STATE_..., once ended (BM_STATE_GONE: deleted) */
     char responses[160];  /* files/batch-... of a part that succeeded */
     int downloaded, joined;
     int synthetic;        /* its results came from the gembatch emulator */

@@ -288,7 +288,20 @@ static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
 {
     char why[400];
     json_t *doc = NULL;
-    if (bm_call_json(b, "GET", "%s", p->batch, NULL, &doc, why, sizeof why)) {
+    long http = bm_call_json(b, "GET", "%s", p->batch, NULL, &doc, why, sizeof why);
+    if (http == 404) {
+        /* deleted (gembatch batches delete, or by hand): it will never
+         * answer, so its jobs go by --batch-lost like those of a cancelled
+         * batch, instead of being waited for on every run */
+        log_warn("batch: part %d's %s is gone (%.200s); its jobs go by --batch-lost", p->n,
+                 p->batch, why);
+        bm_copy(p->state, sizeof p->state, BM_STATE_GONE);
+        bm_state_line(b, json_pack("{s:s,s:i,s:s,s:s}", "ev", "ended", "part", p->n, "state",
+                                   BM_STATE_GONE, "responses", ""));
+        snprintf(shown, sn, "%s", BM_STATE_GONE);
+        return 1;
+    }
+    if (http) {
         snprintf(shown, sn, "unknown (%.150s)", why);
         return -1;
     }

@@ -2,7 +2,8 @@
 # anything is sent (exit 2, the feature named): agents, steps after the
 # first, tools answered by local programs, a generation_config field or a
 # tool type the Batch API has no form for; the pipeline's own "mode" counts
-# as --mode. --mode auto sends such a pipeline online instead.
+# as --mode. --mode auto sends such a pipeline online instead. Then `gembatch
+# batches` get, cancel and delete, and a run whose batch was deleted.
 . "$(dirname "$0")/lib.sh"
 export GEMINI_API_KEY=k
 start_emulator emu --log "$T/emu.log"
@@ -38,3 +39,39 @@ grep -q "every job of 'speech.json' goes online" err || fail "auto did not say i
 check_outputs auto --manifest m.jsonl --all-ok
 grep -q '"path":"/v1beta/interactions"' emu.log || fail "auto sent nothing online"
 if grep -q 'batchGenerateContent' emu.log; then fail "auto made a batch of what a batch cannot express"; fi
+
+# ---- gembatch batches get, cancel, delete on a batch a run left running; a
+# deleted batch's jobs are reported (BATCH_DELETED), not waited for forever
+start_emulator slow --batch-time 600000
+echo '{"name":"b","model":"gemini-2.5-flash","prompt":"Say {{w}}"}' >b.json
+expect_rc 5 "$GEMBATCH" run b.json m.jsonl --endpoint "$slow_URL" -o bout --mode batch -q
+"$GEMBATCH" batches list --json --endpoint "$slow_URL" >list.jsonl || fail "batches list"
+name=$(python3 -c "
+import json
+bs = [json.loads(l) for l in open('list.jsonl')]
+assert len(bs) == 1, bs
+print(bs[0]['name'])")
+"$GEMBATCH" batches get "$name" --endpoint "$slow_URL" >got.json || fail "batches get"
+python3 -c "
+import json
+d = json.load(open('got.json'))
+s = d.get('metadata', d).get('state') or d.get('state')
+assert s in ('BATCH_STATE_PENDING', 'BATCH_STATE_RUNNING', 'JOB_STATE_PENDING', 'JOB_STATE_RUNNING'), d" ||
+    fail "a fresh batch is not pending or running: $(cat got.json)"
+"$GEMBATCH" batches cancel "$name" --endpoint "$slow_URL" 2>err || fail "batches cancel: $(cat err)"
+grep -q "asked to cancel $name" err || fail "cancel said: $(cat err)"
+"$GEMBATCH" batches get "$name" --endpoint "$slow_URL" >got.json || fail "batches get after cancel"
+grep -q 'CANCELLED' got.json || fail "not cancelled: $(cat got.json)"
+"$GEMBATCH" batches delete "$name" --endpoint "$slow_URL" 2>err || fail "batches delete: $(cat err)"
+grep -q "deleted $name (a delete may not stop a batch that is still running" err ||
+    fail "delete said: $(cat err)"
+rc=0
+"$GEMBATCH" batches get "$name" --endpoint "$slow_URL" >/dev/null 2>err || rc=$?
+[ "$rc" != 0 ] && grep -q "404" err || fail "a deleted batch is still there (exit $rc): $(cat err)"
+# the run that made it reports its job, and a resume makes no second batch
+rc=0
+"$GEMBATCH" run b.json m.jsonl --endpoint "$slow_URL" -o bout --mode batch -q --batch-lost report 2>err || rc=$?
+[ "$rc" = 1 ] || fail "the resume after a delete exited $rc: $(cat err)"
+assert_eq "$(nlines bout/errors.jsonl)" 1 "error lines for the deleted batch's job"
+grep -q '"BATCH_DELETED"' bout/errors.jsonl || fail "$(cat bout/errors.jsonl)"
+grep -q "is gone" err || fail "the resume did not say the batch is gone: $(cat err)"
