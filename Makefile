@@ -182,6 +182,12 @@ bench: all
 	bench/run.sh
 	bench/flex.sh
 	bench/million-batch.sh
+	bench/cache-run.sh
+
+# 100,000 jobs served from the answer cache: time, RSS, cache size (issue 17)
+.PHONY: bench-cache-run
+bench-cache-run: all
+	bench/cache-run.sh
 
 bench-emulator: all
 	bench/emulator.sh

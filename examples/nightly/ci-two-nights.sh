@@ -2,8 +2,10 @@
 # ci-two-nights.sh: run gembatch-nightly.service's ExecStart= command line (not
 # systemd itself) on two nights against the emulator, and check that the second
 # night pays only for what changed: 40 scans, then 3 of them changed and 1 new,
-# so night 2 sends exactly 4 requests, its results equal a fresh run's, the
-# metrics parse and count the cache hits, and `latest` points at night 2.
+# so night 2 sends exactly 4 requests and costs what those 4 cost (the saving
+# is what the 37 cached answers cost on night 1), its results equal a fresh
+# run's, the metrics parse and count the cache hits, and `latest` points at
+# night 2.
 # Usage: GEMBATCH=build/gembatch examples/nightly/ci-two-nights.sh
 # Exit 0 passed, 1 failed, 77 skipped (a gembatch whose run does not use
 # --cache yet).
@@ -22,7 +24,7 @@ fail() { echo "ci-two-nights: FAIL: $*" >&2; exit 1; }
 skip() { echo "ci-two-nights: SKIPPED: $*" >&2; exit 77; }
 "$GEMBATCH" run --help | grep -q -- '--cache PATH' || skip "this gembatch has no run --cache"
 
-# the scans: 40 small PNGs, one job per file (a manifest stands in for the folder)
+# the scans: a folder of 40 small PNGs, one job per file (its path as the id)
 python3 "$ROOT/tests/tools/mkmedia.py" "$T/media" --copies 40 >/dev/null
 mkdir -p "$T/scans" "$T/etc"
 i=0
@@ -32,17 +34,15 @@ for f in $(find "$T/media" -name '*.png' | sort | head -n 40); do
 done
 [ "$i" = 40 ] || fail "mkmedia made $i PNGs, not 40"
 n=$i
-manifest() { (cd "$T/scans" && for f in scan-*.png; do
-    printf '{"id":"%s","files":["%s"]}\n' "${f%.png}" "$f"; done) >"$T/scans/inbox.jsonl"; }
-manifest
 printf 'emulator-key\n' >"$T/etc/gemini-key"
+chmod 600 "$T/etc/gemini-key"
 
 "$GEMBATCH" emulate --listen 127.0.0.1:0 --log "$T/emu.log" >"$T/emu.url" 2>"$T/emu.err" &
 emu_pid=$!
 while [ ! -s "$T/emu.url" ]; do kill -0 "$emu_pid" || fail "the emulator exited"; sleep 0.05; done
 
 # the service's environment, as /etc/gembatch/nightly.env would give it
-export PIPELINE="$here/label-scans.json" INPUT="$T/scans/inbox.jsonl" OUT_ROOT="$T/out" \
+export PIPELINE="$here/label-scans.json" INPUT="$T/scans" OUT_ROOT="$T/out" \
     CACHE="$T/answers.db" METRICS="$T/gembatch.prom" CREDENTIALS_DIRECTORY="$T/etc" \
     GEMINI_BASE_URL="$(head -n 1 "$T/emu.url")" GEMBATCH
 
@@ -71,7 +71,6 @@ rows=$("$GEMBATCH" cache stats --cache "$CACHE" --json | python3 -c 'import json
 # between the nights: 3 scans changed, 1 new one
 for k in 2 5 9; do printf 'changed' >>"$T/scans/scan-$k.png"; done
 cp "$T/scans/scan-1.png" "$T/scans/scan-new.png"; printf 'x' >>"$T/scans/scan-new.png"
-manifest
 rc=0; night UTC-14 >"$T/night2.log" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { cat "$T/night2.log" >&2; fail "night 2 exited $rc"; }
 night2=$(($(posts) - night1))
@@ -98,6 +97,31 @@ text = open(sys.argv[3]).read()
 hits = [l for l in text.splitlines() if l.startswith("gembatch_cache_hits_total ")]
 if hits != ["gembatch_cache_hits_total %d" % cached]:
     sys.exit("ci-two-nights: FAIL: metrics say %s, results %d hits" % (hits, cached))
+PY
+# the second night's cost: what its 4 requests cost, nothing for the 37 served
+# from the cache, and the saving is what those 37 cost on night 1
+python3 - "$T/out/$d1" "$T/out/$d2" <<'PY' || exit 1
+import json, sys
+def lines(d):
+    return {r["id"]: r for r in map(json.loads, open(d + "/results.jsonl"))}
+n1, n2 = lines(sys.argv[1]), lines(sys.argv[2])
+r1, r2 = (json.load(open(d + "/run.json")) for d in sys.argv[1:3])
+paid = [r for r in n2.values() if not r.get("cached")]
+served = [r for r in n2.values() if r.get("cached")]
+cost2 = r2["cost"]["total_usd"]
+def check(ok, what):
+    if not ok:
+        sys.exit("ci-two-nights: FAIL: " + what)
+check(len(paid) == 4 and len(served) == len(n2) - 4, "%d paid, %d served" % (len(paid), len(served)))
+check(all(r["cost_usd"] == 0 for r in served), "a cached answer was charged")
+check(cost2 > 0 and abs(cost2 - sum(r["cost_usd"] for r in paid)) < 1e-12,
+      "night 2 cost %r is not its 4 requests' %r" % (cost2, sum(r["cost_usd"] for r in paid)))
+saved = sum(n1[r["id"]]["cost_usd"] for r in served)
+check(abs(r2["cache"]["saved_usd"] - saved) < 1e-9,
+      "saved %r, night 1 paid %r for those answers" % (r2["cache"]["saved_usd"], saved))
+check(cost2 < 0.2 * r1["cost"]["total_usd"], "night 2 cost %r of night 1's %r" % (cost2, r1["cost"]["total_usd"]))
+print("ci-two-nights: night 1 cost $%.6f, night 2 $%.6f, saved $%.6f"
+      % (r1["cost"]["total_usd"], cost2, r2["cache"]["saved_usd"]))
 PY
 for p in python3 /usr/bin/python3; do
     if $p -c 'import prometheus_client' 2>/dev/null; then
