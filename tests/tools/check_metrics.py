@@ -100,6 +100,35 @@ def compare(run, values):
                   if l.get("kind") == kind)
         if want is not None and want != got:
             fail("%s tokens: run.json says %s, the metrics %s" % (kind, want, got))
+    # requests by HTTP status, retries, re-asks, sheds: the same counts
+    http = counts.get("http")
+    if http is not None:
+        got = {l["code"]: v for (l, v) in values.get("gembatch_requests_total", [])
+               if l.get("code") != "none"}
+        want = {str(k): v for k, v in http.items() if v}
+        if {k: v for k, v in got.items() if v} != want:
+            fail("requests by status: run.json says %s, the metrics %s" % (want, got))
+    for key, name in (("retries", "gembatch_retries_total"), ("reasks", "gembatch_reasks_total"),
+                      ("shed", "gembatch_shed_requests_total")):
+        want = counts.get(key)
+        if want is not None and want != one(values, name):
+            fail("%s: run.json says %s, the metrics %s" % (key, want, one(values, name)))
+    # cost: the metrics' models and tiers add up to run.json's ledger
+    cost = run.get("cost", {})
+    want = cost.get("total_usd")
+    got = sum(v for (_, v) in values.get("gembatch_cost_usd_total", []))
+    if want is not None and abs(want - got) > 1e-9:
+        fail("cost: run.json says %s, the metrics %s" % (want, got))
+    cache = run.get("cache")
+    if cache:
+        for key, name in (("served", "gembatch_cache_hits_total"),
+                          ("misses", "gembatch_cache_misses_total")):
+            if cache.get(key) is not None and cache[key] != one(values, name):
+                fail("cache %s: run.json says %s, the metrics %s" % (key, cache[key], one(values, name)))
+        saved = cache.get("saved_usd")
+        if saved is not None and abs(saved - one(values, "gembatch_cache_saved_usd_total")) > 1e-9:
+            fail("cache saved: run.json says %s, the metrics %s"
+                 % (saved, one(values, "gembatch_cache_saved_usd_total")))
 
 
 main()
