@@ -93,7 +93,7 @@ tiers = [json.loads(l)['service_tier'] for l in open('$T/prio/results.jsonl')]
 assert tiers.count('standard') == bt['standard']['requests'], (tiers, bt)"
 
 # ---- flex, shed 30%, --finish-by: ends in time, every job done, split by tier
-start_emulator flex --seed 4 --flex-latency 2000:1000 --fault shed=0.3
+start_emulator flex --seed 4 --flex-latency 2000:1000 --fault shed=0.3 --log "$T/flex.log"
 t0=$(date +%s)
 expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$flex_URL" -o "$T/flex" -j 5 \
     --tier flex --timeout 4 --finish-by 14s -q
@@ -108,6 +108,30 @@ assert 'flex' in bt and 'standard' in bt, bt
 assert r['counts']['shed'] > 0, r['counts']"
 # the deadline is 14 s; a generous margin for a loaded machine
 [ $((t1 - t0)) -le 24 ] || fail "the flex run took $((t1 - t0)) s with --finish-by 14s"
+# the switch near the deadline fired: after flex requests went out, later ones
+# went at standard again (the first wave at standard is the cold start's,
+# before any answer says how long one takes)
+python3 - "$T/flex.log" <<'PY' || fail "no switch back to standard near the deadline"
+import json, sys
+seq = [json.loads(l).get("tier_asked") for l in open(sys.argv[1])
+       if json.loads(l)["method"] == "POST"]
+assert "flex" in seq, seq
+first_flex = seq.index("flex")
+assert "standard" in seq[first_flex:], seq
+PY
+
+# ---- sheds are not failures: --max-failures 2 with most flex creates shed
+start_emulator shedmost --seed 6 --fault shed=0.7 --log "$T/shedmost.log"
+head -n 6 "$T/m.jsonl" >"$T/m6.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m6.jsonl" --endpoint "$shedmost_URL" -o "$T/shedmost" \
+    --tier flex --max-failures 2 -j 2 -q
+check_outputs "$T/shedmost" --manifest "$T/m6.jsonl" --all-ok
+py "
+import json
+c = json.load(open('$T/shedmost/run.json'))['counts']
+assert c['shed'] >= 3, c   # more sheds than --max-failures allows failures, in a row or not
+"
+stop_emulator shedmost
 
 # ---- a pipeline's timeout_s is for standard attempts: it never shortens flex's
 # 10 minutes (every shipped pipeline sets 300 s; this one 1 s, and flex
