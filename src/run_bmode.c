@@ -1,6 +1,7 @@
 /* run_bmode.c: Batch Mode (--mode batch, and auto). Jobs become
  * GenerateContentRequest lines in part files (OUTDIR/batch/part-NNNN.jsonl,
- * streamed, media base64 from their files), each part is uploaded through
+ * streamed, media base64 from their files, or by uri once uploaded when too
+ * large to go inline), each part is uploaded through
  * the Files API and made one batch (Batch API, half price), the batches are
  * polled, and their results joined back (run_bjoin.c). A crash never makes a
  * second batch for a part: a create whose answer was lost is found again by
@@ -20,16 +21,92 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int file_digest(const char *path, uint8_t sha[32]);
+
+/* Drive one Files API upload to its end, an op at a time (Batch Mode's
+ * calls are sequential). 0 when the file is ACTIVE; else the run stops
+ * (abort: what) or it failed (rec->error says why). */
+static int upload_to_end(struct bm *b, struct upl *rec, const char *what, int abort_on_fail)
+{
+    struct run *r = b->r;
+    for (;;) {
+        struct op *op = upl_op(&r->up, &r->xf, rec, NULL);
+        if (!op || !(op = bm_call(b, op)))
+            return GB_EINTR;
+        long delay = 0;
+        enum upl_next next = upl_done(&r->up, rec, op, &r->policy, run_rnd(r), &delay);
+        r->c.attempts++;
+        if (op->http > 0 && op->http < 600)
+            r->c.http[op->http]++;
+        op_free(op);
+        if (next == UPL_DONE)
+            return 0;
+        if (next == UPL_ABORT || (next == UPL_FAIL && abort_on_fail)) {
+            run_abort(r, "the Files API refused %s: %s", what, rec->error);
+            return GB_ENET;
+        }
+        if (next == UPL_FAIL)
+            return GB_EIO;
+        if (next == UPL_LATER)
+            usleep((useconds_t)(delay * 1000));
+    }
+}
+
+/* The media of j too large to go inline go through the Files API once each
+ * (deduplicated by content across the run, as online) and are referenced by
+ * uri. NULL, or why the job cannot be sent (*code set). */
+static const char *upload_media(struct bm *b, struct job *j, const char **code, char *why,
+                                size_t wn)
+{
+    struct run *r = b->r;
+    for (size_t i = 0; i < j->nmedia; i++) {
+        struct media *m = &j->media[i];
+        if (!m->upload || m->uri)
+            continue;
+        uint8_t sha[32];
+        if (file_digest(m->path, sha)) {
+            snprintf(why, wn, "cannot read '%.300s': %s", m->path, strerror(errno));
+            return *code = "LOCAL_ERROR", why;
+        }
+        struct upl *rec = uploads_find(&r->up, sha);
+        if (rec && rec->state == UPL_ACTIVE) {
+            r->up.reused++;
+        } else {
+            if (!rec && !(rec = uploads_add(&r->up, sha, m->size, m->mime, m->path)))
+                return *code = "LOCAL_ERROR", "out of memory";
+            char what[400];
+            snprintf(what, sizeof what, "'%.300s'", m->path);
+            int rc = upload_to_end(b, rec, what, 0);
+            if (rc && rc != GB_EIO)
+                return *code = "INTERRUPTED", "the run stopped during an upload";
+            if (rc) {
+                snprintf(why, wn, "%s", rec->error);
+                return *code = "UPLOAD_FAILED", why;
+            }
+        }
+        json_object_del(m->part, "data");
+        json_object_set_new(m->part, "uri", json_string(rec->uri));
+        free(m->uri);
+        m->uri = strdup(rec->uri);
+    }
+    return NULL;
+}
+
 /* A job read from the inputs: its first request into a part of round 0. */
 static void build_one(struct bm *b, struct job *j)
 {
     struct run *r = b->r;
     json_t *gc = NULL;
-    const char *why = NULL;
+    const char *why = NULL, *code = "UNSUPPORTED_IN_BATCH";
+    char upl_why[600];
     if (!j->failed_build) {
-        for (size_t i = 0; i < j->nmedia && !why; i++)
-            if (j->media[i].upload)
-                why = "a media file too large to go inline (Batch Mode sends media inline)";
+        why = upload_media(b, j, &code, upl_why, sizeof upl_why);
+        if (why && !strcmp(code, "INTERRUPTED")) {
+            struct task *t = task_enter(r, j);
+            if (t)
+                task_interrupt(r, t);
+            return;
+        }
         if (!why && gc_request(j->req, j->schema_doc, &gc, &why))
             gc = NULL;
         if (why && r->cfg->mode == MODE_AUTO) {
@@ -49,6 +126,10 @@ static void build_one(struct bm *b, struct job *j)
     if (j->failed_build) {
         task_fail(r, t, 0, j->build_err.code == GB_ENOENT ? "NOT_FOUND" : "INVALID_INPUT",
                   j->build_err.msg, NULL);
+        return;
+    }
+    if (why && strcmp(code, "UNSUPPORTED_IN_BATCH")) {
+        task_fail(r, t, 0, code, why, NULL);
         return;
     }
     if (why) {
@@ -147,6 +228,28 @@ static void build(struct bm *b)
 
 /* ---- sending: upload, create, poll ---------------------------------------------- */
 
+/* SHA-256 of a file, read a block at a time. */
+static int file_digest(const char *path, uint8_t sha[32])
+{
+    struct sha256 h;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (sha256_init(&h)) {
+        close(fd);
+        return -1;
+    }
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        sha256_update(&h, buf, (size_t)n);
+    close(fd);
+    int rc = n < 0 ? -1 : 0;
+    if (sha256_final(&h, sha))
+        rc = -1;
+    return rc;
+}
+
 static int upload_part(struct bm *b, struct bm_part *p)
 {
     struct run *r = b->r;
@@ -157,41 +260,19 @@ static int upload_part(struct bm *b, struct bm_part *p)
         return GB_ENOMEM;
     /* the record is keyed by content: the part's own digest */
     uint8_t sha[32];
-    struct sha256 h;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || sha256_init(&h)) {
-        if (fd >= 0)
-            close(fd);
+    if (file_digest(path, sha)) {
         free(path);
         return GB_EIO;
     }
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        sha256_update(&h, buf, (size_t)n);
-    close(fd);
-    sha256_final(&h, sha);
     struct upl *rec = uploads_add(&r->up, sha, p->bytes, "jsonl", path);
     free(path);
     if (!rec)
         return GB_ENOMEM;
-    for (;;) {
-        struct op *op = upl_op(&r->up, &r->xf, rec, NULL);
-        if (!op || !(op = bm_call(b, op)))
-            return GB_EINTR;
-        long delay = 0;
-        enum upl_next next = upl_done(&r->up, rec, op, &r->policy, run_rnd(r), &delay);
-        r->c.attempts++;
-        op_free(op);
-        if (next == UPL_DONE)
-            break;
-        if (next == UPL_FAIL || next == UPL_ABORT) {
-            run_abort(r, "the Files API refused part %d of the batch: %s", p->n, rec->error);
-            return GB_ENET;
-        }
-        if (next == UPL_LATER)
-            usleep((useconds_t)(delay * 1000));
-    }
+    char what[64];
+    snprintf(what, sizeof what, "part %d of the batch", p->n);
+    int rc = upload_to_end(b, rec, what, 1);
+    if (rc)
+        return rc;
     bm_copy(p->file_name, sizeof p->file_name, rec->name);
     return bm_state_line(b, json_pack("{s:s,s:i,s:s}", "ev", "uploaded", "part", p->n, "file",
                                    p->file_name));

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-auto: the online routes of Batch Mode. --mode auto sends online what a
-# batch cannot express (a media file too big to go inline) and the rest in
-# a batch; with --finish-by, batches that would not end in time are
+# batch cannot express (a line's generation_config field it has no name for)
+# and the rest in a batch, where a media file too big to go inline goes
+# through the Files API once and is referenced by uri; with --finish-by, batches that would not end in time are
 # cancelled and their jobs sent online. --reask online re-asks schema
 # violations online instead of in a next-round batch; --batch-lost online
 # and report say what happens to an expired batch's jobs. A kill -9 in the
@@ -22,6 +23,8 @@ with open("m.jsonl", "w") as m:
     for i in range(200):
         line = {"id": "a%d" % i, "vars": {"w": "thing %d" % i}}
         if i % 40 == 0:
+            line["generation_config"] = {"speech_config": {"voice": "Kore"}}
+        if i % 40 == 20:
             line["files"] = ["big.png"]
         m.write(json.dumps(line) + "\n")
 schema = {"type": "object", "properties": {"label": {"type": "string"}, "score": {"type": "number"}},
@@ -44,7 +47,8 @@ c=collections.Counter(json.loads(l)["service_tier"] for l in open(sys.argv[1]))
 print(" ".join("%s=%d" % kv for kv in sorted(c.items())))' "$1/results.jsonl"
 }
 
-# ---- auto: the five jobs whose image must go through the Files API go online
+# ---- auto: the five jobs a batch cannot express go online; the five whose
+# image is too big to go inline go in the batch, the image uploaded once
 start_emulator emu --seed 3 --batch-time 200 --log "$T/emu.log"
 expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o a1 --mode auto --wait \
     --poll-interval 0.1 --max-request-bytes 20K -q
@@ -52,6 +56,18 @@ check_outputs a1 --manifest m.jsonl --all-ok --schema schema.json
 assert_eq "$(tiers a1)" "batch=195 standard=5" "auto: tiers"
 assert_eq "$(sent_online a1)" "5 0 0 0" "auto: sent online"
 assert_eq "$(batches emu.log)" 1 "auto: batches made"
+# two uploads start: the image (once for its five jobs) and the part
+assert_eq "$(grep '"path":"/upload/v1beta/files"' emu.log | grep -c '"command":"start"')" 2 "auto: uploads"
+python3 - a1 <<'PY' || fail "the big image's jobs did not go through the batch with its uri"
+import json, sys
+part = [json.loads(l) for l in open(sys.argv[1] + "/batch/part-0001.jsonl")]
+big = [l for l in part if int(l["key"][1:]) % 40 == 20]
+assert len(big) == 5, [l["key"] for l in big]
+uris = {p["fileData"]["fileUri"] for l in big for c in l["request"]["contents"] for p in c["parts"]
+        if "fileData" in p}
+assert len(uris) == 1 and "/files/" in next(iter(uris)), uris
+assert not any("inlineData" in p for l in big for c in l["request"]["contents"] for p in c["parts"])
+PY
 # the same folder again: nothing is sent
 n=$(wc -l <emu.log)
 expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o a1 --mode auto --wait \
@@ -99,7 +115,7 @@ PY
 
 # ---- --reask online: schema violations asked again online, no second-round batch
 start_emulator viol --seed 3 --batch-time 200 --fault schema_violation=0.3 --log "$T/viol.log"
-head -n 100 m.jsonl | grep -v big.png >m97.jsonl
+head -n 100 m.jsonl | grep -v speech_config >m97.jsonl
 rc=0
 "$GEMBATCH" run p.json m97.jsonl --endpoint "$viol_URL" -o r1 --mode batch --wait \
     --poll-interval 0.1 --reask online -q || rc=$?
