@@ -94,9 +94,7 @@ static void ids_in_parts(struct bm *b, struct dset *ids)
             continue; /* its ids have their lines, or went on (a new part, the online list) */
         char name[64];
         bm_part_file(&b->parts[i], ".meta.jsonl", name, sizeof name);
-        char *path = bm_path(b, name);
-        FILE *f = path ? fopen(path, "r") : NULL;
-        free(path);
+        FILE *f = bm_fopen(b, name);
         char *line = NULL;
         size_t cap = 0;
         while (f && getline(&line, &cap, f) > 0) {
@@ -158,7 +156,7 @@ static int upload_part(struct bm *b, struct bm_part *p)
     /* the record is keyed by content: the part's own digest */
     uint8_t sha[32];
     struct sha256 h;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = bm_open_at(b, name, O_RDONLY);
     if (fd < 0 || sha256_init(&h)) {
         if (fd >= 0)
             close(fd);
