@@ -14,6 +14,7 @@
 #include "manifest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -591,17 +592,19 @@ static void warn_bad(const struct rpt *r)
 /* Write the page to a temporary file beside the target, then rename. */
 static int write_atomic(struct rpt *r, const char *page_dir, long long *bytes, struct gb_err *err)
 {
-    char *tmp = malloc(strlen(r->outfile) + 16);
+    size_t tl = strlen(r->outfile) + 16;
+    char *tmp = malloc(tl);
     int rc = GB_EIO, fd = -1;
     FILE *f = NULL;
     if (!tmp)
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
-    sprintf(tmp, "%s.tmp-XXXXXX", r->outfile);
-    if ((fd = mkstemp(tmp)) < 0) {
+    /* O_EXCL|O_NOFOLLOW and 0666, so the umask decides its mode as it does
+     * every other output's (mkstemp's 0600 was widened to 0644 by hand) */
+    if ((fd = fsx_tmp_at(AT_FDCWD, r->outfile, tmp, tl)) < 0) {
+        tmp[0] = '\0';
         GB_FAIL(err, GB_EIO, "cannot write in '%s': %s", page_dir, strerror(errno));
         goto fail;
     }
-    fchmod(fd, 0644);
     if (!(f = fdopen(fd, "w"))) {
         GB_FAIL(err, GB_EIO, "'%s': %s", tmp, strerror(errno));
         goto fail;
@@ -627,7 +630,8 @@ fail:
         fclose(f);
     if (fd >= 0)
         close(fd);
-    unlink(tmp);
+    if (tmp[0])
+        unlink(tmp);
     free(tmp);
     return rc;
 }

@@ -46,11 +46,10 @@ int bm_download(struct bm *b, struct bm_part *p)
     char name[64], tmpname[80];
     bm_part_file(p, ".out.jsonl", name, sizeof name);
     snprintf(tmpname, sizeof tmpname, "%s.part", name);
-    char *path = bm_path(b, name), *tmp = bm_path(b, tmpname);
     const char *id = strncmp(p->responses, "files/", 6) ? p->responses : p->responses + 6;
     int rc = GB_ENET;
     for (int way = 0; way < 2 && rc; way++) {
-        struct dl_ctx d = {open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666), 0};
+        struct dl_ctx d = {bm_open_at(b, tmpname, O_WRONLY | O_CREAT | O_TRUNC), 0};
         if (d.fd < 0) {
             rc = GB_EIO;
             break;
@@ -88,12 +87,13 @@ int bm_download(struct bm *b, struct bm_part *p)
         op_free(op);
         close(d.fd);
     }
-    if (!rc && rename(tmp, path))
+    /* both names inside OUTDIR/batch's descriptor: a link planted at the
+     * results' name is replaced, never written through */
+    int bfd = sink_batch_fd(&b->r->sink);
+    if (!rc && renameat(bfd, tmpname + sizeof BM_DIR, bfd, name + sizeof BM_DIR))
         rc = GB_EIO;
-    if (rc)
-        unlink(tmp);
-    free(path);
-    free(tmp);
+    if (rc && bfd >= 0)
+        unlinkat(bfd, tmpname + sizeof BM_DIR, 0);
     if (rc)
         return rc;
     p->downloaded = 1;
@@ -435,12 +435,9 @@ int bm_join(struct bm *b, struct bm_part *p, struct dset *answered)
     struct run *r = b->r;
     char name[64];
     bm_part_file(p, ".out.jsonl", name, sizeof name);
-    char *opath = bm_path(b, name);
+    FILE *of = bm_fopen(b, name);
     bm_part_file(p, ".meta.jsonl", name, sizeof name);
-    char *mpath = bm_path(b, name);
-    FILE *of = opath ? fopen(opath, "r") : NULL, *mf = mpath ? fopen(mpath, "r") : NULL;
-    free(opath);
-    free(mpath);
+    FILE *mf = bm_fopen(b, name);
     if (!of || !mf) {
         if (of)
             fclose(of);
@@ -515,9 +512,7 @@ int bm_settle(struct bm *b, struct bm_part *p, const struct dset *answered)
                                                                  : REPORT;
     char name[64];
     bm_part_file(p, ".meta.jsonl", name, sizeof name);
-    char *mpath = bm_path(b, name);
-    FILE *mf = mpath ? fopen(mpath, "r") : NULL;
-    free(mpath);
+    FILE *mf = bm_fopen(b, name);
     if (!mf)
         return GB_EIO;
     char *line = NULL;
@@ -586,17 +581,10 @@ int bm_settle(struct bm *b, struct bm_part *p, const struct dset *answered)
 int bm_online_open(struct bm *b, struct gb_err *err)
 {
     struct run *r = b->r;
-    char *path = bm_path(b, BM_ONLINE);
-    if (!path)
-        return GB_FAIL(err, GB_ENOMEM, "out of memory");
-    b->online_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0666);
-    b->online_rd = b->online_fd >= 0 ? fopen(path, "r") : NULL;
-    if (!b->online_rd) {
-        GB_FAIL(err, GB_EIO, "cannot open '%s': %s", path, strerror(errno));
-        free(path);
-        return GB_EIO;
-    }
-    free(path);
+    b->online_fd = bm_open_at(b, BM_ONLINE, O_RDWR | O_CREAT | O_APPEND);
+    b->online_rd = b->online_fd >= 0 ? bm_fopen(b, BM_ONLINE) : NULL;
+    if (!b->online_rd)
+        return bm_open_fail(b, err, BM_ONLINE, errno);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;

@@ -77,6 +77,14 @@ struct bm {
 /* GEMBATCH_TEST_CRASH=POINT: SIGKILL right there (tests only). */
 void bm_crash_point(const char *point);
 char *bm_path(const struct bm *b, const char *name); /* OUTDIR/name, new */
+/* name (BM_DIR "/...", as bm_part_file makes it) opened inside OUTDIR/batch's
+ * descriptor (sink_batch_fd), never through a link: fsx_open_at's rules (a
+ * link fails with ELOOP), created 0666. A descriptor, or -1 with errno. */
+int bm_open_at(struct bm *b, const char *name, int flags);
+FILE *bm_fopen(struct bm *b, const char *name); /* the same, read; NULL with errno */
+/* Fill err for name (as above) that bm_open_at could not open (errno e): a
+ * link or a non-file gets the words sink.c uses. GB_ESTATE or GB_EIO. */
+int bm_open_fail(const struct bm *b, struct gb_err *err, const char *name, int e);
 void bm_part_file(const struct bm_part *p, const char *what, char *out, size_t n);
 void bm_copy(char *dst, size_t n, const char *src);
 /* One step, on disk (fsync'd) before anything else happens; takes o. */

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int file_digest(const char *path, uint8_t sha[32]);
+static int fd_digest(int fd, uint8_t sha[32]);
 
 /* Drive one Files API upload to its end, an op at a time (Batch Mode's
  * calls are sequential). 0 when the file is ACTIVE; else the run stops
@@ -64,7 +64,7 @@ static const char *upload_media(struct bm *b, struct job *j, const char **code, 
         if (!m->upload || m->uri)
             continue;
         uint8_t sha[32];
-        if (file_digest(m->path, sha)) {
+        if (fd_digest(open(m->path, O_RDONLY | O_CLOEXEC), sha)) {
             snprintf(why, wn, "cannot read '%.300s': %s", m->path, strerror(errno));
             return *code = "LOCAL_ERROR", why;
         }
@@ -175,9 +175,7 @@ static void ids_in_parts(struct bm *b, struct dset *ids)
             continue; /* its ids have their lines, or went on (a new part, the online list) */
         char name[64];
         bm_part_file(&b->parts[i], ".meta.jsonl", name, sizeof name);
-        char *path = bm_path(b, name);
-        FILE *f = path ? fopen(path, "r") : NULL;
-        free(path);
+        FILE *f = bm_fopen(b, name);
         char *line = NULL;
         size_t cap = 0;
         while (f && getline(&line, &cap, f) > 0) {
@@ -228,11 +226,11 @@ static void build(struct bm *b)
 
 /* ---- sending: upload, create, poll ---------------------------------------------- */
 
-/* SHA-256 of a file, read a block at a time. */
-static int file_digest(const char *path, uint8_t sha[32])
+/* SHA-256 of what fd holds, read a block at a time; fd is closed. -1 for a
+ * descriptor < 0 or a read error. */
+static int fd_digest(int fd, uint8_t sha[32])
 {
     struct sha256 h;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     if (sha256_init(&h)) {
@@ -260,7 +258,7 @@ static int upload_part(struct bm *b, struct bm_part *p)
         return GB_ENOMEM;
     /* the record is keyed by content: the part's own digest */
     uint8_t sha[32];
-    if (file_digest(path, sha)) {
+    if (fd_digest(bm_open_at(b, name, O_RDONLY), sha)) { /* no link followed in batch/ */
         free(path);
         return GB_EIO;
     }

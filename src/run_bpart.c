@@ -36,6 +36,40 @@ char *bm_path(const struct bm *b, const char *name)
     return fsx_join(b->r->cfg->out_dir, name);
 }
 
+int bm_open_at(struct bm *b, const char *name, int flags)
+{
+    GB_ASSERT(!strncmp(name, BM_DIR "/", sizeof BM_DIR));
+    int dfd = sink_batch_fd(&b->r->sink);
+    return dfd < 0 ? -1 : fsx_open_at(dfd, name + sizeof BM_DIR, flags, 0666);
+}
+
+FILE *bm_fopen(struct bm *b, const char *name)
+{
+    int fd = bm_open_at(b, name, O_RDONLY);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (fd >= 0 && !f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
+int bm_open_fail(const struct bm *b, struct gb_err *err, const char *name, int e)
+{
+    const char *dir = b->r->cfg->out_dir;
+    if (e == ELOOP)
+        return GB_FAIL(err, GB_ESTATE,
+                       "'%s/%s' is a symbolic link; gembatch does not follow links in its output "
+                       "folder: remove it or use another -o",
+                       dir, name);
+    if (e == EINVAL || e == ENOTDIR)
+        return GB_FAIL(err, GB_ESTATE,
+                       "'%s/%s' is not a %s of gembatch's; remove it or use another -o", dir, name,
+                       e == ENOTDIR ? "folder" : "file");
+    return GB_FAIL(err, GB_EIO, "cannot write '%s/%s': %s", dir, name, strerror(e));
+}
+
 void bm_part_file(const struct bm_part *p, const char *what, char *out, size_t n)
 {
     snprintf(out, n, BM_DIR "/part-%04d%s", p->n, what);
@@ -94,11 +128,9 @@ void bm_copy(char *dst, size_t n, const char *src)
 /* Read the steps an earlier run took; a torn last line (a crash) is left. */
 static int state_read(struct bm *b, struct gb_err *err)
 {
-    char *path = bm_path(b, BM_STATE);
-    FILE *f = path ? fopen(path, "r") : NULL;
-    free(path);
+    FILE *f = bm_fopen(b, BM_STATE);
     if (!f)
-        return 0;
+        return errno == ENOENT ? 0 : bm_open_fail(b, err, BM_STATE, errno);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -148,36 +180,25 @@ static int state_read(struct bm *b, struct gb_err *err)
     }
     free(line);
     fclose(f);
-    (void)err;
     return 0;
 }
 
 int bm_state_open(struct bm *b, struct gb_err *err)
 {
-    char *dir = bm_path(b, BM_DIR), *path = bm_path(b, BM_STATE);
-    int rc = 0;
-    if (!dir || !path) {
-        rc = GB_FAIL(err, GB_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (mkdir(dir, 0777) && errno != EEXIST) {
-        rc = GB_FAIL(err, GB_EIO, "cannot make '%s': %s", dir, strerror(errno));
-        goto out;
-    }
-    if ((rc = state_read(b, err)))
-        goto out;
-    b->state_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (b->state_fd < 0) {
-        rc = GB_FAIL(err, GB_EIO, "cannot write '%s': %s", path, strerror(errno));
-        goto out;
-    }
+    /* OUTDIR/batch is made, or opened, relative to OUTDIR and never through
+     * a link: everything below goes through its descriptor */
+    if (sink_batch_fd(&b->r->sink) < 0)
+        return bm_open_fail(b, err, BM_DIR, errno);
+    int rc = state_read(b, err);
+    if (rc)
+        return rc;
+    b->state_fd = bm_open_at(b, BM_STATE, O_WRONLY | O_CREAT | O_APPEND);
+    if (b->state_fd < 0)
+        return bm_open_fail(b, err, BM_STATE, errno);
     if (!b->folder[0]) {
         fsx_random_hex(b->folder, 16);
         rc = bm_state_line(b, json_pack("{s:s,s:s}", "ev", "folder", "id", b->folder));
     }
-out:
-    free(dir);
-    free(path);
     return rc;
 }
 
@@ -293,19 +314,25 @@ long bm_call_json(struct bm *b, const char *method, const char *url_fmt, const c
 
 static int writer_open(struct bm *b, struct bm_writer *w, struct bm_part *p)
 {
-    char name[64];
+    char name[64], mname[64];
     w->p = p;
     w->off = 0;
     bm_part_file(p, ".jsonl", name, sizeof name);
-    char *path = bm_path(b, name);
-    bm_part_file(p, ".meta.jsonl", name, sizeof name);
-    char *mpath = bm_path(b, name);
-    w->fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666) : -1;
-    w->mfd = mpath ? open(mpath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666) : -1;
-    free(path);
-    free(mpath);
-    if (w->fd < 0 || w->mfd < 0 || sha256_init(&w->sha))
+    bm_part_file(p, ".meta.jsonl", mname, sizeof mname);
+    w->fd = bm_open_at(b, name, O_WRONLY | O_CREAT | O_TRUNC);
+    w->mfd = w->fd >= 0 ? bm_open_at(b, mname, O_WRONLY | O_CREAT | O_TRUNC) : -1;
+    if (w->fd < 0 || w->mfd < 0) {
+        struct gb_err e = {0}; /* the first words win: a link is named */
+        bm_open_fail(b, &e, w->fd < 0 ? name : mname, errno);
+        run_abort(b->r, "%s", e.msg);
+    }
+    if (w->fd < 0 || w->mfd < 0 || sha256_init(&w->sha)) {
+        if (w->fd >= 0)
+            close(w->fd);
+        if (w->mfd >= 0)
+            close(w->mfd);
         return GB_EIO;
+    }
     return 0;
 }
 
@@ -461,9 +488,7 @@ json_t *bm_request_of(struct bm *b, const struct bm_part *p, const json_t *meta)
     jx_int(meta, "len", &len);
     char name[64];
     bm_part_file(p, ".jsonl", name, sizeof name);
-    char *path = bm_path(b, name);
-    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    free(path);
+    int fd = bm_open_at(b, name, O_RDONLY);
     char *buf = fd >= 0 && len > 0 ? malloc((size_t)len) : NULL;
     json_t *o = NULL;
     if (buf && fsx_pread_full(fd, buf, (size_t)len, (off_t)off) == (ssize_t)len)

@@ -60,6 +60,35 @@ static int restart_outputs(struct sink *s, struct gb_err *err)
     return 0;
 }
 
+/* Everything in OUTDIR/batch is Batch Mode's own (the state file, the
+ * online list, the parts, their meta lines and results): a link in it is
+ * refused at the start, whatever its name. Each is opened with O_NOFOLLOW
+ * too, so one planted mid-run fails there. */
+static int refuse_batch_links(struct sink *s, struct gb_err *err)
+{
+    int fd = fsx_dir_at(s->dirfd, "batch", 0, 0);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : out_fail(err, s, "batch", errno);
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return out_fail(err, s, "batch", e);
+    }
+    int rc = 0;
+    struct dirent *de;
+    while (!rc && (de = readdir(d))) {
+        if (de->d_type != DT_LNK &&
+            (de->d_type != DT_UNKNOWN || !fsx_is_link_at(dirfd(d), de->d_name)))
+            continue;
+        char name[300];
+        snprintf(name, sizeof name, "batch/%.255s", de->d_name);
+        rc = out_fail(err, s, name, ELOOP);
+    }
+    closedir(d);
+    return rc;
+}
+
 /* Refuse a link (dangling or not) where an output of ours goes, before a
  * single byte is written: results, errors and the journal are opened with
  * O_NOFOLLOW anyway, but run.json is read on resume, and images/ and .spool/
@@ -68,14 +97,14 @@ static int refuse_links(struct sink *s, struct gb_err *err)
 {
     static const char *const ours[] = {"results.jsonl", "errors.jsonl", "journal.jsonl",
                                        "run.json",      "images",       ".spool",
-                                       "errors.jsonl.compact", NULL};
+                                       "errors.jsonl.compact", "batch", NULL};
     for (int i = 0; ours[i]; i++)
         if (fsx_is_link_at(s->dirfd, ours[i]))
             return out_fail(err, s, ours[i], ELOOP);
     struct stat st;
     if (fstatat(s->dirfd, "images", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
         return out_fail(err, s, "images", ENOTDIR);
-    return 0;
+    return refuse_batch_links(s, err);
 }
 
 static void reset(struct sink *s)
@@ -83,7 +112,7 @@ static void reset(struct sink *s)
     memset(s, 0, sizeof *s);
     for (int i = 0; i < SINK_NFILES; i++)
         s->fd[i] = -1;
-    s->lock_fd = s->dirfd = s->imgfd = s->spoolfd = -1;
+    s->lock_fd = s->dirfd = s->imgfd = s->spoolfd = s->batchfd = -1;
     s->max_per_answer = SINK_MAX_IMAGES_PER_ANSWER;
     s->max_per_run = SINK_MAX_IMAGES_PER_RUN;
 }
@@ -155,11 +184,20 @@ void sink_close(struct sink *s)
         close(s->imgfd);
     if (s->spoolfd >= 0)
         close(s->spoolfd);
+    if (s->batchfd >= 0)
+        close(s->batchfd);
     if (s->dirfd >= 0)
         close(s->dirfd);
     sink_set_secret(s, NULL);
     free(s->dir);
     reset(s);
+}
+
+int sink_batch_fd(struct sink *s)
+{
+    if (s->batchfd < 0)
+        s->batchfd = fsx_dir_at(s->dirfd, "batch", 1, 0777);
+    return s->batchfd;
 }
 
 int sink_set_secret(struct sink *s, const char *key)

@@ -46,15 +46,17 @@ struct sink {
     long max_per_answer, max_per_run;
     long images_run;        /* images admitted in this run */
     int spoolfd;            /* OUTDIR/.spool (0700), -1 until sink_spool_fd */
+    int batchfd;            /* OUTDIR/batch, -1 until sink_batch_fd */
     struct sink_writer *w;  /* the image writer thread, NULL until the first image */
     struct sink_batch *held;  /* closed batches whose images are not all on disk */
 };
 
 /* Create OUTDIR if needed, take its lock, open the files for appending. With
  * restart, previous outputs are removed first. A symbolic link in place of
- * results.jsonl, errors.jsonl, journal.jsonl, run.json, the lock, images/ or
- * .spool/ fails with GB_ESTATE and a message naming it (before anything is
- * sent: exit 2). */
+ * results.jsonl, errors.jsonl, journal.jsonl, run.json, the lock, images/,
+ * .spool/ or batch/, or any link inside batch/ (Batch Mode's state, online
+ * list and parts), fails with GB_ESTATE and a message naming it (before
+ * anything is sent: exit 2). */
 int sink_open(struct sink *s, const char *dir, int restart, struct gb_err *err);
 /* Waits for queued images, writes the lines they held, fsyncs, closes. */
 void sink_close(struct sink *s);
@@ -82,6 +84,11 @@ int sink_flush(struct sink *s);
 /* fsync dirty files if a second has passed (or force: then queued images are
  * waited for first, so every held line is written). */
 int sink_sync(struct sink *s, uint64_t now_ms, int force);
+/* OUTDIR/batch, Batch Mode's folder (its files are opened relative to it,
+ * never following a link): made when new (0777, so the umask decides),
+ * refused when it is a link (-1, errno ELOOP) or not a folder (ENOTDIR).
+ * Owned by the sink. */
+int sink_batch_fd(struct sink *s);
 /* Replace OUTDIR/run.json atomically. */
 int sink_run_json(struct sink *s, const json_t *run);
 /* OUTDIR/name as a new string. */

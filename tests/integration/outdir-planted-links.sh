@@ -1,7 +1,8 @@
 # outdir-planted-links: symbolic links planted in OUTDIR where gembatch's own
 # files and folders go (results.jsonl, errors.jsonl, journal.jsonl, the lock,
-# run.json, images/, images/<id>/, .spool/, an image file; to a victim file or
-# folder, or dangling) are never followed: the run refuses the link naming it
+# run.json, images/, images/<id>/, .spool/, an image file, Batch Mode's batch/
+# and the files in it; to a victim file or folder, or dangling) are never
+# followed: the run refuses the link naming it
 # (exit 2 before anything is sent; exit 3 when an image folder is met mid-run),
 # no victim changes, and nothing is created outside OUTDIR. Also: a planted
 # image file link is replaced, not written through; --restart removes links,
@@ -36,12 +37,14 @@ snapshot >"$T/before"
 # the second one resumes it, as a planted folder would be met), NAME is
 # replaced by a link to the victim file, the victim folder or a dangling
 # path, and the second run must refuse it by name, change no victim and make
-# nothing outside OUTDIR
+# nothing outside OUTDIR. $FLAGS go to both runs; with FRESH=1 there is no
+# first run (the link is planted in a new OUTDIR).
+FLAGS='' FRESH=''
 case_link() {
     name=$1 kind=$2 want=$3 pipe=${4:-$P} in=${5:-$T/in.jsonl}
-    o=$T/o-$(echo "$name" | tr '/.' '__')-$kind
-    expect_rc 0 "$GEMBATCH" run "$pipe" "$T/in1.jsonl" -o "$o" --endpoint "$emu_URL" \
-        --progress none -q
+    o=$T/o-$(echo "$name" | tr '/.' '__')-$kind${FRESH:+-fresh}
+    [ -n "$FRESH" ] || expect_rc 0 "$GEMBATCH" run "$pipe" "$T/in1.jsonl" -o "$o" \
+        --endpoint "$emu_URL" --progress none -q $FLAGS
     rm -rf "${o:?}/$name"
     mkdir -p "$o/$(dirname "$name")"
     case $kind in
@@ -51,7 +54,7 @@ case_link() {
     esac
     ln -s "$target" "$o/$name"
     rc=0
-    "$GEMBATCH" run "$pipe" "$in" -o "$o" --endpoint "$emu_URL" --progress none -q \
+    "$GEMBATCH" run "$pipe" "$in" -o "$o" --endpoint "$emu_URL" --progress none -q $FLAGS \
         2>"$o.err" || rc=$?
     [ "$rc" = "$want" ] || { cat "$o.err" >&2; fail "$name -> $kind: exit $rc, expected $want"; }
     grep -q "$name' is a symbolic link" "$o.err" ||
@@ -73,6 +76,23 @@ case_link images dangling 2
 # archive entries are spooled in .spool: a link there is refused (it used to
 # get the entries and a chmod 0700 of its target)
 case_link .spool dir 2 "$T/describe.json" "$T/in.tar"
+# Batch Mode's folder, in a new OUTDIR and in one a batch run filled, and the
+# files in it (the state file, the online list, a part, its meta lines, its
+# results): refused before anything is sent. batch/ was followed: the state
+# file, the parts and the online list went into the victim folder, exit 0.
+FLAGS="--mode batch --wait --poll-interval 0.1"
+FRESH=1
+case_link batch dir 2
+case_link batch dangling 2
+FRESH=''
+case_link batch dir 2
+for f in state.jsonl online.jsonl part-0001.jsonl part-0001.meta.jsonl part-0001.out.jsonl; do
+    case_link "batch/$f" file 2
+done
+case_link batch/state.jsonl dangling 2
+# (the first runs made each of those files: the links took their places)
+[ -f "$T/o-batch_state_jsonl-file/batch/part-0001.out.jsonl" ] || fail "no part was downloaded"
+FLAGS=''
 # an image folder is only met mid-run: the run stops (exit 3), nothing lands
 # in the victim folder, and no result line names an image that is not there
 case_link images/dog dir 3

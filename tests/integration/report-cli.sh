@@ -2,7 +2,8 @@
 # are not output folders exit 2; a run with failures gets a page whose errors
 # section names the codes and the manifest lines; a torn line is left out,
 # said on stderr and on the page, and exits 1; -o elsewhere links images back
-# into OUTDIR; no scratch file is left; memory does not grow with the run.
+# into OUTDIR; the page's mode is 0666 less the umask; no scratch file is
+# left; memory does not grow with the run.
 . "$(dirname "$0")/lib.sh"
 
 # ---- usage -----------------------------------------------------------------------
@@ -69,6 +70,26 @@ echo '{"id":"a","status":"completed","files":["images/a/0.png"],"latency_ms":3}'
 grep -q 'src="../img/images/a/0.png"' "$T/pages/i.html" || fail "image link from elsewhere"
 "$GEMBATCH" report "$T/img" -q
 grep -q 'src="images/a/0.png"' "$T/img/report.html" || fail "image link beside OUTDIR"
+
+# ---- the umask decides the page's mode, as it does every other output's ----------------
+# (it was 0644 whatever the umask: a 077 run had private results and a public page)
+o=$T/umask
+rc=0
+(umask 077 && "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$o" \
+    --max-attempts 1 --progress none -q --report) || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "run --report under umask 077 exited $rc"
+for f in results.jsonl run.json report.html; do
+    m=$(stat -c %a "$o/$f")
+    [ "$m" = 600 ] || fail "$f is $m after run --report under umask 077, expected 600"
+done
+(umask 077 && "$GEMBATCH" report "$o" -o "$T/pages/u.html" -q) || [ $? = 1 ] ||
+    fail "report -o under umask 077"
+m=$(stat -c %a "$T/pages/u.html")
+[ "$m" = 600 ] || fail "report -o FILE under umask 077 made it $m, expected 600"
+(umask 002 && "$GEMBATCH" report "$o" -q) || [ $? = 1 ] || fail "report under umask 002"
+m=$(stat -c %a "$o/report.html")
+[ "$m" = 664 ] || fail "report.html rewritten under umask 002 is $m, expected 664"
+ls -a "$o" "$T/pages" | grep -q '\.tmp-' && fail "scratch files left: $(ls -a "$o" "$T/pages")"
 
 # ---- answer fields: a score with a few values is a bar each; a boolean its counts ----
 mkdir -p "$T/fields/out"
