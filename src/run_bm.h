@@ -83,6 +83,15 @@ int bm_state_open(struct bm *b, struct gb_err *err);
 void bm_display_name(const struct bm *b, const struct bm_part *p, char *out, size_t n);
 /* Run op to its end; NULL when interrupted (op freed). */
 struct op *bm_call(struct bm *b, struct op *op);
+/* One attempt (attempt: 1, 2, ...) of a call whose answer is JSON: 0 with
+ * *doc (new), or the HTTP status (or -1 without one) with why filled and
+ * *again_ms the wait before the next attempt when retry.c says to retry
+ * (else -1). For a call that must not simply be sent again (a create). */
+long bm_call_json_once(struct bm *b, const char *method, const char *url_fmt, const char *arg,
+                       const json_t *body, int attempt, json_t **doc, long *again_ms, char *why,
+                       size_t wn);
+/* Wait ms, cut short by a signal: 0, or -1 when interrupted. */
+int bm_sleep_ms(long ms);
 /* A call whose answer is JSON: 0 with *doc (new), or the HTTP status (or -1
  * without one) with why filled. Retries what retry.c says to retry. */
 long bm_call_json(struct bm *b, const char *method, const char *url_fmt, const char *arg,

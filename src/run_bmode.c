@@ -2,13 +2,15 @@
  * GenerateContentRequest lines in part files (OUTDIR/batch/part-NNNN.jsonl,
  * streamed, media base64 from their files), each part is uploaded through
  * the Files API and made one batch (Batch API, half price), the batches are
- * polled, and their results joined back (run_bjoin.c). A crash never makes a
- * second batch for a part: a create whose answer was lost is found again by
- * its displayName. A run whose batches are still running says so and exits
- * 5; the next run (even days later) polls them. --mode auto sends online
- * what a batch cannot express, and near --finish-by cancels the batches
- * still running and sends their jobs online. Called by run.c; calls
- * run_bjoin.c, run_bpart.c, run_cost.c and run_jobs.c. */
+ * polled, and their results joined back (run_bjoin.c). Neither a crash nor a
+ * lost answer makes a second batch for a part: a create whose answer was
+ * lost (to a crash, a dropped connection, a 5xx) is found again by its
+ * displayName before anything is created again. A run whose batches are
+ * still running says so and exits 5; the next run (even days later) polls
+ * them. --mode auto sends online what a batch cannot express, and near
+ * --finish-by cancels the batches still running and sends their jobs
+ * online. Called by run.c; calls run_bjoin.c, run_bpart.c, run_cost.c and
+ * run_jobs.c. */
 #include "run_bm.h"
 
 #include "gencontent.h"
@@ -197,9 +199,11 @@ static int upload_part(struct bm *b, struct bm_part *p)
                                    p->file_name));
 }
 
-/* A create whose answer an earlier run never read: the batch is found by
- * its displayName (the list pages through every batch of the key). */
-static int adopt(struct bm *b, struct bm_part *p)
+/* A create whose answer was never read (an earlier run's, or lost in this
+ * one: lost says which): the batch is found by its displayName (the list
+ * pages through every batch of the key). 0 adopted, 1 not found, < 0 the
+ * list failed (the run is aborted: nothing may be created blindly). */
+static int adopt(struct bm *b, struct bm_part *p, int lost)
 {
     char want[128], why[400], url[600];
     bm_display_name(b, p, want, sizeof want);
@@ -235,16 +239,31 @@ static int adopt(struct bm *b, struct bm_part *p)
     } while (token);
     if (!found)
         return 1;
-    log_info("batch: part %d was made by an earlier run (%s): polled, not made again", p->n,
-             p->batch);
+    if (lost)
+        log_info("batch: the answer to part %d's create was lost, but the batch was made (%s): "
+                 "adopted, not made again", p->n, p->batch);
+    else
+        log_info("batch: part %d was made by an earlier run (%s): polled, not made again", p->n,
+                 p->batch);
     return bm_state_line(b, json_pack("{s:s,s:i,s:s,s:b}", "ev", "created", "part", p->n, "batch",
                                    p->batch, "adopted", 1));
 }
 
+/* Whether a create that got no batch back may still have made one: only an
+ * answer refusing it (4xx, 429 included) says it did not. A dropped
+ * connection, a timeout, a 5xx or a body that cannot be read leave it open. */
+static int maybe_made(long http)
+{
+    return !(http >= 400 && http < 500);
+}
+
+/* Make a part's batch. Each batch is billed: a create whose outcome is
+ * unknown is never simply sent again; the batches are listed first and the
+ * part's own adopted when the lost create made it. */
 static int create_part(struct bm *b, struct bm_part *p)
 {
     if (p->create_sent) {
-        int rc = adopt(b, p);
+        int rc = adopt(b, p, 0);
         if (rc <= 0)
             return rc;
     }
@@ -258,13 +277,34 @@ static int create_part(struct bm *b, struct bm_part *p)
     snprintf(path, sizeof path, "%s%s", strncmp(p->model, "models/", 7) ? "models/" : "",
              p->model);
     json_t *doc = NULL;
-    long rc = bm_call_json(b, "POST", "%s:batchGenerateContent", path, body, &doc, why, sizeof why);
+    long rc = 0;
+    int unknown = 0; /* an attempt may have made the batch */
+    const char *name = NULL;
+    for (int attempt = 1;; attempt++) {
+        long again_ms = -1;
+        rc = bm_call_json_once(b, "POST", "%s:batchGenerateContent", path, body, attempt, &doc,
+                               &again_ms, why, sizeof why);
+        if (!rc && (name = jx_str(doc, "name")))
+            break;
+        if (!rc) { /* made, maybe, but not said: the next run adopts it */
+            snprintf(why, sizeof why, "no name in its answer");
+            break;
+        }
+        unknown |= maybe_made(rc);
+        if (again_ms < 0 || bm_sleep_ms(again_ms))
+            break;
+        if (unknown) {
+            int found = adopt(b, p, 1);
+            if (found <= 0) {
+                json_decref(body);
+                return found;
+            }
+        }
+    }
     json_decref(body);
-    const char *name = jx_str(doc, "name");
-    if (rc || !name) {
+    if (!name) {
         json_decref(doc);
-        run_abort(b->r, "the Batch API did not make part %d's batch: %s", p->n,
-                  rc ? why : "no name in its answer");
+        run_abort(b->r, "the Batch API did not make part %d's batch: %s", p->n, why);
         return GB_ENET;
     }
     bm_copy(p->batch, sizeof p->batch, name);
@@ -454,7 +494,7 @@ void bm_cancel_running(struct bm *b)
         struct bm_part *p = &b->parts[i];
         if (p->joined || p->state[0] || p->cancel_sent)
             continue;
-        if (!p->batch[0] && p->create_sent && adopt(b, p) < 0)
+        if (!p->batch[0] && p->create_sent && adopt(b, p, 0) < 0)
             return; /* a create whose answer was lost: its batch is cancelled too */
         if (!p->batch[0]) {
             /* never made: nothing to cancel, its jobs simply go online */
