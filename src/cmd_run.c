@@ -411,9 +411,9 @@ int cmd_run(int argc, char **argv)
         {0, "batch-size", CLI_INT, &cfg.batch_requests, "N",
          "--mode batch: requests in one batch at most (default 100000)", 1, 10000000, NULL},
         {0, "batch-max-bytes", CLI_SIZE, &cfg.batch_max_bytes, "SIZE",
-         "--mode batch: size of one batch's input file at most (K/M/G; default 2000M, the "
-         "Batch API's limit is 2G)",
-         0, 0, NULL},
+         "--mode batch: size of one batch's input file at most (K/M/G, powers of 1024; default "
+         "and ceiling 2000000000, the Batch API's 2 GB; a request larger than it goes alone)",
+         1, (double)CFG_BATCH_MAX_BYTES, NULL},
         {0, "report", CLI_FLAG, &report, NULL,
          "when the run ends, write OUTDIR/report.html (see gembatch report --help)", 0, 0, NULL},
         {0, "max-images-per-answer", CLI_INT, &cfg.max_images_per_answer, "N",

@@ -429,7 +429,7 @@ struct bm *bm_open(struct run *r)
     b->r = r;
     b->state_fd = b->online_fd = -1;
     b->per_part = cfg->batch_requests > 0 ? cfg->batch_requests : 100000;
-    b->max_bytes = cfg->batch_max_bytes ? cfg->batch_max_bytes : (2000ull << 20);
+    b->max_bytes = cfg->batch_max_bytes ? cfg->batch_max_bytes : CFG_BATCH_MAX_BYTES;
     b->poll_s = cfg->poll_initial_s > 0 ? cfg->poll_initial_s : 60;
     struct gb_err err = {0};
     if (bm_state_open(b, &err) || bm_online_open(b, &err)) {

@@ -414,21 +414,34 @@ int bm_close_all(struct bm *b)
 }
 
 /* Add one request line (its text already made: key and request, media as
- * placeholders of job) and its meta line. */
+ * placeholders of job) and its meta line. The line's size is known before
+ * it is written: a part is closed before the line that would take it past
+ * --batch-max-bytes, so no part file crosses it (the service refuses the
+ * whole batch, not the line); a line larger than the bound goes alone. */
 int bm_add_line(struct bm *b, const char *model, int round, int resubmit_of, json_t *line,
                     const struct job *j, json_t *meta)
 {
-    struct bm_writer *w = writer_for(b, model, round, resubmit_of);
-    if (!w)
-        return GB_ENOMEM;
     static const struct job none; /* a line read back from a part: no placeholders left */
     if (!j)
         j = &none;
     struct body body;
     body_init(&body, b->scratch, sizeof b->scratch);
     struct gb_err e = {0};
-    uint64_t start = w->off;
     int rc = body_from_request(&body, &b->r->jctx, line, j, &e);
+    uint64_t need = body.total + 1; /* and its newline */
+    struct bm_writer *w = rc ? NULL : writer_for(b, model, round, resubmit_of);
+    if (w && w->p->requests > 0 && w->off + need > b->max_bytes) {
+        rc = writer_done(b, w);
+        w = rc ? NULL : writer_for(b, model, round, resubmit_of);
+    }
+    if (!rc && !w)
+        rc = GB_ENOMEM;
+    if (!rc && need > b->max_bytes)
+        log_warn("batch: the request of '%s' is %llu bytes, more than --batch-max-bytes (%llu): "
+                 "it goes alone in part %d, which the Batch API may refuse",
+                 jx_str(meta, "id") ? jx_str(meta, "id") : "?", (unsigned long long)need,
+                 (unsigned long long)b->max_bytes, w->p->n);
+    uint64_t start = w ? w->off : 0;
     if (!rc)
         rc = write_body(w, &body);
     body_free(&body);

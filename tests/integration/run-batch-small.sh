@@ -102,3 +102,36 @@ n=$(grep -c "create was lost, but the batch was made.*adopted" lost-run.err || t
 [ "$(grep -o 'gembatch-[0-9a-f-]*' lost-list.txt | sort | uniq -d)" = "" ] ||
     fail "a displayName has two batches: $(cat lost-list.txt)"
 note "lost create answers: the batches were found by name, none made twice"
+
+# ---- --batch-max-bytes: a part is closed before the line that would cross
+# the bound, never after; a line bigger than the bound goes alone, and is
+# said; past the Batch API's 2 GB (decimal) the flag is refused
+B=$(python3 -c '
+import glob, statistics
+ls = [len(l) for f in glob.glob("out-batch/batch/part-*[0-9].jsonl") for l in open(f, "rb")]
+print(int(2.5 * statistics.median(ls)))')
+start_emulator plain --seed 4 --batch-time 100
+expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$plain_URL" -o bytes --mode batch --wait \
+    --batch-max-bytes "$B" --poll-interval 0.1 --progress none 2>bytes.err
+check_outputs bytes --manifest m.jsonl --all-ok
+python3 - "$B" <<'PY'
+import glob, sys
+bound = int(sys.argv[1])
+parts = sorted(glob.glob("bytes/batch/part-*[0-9].jsonl"))
+sizes = [(f, sum(len(l) for l in open(f, "rb")), sum(1 for l in open(f, "rb"))) for f in parts]
+over = [s for s in sizes if s[1] > bound]
+assert all(n == 1 for _, _, n in over), "a part of many lines crosses %d: %s" % (bound, over)
+assert len(over) == 1, "the image's line, and it only, is bigger than %d: %s" % (bound, over)
+assert max(n for _, _, n in sizes) == 2, sizes  # 2.5 lines fit: two, never three
+print("%d parts under %d bytes, one line alone over it" % (len(parts), bound))
+PY
+grep -q "more than --batch-max-bytes.*goes alone" bytes.err || fail "the big line was not said: $(cat bytes.err)"
+for big in 2G 2000000001 0; do
+    expect_rc 2 "$GEMBATCH" run p.json m.jsonl --endpoint "$plain_URL" -o big --mode batch \
+        --batch-max-bytes "$big" -q
+done
+[ ! -e big ] || fail "a refused --batch-max-bytes left a folder"
+expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$plain_URL" -o big --mode batch \
+    --batch-max-bytes 1953125K --dry-run -q >/dev/null # 2,000,000,000: the ceiling itself
+"$GEMBATCH" run --help | grep -q "default and ceiling 2000000000" || fail "--help: --batch-max-bytes"
+note "--batch-max-bytes $B: no part crosses it but a lone line bigger than it"
