@@ -30,6 +30,7 @@ struct bm_part {
     char batch[160];      /* batches/... once made */
     int cancel_sent;      /* --mode auto cancelled it near the deadline */
     char state[48];       /* BATCH_STATE_..., once ended */
+    char seen[48];        /* the state the last look found, while it runs (not recorded) */
     char responses[160];  /* files/batch-... of a part that succeeded */
     int downloaded, joined;
     int synthetic;        /* its results came from the gembatch emulator */

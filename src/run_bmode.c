@@ -338,6 +338,7 @@ static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
     if (!st)
         st = jx_str(doc, "state");
     snprintf(shown, sn, "%s", st ? st : "BATCH_STATE_UNSPECIFIED");
+    bm_copy(p->seen, sizeof p->seen, shown);
     int ended = st && terminal(st);
     if (!ended)
         bm_crash_point("polling");
@@ -356,15 +357,63 @@ static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
 
 /* ---- the steps, in order ---------------------------------------------------------- */
 
+/* A state as people read it: BATCH_STATE_PENDING (or the SDKs'
+ * JOB_STATE_PENDING) is "pending"; another name passes lower-cased. */
+static const char *state_word(const char *st, char *out, size_t n)
+{
+    if (!st || !*st)
+        st = "not looked at yet";
+    else if (!strncmp(st, "BATCH_STATE_", 12))
+        st += 12;
+    else if (!strncmp(st, "JOB_STATE_", 10))
+        st += 10;
+    size_t i = 0;
+    for (; st[i] && i + 1 < n; i++)
+        out[i] = (char)(st[i] >= 'A' && st[i] <= 'Z' ? st[i] - 'A' + 'a' : st[i]);
+    out[i] = '\0';
+    return out;
+}
+
+/* What the last looks found, as "2 pending, 1 running" (into the run's
+ * progress line too). The batches not ended are counted by state, in the
+ * order first seen (a handful of distinct states at most). */
+static void sum_states(struct bm *b, char *out, size_t n)
+{
+    char words[8][48];
+    int count[8], nw = 0;
+    for (size_t i = 0; i < b->nparts; i++) {
+        struct bm_part *p = &b->parts[i];
+        if (!p->batch[0] || p->state[0] || p->joined)
+            continue;
+        char w[48];
+        state_word(p->seen, w, sizeof w);
+        int k = 0;
+        while (k < nw && strcmp(words[k], w))
+            k++;
+        if (k == nw && nw < 8) {
+            memcpy(words[nw], w, sizeof w);
+            count[nw++] = 0;
+        }
+        if (k < nw)
+            count[k]++;
+    }
+    size_t len = 0;
+    out[0] = '\0';
+    for (int k = 0; k < nw && len < n; k++)
+        len += (size_t)snprintf(out + len, n - len, "%s%d %s", k ? ", " : "", count[k], words[k]);
+    bm_copy(b->r->batch_states, sizeof b->r->batch_states, out);
+}
+
 static void say_running(struct bm *b)
 {
     if (b->r->cfg->quiet)
         return;
     for (size_t i = 0; i < b->nparts; i++) {
         struct bm_part *p = &b->parts[i];
+        char w[48];
         if (p->batch[0] && !p->state[0])
             log_info("batch: part %d (%lld requests, %s) is %s", p->n, p->requests, p->batch,
-                     p->state[0] ? p->state : "still running");
+                     state_word(p->seen, w, sizeof w));
     }
 }
 
@@ -463,7 +512,10 @@ int bm_advance(struct bm *b, int wait, double until_s)
             look = until_s - now;
         if (look <= 0)
             break;
-        log_debug("batch: %d batches running; next look in %.0f s", b->running, look);
+        char states[96];
+        sum_states(b, states, sizeof states);
+        log_info("batch: %d batch%s not ended (%s); next look in %.*f s", b->running,
+                 b->running == 1 ? "" : "es", states, look < 10 ? 1 : 0, look);
         for (double waited = 0; waited < look && run_signals < 1; waited += 0.1) {
             usleep(100000);
             run_progress(r, now_ms(), 0);
@@ -472,6 +524,7 @@ int bm_advance(struct bm *b, int wait, double until_s)
     }
     if (b->running && !r->cfg->wait)
         say_running(b); /* left running for the next run */
+    r->batch_states[0] = '\0';
     return b->running;
 }
 

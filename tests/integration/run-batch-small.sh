@@ -135,3 +135,29 @@ expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$plain_URL" -o big --mode
     --batch-max-bytes 1953125K --dry-run -q >/dev/null # 2,000,000,000: the ceiling itself
 "$GEMBATCH" run --help | grep -q "default and ceiling 2000000000" || fail "--help: --batch-max-bytes"
 note "--batch-max-bytes $B: no part crosses it but a lone line bigger than it"
+
+# ---- while --wait waits, each look says the state the service gave its
+# batches (here one that stays PENDING) and when the next look is.
+# waitrun NAME [run options...]: a --wait run in the background until it
+# says when it looks next, then interrupted
+start_emulator slow --seed 4 --batch-time 600000
+head -n 2 m.jsonl >m2.jsonl
+waitrun() {
+    _o=$1; shift
+    "$GEMBATCH" run p.json m2.jsonl --endpoint "$slow_URL" -o "$_o" --mode batch --wait \
+        --progress none "$@" 2>"$_o.err" &
+    _run=$!
+    _pids="$_pids $_run"
+    _i=0
+    until grep -q "next look in" "$_o.err"; do
+        kill -0 "$_run" 2>/dev/null || fail "the --wait run $_o ended: $(cat "$_o.err")"
+        _i=$((_i + 1)); [ $_i -lt 300 ] || fail "the --wait run $_o did not look: $(cat "$_o.err")"
+        sleep 0.1
+    done
+    kill -INT "$_run"
+    wait "$_run" || true
+}
+waitrun wait1 --poll-interval 0.5
+grep -q 'batch: 1 batch not ended (1 pending); next look in 0.5 s' wait1.err ||
+    fail "the batch's state was not said: $(cat wait1.err)"
+note "--wait says the state of its batches"
