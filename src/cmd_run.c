@@ -377,8 +377,8 @@ int cmd_run(int argc, char **argv)
          "jobs, none for others)",
          1, 7 * 86400, NULL},
         {0, "poll-interval", CLI_DOUBLE, &cfg.poll_initial_s, "SEC",
-         "first wait between polls of background jobs (default 2, growing to 60)", 0.01, 3600,
-         NULL},
+         "first wait between polls of background jobs (default 2, growing to 60) and of Batch "
+         "Mode's batches (default 60, growing to 600)", 0.01, 3600, &seen[SEEN_POLL]},
         {0, "max-failures", CLI_INT, &cfg.max_failures, "N",
          "failed attempts in a row before the run aborts (default 200)", 1, 1000000, NULL},
         {0, "tool-concurrency", CLI_INT, &cfg.tool_concurrency, "N",
@@ -396,8 +396,9 @@ int cmd_run(int argc, char **argv)
          "deadline gets close); the pipeline's \"mode\" by default",
          0, 0, NULL},
         {0, "wait", CLI_FLAG, &cfg.wait, NULL,
-         "--mode batch: poll until every batch has ended (a minute growing to ten between "
-         "looks) instead of exiting 5 while they run (implied by --mode auto --finish-by)",
+         "--mode batch: poll until every batch has ended (the first look after "
+         "--poll-interval, by default a minute, growing to ten minutes between looks) instead "
+         "of exiting 5 while they run (implied by --mode auto --finish-by)",
          0, 0, NULL},
         {0, "reask", CLI_STR, &reask, "N|online|batch",
          "re-asks of an answer that breaks the schema: how many (default validate.reask, 2), "
@@ -553,6 +554,8 @@ int cmd_run(int argc, char **argv)
     }
     config_apply_pipeline(&cfg, pipe, seen);
     cfg.timeout_set = seen[SEEN_TIMEOUT] || pipe->limits.timeout_s > 0;
+    /* a batch takes minutes to hours: its looks start at a minute unless asked */
+    cfg.batch_poll_s = seen[SEEN_POLL] ? cfg.poll_initial_s : 0;
     if (cost_flags(&cmd, &cfg, pipe, max_cost, finish_by, tier) ||
         mode_flags(&cmd, &cfg, pipe, mode, reask, lost))
         goto out;

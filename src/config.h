@@ -25,6 +25,7 @@ enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_PLAIN, PROGRESS_NONE 
  * table marks them in seen[SEEN_N], config_apply_pipeline reads them. */
 enum seen_flag {
     SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN,
+    SEEN_POLL,
     SEEN_N
 };
 
@@ -54,6 +55,8 @@ struct config {
     char *api_key;               /* owned; never printed */
     int key_per_shard;           /* api_key came from GEMINI_API_KEY_<shard_k> */
     double poll_initial_s;       /* background polling: first wait */
+    double batch_poll_s;         /* Batch Mode's first wait: --poll-interval when given, else 0
+                                  * (a minute, the engine's own default) */
     double poll_max_s;
     long max_failures;           /* consecutive failed attempts before abort */
     long reask;                  /* validate.reask */

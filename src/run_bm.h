@@ -16,6 +16,7 @@
 #define BM_STATE BM_DIR "/state.jsonl"
 #define BM_ONLINE BM_DIR "/online.jsonl"
 #define BM_MAX_PARTS 100000
+#define BM_POLL_FIRST_S 60.0 /* without --poll-interval */
 #define BM_POLL_MAX_S 600.0
 
 struct bm_part {

@@ -479,7 +479,7 @@ struct bm *bm_open(struct run *r)
     b->state_fd = b->online_fd = -1;
     b->per_part = cfg->batch_requests > 0 ? cfg->batch_requests : 100000;
     b->max_bytes = cfg->batch_max_bytes ? cfg->batch_max_bytes : CFG_BATCH_MAX_BYTES;
-    b->poll_s = cfg->poll_initial_s > 0 ? cfg->poll_initial_s : 60;
+    b->poll_s = cfg->batch_poll_s > 0 ? cfg->batch_poll_s : BM_POLL_FIRST_S;
     struct gb_err err = {0};
     if (bm_state_open(b, &err) || bm_online_open(b, &err)) {
         run_abort(r, "%s", err.msg);
@@ -506,7 +506,7 @@ int bm_advance(struct bm *b, int wait, double until_s)
         if (!b->running || r->aborting || !wait || b->online_new)
             break;
         if (moved)
-            b->poll_s = r->cfg->poll_initial_s > 0 ? r->cfg->poll_initial_s : 60;
+            b->poll_s = r->cfg->batch_poll_s > 0 ? r->cfg->batch_poll_s : BM_POLL_FIRST_S;
         double now = wall_s(), look = b->poll_s; /* until_s is wall-clock */
         if (until_s > 0 && now + look > until_s)
             look = until_s - now;

@@ -161,3 +161,11 @@ waitrun wait1 --poll-interval 0.5
 grep -q 'batch: 1 batch not ended (1 pending); next look in 0.5 s' wait1.err ||
     fail "the batch's state was not said: $(cat wait1.err)"
 note "--wait says the state of its batches"
+# without --poll-interval, Batch Mode looks first after a minute (the 2 s
+# default is the background agents'), as --help says
+waitrun wait2
+grep -q 'batch: 1 batch not ended (1 pending); next look in 60 s' wait2.err ||
+    fail "the first look without --poll-interval: $(cat wait2.err)"
+"$GEMBATCH" run --help | tr -s ' \n' ' ' | grep -q "Batch Mode's batches (default 60, growing to 600)" ||
+    fail "--help does not say Batch Mode's poll default"
+note "--wait looks after --poll-interval, else a minute"
