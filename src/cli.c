@@ -144,6 +144,16 @@ static int store(const struct cli_cmd *cmd, const struct cli_opt *o, const char 
                             val);
             return -1;
         }
+        if ((o->min || o->max) && ((double)*(uint64_t *)o->dest < o->min ||
+                                   (double)*(uint64_t *)o->dest > o->max)) {
+            char bytes[48] = "";
+            if (val[strspn(val, "0123456789")]) /* a suffix: the bytes it means */
+                snprintf(bytes, sizeof bytes, " (%llu bytes)",
+                         (unsigned long long)*(uint64_t *)o->dest);
+            cli_usage_error(cmd, "'%s' must be between %.0f and %.0f bytes, not %s%s", name,
+                            o->min, o->max, val, bytes);
+            return -1;
+        }
         break;
     }
     if (o->seen)

@@ -23,7 +23,7 @@ struct cli_opt {
     void *dest;
     const char *argname;  /* shown in help: "N", "DIR" */
     const char *help;     /* one line; say the default in it */
-    double min, max;      /* for CLI_INT / CLI_DOUBLE (both 0: unchecked) */
+    double min, max;      /* for CLI_INT / CLI_DOUBLE / CLI_SIZE (both 0: unchecked) */
     int *seen;            /* optional: set to 1 when the option was given */
 };
 

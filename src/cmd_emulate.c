@@ -65,6 +65,9 @@ static const char details[] =
     "             place (failedRequestCount); the batch still succeeds\n"
     "  batch_drop    a request of a file batch has no line in its results file\n"
     "  batch_expire  a batch ends BATCH_STATE_EXPIRED (error code 4), no results\n"
+    "  batch_create_lost  a create makes its batch, but the answer is lost: the\n"
+    "             connection drops, a 500 INTERNAL, or a 200 with the body cut (a\n"
+    "             third each); the batch is listed and runs as any other\n"
     "  schema_violation  also applies to each batch line that has a schema\n"
     "\n"
     "Batch API (reference batch-api.md): POST models/MODEL:batchGenerateContent\n"
@@ -158,7 +161,7 @@ int cmd_emulate(int argc, char **argv)
         {0, "latency", CLI_INT, &o.latency_ms, "MS", "delay every answer by MS milliseconds (0)", 0, 3600000, NULL},
         {0, "jitter", CLI_INT, &o.jitter_ms, "MS", "plus a uniform 0..MS ms more per answer (0)", 0, 3600000, NULL},
         {0, "rpm", CLI_INT, &o.rpm, "N", "creates per minute before 429 RESOURCE_EXHAUSTED (0: no limit)", 0, 1e9, NULL},
-        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation idle shed batch_line batch_drop batch_expire", 0, 0, NULL},
+        {0, "fault", CLI_STR, &o.faults, "KIND=RATE,...", "inject faults: 429 500 503 reset slow bad_json schema_violation failed continuation idle shed batch_line batch_drop batch_expire batch_create_lost", 0, 0, NULL},
         {0, "api-key", CLI_STR, &o.api_key, "KEY", "accept only this x-goog-api-key (default: any key)", 0, 0, NULL},
         {0, "seed", CLI_STR, &seed_s, "N", "seed of the synthetic model and the fault draws (0)", 0, 0, NULL},
         {0, "log", CLI_STR, &o.log_path, "FILE", "append one JSON line per request to FILE", 0, 0, NULL},

@@ -377,8 +377,8 @@ int cmd_run(int argc, char **argv)
          "jobs, none for others)",
          1, 7 * 86400, NULL},
         {0, "poll-interval", CLI_DOUBLE, &cfg.poll_initial_s, "SEC",
-         "first wait between polls of background jobs (default 2, growing to 60)", 0.01, 3600,
-         NULL},
+         "first wait between polls of background jobs (default 2, growing to 60) and of Batch "
+         "Mode's batches (default 60, growing to 600)", 0.01, 3600, &seen[SEEN_POLL]},
         {0, "max-failures", CLI_INT, &cfg.max_failures, "N",
          "failed attempts in a row before the run aborts (default 200)", 1, 1000000, NULL},
         {0, "tool-concurrency", CLI_INT, &cfg.tool_concurrency, "N",
@@ -396,8 +396,9 @@ int cmd_run(int argc, char **argv)
          "deadline gets close); the pipeline's \"mode\" by default",
          0, 0, NULL},
         {0, "wait", CLI_FLAG, &cfg.wait, NULL,
-         "--mode batch: poll until every batch has ended (a minute growing to ten between "
-         "looks) instead of exiting 5 while they run (implied by --mode auto --finish-by)",
+         "--mode batch: poll until every batch has ended (the first look after "
+         "--poll-interval, by default a minute, growing to ten minutes between looks) instead "
+         "of exiting 5 while they run (implied by --mode auto --finish-by)",
          0, 0, NULL},
         {0, "reask", CLI_STR, &reask, "N|online|batch",
          "re-asks of an answer that breaks the schema: how many (default validate.reask, 2), "
@@ -411,9 +412,9 @@ int cmd_run(int argc, char **argv)
         {0, "batch-size", CLI_INT, &cfg.batch_requests, "N",
          "--mode batch: requests in one batch at most (default 100000)", 1, 10000000, NULL},
         {0, "batch-max-bytes", CLI_SIZE, &cfg.batch_max_bytes, "SIZE",
-         "--mode batch: size of one batch's input file at most (K/M/G; default 2000M, the "
-         "Batch API's limit is 2G)",
-         0, 0, NULL},
+         "--mode batch: size of one batch's input file at most (K/M/G, powers of 1024; default "
+         "and ceiling 2000000000, the Batch API's 2 GB; a request larger than it goes alone)",
+         1, (double)CFG_BATCH_MAX_BYTES, NULL},
         {0, "report", CLI_FLAG, &report, NULL,
          "when the run ends, write OUTDIR/report.html (see gembatch report --help)", 0, 0, NULL},
         {0, "max-images-per-answer", CLI_INT, &cfg.max_images_per_answer, "N",
@@ -560,6 +561,8 @@ int cmd_run(int argc, char **argv)
     /* a flex attempt gets 10 minutes unless --timeout says otherwise: a
      * pipeline's timeout_s is for standard attempts (run.c lengthens flex) */
     cfg.timeout_set = seen[SEEN_TIMEOUT];
+    /* a batch takes minutes to hours: its looks start at a minute unless asked */
+    cfg.batch_poll_s = seen[SEEN_POLL] ? cfg.poll_initial_s : 0;
     if (cost_flags(&cmd, &cfg, pipe, max_cost, finish_by, tier) ||
         mode_flags(&cmd, &cfg, pipe, mode, reask, lost))
         goto out;

@@ -17,10 +17,15 @@ struct pipeline;
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_PLAIN, PROGRESS_NONE };
 
+/* A Batch API input file is at most 2 GB (reference batch-api.md section
+ * 2.4), read as decimal: the default of --batch-max-bytes and its ceiling. */
+#define CFG_BATCH_MAX_BYTES 2000000000ull
+
 /* Flags whose presence overrides the pipeline's limits: cmd_run's option
  * table marks them in seen[SEEN_N], config_apply_pipeline reads them. */
 enum seen_flag {
     SEEN_CONC, SEEN_RPM, SEEN_TPM, SEEN_ATTEMPTS, SEEN_TIMEOUT, SEEN_IMG_ANSWER, SEEN_IMG_RUN,
+    SEEN_POLL,
     SEEN_N
 };
 
@@ -50,6 +55,8 @@ struct config {
     char *api_key;               /* owned; never printed */
     int key_per_shard;           /* api_key came from GEMINI_API_KEY_<shard_k> */
     double poll_initial_s;       /* background polling: first wait */
+    double batch_poll_s;         /* Batch Mode's first wait: --poll-interval when given, else 0
+                                  * (a minute, the engine's own default) */
     double poll_max_s;
     long max_failures;           /* consecutive failed attempts before abort */
     long reask;                  /* validate.reask */
@@ -69,7 +76,7 @@ struct config {
     int reask_online;            /* --reask online: Batch Mode re-asks go online */
     enum batch_lost { LOST_RESUBMIT, LOST_ONLINE, LOST_REPORT } batch_lost; /* --batch-lost */
     long batch_requests;         /* requests in a batch part at most */
-    uint64_t batch_max_bytes;    /* bytes of a batch part file at most */
+    uint64_t batch_max_bytes;    /* bytes of a batch part file at most (0: CFG_BATCH_MAX_BYTES) */
     long max_images_per_answer;  /* images one answer may bring (sink.h's default) */
     long max_images;             /* images one run may write */
     uint64_t max_buffered_bytes; /* response bytes held at once by all transfers */

@@ -477,6 +477,11 @@ int emu_batch_create(struct emu_batches *b, const char *model, const char *body,
         info->requests = (long)x->nreq;
         snprintf(info->display, sizeof info->display, "%s",
                  x->display_name ? x->display_name : "");
+        /* the batch is made; its answer may still never reach the client
+         * (one draw per batch made: a create sent again gets a fresh one) */
+        double u = emu_batch_draw(b->o.seed, 0xc4ea7e1057ull, x->seq, 0);
+        if (u < b->o.create_lost_rate)
+            info->lost = EMU_LOST_DROPPED + (int)(3 * u / b->o.create_lost_rate) % 3;
     }
     pthread_mutex_unlock(&b->mu);
     if (rc) {

@@ -21,10 +21,26 @@ void route_batch_create(struct req *r)
         return;
     }
     if (emu_batch_create(r->e->batches, r->id, r->body.data, r->body.len, &json, &len,
-                         &r->log_batch, &err))
+                         &r->log_batch, &err)) {
         reply_error(r, &err);
-    else
-        reply_json(r, json, len);
+        return;
+    }
+    /* the batch_create_lost fault: made, but the client never reads that it
+     * was, as after a dropped connection, a 500 or a torn body */
+    switch (r->log_batch.lost) {
+    case EMU_LOST_500:
+        free(json);
+        emu_fault_error(F_500, &err);
+        reply_error(r, &err);
+        return;
+    case EMU_LOST_DROPPED:
+        r->fault = F_RESET; /* half the body, then the connection drops */
+        break;
+    case EMU_LOST_CUT:
+        r->fault = F_BAD_JSON; /* a 200 whose body stops halfway */
+        break;
+    }
+    reply_json(r, json, len);
 }
 
 /* the log names the batch asked for, found or not */

@@ -44,6 +44,7 @@ int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, stru
         double *batch = !strcmp(item, "batch_line")     ? &f->batch_line
                         : !strcmp(item, "batch_drop")   ? &f->batch_drop
                         : !strcmp(item, "batch_expire") ? &f->batch_expire
+                        : !strcmp(item, "batch_create_lost") ? &f->batch_create_lost
                                                         : NULL;
         if (batch) { /* drawn per batch line or per batch, beside the per-request band */
             char *end;
@@ -62,7 +63,7 @@ int emu_faults_parse(struct emu_faults *f, const char *text, uint64_t seed, stru
             return GB_FAIL(err, GB_EINVAL,
                            "--fault: unknown kind '%s'; kinds: 429, 500, 503, reset, slow, "
                            "bad_json, schema_violation, failed, continuation, idle, shed, "
-                           "batch_line, batch_drop, batch_expire",
+                           "batch_line, batch_drop, batch_expire, batch_create_lost",
                            item);
         char *end;
         double rate = strtod(eq + 1, &end);

@@ -489,6 +489,7 @@ struct emu_batch_opts {
     double line_error_rate; /* --fault batch_line */
     double drop_rate;       /* --fault batch_drop */
     double expire_rate;     /* --fault batch_expire */
+    double create_lost_rate; /* --fault batch_create_lost */
     double violation_rate;  /* --fault schema_violation, per line */
     uint64_t seed;
     long max_batches;       /* kept; the oldest finished is evicted */
@@ -506,7 +507,10 @@ struct emu_batch_info {
     char state[32];         /* BATCH_STATE_* as answered */
     long requests;          /* a create's request count */
     char display[128];      /* a create's displayName (cut), or "" */
+    int lost;               /* a create made the batch but its answer is lost (the
+                             * batch_create_lost fault): enum emu_lost */
 };
+enum emu_lost { EMU_LOST_NONE, EMU_LOST_DROPPED, EMU_LOST_500, EMU_LOST_CUT };
 
 /* Starts the worker thread; free stops it (mid-line work is dropped). */
 int emu_batches_new(const struct emu_batch_opts *o, struct emu_batches **out);

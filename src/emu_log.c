@@ -39,7 +39,7 @@ void emu_log_request(struct req *r, unsigned status)
         json_object_set_new(o, "continued", json_true());
     if (r->log_signatures)
         json_object_set_new(o, "signatures", json_integer(r->log_signatures));
-    const char *fn = fault_name(r->fault);
+    const char *fn = r->log_batch.lost ? "batch_create_lost" : fault_name(r->fault);
     json_object_set_new(o, "fault", fn ? json_string(fn) : json_null());
     json_object_set_new(o, "parts", r->log_parts ? json_incref(r->log_parts) : json_array());
     if (r->rt && (r->rt->flags & RT_UPLOAD)) {

@@ -471,6 +471,7 @@ int emu_start(const struct emu_opts *o, struct emu **out, struct gb_err *err)
         .line_error_rate = e->faults.batch_line,
         .drop_rate = e->faults.batch_drop,
         .expire_rate = e->faults.batch_expire,
+        .create_lost_rate = e->faults.batch_create_lost,
         .violation_rate = emu_fault_rate(&e->faults, F_SCHEMA),
         .seed = e->o.seed,
         .max_batches = e->o.max_stored > 0 ? e->o.max_stored : 10000,

@@ -29,7 +29,8 @@ struct fault_spec {
 struct emu_faults {
     struct fault_spec spec[F_NKINDS];
     int n;
-    double batch_line, batch_drop, batch_expire; /* per batch line and per batch: not per request */
+    double batch_line, batch_drop, batch_expire, batch_create_lost; /* per batch line and per
+                                                                     * batch: not per request */
     uint64_t seed;
     uint64_t fault_ctr, jitter_ctr; /* atomic */
 };

@@ -16,6 +16,7 @@
 #define BM_STATE BM_DIR "/state.jsonl"
 #define BM_ONLINE BM_DIR "/online.jsonl"
 #define BM_MAX_PARTS 100000
+#define BM_POLL_FIRST_S 60.0 /* without --poll-interval */
 #define BM_POLL_MAX_S 600.0
 
 /* Not a state of the API: the batch answered 404 (it was deleted). */
@@ -33,6 +34,7 @@ struct bm_part {
     char batch[160];      /* batches/... once made */
     int cancel_sent;      /* --mode auto cancelled it near the deadline */
     char state[48];       /* BATCH_STATE_..., once ended (BM_STATE_GONE: deleted) */
+    char seen[48];        /* the state the last look found, while it runs (not recorded) */
     char responses[160];  /* files/batch-... of a part that succeeded */
     int downloaded, joined;
     int synthetic;        /* its results came from the gembatch emulator */
@@ -94,6 +96,15 @@ int bm_state_open(struct bm *b, struct gb_err *err);
 void bm_display_name(const struct bm *b, const struct bm_part *p, char *out, size_t n);
 /* Run op to its end; NULL when interrupted (op freed). */
 struct op *bm_call(struct bm *b, struct op *op);
+/* One attempt (attempt: 1, 2, ...) of a call whose answer is JSON: 0 with
+ * *doc (new), or the HTTP status (or -1 without one) with why filled and
+ * *again_ms the wait before the next attempt when retry.c says to retry
+ * (else -1). For a call that must not simply be sent again (a create). */
+long bm_call_json_once(struct bm *b, const char *method, const char *url_fmt, const char *arg,
+                       const json_t *body, int attempt, json_t **doc, long *again_ms, char *why,
+                       size_t wn);
+/* Wait ms, cut short by a signal: 0, or -1 when interrupted. */
+int bm_sleep_ms(long ms);
 /* A call whose answer is JSON: 0 with *doc (new), or the HTTP status (or -1
  * without one) with why filled. Retries what retry.c says to retry. */
 long bm_call_json(struct bm *b, const char *method, const char *url_fmt, const char *arg,

@@ -3,13 +3,15 @@
  * streamed, media base64 from their files, or by uri once uploaded when too
  * large to go inline), each part is uploaded through
  * the Files API and made one batch (Batch API, half price), the batches are
- * polled, and their results joined back (run_bjoin.c). A crash never makes a
- * second batch for a part: a create whose answer was lost is found again by
- * its displayName. A run whose batches are still running says so and exits
- * 5; the next run (even days later) polls them. --mode auto sends online
- * what a batch cannot express, and near --finish-by cancels the batches
- * still running and sends their jobs online. Called by run.c; calls
- * run_bjoin.c, run_bpart.c, run_cost.c and run_jobs.c. */
+ * polled, and their results joined back (run_bjoin.c). Neither a crash nor a
+ * lost answer makes a second batch for a part: a create whose answer was
+ * lost (to a crash, a dropped connection, a 5xx) is found again by its
+ * displayName before anything is created again. A run whose batches are
+ * still running says so and exits 5; the next run (even days later) polls
+ * them. --mode auto sends online what a batch cannot express, and near
+ * --finish-by cancels the batches still running and sends their jobs
+ * online. Called by run.c; calls run_bjoin.c, run_bpart.c, run_cost.c and
+ * run_jobs.c. */
 #include "run_bm.h"
 
 #include "gencontent.h"
@@ -276,9 +278,11 @@ static int upload_part(struct bm *b, struct bm_part *p)
                                    p->file_name));
 }
 
-/* A create whose answer an earlier run never read: the batch is found by
- * its displayName (the list pages through every batch of the key). */
-static int adopt(struct bm *b, struct bm_part *p)
+/* A create whose answer was never read (an earlier run's, or lost in this
+ * one: lost says which): the batch is found by its displayName (the list
+ * pages through every batch of the key). 0 adopted, 1 not found, < 0 the
+ * list failed (the run is aborted: nothing may be created blindly). */
+static int adopt(struct bm *b, struct bm_part *p, int lost)
 {
     char want[128], why[400], url[600];
     bm_display_name(b, p, want, sizeof want);
@@ -314,16 +318,31 @@ static int adopt(struct bm *b, struct bm_part *p)
     } while (token);
     if (!found)
         return 1;
-    log_info("batch: part %d was made by an earlier run (%s): polled, not made again", p->n,
-             p->batch);
+    if (lost)
+        log_warn("batch: the answer to part %d's create was lost, but the batch was made (%s): "
+                 "adopted, not made again", p->n, p->batch);
+    else
+        log_info("batch: part %d was made by an earlier run (%s): polled, not made again", p->n,
+                 p->batch);
     return bm_state_line(b, json_pack("{s:s,s:i,s:s,s:b}", "ev", "created", "part", p->n, "batch",
                                    p->batch, "adopted", 1));
 }
 
+/* Whether a create that got no batch back may still have made one: only an
+ * answer refusing it (4xx, 429 included) says it did not. A dropped
+ * connection, a timeout, a 5xx or a body that cannot be read leave it open. */
+static int maybe_made(long http)
+{
+    return !(http >= 400 && http < 500);
+}
+
+/* Make a part's batch. Each batch is billed: a create whose outcome is
+ * unknown is never simply sent again; the batches are listed first and the
+ * part's own adopted when the lost create made it. */
 static int create_part(struct bm *b, struct bm_part *p)
 {
     if (p->create_sent) {
-        int rc = adopt(b, p);
+        int rc = adopt(b, p, 0);
         if (rc <= 0)
             return rc;
     }
@@ -337,13 +356,34 @@ static int create_part(struct bm *b, struct bm_part *p)
     snprintf(path, sizeof path, "%s%s", strncmp(p->model, "models/", 7) ? "models/" : "",
              p->model);
     json_t *doc = NULL;
-    long rc = bm_call_json(b, "POST", "%s:batchGenerateContent", path, body, &doc, why, sizeof why);
+    long rc = 0;
+    int unknown = 0; /* an attempt may have made the batch */
+    const char *name = NULL;
+    for (int attempt = 1;; attempt++) {
+        long again_ms = -1;
+        rc = bm_call_json_once(b, "POST", "%s:batchGenerateContent", path, body, attempt, &doc,
+                               &again_ms, why, sizeof why);
+        if (!rc && (name = jx_str(doc, "name")))
+            break;
+        if (!rc) { /* made, maybe, but not said: the next run adopts it */
+            snprintf(why, sizeof why, "no name in its answer");
+            break;
+        }
+        unknown |= maybe_made(rc);
+        if (again_ms < 0 || bm_sleep_ms(again_ms))
+            break;
+        if (unknown) {
+            int found = adopt(b, p, 1);
+            if (found <= 0) {
+                json_decref(body);
+                return found;
+            }
+        }
+    }
     json_decref(body);
-    const char *name = jx_str(doc, "name");
-    if (rc || !name) {
+    if (!name) {
         json_decref(doc);
-        run_abort(b->r, "the Batch API did not make part %d's batch: %s", p->n,
-                  rc ? why : "no name in its answer");
+        run_abort(b->r, "the Batch API did not make part %d's batch: %s", p->n, why);
         return GB_ENET;
     }
     bm_copy(p->batch, sizeof p->batch, name);
@@ -390,6 +430,7 @@ static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
     if (!st)
         st = jx_str(doc, "state");
     snprintf(shown, sn, "%s", st ? st : "BATCH_STATE_UNSPECIFIED");
+    bm_copy(p->seen, sizeof p->seen, shown);
     int ended = st && terminal(st);
     if (!ended)
         bm_crash_point("polling");
@@ -408,15 +449,63 @@ static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
 
 /* ---- the steps, in order ---------------------------------------------------------- */
 
+/* A state as people read it: BATCH_STATE_PENDING (or the SDKs'
+ * JOB_STATE_PENDING) is "pending"; another name passes lower-cased. */
+static const char *state_word(const char *st, char *out, size_t n)
+{
+    if (!st || !*st)
+        st = "not looked at yet";
+    else if (!strncmp(st, "BATCH_STATE_", 12))
+        st += 12;
+    else if (!strncmp(st, "JOB_STATE_", 10))
+        st += 10;
+    size_t i = 0;
+    for (; st[i] && i + 1 < n; i++)
+        out[i] = (char)(st[i] >= 'A' && st[i] <= 'Z' ? st[i] - 'A' + 'a' : st[i]);
+    out[i] = '\0';
+    return out;
+}
+
+/* What the last looks found, as "2 pending, 1 running" (into the run's
+ * progress line too). The batches not ended are counted by state, in the
+ * order first seen (a handful of distinct states at most). */
+static void sum_states(struct bm *b, char *out, size_t n)
+{
+    char words[8][48];
+    int count[8], nw = 0;
+    for (size_t i = 0; i < b->nparts; i++) {
+        struct bm_part *p = &b->parts[i];
+        if (!p->batch[0] || p->state[0] || p->joined)
+            continue;
+        char w[48];
+        state_word(p->seen, w, sizeof w);
+        int k = 0;
+        while (k < nw && strcmp(words[k], w))
+            k++;
+        if (k == nw && nw < 8) {
+            memcpy(words[nw], w, sizeof w);
+            count[nw++] = 0;
+        }
+        if (k < nw)
+            count[k]++;
+    }
+    size_t len = 0;
+    out[0] = '\0';
+    for (int k = 0; k < nw && len < n; k++)
+        len += (size_t)snprintf(out + len, n - len, "%s%d %s", k ? ", " : "", count[k], words[k]);
+    bm_copy(b->r->batch_states, sizeof b->r->batch_states, out);
+}
+
 static void say_running(struct bm *b)
 {
     if (b->r->cfg->quiet)
         return;
     for (size_t i = 0; i < b->nparts; i++) {
         struct bm_part *p = &b->parts[i];
+        char w[48];
         if (p->batch[0] && !p->state[0])
             log_info("batch: part %d (%lld requests, %s) is %s", p->n, p->requests, p->batch,
-                     p->state[0] ? p->state : "still running");
+                     state_word(p->seen, w, sizeof w));
     }
 }
 
@@ -481,8 +570,8 @@ struct bm *bm_open(struct run *r)
     b->r = r;
     b->state_fd = b->online_fd = -1;
     b->per_part = cfg->batch_requests > 0 ? cfg->batch_requests : 100000;
-    b->max_bytes = cfg->batch_max_bytes ? cfg->batch_max_bytes : (2000ull << 20);
-    b->poll_s = cfg->poll_initial_s > 0 ? cfg->poll_initial_s : 60;
+    b->max_bytes = cfg->batch_max_bytes ? cfg->batch_max_bytes : CFG_BATCH_MAX_BYTES;
+    b->poll_s = cfg->batch_poll_s > 0 ? cfg->batch_poll_s : BM_POLL_FIRST_S;
     struct gb_err err = {0};
     if (bm_state_open(b, &err) || bm_online_open(b, &err)) {
         run_abort(r, "%s", err.msg);
@@ -509,13 +598,16 @@ int bm_advance(struct bm *b, int wait, double until_s)
         if (!b->running || r->aborting || !wait || b->online_new)
             break;
         if (moved)
-            b->poll_s = r->cfg->poll_initial_s > 0 ? r->cfg->poll_initial_s : 60;
+            b->poll_s = r->cfg->batch_poll_s > 0 ? r->cfg->batch_poll_s : BM_POLL_FIRST_S;
         double now = wall_s(), look = b->poll_s; /* until_s is wall-clock */
         if (until_s > 0 && now + look > until_s)
             look = until_s - now;
         if (look <= 0)
             break;
-        log_debug("batch: %d batches running; next look in %.0f s", b->running, look);
+        char states[96];
+        sum_states(b, states, sizeof states);
+        log_info("batch: %d batch%s not ended (%s); next look in %.*f s", b->running,
+                 b->running == 1 ? "" : "es", states, look < 10 ? 1 : 0, look);
         for (double waited = 0; waited < look && run_signals < 1; waited += 0.1) {
             usleep(100000);
             run_progress(r, now_ms(), 0);
@@ -524,6 +616,7 @@ int bm_advance(struct bm *b, int wait, double until_s)
     }
     if (b->running && !r->cfg->wait)
         say_running(b); /* left running for the next run */
+    r->batch_states[0] = '\0';
     return b->running;
 }
 
@@ -546,7 +639,7 @@ void bm_cancel_running(struct bm *b)
         struct bm_part *p = &b->parts[i];
         if (p->joined || p->state[0] || p->cancel_sent)
             continue;
-        if (!p->batch[0] && p->create_sent && adopt(b, p) < 0)
+        if (!p->batch[0] && p->create_sent && adopt(b, p, 0) < 0)
             return; /* a create whose answer was lost: its batch is cancelled too */
         if (!p->batch[0]) {
             /* never made: nothing to cancel, its jobs simply go online */

@@ -260,52 +260,70 @@ static struct op *json_op(struct bm *b, const char *method, const char *url_fmt,
     return op;
 }
 
+long bm_call_json_once(struct bm *b, const char *method, const char *url_fmt, const char *arg,
+                       const json_t *body, int attempt, json_t **doc, long *again_ms, char *why,
+                       size_t wn)
+{
+    struct run *r = b->r;
+    *doc = NULL;
+    *again_ms = -1;
+    struct op *op = json_op(b, method, url_fmt, arg, body);
+    if (!op || !(op = bm_call(b, op))) {
+        snprintf(why, wn, "%s", run_signals >= 2 ? "interrupted" : "out of memory");
+        return -1;
+    }
+    struct outcome o = {OC_OK, op->http, -1, op->retry_after[0] ? op->retry_after : NULL};
+    struct api_error ae = {0};
+    if (op->cc != CURLE_OK) {
+        o.cls = OC_NET;
+        snprintf(why, wn, "%s", xfer_why(op->cc, op->errbuf));
+    } else if (op->http >= 200 && op->http < 300) {
+        *doc = json_loadb(op->resp.data ? op->resp.data : "{}", op->resp.len, 0, NULL);
+        if (!*doc) {
+            o.cls = OC_BAD_BODY;
+            snprintf(why, wn, "the answer is not JSON");
+        }
+    } else {
+        o.cls = OC_HTTP;
+        resp_parse_error(op->resp.data, op->resp.len, op->http, &ae);
+        o.retry_info_ms = ae.retry_delay_ms;
+        snprintf(why, wn, "HTTP %ld %s: %.300s", op->http, ae.status, ae.message);
+    }
+    if (op->http > 0 && op->http < 600)
+        r->c.http[op->http]++;
+    r->c.attempts++;
+    long http = op->http;
+    op_free(op);
+    if (*doc)
+        return 0;
+    long delay = 0;
+    if (retry_decide(&r->policy, &o, attempt, run_rnd(r), &delay) == V_RETRY) {
+        *again_ms = delay;
+        r->c.retries++;
+        log_debug("batch: %s %s: %s; again in %ld ms", method, url_fmt, why, delay);
+    }
+    return http ? http : -1;
+}
+
+int bm_sleep_ms(long ms)
+{
+    for (long waited = 0; waited < ms && run_signals < 1; waited += 100)
+        usleep(100000);
+    return run_signals >= 1 ? -1 : 0;
+}
+
 /* A call whose answer is JSON: 0 with *doc (new), or the HTTP status (or -1
  * without one) with why filled. Retries what retry.c says to retry. */
 long bm_call_json(struct bm *b, const char *method, const char *url_fmt, const char *arg,
                       const json_t *body, json_t **doc, char *why, size_t wn)
 {
-    struct run *r = b->r;
-    *doc = NULL;
     for (int attempt = 1;; attempt++) {
-        struct op *op = json_op(b, method, url_fmt, arg, body);
-        if (!op || !(op = bm_call(b, op))) {
-            snprintf(why, wn, "%s", run_signals >= 2 ? "interrupted" : "out of memory");
-            return -1;
-        }
-        struct outcome o = {OC_OK, op->http, -1, op->retry_after[0] ? op->retry_after : NULL};
-        struct api_error ae = {0};
-        if (op->cc != CURLE_OK) {
-            o.cls = OC_NET;
-            snprintf(why, wn, "%s", xfer_why(op->cc, op->errbuf));
-        } else if (op->http >= 200 && op->http < 300) {
-            *doc = json_loadb(op->resp.data ? op->resp.data : "{}", op->resp.len, 0, NULL);
-            if (!*doc) {
-                o.cls = OC_BAD_BODY;
-                snprintf(why, wn, "the answer is not JSON");
-            }
-        } else {
-            o.cls = OC_HTTP;
-            resp_parse_error(op->resp.data, op->resp.len, op->http, &ae);
-            o.retry_info_ms = ae.retry_delay_ms;
-            snprintf(why, wn, "HTTP %ld %s: %.300s", op->http, ae.status, ae.message);
-        }
-        if (op->http > 0 && op->http < 600)
-            r->c.http[op->http]++;
-        r->c.attempts++;
-        long http = op->http;
-        op_free(op);
-        if (*doc)
-            return 0;
-        long delay = 0;
-        enum verdict v = retry_decide(&r->policy, &o, attempt, run_rnd(r), &delay);
-        if (v != V_RETRY)
-            return http ? http : -1;
-        r->c.retries++;
-        log_debug("batch: %s %s: %s; again in %ld ms", method, url_fmt, why, delay);
-        for (long waited = 0; waited < delay && run_signals < 1; waited += 100)
-            usleep(100000);
-        if (run_signals >= 1)
+        long again_ms;
+        long rc = bm_call_json_once(b, method, url_fmt, arg, body, attempt, doc, &again_ms, why,
+                                    wn);
+        if (!rc || again_ms < 0)
+            return rc;
+        if (bm_sleep_ms(again_ms))
             return -1;
     }
 }
@@ -423,21 +441,34 @@ int bm_close_all(struct bm *b)
 }
 
 /* Add one request line (its text already made: key and request, media as
- * placeholders of job) and its meta line. */
+ * placeholders of job) and its meta line. The line's size is known before
+ * it is written: a part is closed before the line that would take it past
+ * --batch-max-bytes, so no part file crosses it (the service refuses the
+ * whole batch, not the line); a line larger than the bound goes alone. */
 int bm_add_line(struct bm *b, const char *model, int round, int resubmit_of, json_t *line,
                     const struct job *j, json_t *meta)
 {
-    struct bm_writer *w = writer_for(b, model, round, resubmit_of);
-    if (!w)
-        return GB_ENOMEM;
     static const struct job none; /* a line read back from a part: no placeholders left */
     if (!j)
         j = &none;
     struct body body;
     body_init(&body, b->scratch, sizeof b->scratch);
     struct gb_err e = {0};
-    uint64_t start = w->off;
     int rc = body_from_request(&body, &b->r->jctx, line, j, &e);
+    uint64_t need = body.total + 1; /* and its newline */
+    struct bm_writer *w = rc ? NULL : writer_for(b, model, round, resubmit_of);
+    if (w && w->p->requests > 0 && w->off + need > b->max_bytes) {
+        rc = writer_done(b, w);
+        w = rc ? NULL : writer_for(b, model, round, resubmit_of);
+    }
+    if (!rc && !w)
+        rc = GB_ENOMEM;
+    if (!rc && need > b->max_bytes)
+        log_warn("batch: the request of '%s' is %llu bytes, more than --batch-max-bytes (%llu): "
+                 "it goes alone in part %d, which the Batch API may refuse",
+                 jx_str(meta, "id") ? jx_str(meta, "id") : "?", (unsigned long long)need,
+                 (unsigned long long)b->max_bytes, w->p->n);
+    uint64_t start = w ? w->off : 0;
     if (!rc)
         rc = write_body(w, &body);
     body_free(&body);

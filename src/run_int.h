@@ -270,6 +270,8 @@ struct run {
     struct ledger ledger;
     int budget_stop;        /* the budget is reached: nothing more is sent (exit 4) */
     int batches_running;    /* Batch Mode: batches still running when the run ends (exit 5) */
+    char batch_states[96];  /* Batch Mode: what the last looks found, for the progress line
+                             * ("2 pending, 1 running"; "" when no batch is waited for) */
     /* Batch Mode's online pass: the inputs read again for the jobs on the
      * online list (run_bjoin.c) */
     struct bm *online_pass; /* set while the loop runs it */

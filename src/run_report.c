@@ -107,6 +107,8 @@ void run_progress(struct run *r, uint64_t now, int final)
     FIELD(retrying ? 7 : 8, ", %zu retrying", retrying);
     if (polling)
         FIELD(8, ", %zu polling", polling);
+    if (r->batch_states[0]) /* Batch Mode, between looks at its batches */
+        FIELD(1, ", batches %.50s", r->batch_states);
     FIELD(3, ", %.0f req/s", rate);
     FIELD(9, ", %s tokens", tok);
     if (r->total_known > done && rate > 0.01 && !final) {

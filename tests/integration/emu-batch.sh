@@ -4,8 +4,8 @@
 # snake_case), the Operation envelope PENDING to SUCCEEDED, list pages that
 # end without a token, cancel, delete, both download paths, the refusals and
 # the --log lines (tests/data/emu/batch_check.py judges them); the
-# batch_line fault (the same lines fail under the same seed) and
-# batch_expire; a 50 MB input of 50,000 requests answered in order while
+# batch_line fault (the same lines fail under the same seed),
+# batch_expire and batch_create_lost (made, the answer lost, listed once); a 50 MB input of 50,000 requests answered in order while
 # the emulator's peak RSS stays far below the input and results sizes; the
 # temp folder removed at exit.
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +22,9 @@ start_emulator line2 --batch-time 20 --seed 3 --fault batch_line=0.3
 $CHECK faults "$line_URL" "$line2_URL" || fail "batch_line checks"
 start_emulator expire --batch-time 20 --fault batch_expire=1
 $CHECK expire "$expire_URL" || fail "batch_expire checks"
+start_emulator lost --batch-time 20 --seed 3 --fault batch_create_lost=1
+$CHECK lost "$lost_URL" || fail "batch_create_lost checks"
+stop_emulator lost
 stop_emulator line
 stop_emulator line2
 stop_emulator expire

@@ -42,6 +42,9 @@ rc=0
     --progress none 2>run1.err || rc=$?
 [ "$rc" = 5 ] || fail "expected exit 5 while the batches run, got $rc: $(cat run1.err)"
 grep -q "still running" run1.err || fail "$(cat run1.err)"
+# each part says the state its batch was found in, as the service named it
+grep -Eq 'part [0-9]+ \([0-9]+ requests, batches/[^)]*\) is (pending|running)$' run1.err ||
+    fail "the parts' states were not said: $(cat run1.err)"
 [ "$(batches)" = 3 ] || fail "5,000 jobs in parts of 2,000 should make 3 batches, made $(batches)"
 sleep 1
 expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$emu_URL" -o out --mode batch -q

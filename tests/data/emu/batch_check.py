@@ -7,12 +7,15 @@
   batch_check.py faults URL URL2     batch_line (deterministic per seed: URL and
                                      URL2 run with the same options)
   batch_check.py expire URL          batch_expire
+  batch_check.py lost URL            batch_create_lost=1: every create makes its
+                                     batch and loses the answer three ways
   batch_check.py big URL FILE N      a large JSONL input: N results, in order
 
 Exits 1 with a message on the first failed check.
 """
 import base64
 import hashlib
+import http.client
 import json
 import sys
 import time
@@ -319,6 +322,35 @@ def cmd_expire(url):
     check(stats(done) == {"requestCount": "3", "pendingRequestCount": "3"}, f"stats {stats(done)}")
 
 
+def cmd_lost(url):
+    api = Api(url)
+    kinds = set()
+    for i in range(9):
+        body = {"batch": {"displayName": f"lost-{i}",
+                          "inputConfig": {"requests": {"requests": [{"request": req("x")}]}}}}
+        try:
+            st, _, j = api.call("POST", f"/v1beta/models/{MODEL}:batchGenerateContent", body, raw=True)
+        except (OSError, http.client.HTTPException):  # half the body, then the connection dropped
+            kinds.add("dropped")
+            continue
+        if st == 500:
+            check(j["error"]["status"] == "INTERNAL", f"create {i}: {j}")
+            kinds.add("500")
+            continue
+        check(st == 200, f"create {i}: HTTP {st}")
+        try:
+            json.loads(j)
+            fail(f"create {i}: its answer was not lost: {j[:200]}")
+        except ValueError:  # a 200 whose body stops halfway
+            kinds.add("cut")
+    check(len(kinds) >= 2, f"the answers were lost only one way: {kinds}")
+    ops = api.ok("GET", "/v1beta/batches?pageSize=100")["operations"]
+    names = sorted(o["metadata"].get("displayName", "") for o in ops)
+    check(names == [f"lost-{i}" for i in range(9)], f"each lost create made one batch: {names}")
+    for o in ops:
+        check_succeeded(api.wait("v1beta", o["name"]), 1, 1, False)
+
+
 def cmd_big(url, path, n):
     api = Api(url)
     with open(path, "rb") as fh:
@@ -347,6 +379,8 @@ if __name__ == "__main__":
         cmd_faults(*args)
     elif cmd == "expire":
         cmd_expire(*args)
+    elif cmd == "lost":
+        cmd_lost(*args)
     elif cmd == "big":
         cmd_big(args[0], args[1], int(args[2]))
     else:
