@@ -783,14 +783,30 @@ double price_usage(const struct price_row *row, enum tier tier, const struct usa
     return ((uncached + out) * row->mult[tier] + cached * row->cached_mult[tier]) / PER_TOKENS;
 }
 
+/* The highest uncached input rate of r; NAN when one is unknown (tokens
+ * that may be of that kind have no price). */
+static double top_input_rate(const double *r)
+{
+    double a = r[PR_INPUT], b = r[PR_INPUT_AUDIO];
+    return isnan(a) || isnan(b) ? NAN : a > b ? a : b;
+}
+
 double price_worst(const struct price_row *row, enum tier tier, const struct usage *input,
                    long long max_output_tokens)
 {
     if (!tier_ok(row, tier) || !input)
         return NAN;
     const double *r = rates_for(row, input);
-    double uncached, cached;
-    input_cost(r, input, 0, &uncached, &cached);
+    /* by modality at each one's rate; what no modality covers may be any of
+     * them, so it goes at the highest */
+    double in = 0;
+    long long covered = 0;
+    for (int m = 0; m < USAGE_NMOD; m++) {
+        long long n = nn(input->input_by[m]) + nn(input->tool_by[m]);
+        covered += n;
+        in += term(n, r[m == USAGE_AUDIO ? PR_INPUT_AUDIO : PR_INPUT]);
+    }
+    in += term(nn(nn(input->input) + nn(input->tool) - covered), top_input_rate(r));
     long long cap = max_output_tokens > 0 ? max_output_tokens : row->max_output_tokens;
     if (cap < 0)
         return NAN;
@@ -802,5 +818,5 @@ double price_worst(const struct price_row *row, enum tier tier, const struct usa
                 best = r[k];
         out = term(cap, best);
     }
-    return (uncached + out) * row->mult[tier] / PER_TOKENS;
+    return (in + out) * row->mult[tier] / PER_TOKENS;
 }

@@ -123,23 +123,73 @@ void cost_free(struct run *r)
 
 /* ---- before a create leaves -------------------------------------------------------- */
 
-/* What the request may cost at worst: its input estimate plus its
- * max_output_tokens (or the model's cap) at tier. NAN when unknown. */
-static double worst_of(struct run *r, struct task *t, enum tier tier)
+/* What the request may cost at most, at tier: its input by modality
+ * (req_input_bound: text a token a byte, the job's media at their rates),
+ * for a follow-up (a next step, a re-ask, a tool turn, a continuation hop)
+ * the conversation it carries, billed again as input, and its
+ * max_output_tokens (or the model's cap) at the highest output rate. NAN
+ * when it cannot be bounded; *why then says why, unless it is the price. */
+static double worst_of(struct run *r, struct task *t, enum tier tier, const char **why)
 {
     const json_t *req = task_request(t);
     const struct price_row *row = row_of(r, model_of(req));
-    struct usage in = {0};
-    in.input = t->job->est_tokens;
+    struct req_bound b;
+    req_input_bound(req, &r->jctx, t->job, t->kind != KIND_FIRST, &b);
     long long max_out = 0;
     jx_int(jx_obj(req, "generation_config"), "max_output_tokens", &max_out);
+    t->asked = b;
+    t->asked_out = max_out > 0 ? max_out : row ? row->max_output_tokens : -1;
+    if (b.unmeasured) {
+        if (why)
+            *why = b.why;
+        return NAN;
+    }
+    struct usage in = {0};
+    for (int m = 0; m < USAGE_NMOD; m++) {
+        in.input_by[m] = b.by[m] + t->carried.by[m];
+        in.input += in.input_by[m];
+    }
+    in.input += b.any + t->carried.any; /* no modality known: at the highest input rate */
     return row ? price_worst(row, tier, &in, max_out) : NAN;
 }
 
-enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier)
+/* An answer came: what it was billed for and said joins the conversation a
+ * follow-up carries (input by modality; what the model said and thought, as
+ * input again). Without usage, the ceiling it was sent under. */
+static void carry(struct task *t, const struct interaction *it)
+{
+    struct req_bound *c = &t->carried;
+    if (!it->has_usage) {
+        for (int m = 0; m < USAGE_NMOD; m++)
+            c->by[m] += t->asked.by[m];
+        c->any += t->asked.any + (t->asked_out > 0 ? t->asked_out : 0);
+        return;
+    }
+    const struct usage *u = &it->usage;
+    long long covered = 0;
+    for (int m = 0; m < USAGE_NMOD; m++) {
+        long long n = (u->input_by[m] > 0 ? u->input_by[m] : 0) +
+                      (u->tool_by[m] > 0 ? u->tool_by[m] : 0);
+        c->by[m] += n;
+        covered += n;
+    }
+    long long rest = (u->input > 0 ? u->input : 0) + (u->tool > 0 ? u->tool : 0) - covered;
+    c->any += rest > 0 ? rest : 0;
+    long long img = u->output_by[USAGE_IMAGE] > 0 ? u->output_by[USAGE_IMAGE] : 0;
+    long long aud = u->output_by[USAGE_AUDIO] > 0 ? u->output_by[USAGE_AUDIO] : 0;
+    long long text = (u->output > 0 ? u->output : 0) - img - aud;
+    c->by[USAGE_IMAGE] += img;
+    c->by[USAGE_AUDIO] += aud;
+    c->by[USAGE_TEXT] += (text > 0 ? text : 0) + (u->thought > 0 ? u->thought : 0);
+}
+
+enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier,
+                                 const char **why)
 {
     struct ledger *l = &r->ledger;
-    double w = r->cfg->has_max_cost ? worst_of(r, t, tier) : 0;
+    if (why)
+        *why = NULL;
+    double w = r->cfg->has_max_cost ? worst_of(r, t, tier, why) : 0;
     enum budget_verdict v = budget_reserve(&l->budget, w);
     if (v == BUDGET_OK)
         t->reserved_usd = isnan(w) ? 0 : w;
@@ -175,6 +225,7 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
     const struct price_row *row = row_of(r, model);
     enum tier billed = tier_served(it->service_tier, header_tier, t->tier_sent);
     t->tier_billed = billed;
+    carry(t, it);
     double usd = row && it->has_usage ? price_usage(row, billed, &it->usage) : NAN;
     if (r->cfg->has_max_cost)
         budget_settle(&l->budget, t->reserved_usd, usd);
@@ -225,7 +276,8 @@ void cost_unanswered(struct run *r, struct task *t, int in_doubt)
             budget_release(&l->budget, t->reserved_usd);
     }
     if (in_doubt)
-        l->doubt_worst_usd += t->reserved_usd ? t->reserved_usd : worst_of(r, t, t->tier_sent);
+        l->doubt_worst_usd +=
+            t->reserved_usd ? t->reserved_usd : worst_of(r, t, t->tier_sent, NULL);
     t->reserved_usd = 0;
 }
 

@@ -81,6 +81,50 @@ expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$
     --model gemini-9-ultra --max-cost 1 -q
 [ "$(nlines "$T/emu.log")" = "$sent" ] || fail "a refused run sent requests"
 
+# ---- the budget is a ceiling whatever a request carries: audio at its own rate
+# (1.00 USD per 1M for gemini-2.5-flash, not the text rate), and a later step's
+# conversation (the earlier turns, billed again as input). Each run below went
+# past its --max-cost when a request reserved only its first input at the text rate.
+# within DIR LIMIT: something was spent, and no more than LIMIT
+within() {
+    py "
+import json, sys
+r = json.load(open('$1/run.json'))
+t = r['cost']['total_usd']
+assert 0 < t <= $2 + 1e-12, ('spent', t, 'of', $2)
+assert r['totals']['cost_usd'] <= $2 + 1e-12, r['totals']"
+}
+cat >"$T/pa.json" <<'P'
+{"name":"audio","model":"gemini-2.5-flash","prompt":"Transcribe.","generation_config":{"max_output_tokens":60}}
+P
+rc=0
+"$GEMBATCH" run "$T/pa.json" "$ROOT/samples/recordings.tar.gz" --endpoint "$emu_URL" -o "$T/audio" -j 4 \
+    --max-cost 0.001 -q || rc=$?
+[ "$rc" = 4 ] || fail "audio under --max-cost 0.001: exit $rc"
+within "$T/audio" 0.001
+# two steps: the second carries the first's input and answer, and its own long prompt
+long=$(py "print('Keep it short. ' * 150)")
+cat >"$T/p2.json" <<P
+{"name":"two","model":"gemini-2.5-flash","steps":[
+ {"prompt":"Tell me about {{w}}","generation_config":{"max_output_tokens":60}},
+ {"prompt":"$long {{prev.text}}","generation_config":{"max_output_tokens":10}}]}
+P
+head -n 1 "$T/m.jsonl" >"$T/m1.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p2.json" "$T/m1.jsonl" --endpoint "$emu_URL" -o "$T/two-free" -q
+# a budget a little short of the whole chain: the first step fits, the second must not go
+lim=$(py "import json; print(json.load(open('$T/two-free/run.json'))['cost']['total_usd'] - 1e-7)")
+rc=0
+"$GEMBATCH" run "$T/p2.json" "$T/m1.jsonl" --endpoint "$emu_URL" -o "$T/two" -j 1 --max-cost "$lim" \
+    -q || rc=$?
+[ "$rc" = 4 ] || fail "two steps under --max-cost $lim: exit $rc"
+within "$T/two" "$lim"
+# and many chains side by side
+rc=0
+"$GEMBATCH" run "$T/p2.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/twos" -j 8 --max-cost 0.003 \
+    -q || rc=$?
+[ "$rc" = 4 ] || fail "two steps under --max-cost 0.003: exit $rc"
+within "$T/twos" 0.003
+
 # ---- priority past --priority-rpm is served and billed as standard
 expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/prio" -j 8 \
     --tier priority -q
