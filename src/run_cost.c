@@ -63,10 +63,12 @@ enum tier cost_tier_asked(const struct run *r, const json_t *req)
 {
     enum tier t = TIER_STANDARD;
     const char *s = jx_str(req, "service_tier");
-    if (s && tier_parse(s, &t))
-        t = TIER_STANDARD; /* the service refuses it; the error line says so */
+    /* a value tier_asked refuses never gets here: the pipeline refuses it
+     * when it is loaded (pipeline.c), a line's fails its job (job.c) */
+    if (s)
+        GB_ASSERT(tier_asked(s, &t) == 0);
     (void)r;
-    return t == TIER_BATCH ? TIER_STANDARD : t;
+    return t;
 }
 
 /* ---- start and end ---------------------------------------------------------------- */
