@@ -769,18 +769,55 @@ static const double *rates_for(const struct price_row *row, const struct usage *
     return row->long_above > 0 && prompt > row->long_above ? row->long_rate : row->rate;
 }
 
+/* u at the rates r, in USD x 1e6 before multipliers: the uncached input and
+ * the output (*billed), and the cache hits (*cached). */
+static void usage_cost(const double *r, const struct usage *u, double *billed, double *cached)
+{
+    double uncached;
+    input_cost(r, u, 1, &uncached, cached);
+    long long img = nn(u->output_by[USAGE_IMAGE]), aud = nn(u->output_by[USAGE_AUDIO]);
+    long long text = nn(nn(u->output) - img - aud) + nn(u->thought);
+    *billed = uncached + term(text, r[PR_OUTPUT]) + term(img, r[PR_OUTPUT_IMAGE]) +
+              term(aud, r[PR_OUTPUT_AUDIO]);
+}
+
 double price_usage(const struct price_row *row, enum tier tier, const struct usage *u)
 {
     if (!tier_ok(row, tier) || !u)
         return NAN;
+    double billed, cached;
+    usage_cost(rates_for(row, u), u, &billed, &cached);
+    return (billed * row->mult[tier] + cached * row->cached_mult[tier]) / PER_TOKENS;
+}
+
+const char *price_unknown_why(const struct price_row *row, enum tier tier, const struct usage *u,
+                              char *buf, size_t n)
+{
+    if (!row || !row->known) {
+        snprintf(buf, n, "is not in the price table");
+        return buf;
+    }
+    if ((unsigned)tier >= TIER_N || isnan(row->mult[tier]) || isnan(row->cached_mult[tier])) {
+        snprintf(buf, n, "is not offered at %s", tier_name(tier));
+        return buf;
+    }
+    if (!u)
+        return NULL;
+    /* the rate whose tokens make it NAN: price u with that rate alone unknown */
     const double *r = rates_for(row, u);
-    double uncached, cached;
-    input_cost(r, u, 1, &uncached, &cached);
-    long long img = nn(u->output_by[USAGE_IMAGE]), aud = nn(u->output_by[USAGE_AUDIO]);
-    long long text = nn(nn(u->output) - img - aud) + nn(u->thought);
-    double out = term(text, r[PR_OUTPUT]) + term(img, r[PR_OUTPUT_IMAGE]) +
-                 term(aud, r[PR_OUTPUT_AUDIO]);
-    return ((uncached + out) * row->mult[tier] + cached * row->cached_mult[tier]) / PER_TOKENS;
+    for (int k = 0; k < PR_N; k++) {
+        if (!isnan(r[k]))
+            continue;
+        double only[PR_N] = {0}, billed, cached;
+        only[k] = NAN;
+        usage_cost(only, u, &billed, &cached);
+        if (isnan(billed) || isnan(cached)) {
+            snprintf(buf, n, "has no %s rate%s", price_rate_name((enum price_rate)k),
+                     r == row->long_rate ? " for a long prompt" : "");
+            return buf;
+        }
+    }
+    return NULL;
 }
 
 /* The highest uncached input rate of r; NAN when one is unknown (tokens

@@ -83,7 +83,8 @@ int cost_init(struct run *r, double spent_before_usd, struct gb_err *err)
     l->by_tier = json_object();
     l->by_kind = json_object();
     l->by_model_tier = json_object();
-    if (!l->by_model || !l->by_tier || !l->by_kind || !l->by_model_tier)
+    l->unpriced = json_object();
+    if (!l->by_model || !l->by_tier || !l->by_kind || !l->by_model_tier || !l->unpriced)
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     budget_init(&l->budget, r->cfg->has_max_cost ? &r->cfg->max_cost : NULL, spent_before_usd);
     /* the pipeline's models, so an unknown one is said at the start; under
@@ -119,6 +120,7 @@ void cost_free(struct run *r)
     json_decref(l->by_tier);
     json_decref(l->by_kind);
     json_decref(l->by_model_tier);
+    json_decref(l->unpriced);
     prices_free(l->prices);
     memset(l, 0, sizeof *l);
 }
@@ -219,6 +221,27 @@ static void add_to(json_t *group, const char *key, double usd)
     }
 }
 
+/* An answer that could not be priced: why, counted by reason (the model's
+ * name, the tier, the rate: the summary and run.json say it). */
+static void note_unpriced(struct ledger *l, const char *model, const struct price_row *row,
+                          enum tier billed, const struct interaction *it)
+{
+    char why[400], words[200];
+    const char *listed = model ? prices_unpriced(l->prices, model) : NULL;
+    if (!model || !*model)
+        snprintf(why, sizeof why, "the answer names no model");
+    else if (listed)
+        snprintf(why, sizeof why, "'%.100s' has no price: %.200s", model, listed);
+    else if (row && row->known && !it->has_usage)
+        snprintf(why, sizeof why, "the answer carried no usage");
+    else if (price_unknown_why(row, billed, &it->usage, words, sizeof words))
+        snprintf(why, sizeof why, "'%.100s' %s", model, words);
+    else
+        snprintf(why, sizeof why, "'%.100s' could not be priced", model);
+    json_t *n = json_object_get(l->unpriced, why);
+    json_object_set_new(l->unpriced, why, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
 double cost_answered(struct run *r, struct task *t, const struct interaction *it,
                      const char *header_tier)
 {
@@ -237,6 +260,7 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
         t->cost_usd += usd;
     if (isnan(usd)) {
         l->unknown++;
+        note_unpriced(l, model, row, billed, it);
     } else {
         l->priced++;
         l->total_usd += usd;
@@ -292,6 +316,10 @@ json_t *cost_json(const struct run *r)
                           "priced_requests", (json_int_t)l->priced, "unknown_requests",
                           (json_int_t)l->unknown, "by_model", l->by_model, "by_tier", l->by_tier,
                           "by_kind", l->by_kind, "prices", prices_origin(l->prices));
+    /* total_usd is what was priced: complete says whether that is all of it */
+    json_object_set_new(o, "complete", json_boolean(l->unknown == 0));
+    if (l->unknown)
+        json_object_set(o, "unpriced", l->unpriced);
     if (!isnan(l->doubt_worst_usd))
         json_object_set_new(o, "in_doubt_worst_usd", json_real(l->doubt_worst_usd));
     if (l->downgraded)
@@ -303,4 +331,26 @@ json_t *cost_json(const struct run *r)
                                                    (json_int_t)l->budget.refused));
     }
     return o;
+}
+
+void cost_unpriced_words(const struct run *r, char *out, size_t n)
+{
+    const struct ledger *l = &r->ledger;
+    size_t k = 0;
+    out[0] = '\0';
+    if (!l->unknown)
+        return;
+    k += (size_t)snprintf(out, n, "%lld request%s not priced: ", l->unknown,
+                          l->unknown == 1 ? "" : "s");
+    const char *why;
+    json_t *c;
+    int many = json_object_size(l->unpriced) > 1, first = 1;
+    json_object_foreach (l->unpriced, why, c) {
+        if (k >= n)
+            break;
+        k += (size_t)snprintf(out + k, n - k, "%s%s", first ? "" : "; ", why);
+        if (many && k < n)
+            k += (size_t)snprintf(out + k, n - k, " (%lld)", (long long)json_integer_value(c));
+        first = 0;
+    }
 }

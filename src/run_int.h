@@ -206,6 +206,7 @@ struct ledger {
     struct budget budget;
     json_t *by_model, *by_tier, *by_kind;
     json_t *by_model_tier;  /* "model\ttier": {"in","out","thought","usd"} for --metrics */
+    json_t *unpriced;       /* why answers could not be priced: {reason: requests} */
     double total_usd;
     long long priced, unknown, downgraded;
     double doubt_worst_usd; /* worst case of requests in doubt (NAN: unknown) */
@@ -389,6 +390,10 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
  * request may have been billed (in doubt). */
 void cost_unanswered(struct run *r, struct task *t, int in_doubt);
 json_t *cost_json(const struct run *r);
+/* "2 requests not priced: 'm' is not in the price table" (the reasons with
+ * their counts when there are several) into out; "" when every answer was
+ * priced. */
+void cost_unpriced_words(const struct run *r, char *out, size_t n);
 
 /* ---- run_bmode.c, run_bjoin.c: Batch Mode ---------------------------------------- */
 /* run.c drives it: bm_open writes round 0's parts from the inputs (unless an

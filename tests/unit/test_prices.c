@@ -300,6 +300,31 @@ Test(prices, worst_case_needs_a_cap)
     prices_free(p);
 }
 
+Test(prices, why_a_cost_is_unknown)
+{
+    struct prices *p = load_test();
+    char b[200];
+    struct price_row unk;
+    cr_assert_eq(prices_find(p, "m-nowhere", 1796083200, &unk), GB_ENOENT);
+    struct usage u = {.input = 10, .output = 10};
+    cr_expect_str_eq(price_unknown_why(&unk, TIER_STANDARD, &u, b, sizeof b),
+                     "is not in the price table");
+    struct price_row nc = row_of(p, "m-nocache");
+    cr_expect_str_eq(price_unknown_why(&nc, TIER_FLEX, &u, b, sizeof b), "is not offered at flex");
+    cr_expect_null(price_unknown_why(&nc, TIER_STANDARD, &u, b, sizeof b));
+    struct usage hit = {.input = 10, .cached = 5};
+    cr_expect_str_eq(price_unknown_why(&nc, TIER_STANDARD, &hit, b, sizeof b),
+                     "has no cached_input rate");
+    struct price_row na = row_of(p, "m-noaudio");
+    struct usage au = {.input = 10, .input_by[USAGE_AUDIO] = 10};
+    cr_expect(isnan(price_usage(&na, TIER_STANDARD, &au)));
+    cr_expect_str_eq(price_unknown_why(&na, TIER_STANDARD, &au, b, sizeof b),
+                     "has no input_audio rate");
+    struct price_row em = row_of(p, "m-embed");
+    cr_expect_str_eq(price_unknown_why(&em, TIER_STANDARD, &u, b, sizeof b), "has no output rate");
+    prices_free(p);
+}
+
 Test(prices, negative_counts_from_a_server_count_as_zero)
 {
     struct prices *p = load_test();
