@@ -135,7 +135,7 @@ static int cost_flags(const struct cli_cmd *cmd, struct config *cfg, const struc
     }
     if (tier) {
         enum tier t;
-        if (tier_parse(tier, &t) || t == TIER_BATCH) {
+        if (tier_asked(tier, &t)) {
             cli_usage_error(cmd, "--tier takes standard, flex or priority, not '%s'", tier);
             return -1;
         }

@@ -10,6 +10,7 @@
 #include "pipeline.h"
 #include "schema.h"
 #include "sniff.h"
+#include "tiers.h"
 #include "b64.h"
 #include "sha256.h"
 
@@ -383,6 +384,18 @@ static int check_target(struct job *j)
     if (!json_object_get(j->req, "input"))
         return fail_job(j, GB_EINVAL, "no \"input\": give one on the line, or a \"prompt\" or "
                                       "\"input\" in the pipeline, or \"files\"");
+    /* a wrong tier is the line's error, never sent or billed as another */
+    json_t *tier = json_object_get(j->req, "service_tier");
+    enum tier t;
+    if (tier && !json_is_string(tier))
+        return fail_job(j, GB_EINVAL, "\"service_tier\" must be a string: standard, flex or "
+                                      "priority");
+    if (tier && tier_asked(json_string_value(tier), &t)) {
+        char msg[200];
+        tier_asked_error(json_string_value(tier), msg, sizeof msg);
+        return fail_job(j, GB_EINVAL, "\"service_tier\": %s, or leave it out for the "
+                                      "pipeline's", msg);
+    }
     return 0;
 }
 

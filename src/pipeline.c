@@ -8,6 +8,7 @@
 #include "schema.h"
 #include "sha256.h"
 #include "sniff.h"
+#include "tiers.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -459,6 +460,25 @@ static int digest_pipeline(struct pipeline *p)
     return rc;
 }
 
+/* A service_tier in the pipeline (at ptr) is one a request can ask for: a
+ * wrong one would otherwise be sent as it is, or billed as standard. */
+static int check_tier(const json_t *obj, const char *ptr, struct gb_err *err)
+{
+    const json_t *v = json_object_get(obj, "service_tier");
+    enum tier t;
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return GB_FAIL(err, GB_EINVAL, "%s/service_tier: expected a string: standard, flex or "
+                       "priority", ptr);
+    if (!tier_asked(json_string_value(v), &t))
+        return 0;
+    char msg[200];
+    tier_asked_error(json_string_value(v), msg, sizeof msg);
+    return GB_FAIL(err, GB_EINVAL, "%s/service_tier: %s (or leave it out for standard)", ptr,
+                   msg);
+}
+
 int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
 {
     struct pipeline *p = calloc(1, sizeof *p);
@@ -540,6 +560,8 @@ int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
         if (!is_local(k))
             json_object_set_new(p->base, k, json_deep_copy(v));
     }
+    if ((rc = check_tier(p->base, "", err)))
+        goto fail_at;
     if (steps) {
         p->steps = json_deep_copy(steps);
         size_t i;
@@ -556,6 +578,9 @@ int pipe_load(const char *path, struct pipeline **out, struct gb_err *err)
                 goto fail_at;
             }
             char ptr[64];
+            snprintf(ptr, sizeof ptr, "/steps/%zu", i);
+            if ((rc = check_tier(st, ptr, err)))
+                goto fail_at;
             snprintf(ptr, sizeof ptr, "/steps/%zu/tools", i);
             if ((rc = take_tools(p, json_object_get(st, "tools"), ptr, err)))
                 goto fail_at;

@@ -769,18 +769,63 @@ static const double *rates_for(const struct price_row *row, const struct usage *
     return row->long_above > 0 && prompt > row->long_above ? row->long_rate : row->rate;
 }
 
+/* u at the rates r, in USD x 1e6 before multipliers: the uncached input and
+ * the output (*billed), and the cache hits (*cached). */
+static void usage_cost(const double *r, const struct usage *u, double *billed, double *cached)
+{
+    double uncached;
+    input_cost(r, u, 1, &uncached, cached);
+    long long img = nn(u->output_by[USAGE_IMAGE]), aud = nn(u->output_by[USAGE_AUDIO]);
+    long long text = nn(nn(u->output) - img - aud) + nn(u->thought);
+    *billed = uncached + term(text, r[PR_OUTPUT]) + term(img, r[PR_OUTPUT_IMAGE]) +
+              term(aud, r[PR_OUTPUT_AUDIO]);
+}
+
 double price_usage(const struct price_row *row, enum tier tier, const struct usage *u)
 {
     if (!tier_ok(row, tier) || !u)
         return NAN;
+    double billed, cached;
+    usage_cost(rates_for(row, u), u, &billed, &cached);
+    return (billed * row->mult[tier] + cached * row->cached_mult[tier]) / PER_TOKENS;
+}
+
+const char *price_unknown_why(const struct price_row *row, enum tier tier, const struct usage *u,
+                              char *buf, size_t n)
+{
+    if (!row || !row->known) {
+        snprintf(buf, n, "is not in the price table");
+        return buf;
+    }
+    if ((unsigned)tier >= TIER_N || isnan(row->mult[tier]) || isnan(row->cached_mult[tier])) {
+        snprintf(buf, n, "is not offered at %s", tier_name(tier));
+        return buf;
+    }
+    if (!u)
+        return NULL;
+    /* the rate whose tokens make it NAN: price u with that rate alone unknown */
     const double *r = rates_for(row, u);
-    double uncached, cached;
-    input_cost(r, u, 1, &uncached, &cached);
-    long long img = nn(u->output_by[USAGE_IMAGE]), aud = nn(u->output_by[USAGE_AUDIO]);
-    long long text = nn(nn(u->output) - img - aud) + nn(u->thought);
-    double out = term(text, r[PR_OUTPUT]) + term(img, r[PR_OUTPUT_IMAGE]) +
-                 term(aud, r[PR_OUTPUT_AUDIO]);
-    return ((uncached + out) * row->mult[tier] + cached * row->cached_mult[tier]) / PER_TOKENS;
+    for (int k = 0; k < PR_N; k++) {
+        if (!isnan(r[k]))
+            continue;
+        double only[PR_N] = {0}, billed, cached;
+        only[k] = NAN;
+        usage_cost(only, u, &billed, &cached);
+        if (isnan(billed) || isnan(cached)) {
+            snprintf(buf, n, "has no %s rate%s", price_rate_name((enum price_rate)k),
+                     r == row->long_rate ? " for a long prompt" : "");
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* The highest uncached input rate of r; NAN when one is unknown (tokens
+ * that may be of that kind have no price). */
+static double top_input_rate(const double *r)
+{
+    double a = r[PR_INPUT], b = r[PR_INPUT_AUDIO];
+    return isnan(a) || isnan(b) ? NAN : a > b ? a : b;
 }
 
 double price_worst(const struct price_row *row, enum tier tier, const struct usage *input,
@@ -789,8 +834,16 @@ double price_worst(const struct price_row *row, enum tier tier, const struct usa
     if (!tier_ok(row, tier) || !input)
         return NAN;
     const double *r = rates_for(row, input);
-    double uncached, cached;
-    input_cost(r, input, 0, &uncached, &cached);
+    /* by modality at each one's rate; what no modality covers may be any of
+     * them, so it goes at the highest */
+    double in = 0;
+    long long covered = 0;
+    for (int m = 0; m < USAGE_NMOD; m++) {
+        long long n = nn(input->input_by[m]) + nn(input->tool_by[m]);
+        covered += n;
+        in += term(n, r[m == USAGE_AUDIO ? PR_INPUT_AUDIO : PR_INPUT]);
+    }
+    in += term(nn(nn(input->input) + nn(input->tool) - covered), top_input_rate(r));
     long long cap = max_output_tokens > 0 ? max_output_tokens : row->max_output_tokens;
     if (cap < 0)
         return NAN;
@@ -802,5 +855,5 @@ double price_worst(const struct price_row *row, enum tier tier, const struct usa
                 best = r[k];
         out = term(cap, best);
     }
-    return (uncached + out) * row->mult[tier] / PER_TOKENS;
+    return (in + out) * row->mult[tier] / PER_TOKENS;
 }

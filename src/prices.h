@@ -83,12 +83,21 @@ const char *prices_unpriced(const struct prices *p, const char *model);
  * kind have no rate. */
 double price_usage(const struct price_row *row, enum tier tier, const struct usage *u);
 
-/* The most one request may cost: its input (the estimate's input_by, the rest
- * of input at the text rate, nothing cached) plus max_output_tokens (when
- * <= 0: the row's max_output_tokens; thinking counts within it, as Gemini
- * counts it) at the highest output rate the row has (an image model's image
- * rate, say). NAN when row is NULL or unknown, the tier is not offered, the output cap is
- * not known, or no output rate is. */
+/* Why price_usage(row, tier, u) is NAN, as words that follow the model's
+ * name, into buf: "is not in the price table", "is not offered at flex",
+ * "has no input_audio rate" (u's tokens of a kind the row has no rate for).
+ * Returns buf, or NULL when it is not NAN for any of these reasons. */
+const char *price_unknown_why(const struct price_row *row, enum tier tier, const struct usage *u,
+                              char *buf, size_t n);
+
+/* The most one request may cost (a ceiling for --max-cost): its input by
+ * modality (input_by and tool_by, each at its own rate: audio at input_audio)
+ * plus the rest of input + tool, whose modality is not known, at the highest
+ * input rate the row has; nothing cached; plus max_output_tokens (when <= 0:
+ * the row's max_output_tokens; thinking counts within it, as Gemini counts
+ * it) at the highest output rate the row has (an image model's image rate,
+ * say). NAN when row is NULL or unknown, the tier is not offered, the output
+ * cap is not known, or tokens of a kind have no rate. */
 double price_worst(const struct price_row *row, enum tier tier, const struct usage *input,
                    long long max_output_tokens);
 

@@ -80,7 +80,15 @@ static void figures(struct page *p, const struct rpt *r)
     fig_latency(p, r, "latency p95", "latency_ms.p95", 0.95);
     fig_latency(p, r, "latency p99", "latency_ms.p99", 0.99);
     if (!run_num(r, "cost.total_usd", &v)) {
-        fmt_usd(v, s, sizeof s);
+        /* total_usd is what was priced: with requests that were not, it is
+         * a floor, or nothing at all */
+        double unknown = 0, priced = 0;
+        run_num(r, "cost.unknown_requests", &unknown);
+        run_num(r, "cost.priced_requests", &priced);
+        char d[40];
+        fmt_usd(v, d, sizeof d);
+        snprintf(s, sizeof s, "%s%s", unknown > 0 && priced > 0 ? "at least " : "",
+                 unknown > 0 && priced <= 0 ? "unknown" : d);
         page_fig(p, "cost", "cost.total_usd", v, s, NULL);
     } else if (r->n_cost) {
         fmt_usd(r->cost_sum, s, sizeof s);

@@ -644,15 +644,35 @@ static void cost(struct page *p, const struct rpt *r)
     double v;
     char s[48];
     if (!run_num(r, "cost.total_usd", &v)) {
+        double unknown = 0, priced = 0;
+        run_num(r, "cost.unknown_requests", &unknown);
+        run_num(r, "cost.priced_requests", &priced);
         fmt_usd(v, s, sizeof s);
-        buf_printf(&p->b, "<p class=\"note\">Total %s, from the price table in force for the "
-                          "run.", s);
-        if (!run_num(r, "cost.unknown_requests", &v) && v > 0) {
-            fmt_count(v, s, sizeof s);
+        if (unknown > 0 && priced <= 0)
+            buf_puts(&p->b, "<p class=\"note\">Total unknown: no request of the run could be "
+                            "priced from the price table in force for it.");
+        else
+            buf_printf(&p->b, "<p class=\"note\">Total %s%s, from the price table in force "
+                              "for the run.", unknown > 0 ? "at least " : "", s);
+        if (unknown > 0) {
+            fmt_count(unknown, s, sizeof s);
             buf_printf(&p->b, " <strong><span data-key=\"cost.unknown_requests\" data-value="
-                              "\"%.0f\">%s</span> requests had no price</strong> (a model not "
-                              "in the table) and are not counted.",
-                       v, s);
+                              "\"%.0f\">%s</span> requests had no price</strong> and are not "
+                              "counted",
+                       unknown, s);
+            /* why, as the run said it (older run.json files do not) */
+            const json_t *why = run_get(r, "cost.unpriced");
+            const char *k;
+            json_t *n;
+            int first = 1;
+            json_object_foreach ((json_t *)why, k, n) {
+                buf_puts(&p->b, first ? ": " : "; ");
+                page_text(p, k);
+                if (json_object_size((json_t *)why) > 1)
+                    buf_printf(&p->b, " (%lld)", (long long)json_integer_value(n));
+                first = 0;
+            }
+            buf_puts(&p->b, ".");
         }
         buf_puts(&p->b, "</p>");
     }

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,4 +312,128 @@ long req_estimate(const json_t *req, const struct job *job, struct req_estimate 
 long req_estimate_tokens(const json_t *req, const struct job *job)
 {
     return req_estimate(req, job, NULL);
+}
+
+/* ---- the most a request's input can be billed for ------------------------------- */
+
+static int is_media_type(const char *t)
+{
+    return t && (!strcmp(t, "image") || !strcmp(t, "audio") || !strcmp(t, "video") ||
+                 !strcmp(t, "document"));
+}
+
+/* A content part whose bytes are media: a media type, or a mime_type, with
+ * data or a uri. */
+static int media_part(const json_t *o)
+{
+    if (!json_object_get(o, "data") && !json_object_get(o, "uri"))
+        return 0;
+    return is_media_type(jx_str(o, "type")) || json_object_get(o, "mime_type");
+}
+
+/* The job's media index of a placeholder (job.c: NUL, "gbm", the index, ':',
+ * the run's nonce), or -1 when v is not one of this run's. */
+static long placeholder_of(const json_t *v, const struct job_ctx *ctx, const struct job *job)
+{
+    if (!json_is_string(v) || !ctx || !job)
+        return -1;
+    const char *s = json_string_value(v), *end = s + json_string_length(v);
+    if (end - s < 6 || s[0] != '\0' || memcmp(s + 1, "gbm", 3))
+        return -1;
+    const char *p = s + 4;
+    size_t k = 0;
+    if (p == end || *p < '0' || *p > '9')
+        return -1;
+    while (p < end && *p >= '0' && *p <= '9' && k < job->nmedia)
+        k = k * 10 + (size_t)(*p++ - '0');
+    size_t nl = strlen(ctx->nonce);
+    if (k >= job->nmedia || p == end || *p != ':' || (size_t)(end - p - 1) != nl ||
+        memcmp(p + 1, ctx->nonce, nl))
+        return -1;
+    return (long)k;
+}
+
+static void media_bound(const struct media *m, struct req_bound *b)
+{
+    struct media_info mi;
+    mi_probe(m->path, m->mime, m->size, &mi);
+    int mod = usage_modality_of(m->type);
+    int pdf = !strcmp(m->mime, "application/pdf");
+    if (mod == USAGE_DOCUMENT && !pdf) { /* text: a token a byte at most */
+        b->by[USAGE_TEXT] += (long long)m->size;
+        return;
+    }
+    long long *into = mi.guessed || mod < 0 ? &b->any : &b->by[mod];
+    if (mod == USAGE_VIDEO) {
+        /* at least a second of frames (a shorter clip still bills them), and
+         * a soundtrack, which may be billed as audio */
+        double s = mi.seconds < 1 ? 1 : mi.seconds;
+        *into += (long long)ceil(s * MI_TOKENS_PER_VIDEO_SECOND);
+        *(mi.guessed ? &b->any : &b->by[USAGE_AUDIO]) +=
+            (long long)ceil(s * MI_TOKENS_PER_AUDIO_SECOND);
+        return;
+    }
+    /* a type the modalities do not name: a token a byte, the text ceiling */
+    *into += mod < 0 ? (long long)m->size : mi_tokens(&mi, m->type, m->mime, m->size);
+}
+
+struct bound_walk {
+    const struct job_ctx *ctx;
+    const struct job *job;
+    int followup;
+    struct req_bound *b;
+};
+
+static void unmeasured(struct req_bound *b, const char *why)
+{
+    if (!b->unmeasured++)
+        b->why = why;
+}
+
+static void bound_walk(struct bound_walk *w, const json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *e;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        w->b->by[USAGE_TEXT] += (long long)json_string_length(v);
+        break;
+    case JSON_ARRAY:
+        json_array_foreach ((json_t *)v, i, e)
+            bound_walk(w, e);
+        break;
+    case JSON_OBJECT: {
+        int media = media_part(v);
+        if (media) {
+            long at = placeholder_of(json_object_get(v, "data"), w->ctx, w->job);
+            if (at >= 0)
+                media_bound(&w->job->media[at], w->b);
+            else if (!w->followup)
+                unmeasured(w->b, "a media part given as \"data\" or \"uri\" (not a "
+                                 "\"path\"), whose tokens cannot be measured here");
+        }
+        json_object_foreach ((json_t *)v, k, e) {
+            if (media && (!strcmp(k, "data") || !strcmp(k, "uri")))
+                continue;
+            w->b->by[USAGE_TEXT] += (long long)strlen(k);
+            bound_walk(w, e);
+        }
+        break;
+    }
+    default: /* a number or a literal: at most this many bytes written out */
+        w->b->by[USAGE_TEXT] += 24;
+        break;
+    }
+}
+
+void req_input_bound(const json_t *req, const struct job_ctx *ctx, const struct job *job,
+                     int followup, struct req_bound *out)
+{
+    memset(out, 0, sizeof *out);
+    struct bound_walk w = {ctx, job, followup, out};
+    bound_walk(&w, req);
+    if (!followup && json_is_string(json_object_get(req, "previous_interaction_id")))
+        unmeasured(out, "it continues a stored interaction (previous_interaction_id), whose "
+                        "conversation is billed again as input and cannot be measured here");
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "response.h"
 
 struct job;
 struct job_ctx;
@@ -80,5 +81,29 @@ struct req_estimate {
 long req_estimate(const json_t *req, const struct job *job, struct req_estimate *out);
 /* One media part's tokens; *mi (may be NULL) gets what its headers said. */
 long req_media_tokens(const struct media *m, struct media_info *mi);
+
+/* A ceiling on a request's input tokens, for --max-cost (req_estimate is the
+ * typical figure; this one is the most the request can be billed for):
+ *   text at one token a byte (no token is shorter than a byte): every key,
+ *   string and number of the request but the bytes of its media parts;
+ *   the job's media files at the published rates from their headers, by
+ *   modality (a video's soundtrack as audio besides its frames; a document
+ *   other than a PDF as text, a token a byte).
+ * Tokens whose modality or count is not known from headers (a file measured
+ * from its size, a type the modalities do not name) go to `any`, to be
+ * priced at the highest input rate. Media parts that are not the job's files
+ * (inline data or a uri given on the line) and a previous_interaction_id the
+ * line gives carry input that cannot be measured here: counted in
+ * `unmeasured` (1 for the first such part), unless followup is set (a
+ * follow-up's request: what it continues is the caller's to add, and the
+ * media of the model's answers are in it). */
+struct req_bound {
+    long long by[USAGE_NMOD];
+    long long any;
+    int unmeasured;
+    const char *why;       /* what could not be measured (a static string), or NULL */
+};
+void req_input_bound(const json_t *req, const struct job_ctx *ctx, const struct job *job,
+                     int followup, struct req_bound *out);
 
 #endif

@@ -91,16 +91,23 @@ static enum tier route_tier(struct run *r, enum tier asked)
 static int admit_cost(struct run *r, struct task *t)
 {
     enum tier send = route_tier(r, cost_tier_asked(r, task_request(t)));
-    switch (cost_reserve(r, t, send)) {
+    const char *why = NULL;
+    switch (cost_reserve(r, t, send, &why)) {
     case BUDGET_OK:
         t->tier_sent = send;
         return 0;
-    case BUDGET_UNPRICED:
-        task_fail(r, t, 0, "UNPRICED",
-                  "no price is known for its model, so under --max-cost its cost cannot be "
-                  "bounded and it was not sent (give the rates with --prices FILE)",
-                  NULL);
+    case BUDGET_UNPRICED: {
+        char msg[600];
+        if (why)
+            snprintf(msg, sizeof msg, "under --max-cost its cost must be bounded before it is "
+                     "sent, and it was not: %s", why);
+        else
+            snprintf(msg, sizeof msg, "no price is known for its model at tier %s, so under "
+                     "--max-cost its cost cannot be bounded and it was not sent (give the rates "
+                     "with --prices FILE)", tier_name(send));
+        task_fail(r, t, 0, "UNPRICED", msg, NULL);
         return 1;
+    }
     case BUDGET_FULL:
         break;
     }

@@ -142,7 +142,18 @@ static void build_one(struct bm *b, struct job *j)
         return;
     }
     j->est_tokens = req_estimate_tokens(j->req, j);
-    if (cost_reserve(r, t, TIER_BATCH) != BUDGET_OK) {
+    const char *unbounded = NULL;
+    enum budget_verdict v = cost_reserve(r, t, TIER_BATCH, &unbounded);
+    if (v == BUDGET_UNPRICED) { /* this job's, not the budget's: the others go on */
+        char msg[600];
+        snprintf(msg, sizeof msg, "under --max-cost its cost must be bounded before it is "
+                 "sent, and it was not: %s", unbounded ? unbounded : "no price is known for its "
+                 "model in Batch Mode (give the rates with --prices FILE)");
+        json_decref(gc);
+        task_fail(r, t, 0, "UNPRICED", msg, NULL);
+        return;
+    }
+    if (v != BUDGET_OK) {
         json_decref(gc);
         r->budget_stop = 1;
         task_interrupt(r, t);

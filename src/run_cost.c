@@ -63,10 +63,12 @@ enum tier cost_tier_asked(const struct run *r, const json_t *req)
 {
     enum tier t = TIER_STANDARD;
     const char *s = jx_str(req, "service_tier");
-    if (s && tier_parse(s, &t))
-        t = TIER_STANDARD; /* the service refuses it; the error line says so */
+    /* a value tier_asked refuses never gets here: the pipeline refuses it
+     * when it is loaded (pipeline.c), a line's fails its job (job.c) */
+    if (s)
+        GB_ASSERT(tier_asked(s, &t) == 0);
     (void)r;
-    return t == TIER_BATCH ? TIER_STANDARD : t;
+    return t;
 }
 
 /* ---- start and end ---------------------------------------------------------------- */
@@ -81,7 +83,8 @@ int cost_init(struct run *r, double spent_before_usd, struct gb_err *err)
     l->by_tier = json_object();
     l->by_kind = json_object();
     l->by_model_tier = json_object();
-    if (!l->by_model || !l->by_tier || !l->by_kind || !l->by_model_tier)
+    l->unpriced = json_object();
+    if (!l->by_model || !l->by_tier || !l->by_kind || !l->by_model_tier || !l->unpriced)
         return GB_FAIL(err, GB_ENOMEM, "out of memory");
     budget_init(&l->budget, r->cfg->has_max_cost ? &r->cfg->max_cost : NULL, spent_before_usd);
     /* the pipeline's models, so an unknown one is said at the start; under
@@ -117,29 +120,80 @@ void cost_free(struct run *r)
     json_decref(l->by_tier);
     json_decref(l->by_kind);
     json_decref(l->by_model_tier);
+    json_decref(l->unpriced);
     prices_free(l->prices);
     memset(l, 0, sizeof *l);
 }
 
 /* ---- before a create leaves -------------------------------------------------------- */
 
-/* What the request may cost at worst: its input estimate plus its
- * max_output_tokens (or the model's cap) at tier. NAN when unknown. */
-static double worst_of(struct run *r, struct task *t, enum tier tier)
+/* What the request may cost at most, at tier: its input by modality
+ * (req_input_bound: text a token a byte, the job's media at their rates),
+ * for a follow-up (a next step, a re-ask, a tool turn, a continuation hop)
+ * the conversation it carries, billed again as input, and its
+ * max_output_tokens (or the model's cap) at the highest output rate. NAN
+ * when it cannot be bounded; *why then says why, unless it is the price. */
+static double worst_of(struct run *r, struct task *t, enum tier tier, const char **why)
 {
     const json_t *req = task_request(t);
     const struct price_row *row = row_of(r, model_of(req));
-    struct usage in = {0};
-    in.input = t->job->est_tokens;
+    struct req_bound b;
+    req_input_bound(req, &r->jctx, t->job, t->kind != KIND_FIRST, &b);
     long long max_out = 0;
     jx_int(jx_obj(req, "generation_config"), "max_output_tokens", &max_out);
+    t->asked = b;
+    t->asked_out = max_out > 0 ? max_out : row ? row->max_output_tokens : -1;
+    if (b.unmeasured) {
+        if (why)
+            *why = b.why;
+        return NAN;
+    }
+    struct usage in = {0};
+    for (int m = 0; m < USAGE_NMOD; m++) {
+        in.input_by[m] = b.by[m] + t->carried.by[m];
+        in.input += in.input_by[m];
+    }
+    in.input += b.any + t->carried.any; /* no modality known: at the highest input rate */
     return row ? price_worst(row, tier, &in, max_out) : NAN;
 }
 
-enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier)
+/* An answer came: what it was billed for and said joins the conversation a
+ * follow-up carries (input by modality; what the model said and thought, as
+ * input again). Without usage, the ceiling it was sent under. */
+static void carry(struct task *t, const struct interaction *it)
+{
+    struct req_bound *c = &t->carried;
+    if (!it->has_usage) {
+        for (int m = 0; m < USAGE_NMOD; m++)
+            c->by[m] += t->asked.by[m];
+        c->any += t->asked.any + (t->asked_out > 0 ? t->asked_out : 0);
+        return;
+    }
+    const struct usage *u = &it->usage;
+    long long covered = 0;
+    for (int m = 0; m < USAGE_NMOD; m++) {
+        long long n = (u->input_by[m] > 0 ? u->input_by[m] : 0) +
+                      (u->tool_by[m] > 0 ? u->tool_by[m] : 0);
+        c->by[m] += n;
+        covered += n;
+    }
+    long long rest = (u->input > 0 ? u->input : 0) + (u->tool > 0 ? u->tool : 0) - covered;
+    c->any += rest > 0 ? rest : 0;
+    long long img = u->output_by[USAGE_IMAGE] > 0 ? u->output_by[USAGE_IMAGE] : 0;
+    long long aud = u->output_by[USAGE_AUDIO] > 0 ? u->output_by[USAGE_AUDIO] : 0;
+    long long text = (u->output > 0 ? u->output : 0) - img - aud;
+    c->by[USAGE_IMAGE] += img;
+    c->by[USAGE_AUDIO] += aud;
+    c->by[USAGE_TEXT] += (text > 0 ? text : 0) + (u->thought > 0 ? u->thought : 0);
+}
+
+enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier,
+                                 const char **why)
 {
     struct ledger *l = &r->ledger;
-    double w = r->cfg->has_max_cost ? worst_of(r, t, tier) : 0;
+    if (why)
+        *why = NULL;
+    double w = r->cfg->has_max_cost ? worst_of(r, t, tier, why) : 0;
     enum budget_verdict v = budget_reserve(&l->budget, w);
     if (v == BUDGET_OK)
         t->reserved_usd = isnan(w) ? 0 : w;
@@ -167,6 +221,27 @@ static void add_to(json_t *group, const char *key, double usd)
     }
 }
 
+/* An answer that could not be priced: why, counted by reason (the model's
+ * name, the tier, the rate: the summary and run.json say it). */
+static void note_unpriced(struct ledger *l, const char *model, const struct price_row *row,
+                          enum tier billed, const struct interaction *it)
+{
+    char why[400], words[200];
+    const char *listed = model ? prices_unpriced(l->prices, model) : NULL;
+    if (!model || !*model)
+        snprintf(why, sizeof why, "the answer names no model");
+    else if (listed)
+        snprintf(why, sizeof why, "'%.100s' has no price: %.200s", model, listed);
+    else if (row && row->known && !it->has_usage)
+        snprintf(why, sizeof why, "the answer carried no usage");
+    else if (price_unknown_why(row, billed, &it->usage, words, sizeof words))
+        snprintf(why, sizeof why, "'%.100s' %s", model, words);
+    else
+        snprintf(why, sizeof why, "'%.100s' could not be priced", model);
+    json_t *n = json_object_get(l->unpriced, why);
+    json_object_set_new(l->unpriced, why, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
 double cost_answered(struct run *r, struct task *t, const struct interaction *it,
                      const char *header_tier)
 {
@@ -175,6 +250,7 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
     const struct price_row *row = row_of(r, model);
     enum tier billed = tier_served(it->service_tier, header_tier, t->tier_sent);
     t->tier_billed = billed;
+    carry(t, it);
     double usd = row && it->has_usage ? price_usage(row, billed, &it->usage) : NAN;
     if (r->cfg->has_max_cost)
         budget_settle(&l->budget, t->reserved_usd, usd);
@@ -184,6 +260,7 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
         t->cost_usd += usd;
     if (isnan(usd)) {
         l->unknown++;
+        note_unpriced(l, model, row, billed, it);
     } else {
         l->priced++;
         l->total_usd += usd;
@@ -225,7 +302,8 @@ void cost_unanswered(struct run *r, struct task *t, int in_doubt)
             budget_release(&l->budget, t->reserved_usd);
     }
     if (in_doubt)
-        l->doubt_worst_usd += t->reserved_usd ? t->reserved_usd : worst_of(r, t, t->tier_sent);
+        l->doubt_worst_usd +=
+            t->reserved_usd ? t->reserved_usd : worst_of(r, t, t->tier_sent, NULL);
     t->reserved_usd = 0;
 }
 
@@ -238,6 +316,10 @@ json_t *cost_json(const struct run *r)
                           "priced_requests", (json_int_t)l->priced, "unknown_requests",
                           (json_int_t)l->unknown, "by_model", l->by_model, "by_tier", l->by_tier,
                           "by_kind", l->by_kind, "prices", prices_origin(l->prices));
+    /* total_usd is what was priced: complete says whether that is all of it */
+    json_object_set_new(o, "complete", json_boolean(l->unknown == 0));
+    if (l->unknown)
+        json_object_set(o, "unpriced", l->unpriced);
     if (!isnan(l->doubt_worst_usd))
         json_object_set_new(o, "in_doubt_worst_usd", json_real(l->doubt_worst_usd));
     if (l->downgraded)
@@ -249,4 +331,26 @@ json_t *cost_json(const struct run *r)
                                                    (json_int_t)l->budget.refused));
     }
     return o;
+}
+
+void cost_unpriced_words(const struct run *r, char *out, size_t n)
+{
+    const struct ledger *l = &r->ledger;
+    size_t k = 0;
+    out[0] = '\0';
+    if (!l->unknown)
+        return;
+    k += (size_t)snprintf(out, n, "%lld request%s not priced: ", l->unknown,
+                          l->unknown == 1 ? "" : "s");
+    const char *why;
+    json_t *c;
+    int many = json_object_size(l->unpriced) > 1, first = 1;
+    json_object_foreach (l->unpriced, why, c) {
+        if (k >= n)
+            break;
+        k += (size_t)snprintf(out + k, n - k, "%s%s", first ? "" : "; ", why);
+        if (many && k < n)
+            k += (size_t)snprintf(out + k, n - k, " (%lld)", (long long)json_integer_value(c));
+        first = 0;
+    }
 }

@@ -139,6 +139,11 @@ struct task {
     enum tier tier_sent;             /* the tier the current attempt went out at */
     enum tier tier_billed;           /* the tier the last answer was billed at */
     double reserved_usd;             /* its worst case, held by the budget */
+    struct req_bound asked;          /* the input ceiling of the create in flight */
+    long long asked_out;             /* and its output cap (-1: not known) */
+    struct req_bound carried;        /* the conversation so far: every token the task was
+                                      * billed for or answered with, which a follow-up
+                                      * may be billed for again as input (ceiling) */
     double cost_usd;                 /* what the answered requests cost (known part) */
     int cost_known;                  /* 0 once one of them could not be priced */
     int shed;                        /* attempts of the current request the service shed */
@@ -201,6 +206,7 @@ struct ledger {
     struct budget budget;
     json_t *by_model, *by_tier, *by_kind;
     json_t *by_model_tier;  /* "model\ttier": {"in","out","thought","usd"} for --metrics */
+    json_t *unpriced;       /* why answers could not be priced: {reason: requests} */
     double total_usd;
     long long priced, unknown, downgraded;
     double doubt_worst_usd; /* worst case of requests in doubt (NAN: unknown) */
@@ -374,8 +380,10 @@ int cost_init(struct run *r, double spent_before_usd, struct gb_err *err);
 void cost_free(struct run *r);
 /* The tier a request asks for (its service_tier; standard when absent). */
 enum tier cost_tier_asked(const struct run *r, const json_t *req);
-/* Before a create leaves at tier: reserve its worst case (--max-cost). */
-enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier);
+/* Before a create leaves at tier: reserve its worst case (--max-cost).
+ * BUDGET_UNPRICED: *why (may be NULL) says what cannot be bounded. */
+enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier,
+                                 const char **why);
 /* An answer came: price it at the tier it was billed, settle, add it up.
  * The cost in USD, NAN when unknown. */
 double cost_answered(struct run *r, struct task *t, const struct interaction *it,
@@ -384,6 +392,10 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
  * request may have been billed (in doubt). */
 void cost_unanswered(struct run *r, struct task *t, int in_doubt);
 json_t *cost_json(const struct run *r);
+/* "2 requests not priced: 'm' is not in the price table" (the reasons with
+ * their counts when there are several) into out; "" when every answer was
+ * priced. */
+void cost_unpriced_words(const struct run *r, char *out, size_t n);
 
 /* ---- run_bmode.c, run_bjoin.c: Batch Mode ---------------------------------------- */
 /* run.c drives it: bm_open writes round 0's parts from the inputs (unless an

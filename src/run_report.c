@@ -396,34 +396,55 @@ static void usd(double v, char *out, size_t n)
         snprintf(out, n, "$%.6f", v);
 }
 
+/* A sum of which `unknown` of its `requests` had no price: "$0.12", "at
+ * least $0.12", or "unknown" when none had one. */
+static void usd_part(double v, long long requests, long long unknown, char *out, size_t n)
+{
+    char d[32];
+    usd(v, d, sizeof d);
+    if (unknown && unknown >= requests)
+        snprintf(out, n, "unknown");
+    else
+        snprintf(out, n, "%s%s", unknown ? "at least " : "", d);
+}
+
 static void cost_summary(const struct run *r)
 {
     const struct ledger *l = &r->ledger;
     if (!l->prices)
         return;
-    char total[32], all[32], by[256] = "";
-    usd(l->total_usd, total, sizeof total);
-    usd(r->base.usd + l->total_usd, all, sizeof all);
+    char total[48], all[48], by[512] = "", why[1024];
+    usd_part(l->total_usd, l->priced + l->unknown, l->unknown, total, sizeof total);
+    long long folder_unknown = r->base.unpriced + l->unknown;
+    /* the folder's earlier runs had no price either when nothing was ever priced */
+    int folder_none = folder_unknown && !(r->base.usd > 0) && !l->priced;
+    snprintf(all, sizeof all, "%s", folder_none ? "unknown" : "");
+    if (!folder_none) {
+        char d[32];
+        usd(r->base.usd + l->total_usd, d, sizeof d);
+        snprintf(all, sizeof all, "%s%s", folder_unknown ? "at least " : "", d);
+    }
+    cost_unpriced_words(r, why, sizeof why);
     size_t k = 0;
     const char *name;
     json_t *e;
-    if (json_object_size(l->by_tier) > 1 ||
-        (json_object_size(l->by_tier) == 1 && !json_object_get(l->by_tier, "standard"))) {
+    if (l->priced && (json_object_size(l->by_tier) > 1 ||
+                      (json_object_size(l->by_tier) == 1 &&
+                       !json_object_get(l->by_tier, "standard")))) {
         json_object_foreach (l->by_tier, name, e) {
-            char v[32];
-            usd(json_real_value(json_object_get(e, "usd")), v, sizeof v);
-            k += (size_t)snprintf(by + k, sizeof by - k, "%s%s %s", k ? ", " : " (", name, v);
+            char v[48];
+            usd_part(json_real_value(json_object_get(e, "usd")),
+                     json_integer_value(json_object_get(e, "requests")),
+                     json_integer_value(json_object_get(e, "unknown")), v, sizeof v);
+            k += (size_t)snprintf(by + k, sizeof by - k, "%s%s %s", k ? ", " : "", name, v);
             if (k >= sizeof by)
                 break;
         }
-        if (k < sizeof by - 1)
-            snprintf(by + k, sizeof by - k, ")");
     }
-    fprintf(stderr, "gembatch:   cost %s%s", total, by);
-    if (l->unknown)
-        fprintf(stderr, ", %lld request%s not priced (model not in the price table)", l->unknown,
-                l->unknown == 1 ? "" : "s");
-    if (r->base.usd > 0)
+    fprintf(stderr, "gembatch:   cost %s", total);
+    if (*by || *why)
+        fprintf(stderr, " (%s%s%s)", by, *by && *why ? "; " : "", why);
+    if (r->base.usd > 0 || (r->base.unpriced && folder_unknown))
         fprintf(stderr, "; %s for this folder in all", all);
     fputc('\n', stderr);
     if (l->doubt_worst_usd > 0) {

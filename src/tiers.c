@@ -3,6 +3,8 @@
  * only library state touched is the C library's time zone for local times. */
 #include "tiers.h"
 
+#include "esc.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +31,24 @@ int tier_parse(const char *s, enum tier *out)
             return 0;
         }
     return GB_EINVAL;
+}
+
+int tier_asked(const char *s, enum tier *out)
+{
+    enum tier t;
+    if (tier_parse(s, &t) || t == TIER_BATCH)
+        return GB_EINVAL;
+    *out = t;
+    return 0;
+}
+
+void tier_asked_error(const char *s, char *out, size_t n)
+{
+    char shown[80];
+    esc_text(s ? s : "", s ? strlen(s) : 0, shown, sizeof shown);
+    snprintf(out, n, "'%s' is not a service tier%s; give standard, flex or priority", shown,
+             s && !tier_parse(s, &(enum tier){TIER_STANDARD}) ? " a request can ask for (Batch "
+             "Mode is --mode batch)" : "");
 }
 
 enum tier tier_served(const char *field, const char *header, enum tier asked)

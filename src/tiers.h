@@ -6,6 +6,7 @@
 #ifndef GB_TIERS_H
 #define GB_TIERS_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include "err.h"
@@ -22,6 +23,15 @@ const char *tier_name(enum tier t);
  * generateContent enum's "SERVICE_TIER_" prefix. 0, or GB_EINVAL for anything
  * else (NULL and "" included). */
 int tier_parse(const char *s, enum tier *out);
+
+/* What a request may ask for, in its service_tier or with --tier: standard,
+ * flex or priority, in tier_parse's spellings (batch is the Batch API's
+ * price, not a tier a request names). 0, or GB_EINVAL for anything else. */
+int tier_asked(const char *s, enum tier *out);
+
+/* The message for a service_tier value that tier_asked refuses: the value
+ * (escaped and cut to fit) and what is accepted, into out. */
+void tier_asked_error(const char *s, char *out, size_t n);
 
 /* The tier an answer is billed at: the Interaction's service_tier, else the
  * x-gemini-service-tier header, else the tier asked for (either may be NULL

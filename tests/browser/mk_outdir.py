@@ -175,7 +175,7 @@ def main():
                        "by_tier": {k: round(v, 6) for k, v in cost["tier"].items()},
                        "by_model": {k: round(v, 6) for k, v in cost["model"].items()},
                        "by_kind": {k: round(v, 6) for k, v in cost["kind"].items()},
-                       "unknown_requests": 0}
+                       "unknown_requests": 0, "complete": True}
     with open(os.path.join(a.outdir, "run.json"), "w") as f:
         json.dump(run, f, indent=1)
 

@@ -38,6 +38,7 @@ assert abs(run["totals"]["cost_usd"] - total) < 1e-9, (run["totals"], total)
 assert total <= limit + 1e-12, (total, limit)
 by_tier = sum(v["usd"] for v in run["cost"]["by_tier"].values())
 assert abs(by_tier - run["cost"]["total_usd"]) < 1e-12, run["cost"]
+assert run["cost"]["complete"] is True and "unpriced" not in run["cost"], run["cost"]
 print(f"check_costs {d}: ${total:.6f} over {len(open(d + '/results.jsonl').readlines())} results", file=sys.stderr)
 PY
 }
@@ -80,6 +81,101 @@ expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$
 expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/bad" \
     --model gemini-9-ultra --max-cost 1 -q
 [ "$(nlines "$T/emu.log")" = "$sent" ] || fail "a refused run sent requests"
+
+# ---- the budget is a ceiling whatever a request carries: audio at its own rate
+# (1.00 USD per 1M for gemini-2.5-flash, not the text rate), and a later step's
+# conversation (the earlier turns, billed again as input). Each run below went
+# past its --max-cost when a request reserved only its first input at the text rate.
+# within DIR LIMIT: something was spent, and no more than LIMIT
+within() {
+    py "
+import json, sys
+r = json.load(open('$1/run.json'))
+t = r['cost']['total_usd']
+assert 0 < t <= $2 + 1e-12, ('spent', t, 'of', $2)
+assert r['totals']['cost_usd'] <= $2 + 1e-12, r['totals']"
+}
+cat >"$T/pa.json" <<'P'
+{"name":"audio","model":"gemini-2.5-flash","prompt":"Transcribe.","generation_config":{"max_output_tokens":60}}
+P
+rc=0
+"$GEMBATCH" run "$T/pa.json" "$ROOT/samples/recordings.tar.gz" --endpoint "$emu_URL" -o "$T/audio" -j 4 \
+    --max-cost 0.001 -q || rc=$?
+[ "$rc" = 4 ] || fail "audio under --max-cost 0.001: exit $rc"
+within "$T/audio" 0.001
+# two steps: the second carries the first's input and answer, and its own long prompt
+long=$(py "print('Keep it short. ' * 150)")
+cat >"$T/p2.json" <<P
+{"name":"two","model":"gemini-2.5-flash","steps":[
+ {"prompt":"Tell me about {{w}}","generation_config":{"max_output_tokens":60}},
+ {"prompt":"$long {{prev.text}}","generation_config":{"max_output_tokens":10}}]}
+P
+head -n 1 "$T/m.jsonl" >"$T/m1.jsonl"
+expect_rc 0 "$GEMBATCH" run "$T/p2.json" "$T/m1.jsonl" --endpoint "$emu_URL" -o "$T/two-free" -q
+# a budget a little short of the whole chain: the first step fits, the second must not go
+lim=$(py "import json; print(json.load(open('$T/two-free/run.json'))['cost']['total_usd'] - 1e-7)")
+rc=0
+"$GEMBATCH" run "$T/p2.json" "$T/m1.jsonl" --endpoint "$emu_URL" -o "$T/two" -j 1 --max-cost "$lim" \
+    -q || rc=$?
+[ "$rc" = 4 ] || fail "two steps under --max-cost $lim: exit $rc"
+within "$T/two" "$lim"
+# and many chains side by side
+rc=0
+"$GEMBATCH" run "$T/p2.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/twos" -j 8 --max-cost 0.003 \
+    -q || rc=$?
+[ "$rc" = 4 ] || fail "two steps under --max-cost 0.003: exit $rc"
+within "$T/twos" 0.003
+
+# ---- a cost that cannot be known is "unknown", never $0.00, and the reason is
+# the right one: no price for the model, a tier it is not offered at, tokens
+# of a kind it has no rate for, a model the table does not have
+# unpriced NAME CMD...: run CMD (its summary in $T/NAME.err, its folder $T/NAME)
+unpriced() {
+    _n=$1; shift
+    "$@" -o "$T/$_n" --endpoint "$emu_URL" --progress none 2>"$T/$_n.err" ||
+        fail "$_n: exit $?: $(cat "$T/$_n.err")"
+}
+# cost_line NAME RE: the summary's cost line matches RE (grep -E), whole
+cost_line() {
+    grep -Eq "^gembatch:   cost $2\$" "$T/$1.err" || fail "$1: $(grep 'cost' "$T/$1.err")"
+}
+# complete NAME PRICED UNKNOWN: run.json's ledger says so
+ledger() {
+    py "
+import json
+c = json.load(open('$T/$1/run.json'))['cost']
+assert c['complete'] is False and c['priced_requests'] == $2 and c['unknown_requests'] == $3, c
+assert sum(c['unpriced'].values()) == $3, c
+assert ($2 == 0) == (c['total_usd'] == 0), c"
+}
+cat >"$T/pu.json" <<'P'
+{"name":"unpriced","model":"gemini-flash-latest","prompt":"Say {{w}}","generation_config":{"max_output_tokens":40}}
+P
+head -n 2 "$T/m.jsonl" >"$T/m2.jsonl"
+unpriced alias "$GEMBATCH" run "$T/pu.json" "$T/m2.jsonl"
+cost_line alias "unknown \(2 requests not priced: 'gemini-flash-latest' has no price: a moving alias .*\)"
+ledger alias 0 2
+# one line names a model with a price: what it cost is a floor
+{ cat "$T/m2.jsonl"; echo '{"id": "priced", "vars": {"w": "x"}, "model": "gemini-2.5-flash"}'; } >"$T/m3.jsonl"
+unpriced part "$GEMBATCH" run "$T/pu.json" "$T/m3.jsonl"
+cost_line part "at least \\\$0\.[0-9]+ \(2 requests not priced: 'gemini-flash-latest' has no price: .*\)"
+ledger part 1 2
+unpriced flexless "$GEMBATCH" run "$T/p.json" "$T/m2.jsonl" --model gemini-2.0-flash --tier flex
+cost_line flexless "unknown \(2 requests not priced: 'gemini-2.0-flash' is not offered at flex\)"
+ledger flexless 0 2
+py "
+import json
+t = json.load(open('$ROOT/prices/gemini.json'))
+t['models']['gemini-2.5-flash']['input_audio'] = None
+json.dump(t, open('$T/noaudio.json', 'w'))
+del t['models']['gemini-2.5-flash']
+json.dump(t, open('$T/no25.json', 'w'))"
+unpriced noaudio "$GEMBATCH" run "$T/pa.json" "$ROOT/samples/recordings.tar.gz" --prices "$T/noaudio.json"
+cost_line noaudio "unknown \(4 requests not priced: 'gemini-2.5-flash' has no input_audio rate\)"
+ledger noaudio 0 4
+unpriced notable "$GEMBATCH" run "$T/p.json" "$T/m2.jsonl" --prices "$T/no25.json"
+cost_line notable "unknown \(2 requests not priced: 'gemini-2.5-flash' is not in the price table\)"
+ledger notable 0 2
 
 # ---- priority past --priority-rpm is served and billed as standard
 expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/prio" -j 8 \

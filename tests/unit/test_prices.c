@@ -249,7 +249,7 @@ Test(prices, worst_case_input_plus_max_output)
 {
     struct prices *p = load_test();
     struct price_row r = row_of(p, "m-text");
-    struct usage in = {.input = 1000};
+    struct usage in = {.input = 1000, .input_by[USAGE_TEXT] = 1000};
     /* 1000 x 1.00 + 100 x 100.00 (the highest output rate: image) = 11000 */
     expect_usd(price_worst(&r, TIER_STANDARD, &in, 100), 0.011);
     /* no max_output_tokens in the request: the row's cap, 1000 x 100.00 */
@@ -257,11 +257,32 @@ Test(prices, worst_case_input_plus_max_output)
     /* flex: half */
     expect_usd(price_worst(&r, TIER_FLEX, &in, 100), 0.0055);
     /* audio input at the audio rate: 1000 x 3.00 + 100 x 100.00 */
-    in.input_by[USAGE_AUDIO] = 1000;
-    expect_usd(price_worst(&r, TIER_STANDARD, &in, 100), 0.013);
+    struct usage au = {.input = 1000, .input_by[USAGE_AUDIO] = 1000};
+    expect_usd(price_worst(&r, TIER_STANDARD, &au, 100), 0.013);
     /* a long prompt: 1001 x 2.00 + 10 x 100.00 (image keeps its rate) */
-    struct usage big = {.input = 1001};
+    struct usage big = {.input = 1001, .input_by[USAGE_TEXT] = 1001};
     expect_usd(price_worst(&r, TIER_STANDARD, &big, 10), 0.003002);
+    prices_free(p);
+}
+
+Test(prices, worst_case_prices_input_of_no_known_modality_at_the_highest_rate)
+{
+    struct prices *p = load_test();
+    struct price_row r = row_of(p, "m-text");
+    /* 600 text x 1.00 + 400 of no breakdown x 3.00 (audio's, the highest) + 10 x 100.00 */
+    struct usage in = {.input = 1000, .input_by[USAGE_TEXT] = 600};
+    expect_usd(price_worst(&r, TIER_STANDARD, &in, 10), 0.0028);
+    /* tool-use tokens are input too: 600 text x 1.00 + 200 tool audio x 3.00 + the
+     * other 100 x 3.00 + 10 x 100.00 */
+    struct usage tl = {.input = 700, .input_by[USAGE_TEXT] = 600, .tool = 200,
+                       .tool_by[USAGE_AUDIO] = 200};
+    expect_usd(price_worst(&r, TIER_STANDARD, &tl, 10), 0.0025);
+    /* with no audio rate, tokens that may be audio cannot be bounded */
+    struct price_row na = row_of(p, "m-noaudio");
+    struct usage any = {.input = 10};
+    cr_expect(isnan(price_worst(&na, TIER_STANDARD, &any, 10)));
+    struct usage text = {.input = 10, .input_by[USAGE_TEXT] = 10};
+    expect_usd(price_worst(&na, TIER_STANDARD, &text, 10), 0.00003); /* 10 + 10 x 2 */
     prices_free(p);
 }
 
@@ -276,6 +297,31 @@ Test(prices, worst_case_needs_a_cap)
     expect_usd(price_worst(&em, TIER_STANDARD, &in, 0), 0.00002);
     cr_expect(isnan(price_worst(&em, TIER_STANDARD, &in, 10)), "output asked, no rate");
     cr_expect(isnan(price_worst(&nc, TIER_FLEX, &in, 50)), "tier not offered");
+    prices_free(p);
+}
+
+Test(prices, why_a_cost_is_unknown)
+{
+    struct prices *p = load_test();
+    char b[200];
+    struct price_row unk;
+    cr_assert_eq(prices_find(p, "m-nowhere", 1796083200, &unk), GB_ENOENT);
+    struct usage u = {.input = 10, .output = 10};
+    cr_expect_str_eq(price_unknown_why(&unk, TIER_STANDARD, &u, b, sizeof b),
+                     "is not in the price table");
+    struct price_row nc = row_of(p, "m-nocache");
+    cr_expect_str_eq(price_unknown_why(&nc, TIER_FLEX, &u, b, sizeof b), "is not offered at flex");
+    cr_expect_null(price_unknown_why(&nc, TIER_STANDARD, &u, b, sizeof b));
+    struct usage hit = {.input = 10, .cached = 5};
+    cr_expect_str_eq(price_unknown_why(&nc, TIER_STANDARD, &hit, b, sizeof b),
+                     "has no cached_input rate");
+    struct price_row na = row_of(p, "m-noaudio");
+    struct usage au = {.input = 10, .input_by[USAGE_AUDIO] = 10};
+    cr_expect(isnan(price_usage(&na, TIER_STANDARD, &au)));
+    cr_expect_str_eq(price_unknown_why(&na, TIER_STANDARD, &au, b, sizeof b),
+                     "has no input_audio rate");
+    struct price_row em = row_of(p, "m-embed");
+    cr_expect_str_eq(price_unknown_why(&em, TIER_STANDARD, &u, b, sizeof b), "has no output rate");
     prices_free(p);
 }
 

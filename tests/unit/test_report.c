@@ -429,6 +429,39 @@ Test(report, refuses_what_is_not_an_output_folder)
     free(d);
 }
 
+/* A total of which nothing was priced is "unknown", never $0.00; one of
+ * which part was priced is a floor; the reasons the run gave are shown. */
+Test(report, an_unpriced_cost_is_unknown_or_a_floor)
+{
+    const char *const docs[] = {
+        "{\"counts\":{\"completed\":1},\"cost\":{\"total_usd\":0.0,\"priced_requests\":0,"
+        "\"unknown_requests\":2,\"complete\":false,\"unpriced\":{\"'m' is not in the price "
+        "table\":2}}}\n",
+        "{\"counts\":{\"completed\":1},\"cost\":{\"total_usd\":0.5,\"priced_requests\":1,"
+        "\"unknown_requests\":1,\"complete\":false,\"unpriced\":{\"'m' is not offered at "
+        "flex\":1}}}\n"};
+    const char *const shown[] = {"data-value=\"0\">unknown<", "data-value=\"0.5\">at least $0.5000<"};
+    const char *const why[] = {"&#39;m&#39; is not in the price table", "&#39;m&#39; is not offered at flex"};
+    for (int i = 0; i < 2; i++) {
+        char *d = tmpdir();
+        put(d, "results.jsonl", "{\"id\":\"a\",\"status\":\"completed\",\"latency_ms\":5}\n");
+        put(d, "run.json", docs[i]);
+        struct report_opts o = {d, NULL, 0};
+        struct report_info info = {0};
+        struct gb_err err = {0};
+        cr_assert_eq(report_build(&o, &info, &err), 0, "%s", err.msg);
+        char *p = fsx_join(d, "report.html");
+        char *html = slurp(p);
+        cr_expect(strstr(html, shown[i]) != NULL, "the cost figure: %s", shown[i]);
+        cr_expect(strstr(html, why[i]) != NULL, "the reason: %s", why[i]);
+        cr_expect(strstr(html, ">$0.00<") == NULL, "no $0.00 for an unknown cost");
+        free(html);
+        free(p);
+        fsx_rm_tree(d);
+        free(d);
+    }
+}
+
 /* run.json's ledger gives {"usd", "requests", "unknown"} per tier, model and
  * kind; each becomes a bar and a table row with its dollars (the browser
  * test found the charts empty when only bare numbers were read). */

@@ -34,6 +34,23 @@ Test(tiers, names_both_ways)
     cr_expect_eq(tier_parse(NULL, &t), GB_EINVAL);
 }
 
+Test(tiers, a_request_asks_for_standard_flex_or_priority_only)
+{
+    enum tier t;
+    cr_assert_eq(tier_asked("FLEX", &t), 0);
+    cr_expect_eq(t, TIER_FLEX);
+    cr_assert_eq(tier_asked("SERVICE_TIER_PRIORITY", &t), 0);
+    cr_expect_eq(t, TIER_PRIORITY);
+    const char *const bad[] = {"batch", "turbo", "deferred", "", NULL};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_expect_eq(tier_asked(bad[i], &t), GB_EINVAL, "%s", bad[i] ? bad[i] : "(null)");
+    char msg[200];
+    tier_asked_error("turbo", msg, sizeof msg);
+    cr_expect_str_eq(msg, "'turbo' is not a service tier; give standard, flex or priority");
+    tier_asked_error("\x1b[2Jbatch", msg, sizeof msg);
+    cr_expect_str_eq(msg, "'\\x1b[2Jbatch' is not a service tier; give standard, flex or priority");
+}
+
 Test(tiers, served_tier_field_then_header_then_asked)
 {
     cr_expect_eq(tier_served("standard", "priority", TIER_PRIORITY), TIER_STANDARD);
