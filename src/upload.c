@@ -275,9 +275,15 @@ enum upl_next upl_done(struct uploads *u, struct upl *rec, struct op *op,
             if (!strcasecmp(op->upload_status, "final")) {
                 json_t *file = doc ? jx_obj(doc, "file") : NULL;
                 if (!file || take_file(rec, file)) {
+                    /* the upload is complete but its answer was cut or
+                     * garbled: a query asks for the File again, as a retry (no
+                     * byte is sent again, and no second file is made) */
                     json_decref(doc);
-                    return fail(rec, "the Files API's final answer for '%s' has no file%s",
-                                rec->path, "");
+                    rec->step = UPL_QUERY;
+                    o.cls = OC_BAD_BODY;
+                    snprintf(why, sizeof why, "the Files API's final answer for '%.200s' has no "
+                             "readable file", rec->path);
+                    goto again;
                 }
                 rec->step = UPL_GET;
                 rec->offset = rec->size;
@@ -306,10 +312,12 @@ enum upl_next upl_done(struct uploads *u, struct upl *rec, struct op *op,
             }
             break;
         case UPL_GET:
-            if (!doc || take_file(rec, doc)) {
+            if (!doc || take_file(rec, doc)) { /* a GET is safe to repeat: a retry */
                 json_decref(doc);
-                return fail(rec, "the Files API returned an unreadable File for '%s'%s", rec->path,
-                            "");
+                o.cls = OC_BAD_BODY;
+                snprintf(why, sizeof why, "the Files API returned an unreadable File for '%.200s'",
+                         rec->path);
+                goto again;
             }
             if (rec->state == UPL_ACTIVE)
                 next = UPL_DONE;
@@ -330,6 +338,7 @@ enum upl_next upl_done(struct uploads *u, struct upl *rec, struct op *op,
             rec->requeried = 0; /* progress was made: a later refusal may query again */
         return next;
     }
+again:
     /* A chunk refused for its offset (400) usually means libcurl re-sent it by
      * itself on a fresh connection after the first one died with part of the
      * chunk delivered: ask the server what it has, once, and go on from there. */

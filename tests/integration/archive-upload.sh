@@ -5,7 +5,8 @@
 # --fault reset, a broken chunk is followed by a query and the upload resumes
 # from the offset the server reports (a chunk at a non-zero offset that is not
 # a multiple of the 8 MiB chunk size). An upload the Files API refuses
-# (--max-file-bytes) is a job error naming the entry.
+# (--max-file-bytes) is a job error naming the entry. A final answer or a
+# File cut half way is asked again (a query, another GET), not failed.
 . "$(dirname "$0")/lib.sh"
 A=$ROOT/tests/data/archive
 mkmedia "$T/media" 1
@@ -111,3 +112,39 @@ assert len(creates) == 1, creates                  # only the image was asked ab
 print(f"failed processing: {len(gets)} polls, gaps {[round(g, 2) for g in gaps]}", file=sys.stderr)
 PY
 for o in o1 o2 o3 o4; do [ ! -e "$T/$o/.spool" ] || fail "$o/.spool left behind"; done
+
+# cut answers (bad_json: a 200 whose body stops half way) on the upload's
+# final answer or on the File's GET are asked again, by a query or another
+# GET: every job completes and each file is uploaded once, no second file made
+python3 - "$T/cut" <<'PY'
+import os, struct, sys, zlib
+d = sys.argv[1]
+os.makedirs(d)
+def png(w, h, seed):
+    raw = b"".join(b"\x00" + bytes((x * seed + y) & 255 for x in range(w * 3)) for y in range(h))
+    def chunk(t, b):
+        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b""))
+with open(d + "/m.jsonl", "w") as m:
+    for i in range(4):
+        open("%s/big%d.png" % (d, i), "wb").write(png(120, 120, i + 3))
+        m.write('{"id":"b%d","files":["big%d.png"]}\n' % (i, i))
+PY
+echo '{"name":"cut","model":"gemini-2.5-flash","prompt":"Label."}' >"$T/cut/p.json"
+start_emulator cut --fault bad_json=0.4 --seed 2 --log "$T/cut.log"
+GEMINI_API_KEY=k GEMBATCH_DEBUG=1 "$GEMBATCH" run "$T/cut/p.json" "$T/cut/m.jsonl" \
+    --endpoint "$cut_URL" -o "$T/cut/out" --max-request-bytes 20K --max-attempts 8 \
+    --progress none 2>"$T/cut/err" || fail "cut answers: $(grep -v debug "$T/cut/err" | tail -n 3)"
+check_outputs "$T/cut/out" --manifest "$T/cut/m.jsonl" --all-ok
+python3 - "$T/cut.log" <<'PY'
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+up = [o for o in log if o["path"].startswith("/upload/")]
+cut = [o for o in up + [o for o in log if o["method"] == "GET" and "/files/" in o["path"]]
+       if o.get("fault") == "bad_json"]
+starts = {o["file"] for o in up if o["upload"]["command"] == "start"}
+assert cut, "no upload answer was cut: the scenario tests nothing"
+assert len(starts) == 4, starts        # one file a job, none made twice
+print("cut upload answers: %d, files made: %d" % (len(cut), len(starts)), file=sys.stderr)
+PY
