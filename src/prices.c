@@ -857,3 +857,13 @@ double price_worst(const struct price_row *row, enum tier tier, const struct usa
     }
     return (in + out) * row->mult[tier] / PER_TOKENS;
 }
+
+double usd_round(double usd)
+{
+    return isfinite(usd) ? round(usd * 1e12) / 1e12 : usd;
+}
+
+json_t *usd_json(double usd)
+{
+    return isnan(usd) ? json_null() : json_real(usd_round(usd));
+}

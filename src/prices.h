@@ -81,6 +81,12 @@ const char *prices_unpriced(const struct prices *p, const char *model);
  * generateContent's promptTokenCount; not documented for Interactions).
  * NAN when row is NULL or unknown, the tier is not offered, or tokens of a
  * kind have no rate. */
+/* Money as written: US dollars rounded to 12 decimals (a picodollar; every
+ * rate times a token count is exact there), so sums print as 0.000211038,
+ * not 0.00021103799999999998. usd_json: NaN (unknown) is null. */
+double usd_round(double usd);
+json_t *usd_json(double usd);
+
 double price_usage(const struct price_row *row, enum tier tier, const struct usage *u);
 
 /* Why price_usage(row, tier, u) is NAN, as words that follow the model's

@@ -217,7 +217,7 @@ static void add_to(json_t *group, const char *key, double usd)
         json_integer_set(u, json_integer_value(u) + 1);
     } else {
         json_t *v = json_object_get(e, "usd");
-        json_real_set(v, json_real_value(v) + usd);
+        json_real_set(v, usd_round(json_real_value(v) + usd));
     }
 }
 
@@ -286,7 +286,7 @@ double cost_answered(struct run *r, struct task *t, const struct interaction *it
                                          it->usage.thought));
     }
     double was = json_real_value(json_object_get(e, "usd"));
-    json_object_set_new(e, "usd", json_real(isnan(usd) || isnan(was) ? NAN : was + usd));
+    json_object_set_new(e, "usd", usd_json(isnan(usd) || isnan(was) ? NAN : was + usd));
     if (billed != t->tier_sent)
         l->downgraded++; /* priority over its limit, served and billed as standard */
     return usd;
@@ -312,7 +312,7 @@ void cost_unanswered(struct run *r, struct task *t, int in_doubt)
 json_t *cost_json(const struct run *r)
 {
     const struct ledger *l = &r->ledger;
-    json_t *o = json_pack("{s:f,s:I,s:I,s:O,s:O,s:O,s:s}", "total_usd", l->total_usd,
+    json_t *o = json_pack("{s:f,s:I,s:I,s:O,s:O,s:O,s:s}", "total_usd", usd_round(l->total_usd),
                           "priced_requests", (json_int_t)l->priced, "unknown_requests",
                           (json_int_t)l->unknown, "by_model", l->by_model, "by_tier", l->by_tier,
                           "by_kind", l->by_kind, "prices", prices_origin(l->prices));
@@ -321,7 +321,7 @@ json_t *cost_json(const struct run *r)
     if (l->unknown)
         json_object_set(o, "unpriced", l->unpriced);
     if (!isnan(l->doubt_worst_usd))
-        json_object_set_new(o, "in_doubt_worst_usd", json_real(l->doubt_worst_usd));
+        json_object_set_new(o, "in_doubt_worst_usd", usd_json(l->doubt_worst_usd));
     if (l->downgraded)
         json_object_set_new(o, "served_below_tier", json_integer(l->downgraded));
     if (r->cfg->has_max_cost) {

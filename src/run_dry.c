@@ -253,7 +253,7 @@ int run_dry(const struct config *cfg, struct pipeline *pipe)
             json_t *usd = json_object();
             for (int k = 0; k < 4; k++) {
                 double c = e.usd[tiers[k]];
-                json_object_set_new(usd, tier_name(tiers[k]), isnan(c) ? json_null() : json_real(c));
+                json_object_set_new(usd, tier_name(tiers[k]), usd_json(c));
                 if (isnan(c))
                     unknown |= 1 << k;
                 else

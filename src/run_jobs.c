@@ -398,7 +398,7 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
     add_outputs(o, it->outputs, t->files);
     json_object_set_new(o, "usage", usage_json(&t->tok));
     /* what its answered requests cost; null when one of them cannot be priced */
-    json_object_set_new(o, "cost_usd", t->cost_known ? json_real(t->cost_usd) : json_null());
+    json_object_set_new(o, "cost_usd", t->cost_known ? usd_json(t->cost_usd) : json_null());
     json_object_set_new(o, "service_tier", json_string(tier_name(t->tier_billed)));
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     if (t->total_attempts != t->attempts)
@@ -459,7 +459,7 @@ void task_fail_at(struct run *r, struct task *t, const char *file, int line, lon
     json_object_set_new(o, "attempts", json_integer(t->attempts));
     json_object_set_new(o, "requests", json_integer(t->total_attempts));
     if (t->tok.total || t->cost_usd > 0 || !t->cost_known)
-        json_object_set_new(o, "cost_usd", t->cost_known ? json_real(t->cost_usd) : json_null());
+        json_object_set_new(o, "cost_usd", t->cost_known ? usd_json(t->cost_usd) : json_null());
     if (t->iid)
         json_object_set_new(o, "interaction_id", json_string(t->iid));
     if (extra)

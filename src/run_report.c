@@ -226,7 +226,7 @@ static json_t *totals_json(const struct run *r)
                      (json_int_t)(b->tok[2] + r->c.tok_total), "thought",
                      (json_int_t)(b->tok[3] + r->c.tok_thought));
     if (r->ledger.prices) {
-        json_object_set_new(o, "cost_usd", json_real(b->usd + r->ledger.total_usd));
+        json_object_set_new(o, "cost_usd", usd_json(b->usd + r->ledger.total_usd));
         json_object_set_new(o, "unpriced_requests",
                             json_integer(b->unpriced + r->ledger.unknown));
     }
@@ -245,7 +245,7 @@ static json_t *cache_json(const struct run *r)
                           "not_stored", (json_int_t)cc.skipped_puts, "not_cacheable",
                           (json_int_t)r->c.not_cacheable);
     json_object_set_new(o, "saved_usd",
-                        r->cache_saved_unknown ? json_null() : json_real(r->cache_saved_usd));
+                        r->cache_saved_unknown ? json_null() : usd_json(r->cache_saved_usd));
     if (r->cfg->cache && cache_failed(r->cfg->cache))
         json_object_set_new(o, "error", json_string(cache_error(r->cfg->cache)));
     else if (!r->cfg->cache)

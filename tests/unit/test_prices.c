@@ -457,3 +457,22 @@ Test(prices, builtin_prices_every_model_in_use)
     cr_expect_eq(r.long_rate[PR_OUTPUT], 15.00);
     prices_free(p);
 }
+
+/* Money is printed as it would be written: a sum that floats to
+ * 0.00021103799999999998 is stored as 0.000211038; unknown is null. */
+Test(prices, usd_is_rounded_to_the_picodollar_and_unknown_is_null)
+{
+    cr_expect_eq(usd_round(0.00021103799999999998), 0.000211038);
+    cr_expect_eq(usd_round(0.1 + 0.2), 0.3);
+    cr_expect_eq(usd_round(13.0846), 13.0846);
+    cr_expect_eq(usd_round(0), 0);
+    cr_expect(isnan(usd_round(NAN)));
+    json_t *u = usd_json(NAN);
+    cr_expect(json_is_null(u));
+    json_decref(u);
+    u = usd_json(0.0034633499999999996);
+    char *s = json_dumps(u, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    cr_expect_str_eq(s, "0.00346335");
+    free(s);
+    json_decref(u);
+}
