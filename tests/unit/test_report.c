@@ -318,6 +318,20 @@ static char *slurp(const char *path)
     return buf_detach(&b, &len);
 }
 
+/* The page of the output folder d (built into d/report.html), as text;
+ * *info (may be NULL) gets the build's figures. */
+static char *page_of(const char *d, struct report_info *info)
+{
+    struct report_opts o = {d, NULL, 0};
+    struct report_info local = {0};
+    struct gb_err err = {0};
+    cr_assert_eq(report_build(&o, info ? info : &local, &err), 0, "%s", err.msg);
+    char *p = fsx_join(d, "report.html");
+    char *html = slurp(p);
+    free(p);
+    return html;
+}
+
 static int count(const char *hay, const char *needle)
 {
     int n = 0;
@@ -339,15 +353,11 @@ Test(report, page_of_hostile_content_has_only_its_own_markup)
         "{\"id\":\"e\\\"1\",\"status\":\"failed\",\"error\":{\"code\":500,\"status\":"
         "\"<b>INTERNAL</b>\",\"message\":\"<script>x</script>\"},\"attempts\":3,"
         "\"input\":\"m<.jsonl\",\"line\":4}\n");
-    struct report_opts o = {d, NULL, 0};
     struct report_info info = {0};
-    struct gb_err err = {0};
-    cr_assert_eq(report_build(&o, &info, &err), 0, "%s", err.msg);
+    char *html = page_of(d, &info);
     cr_expect_eq(info.results, 2);
     cr_expect_eq(info.errors, 1);
     cr_expect_eq(info.rows, 3);
-    char *p = fsx_join(d, "report.html");
-    char *html = slurp(p);
     cr_expect_eq(count(html, "<script"), 2, "only the data block and the page's script");
     cr_expect_eq(count(html, "</script>"), 2);
     cr_expect_eq(count(html, "<SCRIPT"), 0);
@@ -360,8 +370,6 @@ Test(report, page_of_hostile_content_has_only_its_own_markup)
     cr_expect_eq(count(html, "src=\"images/ok/0.png\""), 1);
     cr_expect_eq(count(html, "default-src 'none'"), 1);
     free(html);
-    unlink(p);
-    free(p);
     fsx_rm_tree(d);
     free(d);
 }
@@ -446,17 +454,11 @@ Test(report, an_unpriced_cost_is_unknown_or_a_floor)
         char *d = tmpdir();
         put(d, "results.jsonl", "{\"id\":\"a\",\"status\":\"completed\",\"latency_ms\":5}\n");
         put(d, "run.json", docs[i]);
-        struct report_opts o = {d, NULL, 0};
-        struct report_info info = {0};
-        struct gb_err err = {0};
-        cr_assert_eq(report_build(&o, &info, &err), 0, "%s", err.msg);
-        char *p = fsx_join(d, "report.html");
-        char *html = slurp(p);
+        char *html = page_of(d, NULL);
         cr_expect(strstr(html, shown[i]) != NULL, "the cost figure: %s", shown[i]);
         cr_expect(strstr(html, why[i]) != NULL, "the reason: %s", why[i]);
         cr_expect(strstr(html, ">$0.00<") == NULL, "no $0.00 for an unknown cost");
         free(html);
-        free(p);
         fsx_rm_tree(d);
         free(d);
     }
@@ -474,17 +476,11 @@ Test(report, cost_charts_read_the_ledger_objects)
         "{\"requests\":2,\"unknown\":0,\"usd\":0.25},\"standard\":{\"requests\":1,\"unknown\":0,"
         "\"usd\":0.5}},\"by_model\":{\"m\":{\"requests\":3,\"unknown\":0,\"usd\":0.75}},"
         "\"by_kind\":{\"first\":0.75}}}\n");
-    struct report_opts o = {d, NULL, 0};
-    struct report_info info = {0};
-    struct gb_err err = {0};
-    cr_assert_eq(report_build(&o, &info, &err), 0, "%s", err.msg);
-    char *p = fsx_join(d, "report.html");
-    char *html = slurp(p);
+    char *html = page_of(d, NULL);
     cr_expect_eq(count(html, "<td data-value=\"0.25\">"), 1, "the flex row");
     cr_expect_eq(count(html, "<td data-value=\"0.5\">"), 1, "the standard row");
     cr_expect_eq(count(html, "<td data-value=\"0.75\">"), 2, "the model row and the bare-number kind");
     free(html);
-    free(p);
     fsx_rm_tree(d);
     free(d);
 }
