@@ -126,6 +126,24 @@ rc=0
 [ "$rc" = 4 ] || fail "two steps under --max-cost 0.003: exit $rc"
 within "$T/twos" 0.003
 
+# ---- thinking shares max_output_tokens with the answer (the emulator's cap, as
+# the service's): a budget holds with thinking_level high. Each request may
+# bill at most 60 output tokens with its thinking, $0.00015 or so
+cat >"$T/think.json" <<'P'
+{"name":"think","model":"gemini-2.5-flash","prompt":"Say {{w}}",
+ "generation_config":{"max_output_tokens":60,"thinking_level":"high"}}
+P
+rc=0
+"$GEMBATCH" run "$T/think.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/think" -j 4 \
+    --max-cost 0.001 -q 2>"$T/think.err" || rc=$?
+[ "$rc" = 4 ] || fail "thinking under a budget: exit $rc: $(cat "$T/think.err")"
+py "
+import json
+run = json.load(open('$T/think/run.json'))
+res = [json.loads(l) for l in open('$T/think/results.jsonl')]
+assert res and all(r['usage'].get('total_thought_tokens', 0) > 0 for r in res), res[:1]
+assert 0 < run['totals']['cost_usd'] <= 0.001, run['totals']"
+
 # ---- a cost that cannot be known is "unknown", never $0.00, and the reason is
 # the right one: no price for the model, a tier it is not offered at, tokens
 # of a kind it has no rate for, a model the table does not have

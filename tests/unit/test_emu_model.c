@@ -334,6 +334,29 @@ Test(emu_model, max_output_tokens_is_a_hard_bound)
     emu_call_free(&c);
 }
 
+/* Thinking and the answer share max_output_tokens (the service bills both
+ * as output and stops at the cap): a client's budget can count on it. */
+Test(emu_model, thinking_fits_in_max_output_tokens_with_the_answer)
+{
+    struct emu_call c;
+    struct emu_answer a;
+    run("{\"model\":\"gemini-2.5-flash\",\"input\":\"Tell me a story\","
+        "\"generation_config\":{\"max_output_tokens\":60,\"thinking_level\":\"high\"}}",
+        0, &c, &a);
+    long long out = usage(&a, "total_output_tokens"), think = usage(&a, "total_thought_tokens");
+    cr_expect_gt(out, 0);
+    cr_expect_gt(think, 0, "some thinking still fits");
+    cr_expect_leq(out + think, 60, "%lld + %lld", out, think);
+    emu_answer_free(&a);
+    emu_call_free(&c);
+    run("{\"model\":\"gemini-2.5-flash\",\"input\":\"Tell me a story\","
+        "\"generation_config\":{\"thinking_level\":\"high\"}}",
+        0, &c, &a);
+    cr_expect_eq(usage(&a, "total_thought_tokens"), 256, "no cap: the level's own figure");
+    emu_answer_free(&a);
+    emu_call_free(&c);
+}
+
 Test(emu_model, agent_report)
 {
     struct emu_call c;
