@@ -221,6 +221,20 @@ static int mode_flags(const struct cli_cmd *cmd, struct config *cfg, const struc
                   p->path, why);
         return -1;
     }
+    if (cfg->has_max_cost) {
+        /* what a later batch round sends is priced only when that batch is
+         * joined, maybe days later: under a budget it goes online, where each
+         * request's worst case is reserved before it leaves */
+        if ((reask && !strcmp(reask, "batch")) || (lost && !strcmp(lost, "resubmit"))) {
+            cli_usage_error(cmd, "--max-cost cannot bound a later batch round (its cost is known "
+                            "only when it is joined): with --max-cost, re-asks and lost jobs go "
+                            "online; leave out --reask batch and --batch-lost resubmit");
+            return -1;
+        }
+        cfg->reask_online = 1;
+        if (cfg->batch_lost == LOST_RESUBMIT)
+            cfg->batch_lost = LOST_ONLINE;
+    }
     int online_too = cfg->mode == MODE_AUTO || cfg->reask_online || cfg->batch_lost == LOST_ONLINE;
     if (cfg->stream || ((cfg->tier || cfg->finish_by_s > 0) && !online_too)) {
         cli_usage_error(cmd, "--tier and --finish-by apply to what goes online (--mode auto, "

@@ -262,3 +262,31 @@ check_outputs "$T/slowflex" --manifest "$T/m3.jsonl" --all-ok
 expect_rc 1 "$GEMBATCH" run "$T/p1.json" "$T/m3.jsonl" --endpoint "$slowflex_URL" -o "$T/slowflex2" \
     --tier flex --max-attempts 1 --timeout 1 -q
 stop_emulator slowflex
+
+# ---- Batch Mode under a budget: a later batch round is priced only once it
+# is joined, so re-asks (and lost jobs) go online, each reserved before it
+# leaves; one batch is made, and the folder stays under the budget
+start_emulator bviol --seed 3 --batch-time 100 --fault schema_violation=0.4 --log "$T/bviol.log"
+cat >"$T/bs.json" <<'P'
+{"name":"bs","model":"gemini-2.5-flash","prompt":"Label {{w}}.",
+ "generation_config":{"max_output_tokens":200},
+ "response_format":{"type":"object","properties":{"label":{"type":"string"}},"required":["label"]}}
+P
+head -n 20 "$T/m.jsonl" >"$T/m20.jsonl"
+rc=0
+"$GEMBATCH" run "$T/bs.json" "$T/m20.jsonl" --endpoint "$bviol_URL" -o "$T/bbud" --mode batch --wait \
+    --poll-interval 0.1 --max-cost 0.05 -q 2>"$T/bbud.err" || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "batch under a budget exited $rc: $(cat "$T/bbud.err")"
+made=$(grep -c ':batchGenerateContent"' "$T/bviol.log" || true)
+assert_eq "$made" 1 "batches made under --max-cost (re-asks go online)"
+py "
+import json
+r = json.load(open('$T/bbud/run.json'))
+assert r['counts']['sent_online']['reask'] > 0, r['counts']['sent_online']
+assert 0 < r['totals']['cost_usd'] <= 0.05, r['totals']"
+for how in "--reask batch" "--batch-lost resubmit"; do
+    # shellcheck disable=SC2086
+    expect_rc 2 "$GEMBATCH" run "$T/bs.json" "$T/m20.jsonl" --endpoint "$bviol_URL" -o "$T/bbad" \
+        --mode batch --max-cost 1 $how -q
+done
+stop_emulator bviol
