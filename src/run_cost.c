@@ -73,6 +73,24 @@ enum tier cost_tier_asked(const struct run *r, const json_t *req)
 
 /* ---- start and end ---------------------------------------------------------------- */
 
+/* A built-in tool whose input the service chooses and bills (search
+ * results, fetched pages, retrieved files, an MCP server's answers): no
+ * ceiling can be put on a request that carries one. NULL when none. */
+static const char *unbounded_tool(const json_t *req)
+{
+    static const char *const open_ended[] = {"google_search", "url_context", "file_search",
+                                             "mcp_server", "google_maps", NULL};
+    size_t i;
+    const json_t *t;
+    json_array_foreach (json_object_get(req, "tools"), i, t) {
+        const char *ty = jx_str(t, "type");
+        for (int k = 0; ty && open_ended[k]; k++)
+            if (!strcmp(ty, open_ended[k]))
+                return ty;
+    }
+    return NULL;
+}
+
 int cost_init(struct run *r, double spent_before_usd, struct gb_err *err)
 {
     struct ledger *l = &r->ledger;
@@ -107,6 +125,16 @@ int cost_init(struct run *r, double spent_before_usd, struct gb_err *err)
                            "spends; give its rates with --prices FILE (see gembatch prices)",
                            models[i]);
     }
+    const char *tool = r->cfg->has_max_cost ? unbounded_tool(r->pipe->base) : NULL;
+    json_array_foreach (r->pipe->steps, i, st)
+        if (!tool && r->cfg->has_max_cost)
+            tool = unbounded_tool(st);
+    if (tool)
+        return GB_FAIL(err, GB_EINVAL,
+                       "the pipeline's '%s' tool brings in input the service chooses (search "
+                       "results, pages, files) and bills it, so --max-cost cannot bound what a "
+                       "request spends; run it without --max-cost, or without that tool",
+                       tool);
     return 0;
 }
 

@@ -80,6 +80,14 @@ expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$
 # an unknown model cannot be bounded: refused under --max-cost, unknown without
 expect_rc 2 "$GEMBATCH" run "$T/p.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/bad" \
     --model gemini-9-ultra --max-cost 1 -q
+# nor can a tool whose input the service chooses (search results, pages)
+echo '{"name":"search","model":"gemini-2.5-flash","prompt":"Find {{w}}","tools":[{"type":"google_search"}],
+ "generation_config":{"max_output_tokens":100}}' >"$T/search.json"
+rc=0
+"$GEMBATCH" run "$T/search.json" "$T/m.jsonl" --endpoint "$emu_URL" -o "$T/bad" --max-cost 1 -q \
+    2>"$T/search.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "'google_search' tool brings in input the service chooses" "$T/search.err" ||
+    fail "a search tool under --max-cost (exit $rc): $(cat "$T/search.err")"
 [ "$(nlines "$T/emu.log")" = "$sent" ] || fail "a refused run sent requests"
 
 # ---- the budget is a ceiling whatever a request carries: audio at its own rate
