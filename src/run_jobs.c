@@ -754,7 +754,7 @@ struct job *run_next_job(struct run *r)
             struct gb_err e = {0};
             struct arc_opts ao = {r->cfg->max_entry_bytes, 1000.0, r->spool_dir, skip_entry, r};
             free(r->id_prefix);
-            r->id_prefix = input_prefix(r->cfg->id_prefix, r->cfg->inputs[r->in_idx]);
+            r->id_prefix = NULL;
             if (input_open(r->cfg->inputs[r->in_idx], &ao, &r->in, &e)) {
                 /* checked before the run started; vanished or unreadable since */
                 log_err(&e);
@@ -762,6 +762,10 @@ struct job *run_next_job(struct run *r)
                 r->in_idx++;
                 continue;
             }
+            /* a media file's id is its path already: 'auto' adds nothing to it */
+            const char *opt = r->cfg->id_prefix;
+            if (r->in->kind != INPUT_MEDIA || !opt || strcmp(opt, "auto"))
+                r->id_prefix = input_prefix(opt, r->cfg->inputs[r->in_idx]);
         }
         struct job *j = input_next(r->in, &r->jctx);
         if (j && apply_prefix(r, j)) {

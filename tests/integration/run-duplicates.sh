@@ -61,3 +61,19 @@ expect_rc 0 "$GEMBATCH" run "$ROOT/pipelines/transcribe-audio.json" "$T/night1.t
     "$T/night2.tar.gz" --endpoint "$emu_URL" -o "$T/arc2" --id-prefix auto --progress none 2>"$T/arc2.err"
 grep -q "already done" "$T/arc2.err" || fail "$(cat "$T/arc2.err")"
 python3 -c "import json,sys; c=json.load(open('$T/arc2/run.json'))['counts']; assert c['skipped_done']==2*$n and c['jobs']==0, c"
+# media files given as INPUT are named by their paths already: auto adds no
+# prefix to them (it made 'a.png/real/sub/a.png'), while an archive beside
+# them still gets its own
+mkdir -p "$T/files/real/sub" "$T/files/other"
+cp "$ROOT/samples/images/chart.png" "$T/files/real/sub/a.png"
+cp "$ROOT/samples/images/receipt.png" "$T/files/other/a.png"
+(cd "$T/files" && expect_rc 0 "$GEMBATCH" run "$ROOT/pipelines/classify-images.json" real/sub/a.png \
+    other/a.png "$T/night1.tar.gz" --endpoint "$emu_URL" -o out -q --id-prefix auto)
+python3 - "$T/files/out" "$n" <<'PY'
+import json, sys
+ids = sorted(json.loads(l)["id"] for l in open(sys.argv[1] + "/results.jsonl"))
+n = int(sys.argv[2])
+assert "real/sub/a.png" in ids and "other/a.png" in ids, ids
+assert sum(i.startswith("night1/") for i in ids) == n, ids
+assert len(ids) == n + 2, ids
+PY
