@@ -81,6 +81,7 @@ enum { ONLINE_INEXPRESSIBLE, ONLINE_LOST, ONLINE_CANCELLED, ONLINE_REASK, ONLINE
 
 struct counts {
     long long lines, jobs, completed, failed, skipped_done, duplicates, shard_skipped;
+    long long ended_sent;  /* completed or failed after at least one request (the bar's rate) */
     long long attempts, retries, in_doubt, interrupted;
     long long unwritten; /* ended, but their line could not be written (disk full) */
     long long reasks, reask_ok, schema_failed, continuations;

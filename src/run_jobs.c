@@ -428,6 +428,7 @@ void task_complete_at(struct run *r, struct task *t, const char *file, int line,
         if (t->cacheable && r->cfg->cache)
             cache_store(r, t, o);
         r->c.completed++;
+        r->c.ended_sent += t->total_attempts > 0;
         if (t->reasks)
             r->c.reask_ok++;
     } else {
@@ -474,10 +475,12 @@ void task_fail_at(struct run *r, struct task *t, const char *file, int line, lon
     free(text);
     add_source(o, j);
     add_finished_at(o);
-    if (sink_line(&r->sink, SINK_ERRORS, o) == 0)
+    if (sink_line(&r->sink, SINK_ERRORS, o) == 0) {
         r->c.failed++;
-    else
+        r->c.ended_sent += t->total_attempts > 0;
+    } else {
         r->c.unwritten++;
+    }
     json_decref(o);
     if (t->iid && t->background)
         jrn_iid_done(&r->sink, t->id_json); /* a resumed run creates it anew */

@@ -27,12 +27,14 @@ static long long done_count(const struct run *r)
     return r->c.completed + r->c.failed + r->c.skipped_done + r->c.duplicates + r->c.shard_skipped;
 }
 
-/* Jobs ended per second over the last RATE_WINDOW_MS (a moving window of
- * samples, so the figure follows the run instead of its whole history); at
- * the end, the average over the time jobs were being sent. */
+/* Jobs that sent requests and ended, per second, over the last
+ * RATE_WINDOW_MS (a moving window of samples, so the figure follows the run
+ * instead of its whole history); at the end, the average over the time jobs
+ * were being sent. Lines that failed before sending anything (a bad line,
+ * a missing file) do not count: they would show a rate no endpoint gave. */
 double run_rate_now(struct run *r, uint64_t now, int final)
 {
-    long long ended = r->c.completed + r->c.failed;
+    long long ended = r->c.ended_sent;
     if (final) {
         uint64_t first = r->first_send_ms ? r->first_send_ms : r->t0_us / 1000;
         double s = (double)(now > first ? now - first : 1) / 1000.0;

@@ -283,7 +283,8 @@ Test(run_jobs, the_progress_rate_follows_the_run)
     double seen = 0;
     for (int k = 1; k <= 100; k++) { /* 10 s at 92/s, 100 ms a step */
         now += 100;
-        r.c.completed = (long long)(9.2 * k);
+        r.c.completed = r.c.ended_sent = (long long)(9.2 * k);
+        r.c.failed = 3 * k; /* lines that failed before sending: not a rate */
         seen = run_rate_now(&r, now, 0);
         if (k >= 10)
             cr_expect(seen > 80 && seen < 104, "at %d ms: %.1f jobs/s shown for 92", k * 100, seen);
@@ -291,7 +292,7 @@ Test(run_jobs, the_progress_rate_follows_the_run)
     long long at = r.c.completed;
     for (int k = 1; k <= 150; k++) { /* then 46/s for 15 s */
         now += 100;
-        r.c.completed = at + (long long)(4.6 * k);
+        r.c.completed = r.c.ended_sent = at + (long long)(4.6 * k);
         seen = run_rate_now(&r, now, 0);
     }
     cr_expect(seen > 40 && seen < 52, "%.1f jobs/s shown for 46 after the pace halved", seen);
@@ -302,6 +303,12 @@ Test(run_jobs, the_progress_rate_follows_the_run)
     struct run s;
     memset(&s, 0, sizeof s);
     s.first_send_ms = 1000;
-    s.c.completed = 5;
+    s.c.completed = s.c.ended_sent = 5;
     cr_expect(run_rate_now(&s, 1400, 1) > 10, "a short run ends at 0 req/s");
+    /* bad lines alone, nothing sent: no rate */
+    struct run z;
+    memset(&z, 0, sizeof z);
+    z.first_send_ms = 1000;
+    z.c.failed = 3;
+    cr_expect_eq(run_rate_now(&z, 1010, 1), 0, "3 bad lines shown as a rate");
 }
