@@ -35,6 +35,7 @@ struct bm_part {
     int cancel_sent;      /* --mode auto cancelled it near the deadline */
     char state[48];       /* BATCH_STATE_..., once ended (BM_STATE_GONE: deleted) */
     char seen[48];        /* the state the last look found, while it runs (not recorded) */
+    int reuploaded;       /* its input was uploaded again this run (it had expired) */
     char responses[160];  /* files/batch-... of a part that succeeded */
     int downloaded, joined;
     int synthetic;        /* its results came from the gembatch emulator */

@@ -350,6 +350,16 @@ static int maybe_made(long http)
 /* Make a part's batch. Each batch is billed: a create whose outcome is
  * unknown is never simply sent again; the batches are listed first and the
  * part's own adopted when the lost create made it. */
+/* Whether the part's uploaded input file is gone (404 on its GET). */
+static int input_gone(struct bm *b, const struct bm_part *p)
+{
+    char why[300];
+    json_t *doc = NULL;
+    long rc = bm_call_json(b, "GET", "%s", p->file_name, NULL, &doc, why, sizeof why);
+    json_decref(doc);
+    return rc == 404;
+}
+
 static int create_part(struct bm *b, struct bm_part *p)
 {
     if (p->create_sent) {
@@ -392,6 +402,17 @@ static int create_part(struct bm *b, struct bm_part *p)
         }
     }
     json_decref(body);
+    if (!name && !unknown && (rc == 400 || rc == 404) && !p->reuploaded && input_gone(b, p)) {
+        /* an uploaded file is kept 48 hours: a run resumed later than that
+         * after a stop between upload and create uploads the part again */
+        json_decref(doc);
+        log_warn("batch: part %d's uploaded input %s is gone (the Files API keeps a file 48 "
+                 "hours); uploading the part again", p->n, p->file_name);
+        p->reuploaded = 1;
+        p->file_name[0] = '\0';
+        int up = upload_part(b, p);
+        return up ? up : create_part(b, p);
+    }
     if (!name) {
         json_decref(doc);
         run_abort(b->r, "the Batch API did not make part %d's batch: %s", p->n, why);

@@ -75,3 +75,34 @@ rc=0
 assert_eq "$(nlines bout/errors.jsonl)" 1 "error lines for the deleted batch's job"
 grep -q '"BATCH_DELETED"' bout/errors.jsonl || fail "$(cat bout/errors.jsonl)"
 grep -q "is gone" err || fail "the resume did not say the batch is gone: $(cat err)"
+
+# ---- resumed days later: the part was uploaded, the run stopped before the
+# create, and the uploaded file is gone by then (kept 48 hours): the part is
+# uploaded again and made once, instead of failing on every resume
+start_emulator later --batch-time 100 --log "$T/later.log"
+head -n 1 m.jsonl >m1.jsonl
+printf '{"id":"b","vars":{"w":"y"}}\n{"id":"c","vars":{"w":"z"}}\n' >>m1.jsonl
+rc=0
+GEMBATCH_TEST_CRASH=uploaded "$GEMBATCH" run b.json m1.jsonl --endpoint "$later_URL" -o lout \
+    --mode batch -q 2>/dev/null || rc=$?
+[ "$rc" != 0 ] || fail "the run did not stop after the upload"
+file=$(python3 -c "
+import json
+ev = [json.loads(l) for l in open('lout/batch/state.jsonl')]
+up = [e['file'] for e in ev if e.get('ev') == 'uploaded']
+assert len(up) == 1 and not any(e.get('ev') == 'created' for e in ev), ev
+print(up[0])")
+curl -s -o /dev/null -X DELETE -H 'x-goog-api-key: k' "$later_URL/v1beta/$file" || fail "delete $file"
+expect_rc 0 "$GEMBATCH" run b.json m1.jsonl --endpoint "$later_URL" -o lout --mode batch --wait \
+    --poll-interval 0.1 --progress none 2>err
+grep -q "is gone (the Files API keeps a file 48 hours); uploading the part again" err ||
+    fail "the resume did not say it uploads again: $(cat err)"
+check_outputs lout --manifest m1.jsonl --all-ok
+python3 - "$T/later.log" <<'PY'
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+made = [o for o in log if o["path"].endswith(":batchGenerateContent") and o["status"] == 200]
+starts = [o for o in log if o["path"].startswith("/upload/") and o["upload"]["command"] == "start"]
+assert len(made) == 1, made
+assert len(starts) == 2, starts
+PY
