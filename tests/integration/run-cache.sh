@@ -113,4 +113,30 @@ for t, in db.execute("select name from sqlite_master where type='table'"):
 assert rows >= 5, rows
 PY
 grep -rq AIzaEchoedSecret123 echo.db* echoed && fail "the key is stored in a file"
+
+# generated images come back from the cache's blob folder: the second run
+# sends nothing and writes the same PNGs, byte for byte
+cat >img.json <<'P'
+{"name":"img","model":"gemini-3-pro-image-preview","prompt":"Draw {{w}}.",
+ "response_modalities":["IMAGE"],"generation_config":{"temperature":0}}
+P
+printf '{"id":"i1","vars":{"w":"a boat"}}\n{"id":"i2","vars":{"w":"a kite"}}\n' >img.jsonl
+expect_rc 0 "$GEMBATCH" run img.json img.jsonl --endpoint "$emu_URL" -o img1 --cache img.db -q
+n0=$(grep -c '"method":"POST"' "$T/emu.log")
+expect_rc 0 "$GEMBATCH" run img.json img.jsonl --endpoint "$emu_URL" -o img2 --cache img.db -q
+assert_eq "$(grep -c '"method":"POST"' "$T/emu.log")" "$n0" "requests of the cached image run"
+python3 - <<'PY'
+import hashlib, json, os
+def pngs(d):
+    out = {}
+    for root, _, fs in os.walk(d + "/images"):
+        for f in fs:
+            p = os.path.join(root, f)
+            out[os.path.relpath(p, d)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    return out
+a, b = pngs("img1"), pngs("img2")
+assert len(a) == 2 and a == b, (a, b)
+res = [json.loads(l) for l in open("img2/results.jsonl")]
+assert all(r.get("cached") and r["files"] for r in res), res
+PY
 true

@@ -91,3 +91,11 @@ for form in "--api-key AIzaCmdLineKey9" "--api-key=AIzaCmdLineKey9"; do
     [ ! -e keyout ] || fail "run $form made its folder"
 done
 note "tools, --cacert, --emulator --endpoint, endpoint versions and --api-key refused up front"
+
+# an endpoint's user:password works and is never stored or printed: run.json
+# shows it redacted, and no output file holds the password
+ep=$(printf '%s' "$emu_URL" | sed 's|^http://|http://scanner:hunter2pw@|')
+expect_rc 0 "$GEMBATCH" run p.json m.jsonl --endpoint "$ep" -o upout --progress none 2>up.err
+grep -q '"endpoint": *"http://REDACTED@127.0.0.1' upout/run.json ||
+    fail "run.json endpoint: $(grep -o '"endpoint":[^,]*' upout/run.json)"
+if grep -rq hunter2pw upout up.err; then fail "the endpoint's password was stored or printed"; fi
