@@ -428,6 +428,16 @@ json_t *bm_online_take(struct bm *b, const struct job *j);
 void bm_online_apply(struct run *r, struct task *t, const json_t *line);
 void bm_close(struct bm *b);
 
+/* ---- run_resume.c --------------------------------------------------------------- */
+
+/* Refuse (GB_ESTATE, err says what changed) a resume that would mix runs:
+ * another pipeline, model, API version, shard or id prefix, or synthetic
+ * and real answers; sets r->folder_real. */
+int resume_check(struct run *r, struct gb_err *err);
+/* r->base: what the folder's earlier runs spent (run.json's totals, plus a
+ * crashed run's journal). */
+void resume_totals(struct run *r);
+
 /* ---- run_report.c -------------------------------------------------------------- */
 /* Jobs ended a second: over the last few seconds while the run goes (since
  * the first request while that is shorter), over the whole run at the end. */
