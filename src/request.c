@@ -353,6 +353,19 @@ static long placeholder_of(const json_t *v, const struct job_ctx *ctx, const str
     return (long)k;
 }
 
+/* The job's media that content part o carries: by its placeholder, or by
+ * the Files API uri it was given once uploaded (run_media.c, Batch Mode).
+ * -1 when o's bytes are not one of the job's files. */
+static long job_media_of(const json_t *o, const struct job_ctx *ctx, const struct job *job)
+{
+    long at = placeholder_of(json_object_get(o, "data"), ctx, job);
+    const char *uri = jx_str(o, "uri");
+    for (size_t k = 0; at < 0 && uri && job && k < job->nmedia; k++)
+        if (job->media[k].uri && !strcmp(job->media[k].uri, uri))
+            at = (long)k;
+    return at;
+}
+
 static void media_bound(const struct media *m, struct req_bound *b)
 {
     struct media_info mi;
@@ -406,7 +419,7 @@ static void bound_walk(struct bound_walk *w, const json_t *v)
     case JSON_OBJECT: {
         int media = media_part(v);
         if (media) {
-            long at = placeholder_of(json_object_get(v, "data"), w->ctx, w->job);
+            long at = job_media_of(v, w->ctx, w->job);
             if (at >= 0)
                 media_bound(&w->job->media[at], w->b);
             else if (!w->followup)

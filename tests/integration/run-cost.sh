@@ -298,3 +298,32 @@ for how in "--reask batch" "--batch-lost resubmit"; do
         --mode batch --max-cost 1 $how -q
 done
 stop_emulator bviol
+
+# ---- media uploaded through the Files API are bounded by their headers under
+# a budget, online and in Batch Mode (once a part said "uri", the reservation
+# no longer knew it was the job's own file and failed it UNPRICED)
+python3 - "$T/big" <<'PY'
+import os, struct, sys, zlib
+d = sys.argv[1]
+os.makedirs(d)
+def png(w, h, seed):
+    raw = b"".join(b"\x00" + bytes((x * seed + y) & 255 for x in range(w * 3)) for y in range(h))
+    def chunk(t, b):
+        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b""))
+with open(d + "/m.jsonl", "w") as m:
+    for i in range(3):
+        open("%s/big%d.png" % (d, i), "wb").write(png(120, 120, i + 3))
+        m.write('{"id":"g%d","files":["big%d.png"],"vars":{"w":"x"}}\n' % (i, i))
+PY
+start_emulator bigemu --batch-time 100
+for mode in online batch; do
+    more=""
+    [ "$mode" = online ] || more="--wait --poll-interval 0.1"
+    # shellcheck disable=SC2086
+    expect_rc 0 "$GEMBATCH" run "$T/p.json" "$T/big/m.jsonl" --endpoint "$bigemu_URL" -o "$T/big-$mode" \
+        --max-request-bytes 20K --max-cost 1 --mode "$mode" $more -q
+    check_outputs "$T/big-$mode" --manifest "$T/big/m.jsonl" --all-ok
+done
+stop_emulator bigemu
