@@ -347,9 +347,6 @@ static int maybe_made(long http)
     return !(http >= 400 && http < 500);
 }
 
-/* Make a part's batch. Each batch is billed: a create whose outcome is
- * unknown is never simply sent again; the batches are listed first and the
- * part's own adopted when the lost create made it. */
 /* Whether the part's uploaded input file is gone (404 on its GET). */
 static int input_gone(struct bm *b, const struct bm_part *p)
 {
@@ -360,6 +357,9 @@ static int input_gone(struct bm *b, const struct bm_part *p)
     return rc == 404;
 }
 
+/* Make a part's batch. Each batch is billed: a create whose outcome is
+ * unknown is never simply sent again; the batches are listed first and the
+ * part's own adopted when the lost create made it. */
 static int create_part(struct bm *b, struct bm_part *p)
 {
     if (p->create_sent) {
@@ -433,6 +433,16 @@ static int terminal(const char *state)
            !strcmp(state, "JOB_STATE_CANCELLED") || !strcmp(state, "JOB_STATE_EXPIRED");
 }
 
+/* A part's batch ended in state st (its results in responses, or NULL):
+ * recorded, for this run and the next. */
+static void part_ended(struct bm *b, struct bm_part *p, const char *st, const char *responses)
+{
+    bm_copy(p->state, sizeof p->state, st);
+    bm_copy(p->responses, sizeof p->responses, responses);
+    bm_state_line(b, json_pack("{s:s,s:i,s:s,s:s}", "ev", "ended", "part", p->n, "state", st,
+                               "responses", p->responses));
+}
+
 /* One look at a batch. 1 when it ended (its state recorded), 0 when it
  * still runs, < 0 when it could not be read. */
 static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
@@ -446,10 +456,8 @@ static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
          * batch, instead of being waited for on every run */
         log_warn("batch: part %d's %s is gone (%.200s); its jobs go by --batch-lost", p->n,
                  p->batch, why);
-        bm_copy(p->state, sizeof p->state, BM_STATE_GONE);
-        bm_state_line(b, json_pack("{s:s,s:i,s:s,s:s}", "ev", "ended", "part", p->n, "state",
-                                   BM_STATE_GONE, "responses", ""));
         snprintf(shown, sn, "%s", BM_STATE_GONE);
+        part_ended(b, p, BM_STATE_GONE, NULL);
         return 1;
     }
     if (http) {
@@ -470,10 +478,7 @@ static int poll_part(struct bm *b, struct bm_part *p, char *shown, size_t sn)
         json_t *out = jx_obj(md, "output");
         if (!out)
             out = jx_obj(doc, "response");
-        bm_copy(p->state, sizeof p->state, st);
-        bm_copy(p->responses, sizeof p->responses, jx_str(out, "responsesFile"));
-        bm_state_line(b, json_pack("{s:s,s:i,s:s,s:s}", "ev", "ended", "part", p->n, "state", st,
-                                "responses", p->responses));
+        part_ended(b, p, st, jx_str(out, "responsesFile"));
     }
     json_decref(doc);
     return ended;

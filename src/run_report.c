@@ -398,13 +398,13 @@ static void usd(double v, char *out, size_t n)
         snprintf(out, n, "$%.6f", v);
 }
 
-/* A sum of which `unknown` of its `requests` had no price: "$0.12", "at
- * least $0.12", or "unknown" when none had one. */
-static void usd_part(double v, long long requests, long long unknown, char *out, size_t n)
+/* A sum v of priced requests, with `unknown` more that had no price:
+ * "$0.12", "at least $0.12", or "unknown" when nothing was priced. */
+static void usd_part(double v, int priced_any, long long unknown, char *out, size_t n)
 {
     char d[32];
     usd(v, d, sizeof d);
-    if (unknown && unknown >= requests)
+    if (unknown && !priced_any)
         snprintf(out, n, "unknown");
     else
         snprintf(out, n, "%s%s", unknown ? "at least " : "", d);
@@ -416,16 +416,11 @@ static void cost_summary(const struct run *r)
     if (!l->prices)
         return;
     char total[48], all[48], by[512] = "", why[1024];
-    usd_part(l->total_usd, l->priced + l->unknown, l->unknown, total, sizeof total);
+    usd_part(l->total_usd, l->priced > 0, l->unknown, total, sizeof total);
     long long folder_unknown = r->base.unpriced + l->unknown;
     /* the folder's earlier runs had no price either when nothing was ever priced */
     int folder_none = folder_unknown && !(r->base.usd > 0) && !l->priced;
-    snprintf(all, sizeof all, "%s", folder_none ? "unknown" : "");
-    if (!folder_none) {
-        char d[32];
-        usd(r->base.usd + l->total_usd, d, sizeof d);
-        snprintf(all, sizeof all, "%s%s", folder_unknown ? "at least " : "", d);
-    }
+    usd_part(r->base.usd + l->total_usd, !folder_none, folder_unknown, all, sizeof all);
     cost_unpriced_words(r, why, sizeof why);
     size_t k = 0;
     const char *name;
@@ -435,9 +430,9 @@ static void cost_summary(const struct run *r)
                        !json_object_get(l->by_tier, "standard")))) {
         json_object_foreach (l->by_tier, name, e) {
             char v[48];
-            usd_part(json_real_value(json_object_get(e, "usd")),
-                     json_integer_value(json_object_get(e, "requests")),
-                     json_integer_value(json_object_get(e, "unknown")), v, sizeof v);
+            long long req = json_integer_value(json_object_get(e, "requests")),
+                      unk = json_integer_value(json_object_get(e, "unknown"));
+            usd_part(json_real_value(json_object_get(e, "usd")), req > unk, unk, v, sizeof v);
             k += (size_t)snprintf(by + k, sizeof by - k, "%s%s %s", k ? ", " : "", name, v);
             if (k >= sizeof by)
                 break;
