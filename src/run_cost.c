@@ -125,9 +125,11 @@ int cost_init(struct run *r, double spent_before_usd, struct gb_err *err)
                            "spends; give its rates with --prices FILE (see gembatch prices)",
                            models[i]);
     }
-    const char *tool = r->cfg->has_max_cost ? unbounded_tool(r->pipe->base) : NULL;
+    if (!r->cfg->has_max_cost)
+        return 0;
+    const char *tool = unbounded_tool(r->pipe->base);
     json_array_foreach (r->pipe->steps, i, st)
-        if (!tool && r->cfg->has_max_cost)
+        if (!tool)
             tool = unbounded_tool(st);
     if (tool)
         return GB_FAIL(err, GB_EINVAL,
@@ -185,6 +187,11 @@ static double worst_of(struct run *r, struct task *t, enum tier tier, const char
     return row ? price_worst(row, tier, &in, max_out) : NAN;
 }
 
+static long long nonneg(long long v) /* a count a server sent: never below 0 */
+{
+    return v > 0 ? v : 0;
+}
+
 /* An answer came: what it was billed for and said joins the conversation a
  * follow-up carries (input by modality; what the model said and thought, as
  * input again). Without usage, the ceiling it was sent under. */
@@ -200,19 +207,15 @@ static void carry(struct task *t, const struct interaction *it)
     const struct usage *u = &it->usage;
     long long covered = 0;
     for (int m = 0; m < USAGE_NMOD; m++) {
-        long long n = (u->input_by[m] > 0 ? u->input_by[m] : 0) +
-                      (u->tool_by[m] > 0 ? u->tool_by[m] : 0);
+        long long n = nonneg(u->input_by[m]) + nonneg(u->tool_by[m]);
         c->by[m] += n;
         covered += n;
     }
-    long long rest = (u->input > 0 ? u->input : 0) + (u->tool > 0 ? u->tool : 0) - covered;
-    c->any += rest > 0 ? rest : 0;
-    long long img = u->output_by[USAGE_IMAGE] > 0 ? u->output_by[USAGE_IMAGE] : 0;
-    long long aud = u->output_by[USAGE_AUDIO] > 0 ? u->output_by[USAGE_AUDIO] : 0;
-    long long text = (u->output > 0 ? u->output : 0) - img - aud;
+    c->any += nonneg(nonneg(u->input) + nonneg(u->tool) - covered);
+    long long img = nonneg(u->output_by[USAGE_IMAGE]), aud = nonneg(u->output_by[USAGE_AUDIO]);
     c->by[USAGE_IMAGE] += img;
     c->by[USAGE_AUDIO] += aud;
-    c->by[USAGE_TEXT] += (text > 0 ? text : 0) + (u->thought > 0 ? u->thought : 0);
+    c->by[USAGE_TEXT] += nonneg(nonneg(u->output) - img - aud) + nonneg(u->thought);
 }
 
 enum budget_verdict cost_reserve(struct run *r, struct task *t, enum tier tier,
