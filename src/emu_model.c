@@ -148,12 +148,11 @@ static json_t *usage_json(const struct emu_call *c, const json_t *outputs, uint6
     uint64_t think = thinking_tokens(c->thinking_level);
     /* max_output_tokens bounds thinking and the answer together, as the
      * service's does: thinking gets what the answer left */
-    if (c->max_output_tokens > 0)
-        think = tout >= (uint64_t)c->max_output_tokens
-                    ? 0
-                    : (think < (uint64_t)c->max_output_tokens - tout
-                           ? think
-                           : (uint64_t)c->max_output_tokens - tout);
+    if (c->max_output_tokens > 0) {
+        uint64_t cap = (uint64_t)c->max_output_tokens, room = tout < cap ? cap - tout : 0;
+        if (think > room)
+            think = room;
+    }
     *total = tin + tout + think + tool;
     json_t *u = json_object();
     if (!u)
