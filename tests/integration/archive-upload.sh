@@ -116,21 +116,8 @@ for o in o1 o2 o3 o4; do [ ! -e "$T/$o/.spool" ] || fail "$o/.spool left behind"
 # cut answers (bad_json: a 200 whose body stops half way) on the upload's
 # final answer or on the File's GET are asked again, by a query or another
 # GET: every job completes and each file is uploaded once, no second file made
-python3 - "$T/cut" <<'PY'
-import os, struct, sys, zlib
-d = sys.argv[1]
-os.makedirs(d)
-def png(w, h, seed):
-    raw = b"".join(b"\x00" + bytes((x * seed + y) & 255 for x in range(w * 3)) for y in range(h))
-    def chunk(t, b):
-        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b""))
-with open(d + "/m.jsonl", "w") as m:
-    for i in range(4):
-        open("%s/big%d.png" % (d, i), "wb").write(png(120, 120, i + 3))
-        m.write('{"id":"b%d","files":["big%d.png"]}\n' % (i, i))
-PY
+python3 "$ROOT/tests/tools/mkmedia.py" "$T/cut" --big 4 >/dev/null
+for i in $(seq 0 3); do printf '{"id":"b%d","files":["big%d.png"]}\n' "$i" "$i"; done >"$T/cut/m.jsonl"
 echo '{"name":"cut","model":"gemini-2.5-flash","prompt":"Label."}' >"$T/cut/p.json"
 start_emulator cut --fault bad_json=0.4 --seed 2 --log "$T/cut.log"
 GEMINI_API_KEY=k GEMBATCH_DEBUG=1 "$GEMBATCH" run "$T/cut/p.json" "$T/cut/m.jsonl" \

@@ -302,21 +302,8 @@ stop_emulator bviol
 # ---- media uploaded through the Files API are bounded by their headers under
 # a budget, online and in Batch Mode (once a part said "uri", the reservation
 # no longer knew it was the job's own file and failed it UNPRICED)
-python3 - "$T/big" <<'PY'
-import os, struct, sys, zlib
-d = sys.argv[1]
-os.makedirs(d)
-def png(w, h, seed):
-    raw = b"".join(b"\x00" + bytes((x * seed + y) & 255 for x in range(w * 3)) for y in range(h))
-    def chunk(t, b):
-        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xffffffff)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b""))
-with open(d + "/m.jsonl", "w") as m:
-    for i in range(3):
-        open("%s/big%d.png" % (d, i), "wb").write(png(120, 120, i + 3))
-        m.write('{"id":"g%d","files":["big%d.png"],"vars":{"w":"x"}}\n' % (i, i))
-PY
+python3 "$ROOT/tests/tools/mkmedia.py" "$T/big" --big 3 >/dev/null
+for i in $(seq 0 2); do printf '{"id":"g%d","files":["big%d.png"],"vars":{"w":"x"}}\n' "$i" "$i"; done >"$T/big/m.jsonl"
 start_emulator bigemu --batch-time 100
 for mode in online batch; do
     more=""

@@ -5,17 +5,19 @@ MP3, FLAC, OGG, MP4, WebM and PDF carry real headers so type sniffing and the
 emulator's byte counts and digests can be checked.
 
 usage: mkmedia.py OUTDIR [--copies N]   prints one "relative-path<TAB>sha256" line per file
+       mkmedia.py OUTDIR --big N          only big0.png .. big{N-1}.png: 120x120, stored
+                                          uncompressed (about 43 KB: over a 20K inline limit)
 """
 import hashlib, os, struct, sys, wave, zlib
 
 
-def png(w, h, seed):
+def png(w, h, seed, level=6):
     raw = b"".join(b"\x00" + b"".join(bytes(((x * 7 + y * 3 + seed) & 255, (x + seed) & 255,
                                               (y * 5) & 255)) for x in range(w)) for y in range(h))
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(raw, level)) + chunk(b"IEND", b""))
 
 
 def wav(path, seconds, seed):
@@ -36,6 +38,10 @@ def main():
     copies = int(sys.argv[sys.argv.index("--copies") + 1]) if "--copies" in sys.argv else 1
     os.makedirs(out, exist_ok=True)
     files = {}
+    if "--big" in sys.argv:
+        copies = 0
+        for k in range(int(sys.argv[sys.argv.index("--big") + 1])):
+            files[f"big{k}.png"] = png(120, 120, k + 3, 0)
     for k in range(copies):
         files[f"img{k}.png"] = png(16 + k, 12 + k, k)
         files[f"photo{k}.jpg"] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + filler(600 + k, k) + b"\xff\xd9"
